@@ -1,0 +1,71 @@
+/* Small helpers shared by the runtime and the agent. */
+#ifndef KATA_UTILS_H
+#define KATA_UTILS_H
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include "common/error.h"
+
+void *xmalloc (size_t size);
+void *xmalloc0 (size_t size);
+void *xrealloc (void *p, size_t size);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+static inline void cleanup_freep (void *p) { free (*(void **) p); }
+static inline void cleanup_closep (int *fd) { if (*fd >= 0) close (*fd); }
+static inline void cleanup_filep (FILE **f) { if (*f) fclose (*f); }
+static inline void cleanup_dirp (DIR **d) { if (*d) closedir (*d); }
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
+#define cleanup_dir __attribute__ ((cleanup (cleanup_dirp)))
+
+/* Hands ownership of *P to the caller: returns it and sets *P to NULL/-1. */
+#define STEAL_POINTER(pp) ({ __typeof__ (*(pp)) _p = *(pp); *(pp) = NULL; _p; })
+static inline int steal_fd (int *fd) { int r = *fd; *fd = -1; return r; }
+
+/* Reads a whole file (at most MAX bytes; 0 = 64 MiB).  NUL-terminated. */
+int kata_read_file (const char *path, char **out, size_t *len, size_t max, kata_error_t **err);
+int kata_read_fd (int fd, char **out, size_t *len, size_t max, kata_error_t **err);
+/* write(2)/read(2) of exactly LEN bytes, retrying on EINTR. -1 + errno on failure,
+   kata_read_all returns 0 at a clean EOF before any byte, else LEN. */
+int kata_write_all (int fd, const void *buf, size_t len);
+ssize_t kata_read_all (int fd, void *buf, size_t len);
+/* Atomic write: temp file in the same dir, fsync, rename, fsync dir. MODE for the file. */
+int kata_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, kata_error_t **err);
+/* mkdir -p with MODE for each created component. */
+int kata_mkdir_p (const char *path, mode_t mode, kata_error_t **err);
+/* rm -rf that never crosses into another filesystem (mounts are left alone and reported). */
+int kata_rm_rf (const char *path, kata_error_t **err);
+
+/* Process start time (field 22 of /proc/PID/stat), 0 if the pid does not exist. */
+unsigned long long kata_proc_start_time (pid_t pid);
+/* True when PID exists, is not a zombie, and has START_TIME (0 = don't check). */
+int kata_proc_alive (pid_t pid, unsigned long long start_time);
+
+/* Monotonic time in ns, and wall-clock RFC3339 with nanoseconds in BUF (>= 40 bytes). */
+uint64_t kata_now_ns (void);
+void kata_rfc3339_now (char *buf, size_t len);
+
+int kata_set_cloexec (int fd, int on);
+int kata_set_nonblock (int fd, int on);
+
+/* Sends/receives one fd over a unix socket with SCM_RIGHTS (one data byte). */
+int kata_send_fd (int sock, int fd);
+int kata_recv_fd (int sock);
+
+/* Fault injection: aborts (SIGKILL to self) when $KATA_FAULT_INJECT == NAME.
+   Compiled in only with --enable-fault-injection. */
+#ifdef KATA_FAULT_INJECTION
+void kata_fault_point (const char *name);
+#else
+#define kata_fault_point(name) do { } while (0)
+#endif
+
+#endif
