@@ -2,6 +2,7 @@
 #ifndef KATA_ERROR_H
 #define KATA_ERROR_H
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef struct kata_error_s
 {
