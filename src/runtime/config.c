@@ -17,10 +17,10 @@
 
 typedef enum
 {
-  K_STR,     /* any string */
-  K_PATH,    /* an absolute path */
-  K_ENUM,    /* one of choices */
-  K_INT,     /* integer in [min, max] */
+  K_STR,  /* any string */
+  K_PATH, /* an absolute path */
+  K_ENUM, /* one of choices */
+  K_INT,  /* integer in [min, max] */
   K_BOOL,
   K_STRLIST, /* array of non-empty strings */
   K_TBSIZE,  /* integer (or string of digits) in [min, max], kept as a decimal string */
@@ -49,11 +49,26 @@ static const char *const block_drivers[] = { "virtio-blk", "virtio-scsi", NULL }
 static const char *const net_models[] = { "tcfilter", "macvtap", "none", NULL };
 
 #define OFF(f) offsetof (kata_config_t, f)
-#define STR(n, f) { n, K_STR, OFF (f), 0, 0, NULL }
-#define PATH(n, f) { n, K_PATH, OFF (f), 0, 0, NULL }
-#define ENUM(n, f, c) { n, K_ENUM, OFF (f), 0, 0, c }
-#define INT(n, f, lo, hi) { n, K_INT, OFF (f), lo, hi, NULL }
-#define BOOL(n, f) { n, K_BOOL, OFF (f), 0, 0, NULL }
+#define STR(n, f)                                                                                            \
+  {                                                                                                          \
+    n, K_STR, OFF (f), 0, 0, NULL                                                                            \
+  }
+#define PATH(n, f)                                                                                           \
+  {                                                                                                          \
+    n, K_PATH, OFF (f), 0, 0, NULL                                                                           \
+  }
+#define ENUM(n, f, c)                                                                                        \
+  {                                                                                                          \
+    n, K_ENUM, OFF (f), 0, 0, c                                                                              \
+  }
+#define INT(n, f, lo, hi)                                                                                    \
+  {                                                                                                          \
+    n, K_INT, OFF (f), lo, hi, NULL                                                                          \
+  }
+#define BOOL(n, f)                                                                                           \
+  {                                                                                                          \
+    n, K_BOOL, OFF (f), 0, 0, NULL                                                                           \
+  }
 
 static const key_desc_t qemu_keys[] = {
   PATH ("path", hypervisor.path),
@@ -79,9 +94,9 @@ static const key_desc_t qemu_keys[] = {
 };
 
 /* K_STRLIST keeps the count right after the array. */
-_Static_assert (offsetof (kata_config_t, agent.kernel_modules_len)
-                    == offsetof (kata_config_t, agent.kernel_modules) + sizeof (char **),
-                "kernel_modules_len must follow kernel_modules");
+_Static_assert(offsetof (kata_config_t, agent.kernel_modules_len)
+                   == offsetof (kata_config_t, agent.kernel_modules) + sizeof (char **),
+               "kernel_modules_len must follow kernel_modules");
 
 static const key_desc_t agent_keys[] = {
   BOOL ("debug", agent.debug),
@@ -196,6 +211,15 @@ typedef struct
   kata_error_t **err;
 } ctx_t;
 
+/* Values and keys may hold control characters: keep messages on one line. */
+static void
+sanitize (char *s)
+{
+  for (; s && *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7F)
+      *s = '?';
+}
+
 static int __attribute__ ((format (printf, 3, 4)))
 cfg_error (ctx_t *x, const toml_value_t *at, const char *fmt, ...)
 {
@@ -206,6 +230,7 @@ cfg_error (ctx_t *x, const toml_value_t *at, const char *fmt, ...)
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
   va_end (ap);
+  sanitize (msg);
   return kata_make_error_nostr (x->err, KATA_EBADCONFIG, "%s:%d:%d: %s", x->file, at->line, at->col,
                                 msg ? msg : "out of memory");
 }
@@ -239,7 +264,7 @@ choices_str (const char *const *ch)
 static void
 set_str (kata_config_t *c, size_t off, const char *s)
 {
-  char **f = (char **) ((char *) c + off);
+  char **f = (char **)((char *)c + off);
   free (*f);
   *f = xstrdup (s);
 }
@@ -259,7 +284,7 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
       if (v->kind != TOML_STRING)
         return type_error (x, sec, k->name, v, "string");
       if (v->u.str.s[0] != '/')
-        return cfg_error (x, v, "%s.%s: expected an absolute path, got \"%s\"", sec, k->name, v->u.str.s);
+        return cfg_error (x, v, "%s.%s: expected an absolute path, got \"%.100s\"", sec, k->name, v->u.str.s);
       set_str (c, k->off, v->u.str.s);
       return 0;
 
@@ -276,8 +301,8 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
               return 0;
             }
         all = choices_str (k->choices);
-        return cfg_error (x, v, "%s.%s: invalid value \"%s\", expected one of %s", sec, k->name, v->u.str.s,
-                          all);
+        return cfg_error (x, v, "%s.%s: invalid value \"%.100s\", expected one of %s", sec, k->name,
+                          v->u.str.s, all);
       }
 
     case K_INT:
@@ -285,8 +310,8 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
         return type_error (x, sec, k->name, v, "integer");
       if (v->u.i < k->min || v->u.i > k->max)
         return cfg_error (x, v, "%s.%s: %lld is out of range, expected an integer from %lld to %lld", sec,
-                          k->name, (long long) v->u.i, k->min, k->max);
-      *(int *) ((char *) c + k->off) = (int) v->u.i;
+                          k->name, (long long)v->u.i, k->min, k->max);
+      *(int *)((char *)c + k->off) = (int)v->u.i;
       return 0;
 
     case K_TBSIZE:
@@ -302,7 +327,7 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
         if (n < k->min || n > k->max)
           return cfg_error (x, v, "%s.%s: %lld is out of range, expected an integer from %lld to %lld", sec,
                             k->name, n, k->min, k->max);
-        char **f = (char **) ((char *) c + k->off);
+        char **f = (char **)((char *)c + k->off);
         free (*f);
         *f = xasprintf ("%lld", n);
         return 0;
@@ -311,14 +336,14 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
     case K_BOOL:
       if (v->kind != TOML_BOOL)
         return type_error (x, sec, k->name, v, "boolean");
-      *(bool *) ((char *) c + k->off) = v->u.b;
+      *(bool *)((char *)c + k->off) = v->u.b;
       return 0;
 
     case K_STRLIST:
       {
         size_t i;
-        char ***f = (char ***) ((char *) c + k->off);
-        size_t *flen = (size_t *) ((char *) c + k->off + sizeof (char **));
+        char ***f = (char ***)((char *)c + k->off);
+        size_t *flen = (size_t *)((char *)c + k->off + sizeof (char **));
         char **l;
         if (v->kind != TOML_ARRAY)
           return type_error (x, sec, k->name, v, "array of strings");
@@ -356,6 +381,7 @@ cfg_warn (ctx_t *x, int line, int col, const char *fmt, ...)
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
   va_end (ap);
+  sanitize (msg);
   full = xasprintf ("%s:%d:%d: %s", x->file, line, col, msg ? msg : "out of memory");
   x->warn (full);
 }
@@ -424,7 +450,8 @@ walk (ctx_t *x, kata_config_t *c, const char *prefix, const toml_value_t *t)
           continue;
         }
       if (e->value->kind != TOML_TABLE)
-        return cfg_error (x, e->value, "%s: expected table, got %s", name, kata_toml_kind_name (e->value->kind));
+        return cfg_error (x, e->value, "%s: expected table, got %s", name,
+                          kata_toml_kind_name (e->value->kind));
       if (sec ? apply_section (x, c, sec, e->value) < 0 : walk (x, c, name, e->value) < 0)
         return -1;
     }

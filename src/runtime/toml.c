@@ -35,7 +35,7 @@ typedef struct
 static int
 col_of (const parser_t *ps, const char *at)
 {
-  return (int) (at - ps->line_start) + 1;
+  return (int)(at - ps->line_start) + 1;
 }
 
 static int __attribute__ ((format (printf, 4, 5)))
@@ -43,11 +43,16 @@ perr (parser_t *ps, int line, int col, const char *fmt, ...)
 {
   cleanup_free char *msg = NULL;
   va_list ap;
+  char *c;
 
   va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
   va_end (ap);
+  /* keys may hold escaped control characters: keep messages on one line */
+  for (c = msg; c && *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7F)
+      *c = '?';
   return kata_make_error_nostr (ps->err, KATA_EBADCONFIG, "%s:%d:%d: %s", ps->filename, line, col,
                                 msg ? msg : "out of memory");
 }
@@ -84,15 +89,15 @@ buf_add_utf8 (buf_t *b, uint32_t cp)
   size_t n;
 
   if (cp < 0x80)
-    o[0] = (char) cp, n = 1;
+    o[0] = (char)cp, n = 1;
   else if (cp < 0x800)
-    o[0] = (char) (0xC0 | (cp >> 6)), o[1] = (char) (0x80 | (cp & 0x3F)), n = 2;
+    o[0] = (char)(0xC0 | (cp >> 6)), o[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
   else if (cp < 0x10000)
-    o[0] = (char) (0xE0 | (cp >> 12)), o[1] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-    o[2] = (char) (0x80 | (cp & 0x3F)), n = 3;
+    o[0] = (char)(0xE0 | (cp >> 12)), o[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+    o[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
   else
-    o[0] = (char) (0xF0 | (cp >> 18)), o[1] = (char) (0x80 | ((cp >> 12) & 0x3F)),
-    o[2] = (char) (0x80 | ((cp >> 6) & 0x3F)), o[3] = (char) (0x80 | (cp & 0x3F)), n = 4;
+    o[0] = (char)(0xF0 | (cp >> 18)), o[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
   buf_add (b, o, n);
 }
 
@@ -113,7 +118,7 @@ utf8_len (const unsigned char *p, const unsigned char *end)
     n = 4, cp = p[0] & 0x07;
   else
     return 0;
-  if ((size_t) (end - p) < n)
+  if ((size_t)(end - p) < n)
     return 0;
   for (i = 1; i < n; i++)
     {
@@ -121,8 +126,7 @@ utf8_len (const unsigned char *p, const unsigned char *end)
         return 0;
       cp = (cp << 6) | (p[i] & 0x3F);
     }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-      || (cp >= 0xD800 && cp <= 0xDFFF))
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
     return 0;
   return n;
 }
@@ -130,7 +134,7 @@ utf8_len (const unsigned char *p, const unsigned char *end)
 static int
 validate_utf8 (parser_t *ps)
 {
-  const unsigned char *p = (const unsigned char *) ps->start, *end = (const unsigned char *) ps->end;
+  const unsigned char *p = (const unsigned char *)ps->start, *end = (const unsigned char *)ps->end;
   const unsigned char *ls = p;
   int line = 1;
 
@@ -138,7 +142,7 @@ validate_utf8 (parser_t *ps)
     {
       size_t n = utf8_len (p, end);
       if (n == 0)
-        return perr (ps, line, (int) (p - ls) + 1, "invalid UTF-8");
+        return perr (ps, line, (int)(p - ls) + 1, "invalid UTF-8");
       if (*p == '\n')
         line++, ls = p + 1;
       p += n;
@@ -156,8 +160,7 @@ is_bad_control (unsigned char c)
 static bool
 is_bare (char c)
 {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-         || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 static void
@@ -170,8 +173,7 @@ skip_ws (parser_t *ps)
 static bool
 at_newline (const parser_t *ps)
 {
-  return ps->p < ps->end
-         && (*ps->p == '\n' || (*ps->p == '\r' && ps->p + 1 < ps->end && ps->p[1] == '\n'));
+  return ps->p < ps->end && (*ps->p == '\n' || (*ps->p == '\r' && ps->p + 1 < ps->end && ps->p[1] == '\n'));
 }
 
 static void
@@ -192,7 +194,7 @@ skip_comment (parser_t *ps)
     {
       if (*ps->p == '\r' && at_newline (ps))
         break;
-      if (is_bad_control ((unsigned char) *ps->p))
+      if (is_bad_control ((unsigned char)*ps->p))
         return PERR (ps, "control character in comment");
       ps->p++;
     }
@@ -231,7 +233,7 @@ expect_eol (parser_t *ps)
     return 0;
   if (!at_newline (ps))
     {
-      unsigned char c = (unsigned char) *ps->p;
+      unsigned char c = (unsigned char)*ps->p;
       if (c >= 0x20 && c < 0x7F)
         return PERR (ps, "unexpected '%c' after value, expected end of line", c);
       return PERR (ps, "unexpected character after value, expected end of line");
@@ -265,13 +267,27 @@ parse_escape (parser_t *ps, buf_t *b)
   ps->p += 2;
   switch (c)
     {
-    case 'b': buf_addc (b, '\b'); return 0;
-    case 't': buf_addc (b, '\t'); return 0;
-    case 'n': buf_addc (b, '\n'); return 0;
-    case 'f': buf_addc (b, '\f'); return 0;
-    case 'r': buf_addc (b, '\r'); return 0;
-    case '"': buf_addc (b, '"'); return 0;
-    case '\\': buf_addc (b, '\\'); return 0;
+    case 'b':
+      buf_addc (b, '\b');
+      return 0;
+    case 't':
+      buf_addc (b, '\t');
+      return 0;
+    case 'n':
+      buf_addc (b, '\n');
+      return 0;
+    case 'f':
+      buf_addc (b, '\f');
+      return 0;
+    case 'r':
+      buf_addc (b, '\r');
+      return 0;
+    case '"':
+      buf_addc (b, '"');
+      return 0;
+    case '\\':
+      buf_addc (b, '\\');
+      return 0;
     case 'u':
     case 'U':
       {
@@ -284,7 +300,7 @@ parse_escape (parser_t *ps, buf_t *b)
             int h = hexval (ps->p[i]);
             if (h < 0)
               return perr (ps, ps->line, col, "invalid \\%c escape", c);
-            cp = (cp << 4) | (uint32_t) h;
+            cp = (cp << 4) | (uint32_t)h;
           }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
           return perr (ps, ps->line, col, "escape \\%c is not a Unicode scalar value", c);
@@ -295,7 +311,7 @@ parse_escape (parser_t *ps, buf_t *b)
         return 0;
       }
     default:
-      if ((unsigned char) c >= 0x20 && (unsigned char) c < 0x7F)
+      if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7F)
         return perr (ps, ps->line, col, "invalid escape sequence '\\%c'", c);
       return perr (ps, ps->line, col, "invalid escape sequence");
     }
@@ -332,8 +348,8 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
       unsigned char c;
       if (ps->p >= ps->end)
         goto unterminated;
-      c = (unsigned char) *ps->p;
-      if (c == (unsigned char) q)
+      c = (unsigned char)*ps->p;
+      if (c == (unsigned char)q)
         {
           if (!multi)
             {
@@ -400,7 +416,7 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
           return PERR (ps, "control character in string");
         }
       ps->p++;
-      buf_addc (&b, (char) c);
+      buf_addc (&b, (char)c);
     }
   *out = b.s;
   *out_len = b.len;
@@ -483,11 +499,11 @@ kata_toml_get (const toml_value_t *t, const char *path)
   for (;;)
     {
       const char *dot = strchr (s, '.');
-      size_t n = dot ? (size_t) (dot - s) : strlen (s);
+      size_t n = dot ? (size_t)(dot - s) : strlen (s);
       cleanup_free char *k = xstrndup (s, n);
       cur = kata_toml_get_key (cur, k);
       if (cur == NULL || dot == NULL)
-        return (toml_value_t *) cur;
+        return (toml_value_t *)cur;
       s = dot + 1;
     }
 }
@@ -497,12 +513,18 @@ kata_toml_kind_name (toml_kind_t kind)
 {
   switch (kind)
     {
-    case TOML_TABLE: return "table";
-    case TOML_ARRAY: return "array";
-    case TOML_STRING: return "string";
-    case TOML_INT: return "integer";
-    case TOML_FLOAT: return "float";
-    case TOML_BOOL: return "boolean";
+    case TOML_TABLE:
+      return "table";
+    case TOML_ARRAY:
+      return "array";
+    case TOML_STRING:
+      return "string";
+    case TOML_INT:
+      return "integer";
+    case TOML_FLOAT:
+      return "float";
+    case TOML_BOOL:
+      return "boolean";
     }
   return "unknown";
 }
@@ -518,7 +540,8 @@ table_add (parser_t *ps, toml_value_t *t, char *key, int line, int col, toml_val
       return perr (ps, line, col, "too many keys in one table (at most %d)", KATA_TOML_MAX_KEYS);
     }
   if ((t->u.tab.len & (t->u.tab.len - 1)) == 0) /* grow at powers of two */
-    t->u.tab.entries = xrealloc (t->u.tab.entries, sizeof (toml_entry_t) * (t->u.tab.len ? t->u.tab.len * 2 : 1));
+    t->u.tab.entries
+        = xrealloc (t->u.tab.entries, sizeof (toml_entry_t) * (t->u.tab.len ? t->u.tab.len * 2 : 1));
   t->u.tab.entries[t->u.tab.len].key = key;
   t->u.tab.entries[t->u.tab.len].line = line;
   t->u.tab.entries[t->u.tab.len].col = col;
@@ -568,11 +591,11 @@ parse_key (parser_t *ps, keypath_t *kp)
           const char *s = ps->p;
           while (ps->p < ps->end && is_bare (*ps->p))
             ps->p++;
-          k = xstrndup (s, (size_t) (ps->p - s));
+          k = xstrndup (s, (size_t)(ps->p - s));
         }
       else
         {
-          unsigned char c = (unsigned char) *ps->p;
+          unsigned char c = (unsigned char)*ps->p;
           if (c >= 0x20 && c < 0x7F)
             return PERR (ps, "expected a key, got '%c'", c);
           return PERR (ps, "expected a key");
@@ -692,7 +715,7 @@ parse_number (parser_t *ps, toml_value_t **out)
     return perr (ps, line, col, "dates and times are not supported");
   if (end == s)
     {
-      unsigned char c = (unsigned char) *s;
+      unsigned char c = (unsigned char)*s;
       if (c >= 0x20 && c < 0x7F)
         return perr (ps, line, col, "invalid value starting with '%c'", c);
       return perr (ps, line, col, "invalid value");
@@ -700,7 +723,7 @@ parse_number (parser_t *ps, toml_value_t **out)
 
   if (*p == '+' || *p == '-')
     neg = *p++ == '-';
-  if ((size_t) (end - p) == 3 && (memcmp (p, "inf", 3) == 0 || memcmp (p, "nan", 3) == 0))
+  if ((size_t)(end - p) == 3 && (memcmp (p, "inf", 3) == 0 || memcmp (p, "nan", 3) == 0))
     {
       v = new_value (TOML_FLOAT, line, col);
       v->u.f = p[0] == 'i' ? INFINITY : NAN;
@@ -721,14 +744,14 @@ parse_number (parser_t *ps, toml_value_t **out)
         goto invalid;
       for (size_t i = 0; i < b.len; i++)
         {
-          uint64_t d = (uint64_t) hexval (b.s[i]);
-          if (u > (UINT64_C (0x7FFFFFFFFFFFFFFF) - d) / (uint64_t) base)
+          uint64_t d = (uint64_t)hexval (b.s[i]);
+          if (u > (UINT64_C (0x7FFFFFFFFFFFFFFF) - d) / (uint64_t)base)
             goto range;
-          u = u * (uint64_t) base + d;
+          u = u * (uint64_t)base + d;
         }
       free (b.s);
       v = new_value (TOML_INT, line, col);
-      v->u.i = (int64_t) u;
+      v->u.i = (int64_t)u;
       ps->p = end;
       *out = v;
       return 0;
@@ -782,7 +805,7 @@ parse_number (parser_t *ps, toml_value_t **out)
       if (errno == ERANGE)
         return perr (ps, line, col, "integer out of range");
       v = new_value (TOML_INT, line, col);
-      v->u.i = (int64_t) ll;
+      v->u.i = (int64_t)ll;
     }
   ps->p = end;
   *out = v;
@@ -790,7 +813,7 @@ parse_number (parser_t *ps, toml_value_t **out)
 
 invalid:
   free (b.s);
-  return perr (ps, line, col, "invalid value '%.*s'", (int) (end - s > 40 ? 40 : end - s), s);
+  return perr (ps, line, col, "invalid value '%.*s'", (int)(end - s > 40 ? 40 : end - s), s);
 range:
   free (b.s);
   return perr (ps, line, col, "integer out of range");
@@ -800,7 +823,7 @@ static bool
 word_at (const parser_t *ps, const char *w)
 {
   size_t n = strlen (w);
-  return (size_t) (ps->end - ps->p) >= n && memcmp (ps->p, w, n) == 0
+  return (size_t)(ps->end - ps->p) >= n && memcmp (ps->p, w, n) == 0
          && (ps->p + n == ps->end || !is_bare (ps->p[n]));
 }
 
@@ -859,11 +882,11 @@ describe_key (const keypath_t *kp, size_t upto, buf_t *b)
 }
 
 static int
-err_key (parser_t *ps, const keypath_t *kp, size_t i, const char *fmt)
+err_key (parser_t *ps, const keypath_t *kp, size_t i, const char *what, const char *why)
 {
   buf_t b = { 0 };
   describe_key (kp, i, &b);
-  perr (ps, kp->line[i], kp->col[i], fmt, b.s);
+  perr (ps, kp->line[i], kp->col[i], "%s'%s'%s", what, b.s, why);
   free (b.s);
   return -1;
 }
@@ -903,14 +926,14 @@ parse_header (parser_t *ps, toml_value_t *root, toml_value_t **current)
         }
       else if (next->kind != TOML_TABLE)
         {
-          err_key (ps, &kp, i, "key '%s' is already defined and is not a table");
+          err_key (ps, &kp, i, "key ", " is already defined and is not a table");
           goto out;
         }
       else if (last)
         {
           if (next->u.tab.how != HOW_IMPLICIT)
             {
-              err_key (ps, &kp, i, "table '%s' is already defined");
+              err_key (ps, &kp, i, "table ", " is already defined");
               goto out;
             }
           next->u.tab.how = HOW_HEADER;
@@ -955,19 +978,19 @@ parse_keyval (parser_t *ps, toml_value_t *table)
         }
       else if (next->kind != TOML_TABLE)
         {
-          err_key (ps, &kp, i, "key '%s' is already defined and is not a table");
+          err_key (ps, &kp, i, "key ", " is already defined and is not a table");
           goto out;
         }
       else if (next->u.tab.how != HOW_DOTTED)
         {
-          err_key (ps, &kp, i, "table '%s' is already defined");
+          err_key (ps, &kp, i, "table ", " is already defined");
           goto out;
         }
       t = next;
     }
   if (kata_toml_get_key (t, kp.k[kp.n - 1]) != NULL)
     {
-      err_key (ps, &kp, kp.n - 1, "duplicate key '%s'");
+      err_key (ps, &kp, kp.n - 1, "duplicate key ", "");
       goto out;
     }
   if (parse_value (ps, 0, &v) < 0)
@@ -980,11 +1003,15 @@ out:
 }
 
 int
-kata_toml_parse (const char *data, size_t len, const char *filename, toml_value_t **out,
-                 kata_error_t **err)
+kata_toml_parse (const char *data, size_t len, const char *filename, toml_value_t **out, kata_error_t **err)
 {
-  parser_t ps = { .start = data, .p = data, .end = data + len, .line = 1, .line_start = data,
-                  .filename = filename ? filename : "<input>", .err = err };
+  parser_t ps = { .start = data,
+                  .p = data,
+                  .end = data + len,
+                  .line = 1,
+                  .line_start = data,
+                  .filename = filename ? filename : "<input>",
+                  .err = err };
   toml_value_t *root, *current;
 
   if (len > KATA_TOML_MAX_SIZE)

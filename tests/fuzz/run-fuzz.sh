@@ -18,7 +18,7 @@ for t in "$src"/tests/fuzz/fuzz-*.c; do
   name=$(basename "$t" .c)
   extra=""
   case $name in
-    fuzz-toml*) extra="$src/src/runtime/toml.c" ;;
+    fuzz-toml*) extra="$src/src/runtime/toml.c $src/src/runtime/config.c" ;;
     fuzz-ocispec*) extra="$ocispec" ;;
     fuzz-agent*) extra="$ocispec $(ls "$src"/src/agent/*.c | grep -v '/main.c$' | tr '\n' ' ')" ;;
   esac

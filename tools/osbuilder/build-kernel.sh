@@ -104,7 +104,7 @@ build_minimal() {
 			# Append the fragment: for kconfig, a later assignment wins.
 			{ echo; sed -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=n$/# \1 is not set/' "$fragment"; } >> .config
 			make -s olddefconfig
-		)
+		) > "$work/config.log" 2>&1 || { cat "$work/config.log" >&2; die "kernel configuration failed"; }
 		check_config "$fragment" "$ksrc/.config"
 
 		(
@@ -162,7 +162,9 @@ check_config() { # fragment .config
 # ---------------------------------------------------------------- generic
 # Modules the agent needs from a generic kernel.  Built-ins are skipped.
 generic_modules="virtio virtio_ring virtio_pci virtio_mmio virtio_console virtio_blk
-virtio_net virtio_rng 9p 9pnet_virtio overlay ext4 fuse virtiofs loop"
+virtio_net virtio_rng 9p 9pnet_virtio overlay crc32c_generic ext4 fuse virtiofs loop"
+# crc32c_generic: ext4/jbd2 get crc32c through the crypto API (request_module),
+# which modules.dep does not show and which cannot work without modprobe.
 
 build_generic() {
 	local pkg=${KATA_KERNEL_PACKAGE:-linux-image-amd64}
@@ -170,9 +172,10 @@ build_generic() {
 	command -v depmod >/dev/null 2>&1 || PATH=$PATH:/sbin:/usr/sbin
 	command -v depmod >/dev/null 2>&1 || die "generic flavor needs depmod (kmod)"
 
-	local work
-	work=$(mktemp -d "$cache/generic.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
+	gwork=$(mktemp -d "$cache/generic.XXXXXX")
+	trap 'rm -rf "$gwork"' EXIT
+	chmod 0755 "$gwork" # apt-get download drops privileges to _apt
+	local work=$gwork
 
 	# The metapackage only depends on the versioned image package.
 	local real
@@ -182,7 +185,10 @@ build_generic() {
 		real=$(resolve_image_pkg "$pkg") || die "cannot resolve $pkg"
 	fi
 	log "generic kernel package: $real"
-	local cdir="$cache/generic-$real-$(apt-cache show --no-all-versions "$real" | sed -n 's/^Version: //p' | head -n1)"
+	local pver mhash
+	pver=$(apt-cache show --no-all-versions "$real" | sed -n 's/^Version: //p' | head -n1)
+	mhash=$(echo $generic_modules | sha256sum | cut -c1-8)
+	local cdir="$cache/generic-$real-$pver-$mhash"
 	if [ -f "$cdir/vmlinuz.container" ] && [ -f "$cdir/modules.load" ]; then
 		log "using cached kernel $cdir"
 	else

@@ -1,0 +1,38 @@
+/* kata-runtime factory init|status|destroy: the VM factory (templating/cache).
+   Not implemented yet: each fails, it never pretends to succeed. */
+#include <config.h>
+#include <errno.h>
+#include <string.h>
+#include "cmd/kata-runtime/common.h"
+
+static const struct argp_option options[] = { { 0 } };
+
+static error_t
+parse_opt (int key, char *arg, struct argp_state *state)
+{
+  return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp argp = { options, parse_opt, "init|status|destroy",
+                                  "manage vm factory\v"
+                                  "COMMANDS:\n  init     initialize a VM factory based on kata-runtime configuration\n"
+                                  "  status   query the status of VM factory\n"
+                                  "  destroy  destroy the VM factory",
+                                  kata_cmd_common_children, NULL, NULL };
+
+int
+cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
+{
+  int first;
+  const char *sub;
+
+  if (kata_cmd_parse (&argp, argc, argv, &first, NULL, err) < 0)
+    return -1;
+  if (kata_cmd_check_args ("factory", argc - first, 1, err) < 0)
+    return -1;
+  sub = argv[first];
+  if (strcmp (sub, "init") != 0 && strcmp (sub, "status") != 0 && strcmp (sub, "destroy") != 0)
+    return kata_make_error_nostr (err, EINVAL, "factory: unknown subcommand \"%s\" (expected init, status or destroy)",
+                                  sub);
+  return kata_make_error_nostr (err, KATA_ENOTIMPL, "factory: not implemented yet");
+}

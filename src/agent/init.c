@@ -1,0 +1,116 @@
+/* PID 1 duties: early mounts, kernel modules, power off. */
+#include "config.h"
+#include "agent/agent.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <unistd.h>
+
+static void
+try_mount (const char *src, const char *dst, const char *fs, unsigned long flags, const char *data)
+{
+  mkdir (dst, 0755);
+  if (mount (src, dst, fs, flags, data) < 0 && errno != EBUSY)
+    agent_log_always ("mount %s on %s: %s", fs, dst, strerror (errno));
+}
+
+static void
+parse_cmdline (void)
+{
+  cleanup_free char *cmd = NULL;
+  char *save = NULL, *tok;
+  if (kata_read_file ("/proc/cmdline", &cmd, NULL, 65536, NULL) < 0)
+    return;
+  for (tok = strtok_r (cmd, " \t\n", &save); tok; tok = strtok_r (NULL, " \t\n", &save))
+    {
+      if (strcmp (tok, "agent.debug=1") == 0 || strcmp (tok, "agent.log=debug") == 0
+          || strcmp (tok, "kata.debug") == 0 || strcmp (tok, "kata.debug=1") == 0
+          || strcmp (tok, "agent.debug") == 0)
+        agent_debug = 1;
+    }
+}
+
+static void
+load_modules (void)
+{
+  cleanup_free char *list = NULL;
+  char *save = NULL, *line;
+  if (kata_read_file ("/lib/modules/modules.load", &list, NULL, 1 << 20, NULL) < 0)
+    return;
+  for (line = strtok_r (list, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      cleanup_free char *path = NULL;
+      int fd;
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line == '\0' || *line == '#')
+        continue;
+      path = line[0] == '/' ? xstrdup (line) : xasprintf ("/lib/modules/%s", line);
+      fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          agent_log_always ("module %s: %s", path, strerror (errno));
+          continue;
+        }
+      if (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+        agent_log_always ("load module %s: %s", path, strerror (errno));
+      close (fd);
+    }
+}
+
+void
+agent_init_system (void)
+{
+  if (getpid () == 1)
+    {
+      try_mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+      try_mount ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+      try_mount ("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+      try_mount ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+      try_mount ("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+      try_mount ("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+      try_mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+      try_mount ("cgroup2", AGENT_CGROUP_ROOT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate");
+      /* /dev/ptmx of devtmpfs is the initial instance; use ours. */
+      if (access ("/dev/pts/ptmx", F_OK) == 0)
+        {
+          unlink ("/dev/ptmx");
+          if (symlink ("pts/ptmx", "/dev/ptmx") < 0)
+            mount ("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL);
+        }
+      (void) !symlink ("/proc/self/fd", "/dev/fd");
+      (void) !symlink ("/proc/self/fd/0", "/dev/stdin");
+      (void) !symlink ("/proc/self/fd/1", "/dev/stdout");
+      (void) !symlink ("/proc/self/fd/2", "/dev/stderr");
+      setsid ();
+    }
+  agent_log_open ();
+  parse_cmdline ();
+  load_modules ();
+  kata_mkdir_p (AGENT_SHARED_DIR, 0755, NULL);
+  kata_mkdir_p (AGENT_LOCAL_DIR, 0755, NULL);
+  if (agent_cgroup_setup_root () < 0)
+    agent_log_always ("cgroup setup failed: %s", strerror (errno));
+  if (agent_net_lo_up () < 0)
+    agent_log ("lo up: %s", strerror (errno));
+  umask (022);
+}
+
+void
+agent_power_off (agent_t *a)
+{
+  agent_kill_all (a);
+  sync ();
+  if (getpid () == 1)
+    {
+      reboot (RB_POWER_OFF);
+      agent_log_always ("reboot: %s", strerror (errno));
+    }
+  _exit (0);
+}

@@ -1,0 +1,166 @@
+/* Client of the sandbox monitor: blocking request/response over monitor.sock. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "common/json.h"
+#include "common/proto.h"
+#include "common/utils.h"
+#include "runtime/client.h"
+
+struct kata_client_s
+{
+  int fd;
+  uint32_t next_id;
+  char *sid;
+};
+
+int
+kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **out, kata_error_t **err)
+{
+  cleanup_free char *dir = xasprintf ("%s/sbs/%s", root, sandbox_id);
+  cleanup_close int dfd = -1;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      if (errno == ENOENT)
+        return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", sandbox_id);
+      return kata_make_error (err, errno, "open `%s`", dir);
+    }
+  /* Through the directory fd: sun_path is too short for long roots and ids. */
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/monitor.sock", dfd);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return kata_make_error (err, errno, "socket");
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      int e = errno;
+      close (fd);
+      if (e == ENOENT || e == ECONNREFUSED)
+        return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", sandbox_id);
+      return kata_make_error (err, e, "connect to `%s/monitor.sock`", dir);
+    }
+  kata_client_t *c = xmalloc0 (sizeof *c);
+  c->fd = fd;
+  c->next_id = 0;
+  c->sid = xstrdup (sandbox_id);
+  *out = c;
+  return 0;
+}
+
+int
+kata_client_fd (kata_client_t *c)
+{
+  return c->fd;
+}
+
+void
+kata_client_close (kata_client_t *c)
+{
+  if (c == NULL)
+    return;
+  if (c->fd >= 0)
+    close (c->fd);
+  free (c->sid);
+  free (c);
+}
+
+/* A vm-dead event's message, or NULL. */
+static char *
+vm_dead_message (const kata_frame_t *f)
+{
+  yajl_val v = NULL;
+  char *msg = NULL;
+  if (f->len == 0 || kata_json_parse (f->payload, f->len, &v, NULL) < 0)
+    return NULL;
+  const char *ev = kata_json_str (v, "event");
+  if (ev && strcmp (ev, "vm-dead") == 0)
+    {
+      const char *m = kata_json_str (v, "message");
+      msg = xstrdup (m ? m : "the VM died");
+    }
+  yajl_tree_free (v);
+  return msg;
+}
+
+int
+kata_client_call (kata_client_t *c, const char *method, const char *params_json, yajl_val *root, yajl_val *result,
+                  int timeout_ms, kata_error_t **err)
+{
+  cleanup_free char *req = kata_msg_request (method, params_json);
+  uint64_t deadline = timeout_ms > 0 ? kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL : 0;
+  uint32_t id;
+
+  if (root)
+    *root = NULL;
+  if (result)
+    *result = NULL;
+  if (++c->next_id == 0)
+    c->next_id = 1;
+  id = c->next_id;
+  if (kata_frame_write (c->fd, KATA_FRAME_REQ, 0, id, req, strlen (req), NULL) < 0)
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "%s: the monitor of sandbox %s is gone", method, c->sid);
+  for (;;)
+    {
+      kata_frame_t f = { 0 };
+      kata_error_t *e = NULL;
+      int r;
+
+      if (deadline)
+        {
+          uint64_t now = kata_now_ns ();
+          struct pollfd p = { .fd = c->fd, .events = POLLIN };
+          if (now >= deadline)
+            return kata_make_error_nostr (err, KATA_ETIMEOUT, "%s: no answer from sandbox %s within %d ms", method,
+                                          c->sid, timeout_ms);
+          r = poll (&p, 1, (int) ((deadline - now) / 1000000) + 1);
+          if (r < 0 && errno != EINTR)
+            return kata_make_error (err, errno, "poll");
+          if (r <= 0)
+            continue;
+        }
+      r = kata_frame_read (c->fd, &f, &e);
+      if (r <= 0)
+        {
+          kata_error_free (e);
+          return kata_make_error_nostr (err, KATA_EVMDEAD, "%s: the connection to sandbox %s was lost", method,
+                                        c->sid);
+        }
+      if (f.type == KATA_FRAME_EVENT)
+        {
+          char *dead = vm_dead_message (&f);
+          kata_frame_clear (&f);
+          if (dead)
+            {
+              kata_make_error_nostr (err, KATA_EVMDEAD, "%s", dead);
+              free (dead);
+              return -1;
+            }
+          continue;
+        }
+      if (f.type != KATA_FRAME_RESP || f.id != id)
+        {
+          kata_frame_clear (&f);
+          continue;
+        }
+      yajl_val rt = NULL, res = NULL;
+      r = kata_msg_parse_response (f.payload, f.len, &rt, &res, NULL, err);
+      kata_frame_clear (&f);
+      if (r < 0)
+        return -1;
+      if (root)
+        *root = rt;
+      else
+        yajl_tree_free (rt);
+      if (result)
+        *result = root ? res : NULL;
+      return 0;
+    }
+}

@@ -1,0 +1,742 @@
+/* The other verbs of a container: exec, list, pids, top, pause, resume, update, events. */
+#include "runtime/lifecycle.h"
+#include "runtime/log.h"
+#include "runtime/shim.h"
+#include "common/json.h"
+#include "common/utils.h"
+#include "oci_runtime_spec.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef runtime_spec_schema_config_schema_process oci_process_t;
+static inline void
+oci_process_freep (oci_process_t **p)
+{
+  free_runtime_spec_schema_config_schema_process (*p);
+}
+#define cleanup_oci_process __attribute__ ((cleanup (oci_process_freep)))
+
+static int
+write_pid_file (const char *path, pid_t pid, kata_error_t **err)
+{
+  char buf[32];
+  int n;
+  if (path == NULL || path[0] == '\0')
+    return 0;
+  n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (kata_write_file_atomic (path, buf, (size_t) n, 0644, err) < 0)
+    return kata_error_wrap (err, "write pid file");
+  return 0;
+}
+
+static void
+strv_append (char ***v, size_t *n, const char *s)
+{
+  *v = xrealloc (*v, (*n + 1) * sizeof (char *));
+  (*v)[(*n)++] = xstrdup (s);
+}
+
+/* Sets NAME=VALUE in ENV, replacing an entry with the same name. */
+static void
+env_set (char ***env, size_t *n, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  for (i = 0; i < *n; i++)
+    if (strncmp ((*env)[i], kv, klen) == 0 && ((*env)[i][klen] == '=' || (*env)[i][klen] == '\0'))
+      {
+        free ((*env)[i]);
+        (*env)[i] = xstrdup (kv);
+        return;
+      }
+  strv_append (env, n, kv);
+}
+
+/* The process to exec: --process, or the container's process with the flags applied (runc). */
+static char *
+exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, bool *terminal, kata_error_t **err)
+{
+  struct parser_context gen = { .options = OPT_GEN_SIMPLIFY };
+  parser_error perr = NULL;
+  cleanup_oci_process oci_process_t *p = NULL;
+  char *json;
+  size_t i;
+
+  if (o->process_json_path)
+    {
+      p = runtime_spec_schema_config_schema_process_parse_file (o->process_json_path, NULL, &perr);
+      if (p == NULL)
+        {
+          kata_make_error_nostr (err, KATA_EBADCONFIG, "parse `%s`: %s", o->process_json_path,
+                                 perr ? perr : "invalid");
+          free (perr);
+          return NULL;
+        }
+    }
+  else
+    {
+      if (o->args_len == 0)
+        {
+          kata_make_error_nostr (err, EINVAL, "exec: no command given (args must not be empty)");
+          return NULL;
+        }
+      if (c->process_json)
+        p = runtime_spec_schema_config_schema_process_parse_data (c->process_json, NULL, &perr);
+      if (p == NULL)
+        {
+          free (perr);
+          perr = NULL;
+          p = xmalloc0 (sizeof *p);
+        }
+      for (i = 0; i < p->args_len; i++)
+        free (p->args[i]);
+      free (p->args);
+      p->args = NULL;
+      p->args_len = 0;
+      for (i = 0; i < o->args_len; i++)
+        strv_append (&p->args, &p->args_len, o->args[i]);
+      p->terminal = o->tty;
+      p->terminal_present = true;
+      if (!o->tty && p->console_size)
+        {
+          free_runtime_spec_schema_config_schema_process_console_size (p->console_size);
+          p->console_size = NULL;
+        }
+      if (o->cwd && o->cwd[0])
+        {
+          free (p->cwd);
+          p->cwd = xstrdup (o->cwd);
+        }
+      if (p->cwd == NULL)
+        p->cwd = xstrdup ("/");
+      for (i = 0; i < o->env_len; i++)
+        env_set (&p->env, &p->env_len, o->env[i]);
+      if (o->user && o->user[0])
+        {
+          unsigned long uid, gid = 0;
+          char *end;
+          uid = strtoul (o->user, &end, 10);
+          if (end == o->user || (*end != '\0' && *end != ':'))
+            {
+              kata_make_error_nostr (err, EINVAL, "exec: invalid --user `%s` (uid[:gid])", o->user);
+              return NULL;
+            }
+          if (*end == ':')
+            {
+              char *g = end + 1;
+              gid = strtoul (g, &end, 10);
+              if (end == g || *end != '\0')
+                {
+                  kata_make_error_nostr (err, EINVAL, "exec: invalid --user `%s` (uid[:gid])", o->user);
+                  return NULL;
+                }
+            }
+          if (p->user == NULL)
+            p->user = xmalloc0 (sizeof *p->user);
+          p->user->uid = (uint32_t) uid;
+          p->user->uid_present = true;
+          p->user->gid = (uint32_t) gid;
+          p->user->gid_present = true;
+          free (p->user->username);
+          p->user->username = NULL;
+        }
+      if (o->additional_gids_len)
+        {
+          if (p->user == NULL)
+            p->user = xmalloc0 (sizeof *p->user);
+          for (i = 0; i < o->additional_gids_len; i++)
+            {
+              char *end;
+              unsigned long g = strtoul (o->additional_gids[i], &end, 10);
+              if (end == o->additional_gids[i] || *end)
+                {
+                  kata_make_error_nostr (err, EINVAL, "exec: invalid additional gid `%s`", o->additional_gids[i]);
+                  return NULL;
+                }
+              p->user->additional_gids
+                  = xrealloc (p->user->additional_gids, (p->user->additional_gids_len + 1) * sizeof (uint32_t));
+              p->user->additional_gids[p->user->additional_gids_len++] = (uint32_t) g;
+            }
+        }
+      if (o->caps_len)
+        {
+          if (p->capabilities == NULL)
+            p->capabilities = xmalloc0 (sizeof *p->capabilities);
+          for (i = 0; i < o->caps_len; i++)
+            {
+              strv_append (&p->capabilities->bounding, &p->capabilities->bounding_len, o->caps[i]);
+              strv_append (&p->capabilities->effective, &p->capabilities->effective_len, o->caps[i]);
+              strv_append (&p->capabilities->permitted, &p->capabilities->permitted_len, o->caps[i]);
+            }
+        }
+      if (o->no_new_privs)
+        {
+          p->no_new_privileges = true;
+          p->no_new_privileges_present = true;
+        }
+    }
+  if (p->args_len == 0)
+    {
+      kata_make_error_nostr (err, EINVAL, "exec: args must not be empty");
+      return NULL;
+    }
+  *terminal = p->terminal_present && p->terminal;
+  json = runtime_spec_schema_config_schema_process_generate_json (p, &gen, &perr);
+  if (json == NULL)
+    {
+      kata_make_error_nostr (err, EINVAL, "exec: %s", perr ? perr : "cannot generate the process");
+      free (perr);
+    }
+  return json;
+}
+
+static volatile pid_t forward_pid;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_pid > 0)
+    kill (forward_pid, sig);
+}
+
+static int
+wait_forwarding (pid_t pid)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+  struct sigaction sa = { .sa_handler = forward_signal }, old[sizeof sigs / sizeof sigs[0]];
+  int status = 0;
+  size_t i;
+
+  forward_pid = pid;
+  sigemptyset (&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &sa, &old[i]);
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        status = 255 << 8;
+        break;
+      }
+  forward_pid = 0;
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &old[i], NULL);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+int
+kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t *opts, int *exit_status,
+                     kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_free char *process = NULL;
+  cleanup_free char *exec_id = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_yajl_val yajl_val resp = NULL;
+  yajl_val result = NULL;
+  const char *status;
+  bool terminal = false;
+  kata_shim_spec_t shs = { 0 };
+  pid_t pid = 0;
+  bool has_console = opts->console_socket && opts->console_socket[0];
+
+  if (exit_status)
+    *exit_status = 0;
+  if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
+    return -1;
+  status = kata_container_state_status (c, sb);
+  if (strcmp (status, "stopped") == 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot exec in a stopped container");
+  if (strcmp (status, "paused") == 0 && !opts->ignore_paused)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot exec in a paused container (use --ignore-paused)");
+  process = exec_process_json (c, opts, &terminal, err);
+  if (process == NULL)
+    return -1;
+  if (terminal && opts->detach && !has_console)
+    return kata_make_error_nostr (err, EINVAL,
+                                  "cannot allocate tty if runc will detach without setting console socket");
+  if (!terminal && has_console)
+    return kata_make_error_nostr (err, EINVAL,
+                                  "cannot use console socket if runc will not detach or allocate tty");
+
+  exec_id = kata_random_hex (8);
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "container_id", id);
+    kata_gen_kv_str (g, "exec_id", exec_id);
+    kata_gen_kv_raw (g, "process", process);
+    yajl_gen_map_close (g);
+    params = kata_gen_finish (g, NULL);
+  }
+  if (kata_lifecycle_call (ctx->root, sid, "ExecProcess", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "exec in %s", id);
+
+  shs.root = ctx->root;
+  shs.sandbox_id = sid;
+  shs.container_id = id;
+  shs.exec_id = exec_id;
+  shs.stream = (uint32_t) kata_json_int (result, "stream", 0);
+  shs.terminal = terminal;
+  shs.console_socket = has_console ? opts->console_socket : NULL;
+  shs.detach = opts->detach;
+  shs.log_path = ctx->log_path;
+  shs.log_format = ctx->log_format;
+  shs.debug = ctx->debug;
+  if (kata_shim_spawn (&shs, &pid, err) < 0)
+    {
+      cleanup_error kata_error_t *e = NULL;
+      cleanup_free char *kp
+          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
+      kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e);
+      return kata_error_wrap (err, "exec in %s: start the shim", id);
+    }
+
+  {
+    cleanup_lock int lock = -1;
+    cleanup_error kata_error_t *e = NULL;
+    cleanup_container_state kata_container_state_t *c2 = NULL;
+    if (kata_state_lock (ctx->root, sid, &lock, &e) == 0
+        && kata_container_state_load (ctx->root, sid, id, &c2, &e) == 0)
+      {
+        kata_exec_state_t *x;
+        size_t i, k = 0;
+        /* Forget exec shims that are gone. */
+        for (i = 0; i < c2->execs_len; i++)
+          {
+            if (kata_state_pid_alive (c2->execs[i].shim_pid, c2->execs[i].shim_start))
+              c2->execs[k++] = c2->execs[i];
+            else
+              free (c2->execs[i].exec_id);
+          }
+        c2->execs_len = k;
+        x = kata_container_state_add_exec (c2, exec_id);
+        x->shim_pid = pid;
+        x->shim_start = kata_proc_start_time (pid);
+        x->stream = shs.stream;
+        x->terminal = terminal;
+        if (kata_container_state_save (ctx->root, c2, &e) < 0)
+          kata_warn ("exec in %s: %s", id, e->msg);
+      }
+    else if (e)
+      kata_warn ("exec in %s: %s", id, e->msg);
+  }
+
+  if (write_pid_file (opts->pid_file, pid, err) < 0)
+    {
+      kill (pid, SIGKILL);
+      if (!opts->detach)
+        waitpid (pid, NULL, 0);
+      return -1;
+    }
+  if (opts->detach)
+    return 0;
+  {
+    int st = wait_forwarding (pid);
+    if (exit_status)
+      *exit_status = st;
+  }
+  return 0;
+}
+
+/* ---- list, pids, top ---- */
+
+int
+kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t *n, kata_error_t **err)
+{
+  char **ids = NULL;
+  size_t nids = 0, i, k = 0;
+  kata_container_summary_t *v = NULL;
+
+  *out = NULL;
+  *n = 0;
+  if (kata_mapping_list (ctx->root, &ids, &nids, err) < 0)
+    return -1;
+  if (nids)
+    v = xmalloc0 (nids * sizeof (*v));
+  for (i = 0; i < nids; i++)
+    {
+      cleanup_container_state kata_container_state_t *c = NULL;
+      cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+      const char *status;
+      size_t a;
+      if (kata_container_lookup (ctx, ids[i], NULL, &c, &sb, NULL) < 0)
+        continue; /* half created or being deleted */
+      status = kata_container_state_status (c, sb);
+      v[k].id = xstrdup (c->id);
+      v[k].pid = strcmp (status, "stopped") == 0 ? 0 : c->shim_pid;
+      v[k].status = xstrdup (status);
+      v[k].bundle = xstrdup (c->bundle ? c->bundle : "");
+      v[k].created = xstrdup (c->created ? c->created : "");
+      v[k].owner = xstrdup (c->owner ? c->owner : "");
+      v[k].annotations_len = c->ann_len;
+      if (c->ann_len)
+        {
+          v[k].annotations_keys = xmalloc0 (c->ann_len * sizeof (char *));
+          v[k].annotations_values = xmalloc0 (c->ann_len * sizeof (char *));
+          for (a = 0; a < c->ann_len; a++)
+            {
+              v[k].annotations_keys[a] = xstrdup (c->ann_keys[a]);
+              v[k].annotations_values[a] = xstrdup (c->ann_values[a]);
+            }
+        }
+      k++;
+    }
+  kata_strv_free (ids, nids);
+  *out = v;
+  *n = k;
+  return 0;
+}
+
+void
+kata_container_summary_free (kata_container_summary_t *s, size_t n)
+{
+  size_t i;
+  if (s == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    {
+      free (s[i].id);
+      free (s[i].status);
+      free (s[i].bundle);
+      free (s[i].created);
+      free (s[i].owner);
+      kata_strv_free (s[i].annotations_keys, s[i].annotations_len);
+      kata_strv_free (s[i].annotations_values, s[i].annotations_len);
+    }
+  free (s);
+}
+
+int
+kata_container_pids (kata_context_t *ctx, const char *id, pid_t **pids, size_t *n, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *c = NULL;
+  size_t i, k = 0;
+  pid_t *v;
+
+  *pids = NULL;
+  *n = 0;
+  if (kata_container_lookup (ctx, id, NULL, &c, NULL, err) < 0)
+    return -1;
+  v = xmalloc0 ((c->execs_len + 1) * sizeof (pid_t));
+  if (kata_state_pid_alive (c->shim_pid, c->shim_start))
+    v[k++] = c->shim_pid;
+  for (i = 0; i < c->execs_len; i++)
+    if (kata_state_pid_alive (c->execs[i].shim_pid, c->execs[i].shim_start))
+      v[k++] = c->execs[i].shim_pid;
+  *pids = v;
+  *n = k;
+  return 0;
+}
+
+/* The sandbox id of a container that must be running (or paused). */
+static int
+running_container (kata_context_t *ctx, const char *id, char **sid, const char **status_out,
+                   kata_container_state_t **cs, kata_error_t **err)
+{
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  const char *status;
+  if (kata_container_lookup (ctx, id, sid, cs, &sb, err) < 0)
+    return -1;
+  status = kata_container_state_status (*cs, sb);
+  if (strcmp (status, "stopped") == 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+  if (status_out)
+    *status_out = strcmp (status, "paused") == 0 ? "paused" : strcmp (status, "created") == 0 ? "created"
+                                                                                               : "running";
+  return 0;
+}
+
+int
+kata_container_top (kata_context_t *ctx, const char *id, char **table, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_yajl_val yajl_val resp = NULL;
+  yajl_val result = NULL, procs;
+  char *buf = NULL;
+  size_t len = 0, i;
+  FILE *f;
+
+  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
+    return -1;
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (kata_lifecycle_call (ctx->root, sid, "ListProcesses", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "ps %s", id);
+  f = open_memstream (&buf, &len);
+  fprintf (f, "%-8s %-8s %-8s %-5s %s\n", "UID", "PID", "PPID", "STAT", "CMD");
+  procs = kata_json_array (result, "processes");
+  for (i = 0; procs && i < procs->u.array.len; i++)
+    {
+      yajl_val p = procs->u.array.values[i];
+      const char *stat = kata_json_str (p, "stat");
+      const char *cmd = kata_json_str (p, "cmd");
+      fprintf (f, "%-8lld %-8lld %-8lld %-5s %s\n", kata_json_int (p, "uid", 0), kata_json_int (p, "pid", 0),
+               kata_json_int (p, "ppid", 0), stat ? stat : "?", cmd ? cmd : "");
+    }
+  fclose (f);
+  *table = buf;
+  return 0;
+}
+
+/* ---- pause, resume, update ---- */
+
+static int
+set_status (kata_context_t *ctx, const char *sid, const char *id, const char *status, kata_error_t **err)
+{
+  cleanup_lock int lock = -1;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  if (kata_state_lock (ctx->root, sid, &lock, err) < 0)
+    return -1;
+  if (kata_container_state_load (ctx->root, sid, id, &c, err) < 0)
+    return -1;
+  free (c->status);
+  c->status = xstrdup (status);
+  return kata_container_state_save (ctx->root, c, err);
+}
+
+int
+kata_container_pause (kata_context_t *ctx, const char *id, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_free char *params = NULL;
+  const char *status;
+
+  if (running_container (ctx, id, &sid, &status, &c, err) < 0)
+    return -1;
+  if (strcmp (status, "running") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (kata_lifecycle_call (ctx->root, sid, "PauseContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "pause %s", id);
+  return set_status (ctx, sid, id, "paused", err);
+}
+
+int
+kata_container_resume (kata_context_t *ctx, const char *id, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_free char *params = NULL;
+  const char *status;
+
+  if (running_container (ctx, id, &sid, &status, &c, err) < 0)
+    return -1;
+  if (strcmp (status, "paused") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not paused");
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (kata_lifecycle_call (ctx->root, sid, "ResumeContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "resume %s", id);
+  return set_status (ctx, sid, id, "running", err);
+}
+
+int
+kata_container_update (kata_context_t *ctx, const char *id, const char *resources_json, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_free char *norm = NULL;
+  struct parser_context gen = { .options = OPT_GEN_SIMPLIFY };
+  parser_error perr = NULL;
+  runtime_spec_schema_config_linux_resources *r;
+
+  r = runtime_spec_schema_config_linux_resources_parse_data (resources_json ? resources_json : "{}", NULL, &perr);
+  if (r == NULL)
+    {
+      kata_make_error_nostr (err, EINVAL, "invalid resources: %s", perr ? perr : "parse error");
+      free (perr);
+      return -1;
+    }
+  norm = runtime_spec_schema_config_linux_resources_generate_json (r, &gen, NULL);
+  free_runtime_spec_schema_config_linux_resources (r);
+  if (norm == NULL)
+    return kata_make_error_nostr (err, EINVAL, "invalid resources");
+  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
+    return -1;
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "container_id", id);
+    kata_gen_kv_raw (g, "resources", norm);
+    yajl_gen_map_close (g);
+    params = kata_gen_finish (g, NULL);
+  }
+  if (kata_lifecycle_call (ctx->root, sid, "UpdateContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "update %s", id);
+  return 0;
+}
+
+/* ---- events ---- */
+
+static void
+gen_key (yajl_gen g, const char *k)
+{
+  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+}
+
+static void
+gen_u (yajl_gen g, const char *k, yajl_val obj, const char *src)
+{
+  long long v = kata_json_int (obj, src, 0);
+  kata_gen_kv_int (g, k, v < 0 ? 0 : v);
+}
+
+/* runc's stats event from StatsContainer's result. */
+static char *
+stats_event (const char *id, yajl_val r)
+{
+  yajl_gen g = kata_gen_new ();
+  yajl_val cpu = kata_json_get (r, "cpu"), mem = kata_json_get (r, "memory"), pids = kata_json_get (r, "pids");
+  yajl_val blk = kata_json_get (r, "blkio"), net = kata_json_array (r, "network");
+  size_t i;
+
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "type", "stats");
+  kata_gen_kv_str (g, "id", id);
+  gen_key (g, "data");
+  yajl_gen_map_open (g);
+
+  gen_key (g, "cpu");
+  yajl_gen_map_open (g);
+  gen_key (g, "usage");
+  yajl_gen_map_open (g);
+  gen_u (g, "total", cpu, "usage_ns");
+  gen_u (g, "kernel", cpu, "system_ns");
+  gen_u (g, "user", cpu, "user_ns");
+  gen_key (g, "percpu");
+  yajl_gen_array_open (g);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  gen_key (g, "throttling");
+  yajl_gen_map_open (g);
+  kata_gen_kv_int (g, "periods", 0);
+  gen_u (g, "throttledPeriods", cpu, "throttled_periods");
+  gen_u (g, "throttledTime", cpu, "throttled_ns");
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+
+  gen_key (g, "memory");
+  yajl_gen_map_open (g);
+  gen_key (g, "usage");
+  yajl_gen_map_open (g);
+  gen_u (g, "usage", mem, "usage");
+  gen_u (g, "limit", mem, "limit");
+  gen_u (g, "max", mem, "max_usage");
+  kata_gen_kv_int (g, "failcnt", 0);
+  yajl_gen_map_close (g);
+  gen_key (g, "raw");
+  yajl_gen_map_open (g);
+  gen_u (g, "cache", mem, "cache");
+  gen_u (g, "rss", mem, "rss");
+  gen_u (g, "oom_kill", mem, "oom_kill");
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+
+  gen_key (g, "pids");
+  yajl_gen_map_open (g);
+  gen_u (g, "current", pids, "current");
+  gen_u (g, "limit", pids, "limit");
+  yajl_gen_map_close (g);
+
+  gen_key (g, "blkio");
+  yajl_gen_map_open (g);
+  if (blk)
+    {
+      gen_key (g, "ioServiceBytesRecursive");
+      yajl_gen_array_open (g);
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "op", "Read");
+      gen_u (g, "value", blk, "read_bytes");
+      yajl_gen_map_close (g);
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "op", "Write");
+      gen_u (g, "value", blk, "write_bytes");
+      yajl_gen_map_close (g);
+      yajl_gen_array_close (g);
+    }
+  yajl_gen_map_close (g);
+
+  gen_key (g, "network_interfaces");
+  yajl_gen_array_open (g);
+  for (i = 0; net && i < net->u.array.len; i++)
+    {
+      yajl_val n = net->u.array.values[i];
+      const char *name = kata_json_str (n, "name");
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "name", name ? name : "");
+      gen_u (g, "rx_bytes", n, "rx_bytes");
+      gen_u (g, "rx_packets", n, "rx_packets");
+      gen_u (g, "rx_errors", n, "rx_errors");
+      gen_u (g, "rx_dropped", n, "rx_dropped");
+      gen_u (g, "tx_bytes", n, "tx_bytes");
+      gen_u (g, "tx_packets", n, "tx_packets");
+      gen_u (g, "tx_errors", n, "tx_errors");
+      gen_u (g, "tx_dropped", n, "tx_dropped");
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+int
+kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_s, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_free char *params = NULL;
+  long long last_oom = -1;
+
+  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
+    return -1;
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (interval_s <= 0)
+    interval_s = 5;
+  for (;;)
+    {
+      cleanup_yajl_val yajl_val resp = NULL;
+      cleanup_free char *line = NULL;
+      cleanup_container_state kata_container_state_t *cur = NULL;
+      cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+      cleanup_error kata_error_t *e = NULL;
+      yajl_val result = NULL;
+      long long oom;
+
+      if (kata_lifecycle_call (ctx->root, sid, "StatsContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS,
+                               stats ? err : &e)
+          < 0)
+        {
+          if (stats)
+            return kata_error_wrap (err, "stats %s", id);
+          return 0; /* the sandbox is gone: the container stopped */
+        }
+      oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
+      if (!stats && last_oom >= 0 && oom > last_oom)
+        {
+          printf ("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+          fflush (stdout);
+        }
+      last_oom = oom;
+      line = stats_event (id, result);
+      printf ("%s\n", line);
+      fflush (stdout);
+      if (stats)
+        return 0;
+      sleep ((unsigned) interval_s);
+      if (kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
+          || strcmp (kata_container_state_status (cur, sb), "stopped") == 0)
+        return 0;
+    }
+}

@@ -1,0 +1,955 @@
+/* The container lifecycle: create, start, state, kill, delete, run (runc's behaviour). */
+#include "runtime/lifecycle.h"
+#include "runtime/client.h"
+#include "runtime/hooks.h"
+#include "runtime/log.h"
+#include "runtime/monitor.h"
+#include "runtime/shim.h"
+#include "runtime/storage.h"
+#include "common/json.h"
+#include "common/utils.h"
+#include "oci_runtime_spec.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef runtime_spec_schema_config_schema oci_spec_t;
+static inline void
+oci_spec_freep (oci_spec_t **p)
+{
+  free_runtime_spec_schema_config_schema (*p);
+}
+#define cleanup_oci_spec __attribute__ ((cleanup (oci_spec_freep)))
+
+int
+kata_container_lookup (kata_context_t *ctx, const char *id, char **sid, kata_container_state_t **c,
+                       kata_sandbox_state_t **sb, kata_error_t **err)
+{
+  cleanup_free char *s = NULL;
+  cleanup_error kata_error_t *e = NULL;
+
+  if (kata_validate_id (id, err) < 0)
+    return -1;
+  if (kata_mapping_lookup (ctx->root, id, &s, err) < 0)
+    return -1;
+  if (kata_container_state_load (ctx->root, s, id, c, err) < 0)
+    return -1;
+  if (sb && kata_sandbox_state_load (ctx->root, s, sb, &e) < 0)
+    *sb = NULL;
+  if (sid)
+    *sid = STEAL_POINTER (&s);
+  return 0;
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, kata_error_t **err)
+{
+  char buf[32];
+  int n;
+  if (path == NULL || path[0] == '\0')
+    return 0;
+  n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (kata_write_file_atomic (path, buf, (size_t) n, 0644, err) < 0)
+    return kata_error_wrap (err, "write pid file");
+  return 0;
+}
+
+static char *
+state_json_for_hooks (const kata_container_state_t *c, const char *status, int pid)
+{
+  return kata_hooks_state_json (c->oci_version, c->id, status, pid, c->bundle, c->ann_keys, c->ann_values,
+                                c->ann_len);
+}
+
+static void
+run_stored_hooks (const kata_container_state_t *c, const char *kind, const char *status, int pid)
+{
+  runtime_spec_schema_config_schema_hooks *h;
+  parser_error perr = NULL;
+  cleanup_free char *state = NULL;
+  cleanup_error kata_error_t *e = NULL;
+  runtime_spec_schema_defs_hook **list = NULL;
+  size_t n = 0;
+
+  if (c->hooks_json == NULL)
+    return;
+  h = runtime_spec_schema_config_schema_hooks_parse_data (c->hooks_json, NULL, &perr);
+  if (h == NULL)
+    {
+      kata_warn ("container %s: stored hooks: %s", c->id, perr ? perr : "parse error");
+      free (perr);
+      return;
+    }
+  if (strcmp (kind, "poststart") == 0)
+    list = h->poststart, n = h->poststart_len;
+  else if (strcmp (kind, "poststop") == 0)
+    list = h->poststop, n = h->poststop_len;
+  if (n)
+    {
+      state = state_json_for_hooks (c, status, pid);
+      if (kata_hooks_run (kind, list, n, state, &e) < 0)
+        kata_warn ("container %s: %s", c->id, e->msg);
+    }
+  free_runtime_spec_schema_config_schema_hooks (h);
+}
+
+/* ---- create ---- */
+
+typedef struct create_job_s
+{
+  kata_context_t *ctx;
+  const char *id;
+  char *sid;
+  bool new_sandbox;
+  bool claimed;
+  bool sbs_made;
+  bool monitor_started;
+  kata_monitor_info_t info;
+  bool agent_created;
+  pid_t shim;
+  unsigned long long shim_start;
+  bool shim_child;
+  kata_container_state_t *c;
+  int lock;
+} create_job_t;
+
+static bool
+mount_parent_too (const char *root, const char *sid, const char *target)
+{
+  cleanup_free char *shared = kata_state_shared_dir (root, sid);
+  cleanup_free char *parent = xstrdup (target);
+  return strcmp (dirname (parent), shared) != 0;
+}
+
+static void
+unbind_container_mounts (const char *root, const kata_container_state_t *c)
+{
+  size_t i;
+  for (i = c->mounts_len; i > 0; i--)
+    {
+      cleanup_error kata_error_t *e = NULL;
+      const char *t = c->mounts[i - 1];
+      if (kata_storage_unbind (t, mount_parent_too (root, c->sandbox_id, t), &e) < 0)
+        kata_warn ("container %s: %s", c->id, e->msg);
+    }
+}
+
+static void
+create_rollback (create_job_t *j)
+{
+  const char *root = j->ctx->root;
+  cleanup_error kata_error_t *e = NULL;
+
+  if (j->shim > 0)
+    {
+      kill (j->shim, SIGKILL);
+      if (j->shim_child)
+        waitpid (j->shim, NULL, 0);
+      else
+        kata_kill_wait (j->shim, j->shim_start, 2000);
+    }
+  if (j->agent_created && !j->new_sandbox)
+    {
+      cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":5}", j->id);
+      if (kata_lifecycle_call (root, j->sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+        {
+          kata_debug ("rollback: %s", e->msg);
+          kata_error_free (e);
+          e = NULL;
+        }
+    }
+  if (j->c)
+    unbind_container_mounts (root, j->c);
+  if (j->new_sandbox && j->sbs_made)
+    {
+      kata_sandbox_state_t sb = { .id = j->sid, .info = j->info };
+      if (kata_sandbox_destroy (root, j->sid, j->monitor_started ? &sb : NULL, &e) < 0)
+        {
+          kata_warn ("rollback: %s", e->msg);
+          kata_error_free (e);
+          e = NULL;
+        }
+    }
+  else if (j->sid)
+    {
+      cleanup_free char *dir = kata_state_container_dir (root, j->sid, j->id);
+      cleanup_free char *shared = kata_state_shared_dir (root, j->sid);
+      cleanup_free char *cshared = xasprintf ("%s/%s", shared, j->id);
+      kata_storage_umount_all_under (cshared, NULL);
+      kata_rm_rf (cshared, NULL);
+      kata_rm_rf (dir, NULL);
+    }
+  if (j->claimed)
+    kata_mapping_remove (root, j->id);
+}
+
+static bool
+opt_has (runtime_spec_schema_defs_mount *m, const char *o)
+{
+  size_t i;
+  for (i = 0; i < m->options_len; i++)
+    if (strcmp (m->options[i], o) == 0)
+      return true;
+  return false;
+}
+
+/* Binds the rootfs and the bind mounts into the shared dir and rewrites SPEC for the guest. */
+static int
+prepare_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_t **err)
+{
+  const char *root = j->ctx->root;
+  cleanup_free char *shared = kata_state_shared_dir (root, j->sid);
+  cleanup_free char *rootfs_target = xasprintf ("%s/%s/rootfs", shared, j->id);
+  kata_mount_desc_t *descs = NULL;
+  kata_bind_plan_t *plan = NULL;
+  size_t i, nplan = 0;
+  int ret = -1;
+
+  if (kata_mkdir_p (shared, 0700, err) < 0)
+    return -1;
+  kata_container_state_add_mount (j->c, rootfs_target);
+  if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
+    return kata_error_wrap (err, "rootfs");
+  free (spec->root->path);
+  spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
+
+  if (spec->mounts_len)
+    {
+      descs = xmalloc0 (spec->mounts_len * sizeof (*descs));
+      for (i = 0; i < spec->mounts_len; i++)
+        {
+          descs[i].destination = spec->mounts[i]->destination;
+          descs[i].type = spec->mounts[i]->type;
+          descs[i].source = spec->mounts[i]->source;
+          descs[i].options = spec->mounts[i]->options;
+          descs[i].options_len = spec->mounts[i]->options_len;
+        }
+    }
+  if (kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, &plan, &nplan, err) < 0)
+    goto out;
+  for (i = 0; i < nplan; i++)
+    {
+      cleanup_free char *target = xasprintf ("%s/%s", shared, plan[i].host_target);
+      runtime_spec_schema_defs_mount *m = spec->mounts[plan[i].index];
+      kata_container_state_add_mount (j->c, target);
+      if (kata_storage_bind (plan[i].host_source, target, plan[i].readonly, err) < 0)
+        {
+          kata_error_wrap (err, "mount %s", m->destination);
+          goto out;
+        }
+      free (m->source);
+      m->source = xstrdup (plan[i].guest_source);
+      if (m->type == NULL)
+        m->type = xstrdup ("bind");
+      if (!opt_has (m, "bind") && !opt_has (m, "rbind"))
+        {
+          m->options = xrealloc (m->options, (m->options_len + 1) * sizeof (char *));
+          m->options[m->options_len++] = xstrdup ("rbind");
+        }
+    }
+  ret = 0;
+out:
+  kata_bind_plan_free (plan, nplan);
+  free (descs);
+  return ret;
+}
+
+/* The host network namespace whose interfaces the VM gets (its path, or NULL). */
+static const char *
+find_netns (oci_spec_t *spec)
+{
+  size_t i;
+  if (spec->linux == NULL)
+    return NULL;
+  for (i = 0; i < spec->linux->namespaces_len; i++)
+    {
+      runtime_spec_schema_defs_linux_namespace_reference *ns = spec->linux->namespaces[i];
+      if (ns->type && strcmp (ns->type, "network") == 0 && ns->path && ns->path[0])
+        return ns->path;
+    }
+  return NULL;
+}
+
+/* Host namespace paths mean nothing in the guest: the guest's network is the VM's
+   (the network namespace is dropped), the others are created fresh by the agent. */
+static char *
+generate_guest_spec (oci_spec_t *spec, kata_error_t **err)
+{
+  struct parser_context pctx = { .options = OPT_GEN_SIMPLIFY };
+  parser_error perr = NULL;
+  runtime_spec_schema_config_schema_hooks *hooks = spec->hooks;
+  runtime_spec_schema_defs_linux_namespace_reference **ns = NULL;
+  size_t ns_len = 0, i, k = 0;
+  char *json;
+
+  spec->hooks = NULL;
+  if (spec->linux && spec->linux->namespaces_len)
+    {
+      ns = spec->linux->namespaces;
+      ns_len = spec->linux->namespaces_len;
+      spec->linux->namespaces = xmalloc0 (ns_len * sizeof (*ns));
+      for (i = 0; i < ns_len; i++)
+        {
+          runtime_spec_schema_defs_linux_namespace_reference *n;
+          if (ns[i]->type && strcmp (ns[i]->type, "network") == 0)
+            continue;
+          n = xmalloc0 (sizeof *n);
+          n->type = xstrdup (ns[i]->type);
+          spec->linux->namespaces[k++] = n;
+        }
+      spec->linux->namespaces_len = k;
+    }
+  json = runtime_spec_schema_config_schema_generate_json (spec, &pctx, &perr);
+  if (ns)
+    {
+      for (i = 0; i < k; i++)
+        free_runtime_spec_schema_defs_linux_namespace_reference (spec->linux->namespaces[i]);
+      free (spec->linux->namespaces);
+      spec->linux->namespaces = ns;
+      spec->linux->namespaces_len = ns_len;
+    }
+  spec->hooks = hooks;
+  if (json == NULL)
+    {
+      kata_make_error_nostr (err, KATA_EBADCONFIG, "generate the guest spec: %s", perr ? perr : "error");
+      free (perr);
+      return NULL;
+    }
+  return json;
+}
+
+static int
+create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, kata_error_t **err)
+{
+  kata_context_t *ctx = j->ctx;
+  const char *root = ctx->root;
+  const char *id = j->id;
+  char bundle[PATH_MAX], rootfs[PATH_MAX];
+  cleanup_free char *config_path = NULL;
+  cleanup_free char *guest_spec = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_free char *hook_state = NULL;
+  cleanup_oci_spec oci_spec_t *spec = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_yajl_val yajl_val resp = NULL;
+  yajl_val result = NULL;
+  parser_error perr = NULL;
+  struct parser_context pctx = { 0 };
+  kata_pod_role_t role;
+  const char *join_sid = NULL;
+  const char *netns = NULL;
+  bool terminal;
+  char created[64];
+  size_t i;
+
+  if (kata_validate_id (id, err) < 0)
+    return -1;
+  if (kata_context_load_config (ctx, err) < 0)
+    return -1;
+
+  if (realpath (opts->bundle && opts->bundle[0] ? opts->bundle : ".", bundle) == NULL)
+    return kata_make_error (err, errno, "bundle `%s`", opts->bundle ? opts->bundle : ".");
+  config_path = xasprintf ("%s/config.json", bundle);
+  if (access (config_path, R_OK) < 0)
+    return kata_make_error (err, errno, "open `%s`", config_path);
+  spec = runtime_spec_schema_config_schema_parse_file (config_path, &pctx, &perr);
+  if (spec == NULL)
+    {
+      kata_make_error_nostr (err, KATA_EBADCONFIG, "parse `%s`: %s", config_path, perr ? perr : "invalid");
+      free (perr);
+      return -1;
+    }
+  if (spec->process == NULL)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: process property must not be empty", config_path);
+  if (spec->root == NULL || spec->root->path == NULL || spec->root->path[0] == '\0')
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: root.path must be set", config_path);
+  terminal = spec->process->terminal_present && spec->process->terminal;
+  if (terminal && opts->detach && (opts->console_socket == NULL || opts->console_socket[0] == '\0'))
+    return kata_make_error_nostr (err, EINVAL,
+                                  "cannot allocate tty if runc will detach without setting console socket");
+  if (!terminal && opts->console_socket && opts->console_socket[0])
+    return kata_make_error_nostr (err, EINVAL,
+                                  "cannot use console socket if runc will not detach or allocate tty");
+  {
+    cleanup_free char *r = spec->root->path[0] == '/' ? xstrdup (spec->root->path)
+                                                       : xasprintf ("%s/%s", bundle, spec->root->path);
+    if (realpath (r, rootfs) == NULL)
+      return kata_make_error (err, errno, "rootfs `%s`", r);
+  }
+  kata_log_stage ("config-parsed");
+
+  if (kata_sandbox_decide (spec->annotations ? spec->annotations->keys : NULL,
+                           spec->annotations ? spec->annotations->values : NULL,
+                           spec->annotations ? spec->annotations->len : 0, &role, &join_sid, err)
+      < 0)
+    return -1;
+  if (role == KATA_ROLE_CONTAINER && strcmp (join_sid, id) == 0)
+    role = KATA_ROLE_SANDBOX;
+  j->new_sandbox = role == KATA_ROLE_SANDBOX;
+  j->sid = xstrdup (j->new_sandbox ? id : join_sid);
+  if (!j->new_sandbox && kata_validate_id (j->sid, err) < 0)
+    return kata_error_wrap (err, "sandbox id");
+
+  if (kata_mapping_claim (root, id, j->sid, err) < 0)
+    return -1;
+  j->claimed = true;
+
+  j->c = xmalloc0 (sizeof *j->c);
+  j->c->version = KATA_STATE_VERSION;
+  j->c->id = xstrdup (id);
+  j->c->sandbox_id = xstrdup (j->sid);
+  j->c->oci_version = xstrdup (spec->oci_version ? spec->oci_version : "1.0.2");
+  j->c->status = xstrdup ("created");
+  j->c->bundle = xstrdup (bundle);
+  j->c->rootfs = xstrdup (rootfs);
+  kata_rfc3339_now (created, sizeof created);
+  j->c->created = xstrdup (created);
+  j->c->owner = xstrdup ("");
+  j->c->terminal = terminal;
+  if (spec->annotations && spec->annotations->len)
+    {
+      j->c->ann_len = spec->annotations->len;
+      j->c->ann_keys = xmalloc0 (j->c->ann_len * sizeof (char *));
+      j->c->ann_values = xmalloc0 (j->c->ann_len * sizeof (char *));
+      for (i = 0; i < j->c->ann_len; i++)
+        {
+          j->c->ann_keys[i] = xstrdup (spec->annotations->keys[i]);
+          j->c->ann_values[i] = xstrdup (spec->annotations->values[i] ? spec->annotations->values[i] : "");
+        }
+    }
+  j->c->process_json = runtime_spec_schema_config_schema_process_generate_json (
+      spec->process, &(struct parser_context){ .options = OPT_GEN_SIMPLIFY }, NULL);
+  if (spec->hooks)
+    j->c->hooks_json = runtime_spec_schema_config_schema_hooks_generate_json (
+        spec->hooks, &(struct parser_context){ .options = OPT_GEN_SIMPLIFY }, NULL);
+
+  netns = find_netns (spec);
+
+  if (j->new_sandbox)
+    {
+      cleanup_free char *sbs = kata_state_sandbox_dir (root, j->sid);
+      cleanup_free char *sbs_top = xasprintf ("%s/sbs", root);
+      kata_sandbox_spec_t sspec = { 0 };
+      int64_t mem = 0, quota = 0, period = 0;
+      long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+
+      if (kata_mkdir_p (sbs_top, 0700, err) < 0)
+        return -1;
+      if (mkdir (sbs, 0700) < 0)
+        {
+          if (errno == EEXIST)
+            return kata_make_error_nostr (err, KATA_EEXIST_ID, "container with id exists: %s", id);
+          return kata_make_error (err, errno, "mkdir `%s`", sbs);
+        }
+      j->sbs_made = true;
+      if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
+        return -1;
+      if (spec->linux && spec->linux->resources)
+        {
+          runtime_spec_schema_config_linux_resources *r = spec->linux->resources;
+          if (r->memory && r->memory->limit_present)
+            mem = r->memory->limit;
+          if (r->cpu && r->cpu->quota_present)
+            quota = r->cpu->quota;
+          if (r->cpu && r->cpu->period_present)
+            period = (int64_t) r->cpu->period;
+        }
+      sb = xmalloc0 (sizeof *sb);
+      sb->version = KATA_STATE_VERSION;
+      sb->id = xstrdup (j->sid);
+      sb->config_path = ctx->cfg->path ? xstrdup (ctx->cfg->path) : NULL;
+      kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int) ncpu : 0, &sb->vcpus, &sb->memory_mb);
+      sspec.root = root;
+      sspec.sandbox_id = j->sid;
+      sspec.cfg = ctx->cfg;
+      sspec.vcpus = sb->vcpus;
+      sspec.memory_mb = sb->memory_mb;
+      sspec.hostname = spec->hostname;
+      sspec.netns_path = netns;
+      sspec.debug = ctx->debug;
+      kata_debug ("sandbox %s: %d vCPUs, %d MiB", j->sid, sb->vcpus, sb->memory_mb);
+      if (kata_monitor_start (&sspec, &j->info, err) < 0)
+        return kata_error_wrap (err, "start sandbox %s", j->sid);
+      j->monitor_started = true;
+      sb->info = j->info;
+      kata_sandbox_state_add_container (sb, id);
+      if (kata_sandbox_state_save (root, sb, err) < 0)
+        return -1;
+      kata_log_stage ("vm-ready");
+    }
+  else
+    {
+      if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
+        return kata_error_wrap (err, "container %s", id);
+      if (kata_sandbox_state_load (root, j->sid, &sb, err) < 0)
+        return -1;
+      if (!kata_monitor_alive (&sb->info))
+        return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
+    }
+
+  if (prepare_storage (j, spec, bundle, err) < 0)
+    return -1;
+  if (kata_container_state_save (root, j->c, err) < 0)
+    return -1;
+
+  if (spec->hooks && (spec->hooks->prestart_len || spec->hooks->create_runtime_len))
+    {
+      hook_state = state_json_for_hooks (j->c, "creating", sb ? sb->info.qemu_pid : 0);
+      if (kata_hooks_run ("prestart", spec->hooks->prestart, spec->hooks->prestart_len, hook_state, err) < 0
+          || kata_hooks_run ("createRuntime", spec->hooks->create_runtime, spec->hooks->create_runtime_len,
+                             hook_state, err)
+                 < 0)
+        return -1;
+    }
+
+  guest_spec = generate_guest_spec (spec, err);
+  if (guest_spec == NULL)
+    return -1;
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "container_id", id);
+    kata_gen_kv_raw (g, "oci", guest_spec);
+    yajl_gen_string (g, (const unsigned char *) "storages", 8);
+    yajl_gen_array_open (g);
+    yajl_gen_array_close (g);
+    kata_gen_kv_bool (g, "sandbox_pidns", false);
+    if (!j->new_sandbox)
+      kata_gen_kv_str (g, "sandbox_container_id", j->sid);
+    yajl_gen_map_close (g);
+    params = kata_gen_finish (g, NULL);
+  }
+  if (kata_lifecycle_call (root, j->sid, "CreateContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "create container %s", id);
+  j->agent_created = true;
+  j->c->stream = (uint32_t) kata_json_int (result, "stream", 0);
+  kata_log_stage ("container-created");
+
+  {
+    kata_shim_spec_t shs = { 0 };
+    shs.root = root;
+    shs.sandbox_id = j->sid;
+    shs.container_id = id;
+    shs.exec_id = "";
+    shs.stream = j->c->stream;
+    shs.terminal = terminal;
+    shs.console_socket = opts->console_socket && opts->console_socket[0] ? opts->console_socket : NULL;
+    shs.detach = opts->detach;
+    shs.log_path = ctx->log_path;
+    shs.log_format = ctx->log_format;
+    shs.debug = ctx->debug;
+    if (kata_shim_spawn (&shs, &j->shim, err) < 0)
+      return kata_error_wrap (err, "start the shim of %s", id);
+    j->shim_child = !opts->detach;
+    j->shim_start = kata_proc_start_time (j->shim);
+  }
+  kata_log_stage ("shim-started");
+  j->c->shim_pid = j->shim;
+  j->c->shim_start = j->shim_start;
+  if (kata_container_state_save (root, j->c, err) < 0)
+    return -1;
+  if (!j->new_sandbox)
+    {
+      kata_sandbox_state_add_container (sb, id);
+      if (kata_sandbox_state_save (root, sb, err) < 0)
+        return -1;
+    }
+  if (write_pid_file (opts->pid_file, j->shim, err) < 0)
+    return -1;
+  if (shim_pid)
+    *shim_pid = j->shim;
+  return 0;
+}
+
+int
+kata_container_create (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts, pid_t *shim_pid,
+                       kata_error_t **err)
+{
+  create_job_t j = { .ctx = ctx, .id = id, .lock = -1 };
+  int r = create_impl (&j, opts, shim_pid, err);
+  if (r < 0)
+    create_rollback (&j);
+  if (j.lock >= 0)
+    close (j.lock);
+  kata_container_state_free (j.c);
+  free (j.sid);
+  return r;
+}
+
+/* ---- start ---- */
+
+int
+kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_lock int lock = -1;
+  const char *status;
+
+  if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
+    return -1;
+  if (kata_state_lock (ctx->root, sid, &lock, err) < 0)
+    return -1;
+  kata_container_state_free (c);
+  c = NULL;
+  if (kata_container_state_load (ctx->root, sid, id, &c, err) < 0)
+    return -1;
+  status = kata_container_state_status (c, sb);
+  if (strcmp (status, "stopped") == 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start a container that has stopped");
+  if (strcmp (status, "created") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "start container %s", id);
+  free (c->status);
+  c->status = xstrdup ("running");
+  if (kata_container_state_save (ctx->root, c, err) < 0)
+    return -1;
+  close (lock);
+  lock = -1;
+  kata_log_stage ("container-started");
+  run_stored_hooks (c, "poststart", "running", c->shim_pid);
+  return 0;
+}
+
+/* ---- state ---- */
+
+int
+kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  const char *status;
+  yajl_gen g;
+  size_t i;
+
+  if (kata_container_lookup (ctx, id, NULL, &c, &sb, err) < 0)
+    return -1;
+  status = kata_container_state_status (c, sb);
+  g = kata_gen_new ();
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "  ");
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "ociVersion", c->oci_version ? c->oci_version : "1.0.2");
+  kata_gen_kv_str (g, "id", c->id);
+  kata_gen_kv_int (g, "pid", strcmp (status, "stopped") == 0 ? 0 : c->shim_pid);
+  kata_gen_kv_str (g, "status", status);
+  kata_gen_kv_str (g, "bundle", c->bundle ? c->bundle : "");
+  kata_gen_kv_str (g, "rootfs", c->rootfs ? c->rootfs : "");
+  kata_gen_kv_str (g, "created", c->created ? c->created : "");
+  kata_gen_kv_str (g, "owner", c->owner ? c->owner : "");
+  if (c->ann_len)
+    {
+      yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+      yajl_gen_map_open (g);
+      for (i = 0; i < c->ann_len; i++)
+        kata_gen_kv_str (g, c->ann_keys[i], c->ann_values[i]);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_map_close (g);
+  *json = kata_gen_finish (g, NULL);
+  /* yajl's beautifier ends with a newline; runc's does not. */
+  {
+    size_t l = strlen (*json);
+    while (l && (*json)[l - 1] == '\n')
+      (*json)[--l] = '\0';
+  }
+  return 0;
+}
+
+/* ---- kill ---- */
+
+int
+kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_free char *params = NULL;
+
+  if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
+    return -1;
+  if (strcmp (kata_container_state_status (c, sb), "stopped") == 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+  params = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":%d,\"all\":%s}", id, signum,
+                      all ? "true" : "false");
+  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "kill container %s", id);
+  return 0;
+}
+
+/* ---- delete ---- */
+
+static void
+kill_container_shims (const kata_container_state_t *c)
+{
+  size_t i;
+  for (i = 0; i < c->execs_len; i++)
+    kata_kill_wait (c->execs[i].shim_pid, c->execs[i].shim_start, 2000);
+  kata_kill_wait (c->shim_pid, c->shim_start, 2000);
+}
+
+/* Removes one container of a sandbox (state, mounts, mapping); the caller holds the lock. */
+static void
+remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive)
+{
+  cleanup_free char *dir = kata_state_container_dir (ctx->root, sid, c->id);
+  cleanup_error kata_error_t *e = NULL;
+
+  if (vm_alive)
+    {
+      cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", c->id);
+      if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
+          < 0)
+        kata_debug ("delete %s: %s", c->id, e->msg);
+    }
+  kill_container_shims (c);
+  run_stored_hooks (c, "poststop", "stopped", 0);
+  unbind_container_mounts (ctx->root, c);
+  kata_rm_rf (dir, NULL);
+  kata_mapping_remove (ctx->root, c->id);
+}
+
+int
+kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_lock int lock = -1;
+  cleanup_error kata_error_t *e = NULL;
+  const char *status;
+  bool vm_alive;
+
+  if (kata_container_lookup (ctx, id, &sid, &c, &sb, &e) < 0)
+    {
+      if (force && e->status != KATA_EBADID)
+        return kata_container_cleanup_id (ctx, id, err);
+      *err = STEAL_POINTER (&e);
+      return -1;
+    }
+  status = kata_container_state_status (c, sb);
+  if (!force && strcmp (status, "stopped") != 0 && strcmp (status, "created") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot delete container %s that is not stopped: %s", id,
+                                  status);
+  vm_alive = sb && kata_monitor_alive (&sb->info);
+  if (vm_alive && strcmp (status, "stopped") != 0)
+    {
+      cleanup_free char *params
+          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":9,\"all\":true}", id);
+      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+        {
+          kata_debug ("delete %s: %s", id, e->msg);
+          kata_error_free (e);
+          e = NULL;
+        }
+    }
+  if (kata_state_lock (ctx->root, sid, &lock, err) < 0)
+    return force ? kata_container_cleanup_id (ctx, id, err) : -1;
+
+  if (strcmp (sid, id) == 0)
+    {
+      /* The sandbox container: the whole pod goes. */
+      size_t i;
+      if (sb)
+        for (i = 0; i < sb->containers_len; i++)
+          {
+            cleanup_container_state kata_container_state_t *o = NULL;
+            if (strcmp (sb->containers[i], id) == 0)
+              continue;
+            if (kata_container_state_load (ctx->root, sid, sb->containers[i], &o, NULL) == 0)
+              remove_one (ctx, sid, o, vm_alive);
+            else
+              kata_mapping_remove (ctx->root, sb->containers[i]);
+          }
+      remove_one (ctx, sid, c, vm_alive);
+      close (lock);
+      lock = -1;
+      if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
+        return -1;
+    }
+  else
+    {
+      remove_one (ctx, sid, c, vm_alive);
+      if (sb)
+        {
+          kata_sandbox_state_remove_container (sb, id);
+          if (kata_sandbox_state_save (ctx->root, sb, err) < 0)
+            return -1;
+        }
+    }
+  kata_log_stage ("container-deleted");
+  return 0;
+}
+
+/* ---- cleanup of broken state ---- */
+
+int
+kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **err)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_free char *shared = NULL;
+  cleanup_free char *cdir = NULL;
+  cleanup_free char *sbs = NULL;
+  struct stat st;
+
+  if (kata_validate_id (id, err) < 0)
+    return -1;
+  if (kata_mapping_lookup (ctx->root, id, &sid, NULL) < 0)
+    sid = xstrdup (id);
+  if (kata_validate_id (sid, NULL) < 0)
+    {
+      free (sid);
+      sid = xstrdup (id);
+    }
+  shared = kata_state_shared_dir (ctx->root, sid);
+  sbs = kata_state_sandbox_dir (ctx->root, sid);
+  cdir = kata_state_container_dir (ctx->root, sid, id);
+
+  if (kata_container_state_load (ctx->root, sid, id, &c, NULL) == 0)
+    {
+      kill_container_shims (c);
+      unbind_container_mounts (ctx->root, c);
+    }
+  kata_sandbox_state_load (ctx->root, sid, &sb, NULL);
+
+  if (strcmp (sid, id) == 0)
+    {
+      /* Every container of the sandbox: from the list and from the directory. */
+      cleanup_dir DIR *d = opendir (sbs);
+      struct dirent *de;
+      if (d)
+        while ((de = readdir (d)))
+          {
+            cleanup_container_state kata_container_state_t *o = NULL;
+            cleanup_free char *p = NULL;
+            if (de->d_name[0] == '.' || strcmp (de->d_name, id) == 0)
+              continue;
+            p = xasprintf ("%s/%s", sbs, de->d_name);
+            if (stat (p, &st) < 0 || !S_ISDIR (st.st_mode))
+              continue;
+            if (kata_container_state_load (ctx->root, sid, de->d_name, &o, NULL) == 0)
+              kill_container_shims (o);
+            if (kata_validate_id (de->d_name, NULL) == 0)
+              kata_mapping_remove (ctx->root, de->d_name);
+          }
+      if (sb)
+        {
+          size_t i;
+          for (i = 0; i < sb->containers_len; i++)
+            if (kata_validate_id (sb->containers[i], NULL) == 0)
+              kata_mapping_remove (ctx->root, sb->containers[i]);
+        }
+      if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
+        return -1;
+    }
+  else
+    {
+      cleanup_free char *prefix = xasprintf ("%s/%s", shared, id);
+      cleanup_dir DIR *d = opendir (shared);
+      struct dirent *de;
+      size_t idlen = strlen (id);
+      kata_storage_umount_all_under (prefix, NULL);
+      kata_rm_rf (prefix, NULL);
+      /* Bind mounts of this container: <shared>/<id>-<hash>-<name>. */
+      if (d)
+        while ((de = readdir (d)))
+          if (strncmp (de->d_name, id, idlen) == 0 && de->d_name[idlen] == '-')
+            {
+              cleanup_free char *p = xasprintf ("%s/%s", shared, de->d_name);
+              kata_storage_umount_all_under (p, NULL);
+              kata_rm_rf (p, NULL);
+            }
+      kata_rm_rf (cdir, NULL);
+      if (sb)
+        {
+          cleanup_lock int lock = -1;
+          if (kata_state_lock (ctx->root, sid, &lock, NULL) == 0)
+            {
+              kata_sandbox_state_free (sb);
+              sb = NULL;
+              if (kata_sandbox_state_load (ctx->root, sid, &sb, NULL) == 0)
+                {
+                  kata_sandbox_state_remove_container (sb, id);
+                  kata_sandbox_state_save (ctx->root, sb, NULL);
+                }
+            }
+        }
+    }
+  kata_mapping_remove (ctx->root, id);
+  return 0;
+}
+
+/* ---- run ---- */
+
+static volatile pid_t forward_pid;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_pid > 0)
+    kill (forward_pid, sig);
+}
+
+int
+kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts, int *exit_status,
+                    kata_error_t **err)
+{
+  kata_create_opts_t o = *opts;
+  cleanup_error kata_error_t *e = NULL;
+  pid_t pid = 0;
+  int status = 0;
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+  struct sigaction sa = { .sa_handler = forward_signal }, old[sizeof sigs / sizeof sigs[0]];
+  size_t i;
+
+  if (exit_status)
+    *exit_status = 0;
+  if (kata_container_create (ctx, id, &o, &pid, err) < 0)
+    return -1;
+  if (kata_container_start (ctx, id, err) < 0)
+    {
+      if (!o.detach && pid > 0)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+        }
+      kata_container_delete (ctx, id, true, &e);
+      return -1;
+    }
+  if (o.detach)
+    return 0;
+
+  forward_pid = pid;
+  sigemptyset (&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &sa, &old[i]);
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        status = 255 << 8;
+        break;
+      }
+  forward_pid = 0;
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &old[i], NULL);
+
+  if (exit_status)
+    *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (kata_container_delete (ctx, id, true, &e) < 0)
+    kata_warn ("run: delete %s: %s", id, e->msg);
+  return 0;
+}

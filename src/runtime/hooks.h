@@ -1,0 +1,17 @@
+/* OCI hooks, run on the host with the container's state JSON on stdin. */
+#ifndef KATA_HOOKS_H
+#define KATA_HOOKS_H
+#include <stddef.h>
+#include "common/error.h"
+#include "oci_runtime_spec.h"
+
+/* Runs HOOKS[0..N) in order; stops at the first failure (non-zero exit, killed, or
+   timed out), naming KIND ("prestart", "poststop", ...) and the hook's path. */
+int kata_hooks_run (const char *kind, runtime_spec_schema_defs_hook **hooks, size_t n, const char *state_json,
+                    kata_error_t **err);
+
+/* The OCI state given to hooks: {"ociVersion","id","status","pid","bundle","annotations"}. */
+char *kata_hooks_state_json (const char *oci_version, const char *id, const char *status, int pid,
+                             const char *bundle, char **ann_keys, char **ann_values, size_t ann_len);
+
+#endif

@@ -1,0 +1,87 @@
+/* The hypervisor interface: what the sandbox monitor needs from a VMM.
+   QEMU (qemu.c) is the implementation; unit tests bring a fake one. */
+#ifndef KATA_HYPERVISOR_H
+#define KATA_HYPERVISOR_H
+#include <stdbool.h>
+#include <sys/types.h>
+#include "common/error.h"
+#include "runtime/config.h"
+
+/* File names inside <root>/vm/<sid>/. */
+#define KATA_VM_AGENT_SOCK "agent.sock"
+#define KATA_VM_QMP_SOCK "qmp.sock"
+#define KATA_VM_VFSD_SOCK "vfsd.sock"
+#define KATA_VM_CONSOLE_LOG "console.log"
+#define KATA_VM_QEMU_LOG "qemu.log"
+/* Where the agent mounts the shared dir, and its mount tag. */
+#define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
+#define KATA_SHARED_TAG "kataShared"
+
+typedef struct kata_vm_params_s
+{
+  const kata_config_t *cfg;
+  const char *sandbox_id;
+  const char *vm_dir;      /* <root>/vm/<sid>: sockets and console.log */
+  const char *shared_dir;  /* <root>/shared/<sid> */
+  int vcpus;
+  int memory_mb;
+  const char *netns_path;  /* QEMU (only) enters it before exec; NULL = none */
+  const char *block_rootfs;/* block device attached at boot (virtio-blk, id "rootfs"), or NULL */
+  bool debug;              /* agent.debug=1 on the kernel command line */
+} kata_vm_params_t;
+
+typedef struct kata_vm_s
+{
+  pid_t pid;               /* QEMU, a child of the caller */
+  unsigned long long start;
+  pid_t vfsd_pid;          /* virtiofsd, 0 when not used */
+  unsigned long long vfsd_start;
+  char *vm_dir;
+  char *accel;             /* "tcg" or "kvm" */
+  void *priv;              /* implementation data (QMP connection, ...) */
+} kata_vm_t;
+
+struct hypervisor_ops
+{
+  const char *name;
+  /* Starts the VM (and its helpers) as children of the caller. */
+  int (*start) (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err);
+  /* Makes sure the VM is gone: QMP quit, then SIGKILL; reaps it when WAIT is true. */
+  int (*stop) (kata_vm_t *vm, bool wait, kata_error_t **err);
+  int (*pause) (kata_vm_t *vm, kata_error_t **err);
+  int (*resume) (kata_vm_t *vm, kata_error_t **err);
+  /* Hot-plugs PATH as a virtio-blk disk named ID; *ADDR gets the guest PCI
+     address "<root port slot>/<device>" (e.g. "02/00") for the agent. */
+  int (*hotplug_block) (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
+                        kata_error_t **err);
+  int (*hot_unplug) (kata_vm_t *vm, const char *id, kata_error_t **err);
+  /* Releases what start() allocated (not the processes). */
+  void (*release) (kata_vm_t *vm);
+};
+
+extern const struct hypervisor_ops kata_qemu_ops;
+
+/* Unit tests set this to a fake implementation; kata_hypervisor_get then returns it. */
+extern const struct hypervisor_ops *kata_hypervisor_override;
+
+/* The implementation for a name ("qemu"); NULL when unknown. */
+const struct hypervisor_ops *kata_hypervisor_get (const char *name);
+
+/* Resolves accel = "auto" | "kvm" | "tcg" to "kvm" or "tcg".  *REASON (may be NULL)
+   gets a sentence saying why (malloc'd).  "kvm" where KVM cannot run guests is an error. */
+int kata_hypervisor_choose_accel (const char *accel, const char **chosen, char **reason, kata_error_t **err);
+
+/* Builds QEMU's argv (NULL-terminated, malloc'd strings) for P with ACCEL ("kvm"/"tcg").
+   Exposed for tests and `kata-check`. */
+int kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err);
+void kata_strv_free (char **v);
+
+/* Host TSC frequency in kHz (0 when unknown). */
+unsigned long kata_host_tsc_khz (void);
+
+/* virtiofsd (virtiofsd.c): starts the daemon for SHARED_DIR on SOCK_PATH, as a child;
+   returns once the socket exists. */
+int kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const char *sock_path, pid_t *pid,
+                          kata_error_t **err);
+
+#endif

@@ -1,0 +1,52 @@
+/* Internals shared by the lifecycle files (container*.c, sandbox.c); pure helpers are
+   exposed for the unit tests. */
+#ifndef KATA_LIFECYCLE_H
+#define KATA_LIFECYCLE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+#include "common/error.h"
+#include "runtime/config.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+
+/* Timeouts of agent calls (TCG guests are slow). */
+#define KATA_CALL_TIMEOUT_MS 120000
+#define KATA_SHORT_TIMEOUT_MS 15000
+
+typedef enum
+{
+  KATA_ROLE_SANDBOX = 0, /* a new VM: sandbox id = container id */
+  KATA_ROLE_CONTAINER,   /* joins the sandbox named by the annotations */
+} kata_pod_role_t;
+
+/* Pure: sandbox or pod container from the CRI annotations (cri, cri-o, docker/dockershim).
+   *SANDBOX_ID points into VALUES (for KATA_ROLE_CONTAINER). */
+int kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_role_t *role,
+                         const char **sandbox_id, kata_error_t **err);
+
+/* Pure: VM size from the spec's limits.  MEM_LIMIT bytes (<= 0: unset), QUOTA/PERIOD
+   (<= 0: unset).  HOST_CPUS caps the vCPUs (0: no cap). */
+void kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, int64_t period, int host_cpus,
+                        int *vcpus, int *memory_mb);
+
+/* One call to the agent through the sandbox's monitor. */
+int kata_lifecycle_call (const char *root, const char *sid, const char *method, const char *params,
+                         yajl_val *resp, yajl_val *result, int timeout_ms, kata_error_t **err);
+
+/* Stops the VM (MonitorShutdown, else kills the monitor/QEMU), unmounts what is left
+   under the shared dir and removes shared/<sid>, vm/<sid> and sbs/<sid>.  SB may be NULL
+   (broken state): processes are then found by their command lines. */
+int kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_state_t *sb, kata_error_t **err);
+
+/* Kills PID (only when START matches) with SIGKILL and waits up to TIMEOUT_MS for it to go. */
+void kata_kill_wait (pid_t pid, unsigned long long start, int timeout_ms);
+
+/* Lookup of a container: mapping -> sid, container.json, sandbox.json (may be NULL). */
+int kata_container_lookup (kata_context_t *ctx, const char *id, char **sid, kata_container_state_t **c,
+                           kata_sandbox_state_t **sb, kata_error_t **err);
+
+/* Random hex string of 2*BYTES characters. */
+char *kata_random_hex (size_t bytes);
+
+#endif

@@ -1,0 +1,1545 @@
+/* The sandbox monitor: owns QEMU and the agent channel, multiplexes clients.
+   See docs/agent-protocol.md ("Monitor"). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/json.h"
+#include "common/proto.h"
+#include "common/utils.h"
+#include "runtime/hypervisor.h"
+#include "runtime/log.h"
+#include "runtime/monitor.h"
+
+#define MON_ARGS_FILE "monitor.json"
+#define MON_SOCK "monitor.sock"
+#define STREAM_BUF_MAX (1u << 20)
+#define OUTQ_HIGH (4u << 20)
+#define HELLO_INTERVAL_MS 200
+
+/* ---- small helpers shared with client.c/shim.c through monitor.h users ---- */
+
+typedef struct outq_s
+{
+  uint8_t *buf;
+  size_t off, len, cap;
+} outq_t;
+
+static size_t
+outq_size (const outq_t *q)
+{
+  return q->len - q->off;
+}
+
+static void
+outq_push (outq_t *q, const void *d, size_t n)
+{
+  if (q->off && q->off == q->len)
+    q->off = q->len = 0;
+  if (q->len + n > q->cap)
+    {
+      if (q->off > 0)
+        {
+          memmove (q->buf, q->buf + q->off, q->len - q->off);
+          q->len -= q->off;
+          q->off = 0;
+        }
+      if (q->len + n > q->cap)
+        {
+          q->cap = q->len + n + 65536;
+          q->buf = xrealloc (q->buf, q->cap);
+        }
+    }
+  memcpy (q->buf + q->len, d, n);
+  q->len += n;
+}
+
+static void
+outq_frame (outq_t *q, uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len)
+{
+  uint8_t hdr[KATA_FRAME_HDR_LEN];
+  kata_frame_encode_header (hdr, type, flags, id, len);
+  outq_push (q, hdr, sizeof hdr);
+  if (len)
+    outq_push (q, payload, len);
+}
+
+/* Writes what it can.  -1 when the peer is gone. */
+static int
+outq_flush (int fd, outq_t *q)
+{
+  while (outq_size (q))
+    {
+      ssize_t n = send (fd, q->buf + q->off, outq_size (q), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN)
+            return 0;
+          return -1;
+        }
+      q->off += n;
+    }
+  q->off = q->len = 0;
+  return 0;
+}
+
+static void
+outq_free (outq_t *q)
+{
+  free (q->buf);
+  memset (q, 0, sizeof *q);
+}
+
+/* ---- monitor state ---- */
+
+typedef struct conn_s
+{
+  int fd;
+  bool dead;
+  kata_frame_reader_t rd;
+  outq_t out;
+  uint32_t ev; /* current epoll mask */
+  struct conn_s *next;
+} conn_t;
+
+typedef struct pending_s
+{
+  uint32_t agent_id;
+  conn_t *c; /* NULL: internal request, or its client went away */
+  uint32_t client_id;
+  struct pending_s *next;
+} pending_t;
+
+typedef struct stream_s
+{
+  uint32_t base;
+  conn_t *c;      /* attached client */
+  outq_t buf;     /* frames buffered while no client is attached */
+  size_t buffered[3];
+  bool eof[3];
+  struct stream_s *next;
+} stream_t;
+
+typedef struct monitor_s
+{
+  char *root, *sid, *vm_dir, *shared_dir, *sbs_dir;
+  char *hostname, *netns_path, *cgroup_path, *block_rootfs;
+  int vcpus, memory_mb;
+  bool debug;
+  kata_config_t *cfg;
+  const struct hypervisor_ops *ops;
+  kata_vm_params_t params;
+  kata_vm_t vm;
+  int sfd, epfd, listen_fd, sbs_dfd;
+  int agent_fd;
+  kata_frame_reader_t agent_rd;
+  outq_t agent_out;
+  uint32_t agent_ev;
+  uint32_t next_id;
+  conn_t *conns;
+  pending_t *pending;
+  stream_t *streams;
+  bool paused;
+} monitor_t;
+
+enum
+{
+  TAG_AGENT = 1,
+  TAG_LISTEN = 2,
+  TAG_SIGNAL = 3
+};
+
+/* Last N lines of console.log (malloc'd, maybe ""). */
+static char *
+console_tail (const char *vm_dir, int nlines)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", vm_dir, KATA_VM_CONSOLE_LOG);
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  const char *p;
+  int seen = 0;
+
+  if (kata_read_file (path, &data, &len, 0, NULL) < 0 || len == 0)
+    return xstrdup ("");
+  while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+    data[--len] = '\0';
+  for (p = data + len; p > data; p--)
+    if (p[-1] == '\n' && ++seen == nlines)
+      break;
+  /* drop carriage returns */
+  char *out = xstrdup (p), *w = out;
+  for (const char *r = out; *r; r++)
+    if (*r != '\r')
+      *w++ = *r;
+  *w = '\0';
+  return out;
+}
+
+static char *
+exit_status_str (int status)
+{
+  if (WIFEXITED (status))
+    return xasprintf ("QEMU exited with status %d", WEXITSTATUS (status));
+  if (WIFSIGNALED (status))
+    return xasprintf ("QEMU was killed by signal %d (%s)", WTERMSIG (status), strsignal (WTERMSIG (status)));
+  return xstrdup ("QEMU stopped");
+}
+
+/* ---- arguments file ---- */
+
+static char *
+args_json (const kata_sandbox_spec_t *spec)
+{
+  const kata_config_t *c = spec->cfg;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "root", spec->root);
+  kata_gen_kv_str (g, "sandbox_id", spec->sandbox_id);
+  kata_gen_kv_int (g, "vcpus", spec->vcpus);
+  kata_gen_kv_int (g, "memory_mb", spec->memory_mb);
+  kata_gen_kv_str (g, "hostname", spec->hostname);
+  kata_gen_kv_str (g, "netns_path", spec->netns_path);
+  kata_gen_kv_str (g, "cgroup_path", spec->cgroup_path);
+  kata_gen_kv_str (g, "block_rootfs", spec->block_rootfs);
+  kata_gen_kv_bool (g, "debug", spec->debug);
+  kata_gen_kv_str (g, "log_path", kata_log_path ());
+  kata_gen_kv_str (g, "log_format", kata_log_format ());
+  kata_gen_kv_bool (g, "log_debug", kata_log_debug_enabled ());
+  kata_gen_str (g, "hypervisor");
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "path", c->hypervisor.path);
+  kata_gen_kv_str (g, "kernel", c->hypervisor.kernel);
+  kata_gen_kv_str (g, "initrd", c->hypervisor.initrd);
+  kata_gen_kv_str (g, "machine_type", c->hypervisor.machine_type);
+  kata_gen_kv_str (g, "accel", c->hypervisor.accel);
+  kata_gen_kv_str (g, "kernel_params", c->hypervisor.kernel_params);
+  kata_gen_kv_str (g, "shared_fs", c->hypervisor.shared_fs);
+  kata_gen_kv_str (g, "virtio_fs_daemon", c->hypervisor.virtio_fs_daemon);
+  kata_gen_kv_str (g, "virtio_fs_cache", c->hypervisor.virtio_fs_cache);
+  kata_gen_kv_str (g, "tb_size", c->hypervisor.tb_size);
+  kata_gen_kv_int (g, "msize_9p", c->hypervisor.msize_9p);
+  kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
+  kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);
+  kata_gen_kv_bool (g, "agent_debug", c->agent.debug);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+static void
+set_str (char **dst, yajl_val obj, const char *key)
+{
+  const char *v = kata_json_str (obj, key);
+  if (v)
+    {
+      free (*dst);
+      *dst = xstrdup (v);
+    }
+}
+
+static char *
+opt_str (yajl_val obj, const char *key)
+{
+  const char *v = kata_json_str (obj, key);
+  return v && *v ? xstrdup (v) : NULL;
+}
+
+static int
+load_args (monitor_t *m, const char *path, kata_error_t **err)
+{
+  cleanup_free char *data = NULL;
+  size_t len;
+  cleanup_yajl_val yajl_val v = NULL;
+  yajl_val h;
+
+  if (kata_read_file (path, &data, &len, 1 << 20, err) < 0)
+    return -1;
+  if (kata_json_parse (data, len, &v, err) < 0)
+    return kata_error_wrap (err, "parse `%s`", path);
+  h = kata_json_get (v, "hypervisor");
+  m->hostname = opt_str (v, "hostname");
+  m->netns_path = opt_str (v, "netns_path");
+  m->cgroup_path = opt_str (v, "cgroup_path");
+  m->block_rootfs = opt_str (v, "block_rootfs");
+  m->vcpus = (int) kata_json_int (v, "vcpus", 1);
+  m->memory_mb = (int) kata_json_int (v, "memory_mb", 256);
+  m->debug = kata_json_bool (v, "debug", false);
+  {
+    const char *lp = kata_json_str (v, "log_path");
+    kata_log_init (lp && *lp ? lp : NULL, kata_json_str (v, "log_format"), kata_json_bool (v, "log_debug", false));
+  }
+  m->cfg = kata_config_default ();
+  set_str (&m->cfg->hypervisor.path, h, "path");
+  set_str (&m->cfg->hypervisor.kernel, h, "kernel");
+  set_str (&m->cfg->hypervisor.initrd, h, "initrd");
+  set_str (&m->cfg->hypervisor.machine_type, h, "machine_type");
+  set_str (&m->cfg->hypervisor.accel, h, "accel");
+  set_str (&m->cfg->hypervisor.kernel_params, h, "kernel_params");
+  set_str (&m->cfg->hypervisor.shared_fs, h, "shared_fs");
+  set_str (&m->cfg->hypervisor.virtio_fs_daemon, h, "virtio_fs_daemon");
+  set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
+  set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
+  m->cfg->hypervisor.msize_9p = (int) kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
+  m->cfg->hypervisor.boot_timeout = (int) kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
+  m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
+  m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
+  return 0;
+}
+
+/* ---- start (caller side) ---- */
+
+static void
+close_fds_from (int lowfd)
+{
+#ifdef SYS_close_range
+  if (syscall (SYS_close_range, (unsigned) lowfd, ~0U, 0) == 0)
+    return;
+#endif
+  for (int fd = lowfd; fd < 65536; fd++)
+    close (fd);
+}
+
+/* Moves FD to 3, closes every fd above, and points 0-2 at /dev/null. */
+static void
+child_prepare_fds (int keep, bool devnull_stdio)
+{
+  if (keep >= 0 && keep != 3)
+    {
+      if (dup2 (keep, 3) < 0)
+        _exit (127);
+    }
+  close_fds_from (keep >= 0 ? 4 : 3);
+  if (devnull_stdio)
+    {
+      int nul = open ("/dev/null", O_RDWR);
+      if (nul >= 0)
+        {
+          dup2 (nul, 0);
+          dup2 (nul, 1);
+          dup2 (nul, 2);
+          if (nul > 2)
+            close (nul);
+        }
+    }
+}
+
+int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
+
+int
+kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err)
+{
+  cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cgroup_path);
+  char buf[32];
+  int fd, n;
+
+  fd = open (procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return kata_make_error (err, errno, "open `%s`", procs);
+  n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (write (fd, buf, n) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return kata_make_error (err, e, "write to `%s`", procs);
+    }
+  close (fd);
+  return 0;
+}
+
+static void
+cleanup_dirs (const char *root, const char *sid, bool keep_console)
+{
+  cleanup_free char *vm_dir = xasprintf ("%s/vm/%s", root, sid);
+  cleanup_free char *shared = xasprintf ("%s/shared/%s", root, sid);
+  cleanup_free char *sock = xasprintf ("%s/sbs/%s/%s", root, sid, MON_SOCK);
+  unlink (sock);
+  if (keep_console)
+    {
+      const char *names[] = { KATA_VM_AGENT_SOCK, KATA_VM_QMP_SOCK, KATA_VM_VFSD_SOCK, NULL };
+      for (int i = 0; names[i]; i++)
+        {
+          cleanup_free char *p = xasprintf ("%s/%s", vm_dir, names[i]);
+          unlink (p);
+        }
+    }
+  else
+    {
+      kata_rm_rf (vm_dir, NULL);
+      rmdir (shared); /* only when empty */
+    }
+}
+
+int
+kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, kata_error_t **err)
+{
+  cleanup_free char *vm_dir = xasprintf ("%s/vm/%s", spec->root, spec->sandbox_id);
+  cleanup_free char *shared = xasprintf ("%s/shared/%s", spec->root, spec->sandbox_id);
+  cleanup_free char *args_path = NULL;
+  cleanup_free char *args = NULL;
+  cleanup_free char *msg = NULL;
+  int pfd[2];
+  pid_t pid;
+  size_t len = 0;
+  int status;
+
+  memset (info, 0, sizeof *info);
+  if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
+    return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+  args_path = xasprintf ("%s/%s", vm_dir, MON_ARGS_FILE);
+  args = args_json (spec);
+  if (kata_write_file_atomic (args_path, args, strlen (args), 0600, err) < 0)
+    return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return kata_make_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return kata_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      close (pfd[0]);
+      setsid ();
+      if (spec->cgroup_path && kata_join_cgroup (spec->cgroup_path, getpid (), NULL) < 0)
+        {
+          dprintf (pfd[1], "err %d cannot join cgroup %s: %s\n", errno, spec->cgroup_path, strerror (errno));
+          _exit (1);
+        }
+      child_prepare_fds (pfd[1], true);
+      kata_set_cloexec (3, 0);
+      execl ("/proc/self/exe", "kata-runtime", "__monitor", spec->root, spec->sandbox_id, "3", (char *) NULL);
+      dprintf (3, "err %d exec /proc/self/exe: %s\n", errno, strerror (errno));
+      _exit (127);
+    }
+  close (pfd[1]);
+  if (kata_read_fd (pfd[0], &msg, &len, 1 << 20, err) < 0)
+    {
+      close (pfd[0]);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      cleanup_dirs (spec->root, spec->sandbox_id, false);
+      return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+    }
+  close (pfd[0]);
+  if (strncmp (msg, "ok ", 3) == 0)
+    {
+      int qp = 0, vp = 0;
+      unsigned long long qs = 0, vs = 0;
+      if (sscanf (msg + 3, "%d %llu %d %llu", &qp, &qs, &vp, &vs) == 4)
+        {
+          info->monitor_pid = pid;
+          info->monitor_start = kata_proc_start_time (pid);
+          info->qemu_pid = qp;
+          info->qemu_start = qs;
+          info->virtiofsd_pid = vp;
+          info->virtiofsd_start = vs;
+          kata_log_stage ("monitor-ready");
+          return 0;
+        }
+    }
+  /* The monitor failed: it cleans up after itself; reap it. */
+  waitpid (pid, &status, 0);
+  cleanup_dirs (spec->root, spec->sandbox_id, false);
+  if (strncmp (msg, "err ", 4) == 0)
+    {
+      char *p = msg + 4;
+      int st = (int) strtol (p, &p, 10);
+      while (*p == ' ')
+        p++;
+      size_t l = strlen (p);
+      while (l && p[l - 1] == '\n')
+        p[--l] = '\0';
+      return kata_make_error_nostr (err, st > 0 ? st : KATA_EVMDEAD, "start sandbox %s: %s", spec->sandbox_id, p);
+    }
+  return kata_make_error_nostr (err, KATA_EVMDEAD, "start sandbox %s: the sandbox monitor exited (status %d)",
+                                spec->sandbox_id,
+                                WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+}
+
+/* ---- kill / alive ---- */
+
+static void
+kill_checked (pid_t pid, unsigned long long start)
+{
+  if (pid > 0 && kata_proc_alive (pid, start))
+    kill (pid, SIGKILL);
+}
+
+int
+kata_monitor_kill (const char *root, const char *sandbox_id, const kata_monitor_info_t *info, kata_error_t **err)
+{
+  uint64_t deadline = kata_now_ns () + 10000000000ULL;
+  (void) err;
+  if (info)
+    {
+      kill_checked (info->monitor_pid, info->monitor_start);
+      kill_checked (info->qemu_pid, info->qemu_start);
+      kill_checked (info->virtiofsd_pid, info->virtiofsd_start);
+      while (kata_now_ns () < deadline)
+        {
+          if (info->monitor_pid > 0)
+            waitpid (info->monitor_pid, NULL, WNOHANG); /* when it is our child */
+          if (!(info->monitor_pid > 0 && kata_proc_alive (info->monitor_pid, info->monitor_start))
+              && !(info->qemu_pid > 0 && kata_proc_alive (info->qemu_pid, info->qemu_start))
+              && !(info->virtiofsd_pid > 0 && kata_proc_alive (info->virtiofsd_pid, info->virtiofsd_start)))
+            break;
+          usleep (10000);
+        }
+    }
+  cleanup_dirs (root, sandbox_id, false);
+  return 0;
+}
+
+bool
+kata_monitor_alive (const kata_monitor_info_t *info)
+{
+  return info && info->monitor_pid > 0 && kata_proc_alive (info->monitor_pid, info->monitor_start)
+         && info->qemu_pid > 0 && kata_proc_alive (info->qemu_pid, info->qemu_start);
+}
+
+/* ---- the monitor process ---- */
+
+static void
+report (int fd, const char *fmt, ...)
+{
+  va_list ap;
+  if (fd < 0)
+    return;
+  va_start (ap, fmt);
+  vdprintf (fd, fmt, ap);
+  va_end (ap);
+}
+
+static uint32_t
+new_id (monitor_t *m)
+{
+  if (++m->next_id == 0)
+    m->next_id = 1;
+  return m->next_id;
+}
+
+static char *
+resolv_lines_json (void)
+{
+  cleanup_free char *data = NULL;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_array_open (g);
+  if (kata_read_file ("/etc/resolv.conf", &data, NULL, 65536, NULL) == 0)
+    {
+      char *save = NULL;
+      for (char *l = strtok_r (data, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+        if (*l && *l != '#' && *l != ';')
+          kata_gen_str (g, l);
+    }
+  yajl_gen_array_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+static char *
+create_sandbox_params (monitor_t *m)
+{
+  uint8_t seed[32];
+  char hex[65];
+  struct timespec ts;
+  cleanup_free char *dns = resolv_lines_json ();
+  bool vfs = strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0;
+  yajl_gen g = kata_gen_new ();
+
+  if (getrandom (seed, sizeof seed, 0) != (ssize_t) sizeof seed)
+    memset (seed, 0, sizeof seed);
+  for (size_t i = 0; i < sizeof seed; i++)
+    sprintf (hex + 2 * i, "%02x", seed[i]);
+  clock_gettime (CLOCK_REALTIME, &ts);
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "sandbox_id", m->sid);
+  kata_gen_kv_str (g, "hostname", m->hostname ? m->hostname : "");
+  kata_gen_kv_raw (g, "dns", dns);
+  kata_gen_kv_int (g, "time_ns", (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  kata_gen_kv_str (g, "random_seed", hex);
+  kata_gen_str (g, "storages");
+  yajl_gen_array_open (g);
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "driver", vfs ? "virtio-fs" : "9p");
+  kata_gen_kv_str (g, "source", KATA_SHARED_TAG);
+  kata_gen_kv_str (g, "fstype", vfs ? "virtiofs" : "9p");
+  kata_gen_str (g, "options");
+  yajl_gen_array_open (g);
+  if (!vfs)
+    {
+      char msize[32];
+      snprintf (msize, sizeof msize, "msize=%d", m->cfg->hypervisor.msize_9p > 0 ? m->cfg->hypervisor.msize_9p : 8192);
+      kata_gen_str (g, "trans=virtio");
+      kata_gen_str (g, "version=9p2000.L");
+      kata_gen_str (g, msize);
+    }
+  yajl_gen_array_close (g);
+  kata_gen_kv_str (g, "mount_point", KATA_GUEST_SHARED_DIR);
+  yajl_gen_map_close (g);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+/* Reaps children; returns true (with *STATUS) when QEMU or virtiofsd is gone. */
+static bool
+reap_children (monitor_t *m, int *status, bool *was_vfsd)
+{
+  bool dead = false;
+  int st;
+  pid_t p;
+  while ((p = waitpid (-1, &st, WNOHANG)) > 0)
+    {
+      if (p == m->vm.pid)
+        {
+          m->vm.pid = 0;
+          *status = st;
+          *was_vfsd = false;
+          dead = true;
+        }
+      else if (m->vm.vfsd_pid > 0 && p == m->vm.vfsd_pid)
+        {
+          m->vm.vfsd_pid = 0;
+          if (!dead)
+            {
+              *status = st;
+              *was_vfsd = true;
+            }
+          dead = true;
+        }
+    }
+  return dead;
+}
+
+static void
+drain_signalfd (int sfd, bool *term)
+{
+  struct signalfd_siginfo si;
+  while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
+      *term = true;
+}
+
+static char *
+death_message (monitor_t *m, const char *cause)
+{
+  cleanup_free char *last = console_tail (m->vm_dir, 1);
+  return xasprintf ("the VM for sandbox %s died: %s%s%s", m->sid, cause, *last ? "; last console line: " : "",
+                    last);
+}
+
+/* Boot failure: the cause plus the console's tail and QEMU's own messages. */
+static char *
+boot_failure (monitor_t *m, const char *cause)
+{
+  cleanup_free char *tail = console_tail (m->vm_dir, 20);
+  cleanup_free char *qlog_path = xasprintf ("%s/%s", m->vm_dir, KATA_VM_QEMU_LOG);
+  cleanup_free char *qlog = NULL;
+  kata_read_file (qlog_path, &qlog, NULL, 8192, NULL);
+  if (qlog)
+    {
+      size_t l = strlen (qlog);
+      while (l && qlog[l - 1] == '\n')
+        qlog[--l] = '\0';
+    }
+  return xasprintf ("%s%s%s%s%s", cause, qlog && *qlog ? "; QEMU said: " : "", qlog ? qlog : "",
+                    *tail ? "; last console lines:\n" : "; the console is empty", tail);
+}
+
+/* Connects to QEMU's agent socket (relative to our cwd, the VM dir). */
+static int
+connect_agent (void)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  strcpy (addr.sun_path, KATA_VM_AGENT_SOCK);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      int e = errno;
+      close (fd);
+      errno = e;
+      return -1;
+    }
+  return fd;
+}
+
+/* Boot: Hello (resent until answered) and CreateSandbox.  Returns 0, or -1 with *MSG. */
+static int
+boot_agent (monitor_t *m, char **msg)
+{
+  uint64_t t0 = kata_now_ns ();
+  int timeout_s = m->cfg->hypervisor.boot_timeout > 0 ? m->cfg->hypervisor.boot_timeout : 60;
+  uint64_t deadline = t0 + (uint64_t) timeout_s * 1000000000ULL;
+  uint64_t next_hello = 0;
+  uint32_t first_hello = 0, create_id = 0;
+  bool hello_ok = false, term = false;
+  int status = 0;
+  bool was_vfsd = false;
+  const char *hello = "{\"method\":\"Hello\",\"params\":{\"version\":1}}";
+
+  for (;;)
+    {
+      uint64_t now = kata_now_ns ();
+      if (reap_children (m, &status, &was_vfsd))
+        {
+          cleanup_free char *st = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (status);
+          *msg = boot_failure (m, st);
+          return -1;
+        }
+      if (term)
+        {
+          *msg = xstrdup ("interrupted by a signal while booting");
+          return -1;
+        }
+      if (now >= deadline)
+        {
+          cleanup_free char *c
+              = xasprintf ("the agent did not answer within %d s (boot_timeout)", timeout_s);
+          *msg = boot_failure (m, c);
+          return -1;
+        }
+      if (m->agent_fd < 0)
+        {
+          m->agent_fd = connect_agent ();
+          if (m->agent_fd < 0)
+            {
+              struct pollfd p = { .fd = m->sfd, .events = POLLIN };
+              if (poll (&p, 1, 10) > 0)
+                drain_signalfd (m->sfd, &term);
+              continue;
+            }
+          kata_debug ("connected to the agent socket after %llu ms",
+                      (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+        }
+      if (!hello_ok && now >= next_hello)
+        {
+          uint32_t id = new_id (m);
+          if (first_hello == 0)
+            first_hello = id;
+          if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, hello, strlen (hello), NULL) < 0)
+            {
+              *msg = boot_failure (m, "the agent socket was closed by QEMU");
+              return -1;
+            }
+          next_hello = now + HELLO_INTERVAL_MS * 1000000ULL;
+        }
+      struct pollfd p[2] = { { .fd = m->sfd, .events = POLLIN }, { .fd = m->agent_fd, .events = POLLIN } };
+      uint64_t wake = hello_ok ? deadline : (next_hello < deadline ? next_hello : deadline);
+      now = kata_now_ns ();
+      int to = wake > now ? (int) ((wake - now) / 1000000) + 1 : 0;
+      int r = poll (p, 2, to);
+      if (r < 0 && errno != EINTR)
+        {
+          *msg = xasprintf ("poll: %s", strerror (errno));
+          return -1;
+        }
+      if (r <= 0)
+        continue;
+      if (p[0].revents)
+        drain_signalfd (m->sfd, &term);
+      if (p[1].revents)
+        {
+          char buf[65536];
+          ssize_t n = read (m->agent_fd, buf, sizeof buf);
+          if (n <= 0)
+            {
+              if (n < 0 && errno == EINTR)
+                continue;
+              /* QEMU closed the socket: it is exiting; let the reaper say why. */
+              usleep (100000);
+              if (reap_children (m, &status, &was_vfsd))
+                {
+                  cleanup_free char *st = exit_status_str (status);
+                  *msg = boot_failure (m, st);
+                }
+              else
+                *msg = boot_failure (m, "the agent socket was closed by QEMU");
+              return -1;
+            }
+          kata_frame_reader_feed (&m->agent_rd, buf, n);
+          for (;;)
+            {
+              kata_frame_t f = { 0 };
+              kata_error_t *e = NULL;
+              int fr = kata_frame_reader_next (&m->agent_rd, &f, &e);
+              if (fr < 0)
+                {
+                  /* Garbage before the agent took over the port: start over. */
+                  kata_debug ("agent channel: %s; resynchronising", e->msg);
+                  kata_error_free (e);
+                  kata_frame_reader_free (&m->agent_rd);
+                  break;
+                }
+              if (fr == 0)
+                break;
+              if (f.type == KATA_FRAME_RESP && !hello_ok && f.id >= first_hello)
+                {
+                  yajl_val root = NULL, res = NULL;
+                  int code = 0;
+                  if (kata_msg_parse_response (f.payload, f.len, &root, &res, &code, &e) < 0)
+                    {
+                      *msg = xasprintf ("the agent refused Hello: %s", e->msg);
+                      kata_error_free (e);
+                      kata_frame_clear (&f);
+                      return -1;
+                    }
+                  kata_debug ("agent answered Hello after %llu ms: %s",
+                              (unsigned long long) ((kata_now_ns () - t0) / 1000000), f.payload);
+                  yajl_tree_free (root);
+                  hello_ok = true;
+                  cleanup_free char *params = create_sandbox_params (m);
+                  cleanup_free char *req = kata_msg_request ("CreateSandbox", params);
+                  create_id = new_id (m);
+                  if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, create_id, req, strlen (req), NULL) < 0)
+                    {
+                      kata_frame_clear (&f);
+                      *msg = boot_failure (m, "the agent socket was closed by QEMU");
+                      return -1;
+                    }
+                }
+              else if (f.type == KATA_FRAME_RESP && create_id && f.id == create_id)
+                {
+                  yajl_val root = NULL, res = NULL;
+                  if (kata_msg_parse_response (f.payload, f.len, &root, &res, NULL, &e) < 0)
+                    {
+                      *msg = xasprintf ("CreateSandbox: %s", e->msg);
+                      kata_error_free (e);
+                      kata_frame_clear (&f);
+                      return -1;
+                    }
+                  yajl_tree_free (root);
+                  kata_frame_clear (&f);
+                  return 0;
+                }
+              kata_frame_clear (&f);
+            }
+        }
+    }
+}
+
+/* ---- serving ---- */
+
+static void
+ep_set (monitor_t *m, int fd, uint64_t tag, uint32_t *cur, uint32_t want)
+{
+  struct epoll_event ev = { .events = want, .data.u64 = tag };
+  if (*cur == want)
+    return;
+  epoll_ctl (m->epfd, EPOLL_CTL_MOD, fd, &ev);
+  *cur = want;
+}
+
+static void
+conn_send_json (conn_t *c, uint8_t type, uint32_t id, const char *json)
+{
+  if (c && !c->dead)
+    outq_frame (&c->out, type, 0, id, json, strlen (json));
+}
+
+static void
+conn_reply (conn_t *c, uint32_t id, const char *result_json)
+{
+  cleanup_free char *r = kata_msg_result (result_json);
+  conn_send_json (c, KATA_FRAME_RESP, id, r);
+}
+
+static void
+conn_error (conn_t *c, uint32_t id, int code, const char *message)
+{
+  cleanup_free char *r = kata_msg_error (code, message);
+  conn_send_json (c, KATA_FRAME_RESP, id, r);
+}
+
+static void
+conn_drop (monitor_t *m, conn_t *c)
+{
+  if (c->dead)
+    return;
+  c->dead = true;
+  epoll_ctl (m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close (c->fd);
+  c->fd = -1;
+  for (pending_t *p = m->pending; p; p = p->next)
+    if (p->c == c)
+      p->c = NULL;
+  for (stream_t *s = m->streams; s; s = s->next)
+    if (s->c == c)
+      s->c = NULL;
+}
+
+static void
+conns_reap (monitor_t *m)
+{
+  conn_t **pp = &m->conns;
+  while (*pp)
+    {
+      conn_t *c = *pp;
+      if (c->dead)
+        {
+          *pp = c->next;
+          kata_frame_reader_free (&c->rd);
+          outq_free (&c->out);
+          free (c);
+        }
+      else
+        pp = &c->next;
+    }
+}
+
+static stream_t *
+stream_get (monitor_t *m, uint32_t base, bool create)
+{
+  for (stream_t *s = m->streams; s; s = s->next)
+    if (s->base == base)
+      return s;
+  if (!create)
+    return NULL;
+  stream_t *s = xmalloc0 (sizeof *s);
+  s->base = base;
+  s->next = m->streams;
+  m->streams = s;
+  return s;
+}
+
+static void
+stream_free_done (monitor_t *m, stream_t *done)
+{
+  for (stream_t **pp = &m->streams; *pp; pp = &(*pp)->next)
+    if (*pp == done)
+      {
+        *pp = done->next;
+        outq_free (&done->buf);
+        free (done);
+        return;
+      }
+}
+
+static void
+agent_send (monitor_t *m, uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len)
+{
+  if (m->agent_fd >= 0)
+    outq_frame (&m->agent_out, type, flags, id, payload, len);
+}
+
+static void
+add_pending (monitor_t *m, uint32_t agent_id, conn_t *c, uint32_t client_id)
+{
+  pending_t *p = xmalloc0 (sizeof *p);
+  p->agent_id = agent_id;
+  p->c = c;
+  p->client_id = client_id;
+  p->next = m->pending;
+  m->pending = p;
+}
+
+static int serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why);
+
+static void
+flush_all_blocking (monitor_t *m, int timeout_ms)
+{
+  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  for (;;)
+    {
+      bool busy = false;
+      for (conn_t *c = m->conns; c; c = c->next)
+        if (!c->dead && outq_size (&c->out))
+          {
+            if (outq_flush (c->fd, &c->out) < 0)
+              conn_drop (m, c);
+            else if (outq_size (&c->out))
+              busy = true;
+          }
+      if (!busy || kata_now_ns () >= end)
+        return;
+      usleep (5000);
+    }
+}
+
+/* Tells everyone the VM is gone, cleans up and exits. */
+static void __attribute__ ((noreturn))
+vm_gone (monitor_t *m, const char *message, bool shutdown)
+{
+  cleanup_free char *ev = NULL;
+  yajl_gen g = kata_gen_new ();
+
+  if (!shutdown)
+    kata_log (KATA_LOG_ERROR, "%s", message);
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "event", "vm-dead");
+  kata_gen_kv_str (g, "message", message);
+  yajl_gen_map_close (g);
+  ev = kata_gen_finish (g, NULL);
+  for (pending_t *p = m->pending; p; p = p->next)
+    if (p->c)
+      conn_error (p->c, p->client_id, KATA_PROTO_EVMDEAD, message);
+  for (conn_t *c = m->conns; c; c = c->next)
+    conn_send_json (c, KATA_FRAME_EVENT, 0, ev);
+  if (m->listen_fd >= 0)
+    {
+      close (m->listen_fd);
+      m->listen_fd = -1;
+    }
+  flush_all_blocking (m, 2000);
+  for (conn_t *c = m->conns; c; c = c->next)
+    conn_drop (m, c);
+  if (m->vm.pid > 0 || m->vm.vfsd_pid > 0)
+    m->ops->stop (&m->vm, true, NULL);
+  cleanup_dirs (m->root, m->sid, !shutdown);
+  _exit (shutdown ? 0 : 1);
+}
+
+static void
+handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val params)
+{
+  if (strcmp (method, "MonitorAttach") == 0)
+    {
+      long long base = kata_json_int (params, "stream", -1);
+      if (base < 0 || (base & 3))
+        {
+          conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorAttach: invalid stream");
+          return;
+        }
+      stream_t *s = stream_get (m, (uint32_t) base, true);
+      s->c = c;
+      conn_reply (c, id, NULL);
+      if (outq_size (&s->buf))
+        outq_push (&c->out, s->buf.buf + s->buf.off, outq_size (&s->buf));
+      outq_free (&s->buf);
+      s->buffered[1] = s->buffered[2] = 0;
+      if (s->eof[1] && s->eof[2])
+        stream_free_done (m, s);
+    }
+  else if (strcmp (method, "MonitorInfo") == 0)
+    {
+      yajl_gen g = kata_gen_new ();
+      cleanup_free char *r = NULL;
+      yajl_gen_map_open (g);
+      kata_gen_kv_int (g, "qemu_pid", m->vm.pid);
+      kata_gen_kv_int (g, "qemu_start_time", (long long) m->vm.start);
+      kata_gen_kv_int (g, "virtiofsd_pid", m->vm.vfsd_pid);
+      kata_gen_kv_str (g, "accel", m->vm.accel);
+      kata_gen_kv_str (g, "state", m->paused ? "stopped" : "running");
+      yajl_gen_map_close (g);
+      r = kata_gen_finish (g, NULL);
+      conn_reply (c, id, r);
+    }
+  else if (strcmp (method, "MonitorPause") == 0 || strcmp (method, "MonitorResume") == 0)
+    {
+      bool pause = strcmp (method, "MonitorPause") == 0;
+      kata_error_t *e = NULL;
+      if ((pause ? m->ops->pause : m->ops->resume) (&m->vm, &e) < 0)
+        {
+          conn_error (c, id, KATA_PROTO_EINTERNAL, e->msg);
+          kata_error_free (e);
+          return;
+        }
+      m->paused = pause;
+      conn_reply (c, id, NULL);
+    }
+  else if (strcmp (method, "MonitorHotplugBlock") == 0)
+    {
+      const char *dev = kata_json_str (params, "id");
+      const char *path = kata_json_str (params, "path");
+      kata_error_t *e = NULL;
+      char *addr = NULL;
+      if (dev == NULL || path == NULL)
+        {
+          conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorHotplugBlock: id and path are required");
+          return;
+        }
+      if (m->ops->hotplug_block (&m->vm, dev, path, kata_json_bool (params, "readonly", false), &addr, &e) < 0)
+        {
+          conn_error (c, id, e->status < 1000 ? e->status : KATA_PROTO_EINTERNAL, e->msg);
+          kata_error_free (e);
+          return;
+        }
+      cleanup_free char *r = xasprintf ("{\"pci\":\"%s\"}", addr);
+      free (addr);
+      conn_reply (c, id, r);
+    }
+  else if (strcmp (method, "MonitorHotUnplug") == 0)
+    {
+      const char *dev = kata_json_str (params, "id");
+      kata_error_t *e = NULL;
+      if (dev == NULL || m->ops->hot_unplug (&m->vm, dev, &e) < 0)
+        {
+          conn_error (c, id, KATA_PROTO_EINTERNAL, e ? e->msg : "MonitorHotUnplug: id is required");
+          kata_error_free (e);
+          return;
+        }
+      conn_reply (c, id, NULL);
+    }
+  else if (strcmp (method, "MonitorShutdown") == 0)
+    serve_shutdown (m, c, id, NULL);
+  else
+    conn_error (c, id, KATA_PROTO_ENOMETHOD, "unknown monitor method");
+}
+
+static void
+client_frame (monitor_t *m, conn_t *c, kata_frame_t *f)
+{
+  if (f->type == KATA_FRAME_STREAM)
+    {
+      agent_send (m, KATA_FRAME_STREAM, f->flags, f->id, f->payload, f->len);
+      return;
+    }
+  if (f->type != KATA_FRAME_REQ)
+    return;
+  yajl_val root = NULL, params = NULL;
+  const char *method = NULL;
+  kata_error_t *e = NULL;
+  if (kata_msg_parse_request (f->payload, f->len, &root, &method, &params, &e) < 0)
+    {
+      conn_error (c, f->id, KATA_PROTO_EINVALID, e->msg);
+      kata_error_free (e);
+      return;
+    }
+  if (strncmp (method, "Monitor", 7) == 0)
+    handle_local (m, c, f->id, method, params);
+  else
+    {
+      uint32_t aid = new_id (m);
+      add_pending (m, aid, c, f->id);
+      agent_send (m, KATA_FRAME_REQ, 0, aid, f->payload, f->len);
+    }
+  yajl_tree_free (root);
+}
+
+static void
+agent_frame (monitor_t *m, kata_frame_t *f)
+{
+  switch (f->type)
+    {
+    case KATA_FRAME_RESP:
+      for (pending_t **pp = &m->pending; *pp; pp = &(*pp)->next)
+        if ((*pp)->agent_id == f->id)
+          {
+            pending_t *p = *pp;
+            *pp = p->next;
+            if (p->c && !p->c->dead)
+              outq_frame (&p->c->out, KATA_FRAME_RESP, 0, p->client_id, f->payload, f->len);
+            free (p);
+            return;
+          }
+      return;
+    case KATA_FRAME_STREAM:
+      {
+        uint32_t k = f->id & 3;
+        stream_t *s = stream_get (m, f->id & ~3u, true);
+        if (k == 1 || k == 2)
+          {
+            if (f->flags & KATA_FRAME_FLAG_EOF)
+              s->eof[k] = true;
+          }
+        if (s->c && !s->c->dead)
+          {
+            outq_frame (&s->c->out, KATA_FRAME_STREAM, f->flags, f->id, f->payload, f->len);
+            if (s->eof[1] && s->eof[2])
+              stream_free_done (m, s);
+          }
+        else if (k < 3)
+          {
+            if (s->buffered[k] + f->len > STREAM_BUF_MAX && !(f->flags & KATA_FRAME_FLAG_EOF))
+              return; /* bounded: drop output nobody reads */
+            s->buffered[k] += f->len;
+            outq_frame (&s->buf, KATA_FRAME_STREAM, f->flags, f->id, f->payload, f->len);
+          }
+        return;
+      }
+    case KATA_FRAME_EVENT:
+      for (conn_t *c = m->conns; c; c = c->next)
+        if (!c->dead)
+          outq_frame (&c->out, KATA_FRAME_EVENT, 0, 0, f->payload, f->len);
+      return;
+    default:
+      return;
+    }
+}
+
+/* Waits up to TIMEOUT_MS for QEMU to exit (reaping it).  True when it did. */
+static bool
+wait_qemu (monitor_t *m, int timeout_ms)
+{
+  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  int st;
+  bool v;
+  for (;;)
+    {
+      reap_children (m, &st, &v);
+      if (m->vm.pid <= 0)
+        return true;
+      if (kata_now_ns () >= end)
+        return false;
+      usleep (10000);
+    }
+}
+
+static int
+serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why)
+{
+  uint32_t id = new_id (m);
+  const char *req = "{\"method\":\"DestroySandbox\",\"params\":{}}";
+  uint64_t t0 = kata_now_ns ();
+
+  kata_debug ("shutting down sandbox %s%s%s", m->sid, why ? ": " : "", why ? why : "");
+  if (m->agent_fd >= 0 && m->vm.pid > 0)
+    {
+      agent_send (m, KATA_FRAME_REQ, 0, id, req, strlen (req));
+      kata_set_nonblock (m->agent_fd, 0);
+      outq_flush (m->agent_fd, &m->agent_out);
+    }
+  if (!wait_qemu (m, 5000))
+    {
+      kata_warn ("sandbox %s: QEMU did not power off within 5 s; stopping it", m->sid);
+      m->ops->stop (&m->vm, true, NULL);
+    }
+  else
+    kata_debug ("QEMU powered off in %llu ms", (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+  if (asker)
+    {
+      /* Answer the asker; everybody else learns the VM is gone. */
+      for (pending_t *p = m->pending; p; p = p->next)
+        if (p->c == asker)
+          p->c = NULL;
+      conn_reply (asker, ask_id, NULL);
+      outq_flush (asker->fd, &asker->out);
+    }
+  cleanup_free char *msg = xasprintf ("the sandbox %s was shut down", m->sid);
+  vm_gone (m, msg, true);
+}
+
+static void
+accept_clients (monitor_t *m)
+{
+  for (;;)
+    {
+      int fd = accept4 (m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0)
+        return;
+      conn_t *c = xmalloc0 (sizeof *c);
+      c->fd = fd;
+      c->ev = EPOLLIN;
+      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+      epoll_ctl (m->epfd, EPOLL_CTL_ADD, fd, &ev);
+      c->next = m->conns;
+      m->conns = c;
+    }
+}
+
+static void
+client_readable (monitor_t *m, conn_t *c)
+{
+  char buf[65536];
+  ssize_t n = read (c->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      conn_drop (m, c);
+      return;
+    }
+  kata_frame_reader_feed (&c->rd, buf, n);
+  for (;;)
+    {
+      kata_frame_t f = { 0 };
+      kata_error_t *e = NULL;
+      int r = kata_frame_reader_next (&c->rd, &f, &e);
+      if (r < 0)
+        {
+          kata_warn ("monitor client: %s; dropping it", e->msg);
+          kata_error_free (e);
+          conn_drop (m, c);
+          return;
+        }
+      if (r == 0)
+        return;
+      client_frame (m, c, &f);
+      kata_frame_clear (&f);
+      if (c->dead)
+        return;
+    }
+}
+
+static void
+agent_died (monitor_t *m, const char *cause_in)
+{
+  int st = 0;
+  bool v = false;
+  cleanup_free char *cause = NULL;
+  if (m->vm.pid > 0 && !wait_qemu (m, 2000))
+    {
+      cause = xstrdup (cause_in);
+      m->ops->stop (&m->vm, true, NULL);
+    }
+  else
+    (void) reap_children (m, &st, &v);
+  if (cause == NULL)
+    cause = xstrdup (cause_in);
+  cleanup_free char *msg = death_message (m, cause);
+  vm_gone (m, msg, false);
+}
+
+static void
+agent_readable (monitor_t *m)
+{
+  char buf[65536];
+  for (int round = 0; round < 16; round++)
+    {
+      ssize_t n = read (m->agent_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        {
+          agent_died (m, "the agent channel was closed");
+          return;
+        }
+      kata_frame_reader_feed (&m->agent_rd, buf, n);
+      for (;;)
+        {
+          kata_frame_t f = { 0 };
+          kata_error_t *e = NULL;
+          int r = kata_frame_reader_next (&m->agent_rd, &f, &e);
+          if (r < 0)
+            {
+              cleanup_free char *c = xasprintf ("agent protocol error: %s", e->msg);
+              kata_error_free (e);
+              m->ops->stop (&m->vm, true, NULL);
+              cleanup_free char *msg = death_message (m, c);
+              vm_gone (m, msg, false);
+            }
+          if (r == 0)
+            break;
+          agent_frame (m, &f);
+          kata_frame_clear (&f);
+        }
+    }
+}
+
+static void
+update_interest (monitor_t *m)
+{
+  size_t maxq = 0;
+  for (conn_t *c = m->conns; c; c = c->next)
+    if (!c->dead)
+      {
+        uint32_t want = (outq_size (&m->agent_out) < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&c->out) ? EPOLLOUT : 0);
+        ep_set (m, c->fd, (uintptr_t) c, &c->ev, want);
+        if (outq_size (&c->out) > maxq)
+          maxq = outq_size (&c->out);
+      }
+  ep_set (m, m->agent_fd, TAG_AGENT, &m->agent_ev,
+          (maxq < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&m->agent_out) ? EPOLLOUT : 0));
+}
+
+static int
+bind_monitor_sock (monitor_t *m, kata_error_t **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  m->sbs_dfd = open (m->sbs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (m->sbs_dfd < 0)
+    return kata_make_error (err, errno, "open `%s`", m->sbs_dir);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", m->sbs_dfd, MON_SOCK);
+  unlink (addr.sun_path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return kata_make_error (err, errno, "socket");
+  mode_t old = umask (0177);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      int e = errno;
+      umask (old);
+      close (fd);
+      return kata_make_error (err, e, "bind `%s/%s`", m->sbs_dir, MON_SOCK);
+    }
+  umask (old);
+  if (listen (fd, 64) < 0)
+    {
+      close (fd);
+      return kata_make_error (err, errno, "listen");
+    }
+  m->listen_fd = fd;
+  return 0;
+}
+
+static void __attribute__ ((noreturn))
+serve (monitor_t *m)
+{
+  struct epoll_event ev;
+  bool term = false;
+
+  m->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  kata_set_nonblock (m->agent_fd, 1);
+  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_AGENT };
+  epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->agent_fd, &ev);
+  m->agent_ev = EPOLLIN;
+  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+  epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->listen_fd, &ev);
+  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
+  epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->sfd, &ev);
+
+  for (;;)
+    {
+      struct epoll_event evs[32];
+      int n;
+      update_interest (m);
+      n = epoll_wait (m->epfd, evs, 32, -1);
+      if (n < 0 && errno != EINTR)
+        {
+          cleanup_free char *msg = death_message (m, "the monitor failed (epoll)");
+          vm_gone (m, msg, false);
+        }
+      for (int i = 0; i < n; i++)
+        {
+          uint64_t tag = evs[i].data.u64;
+          if (tag == TAG_SIGNAL)
+            {
+              int st = 0;
+              bool was_vfsd = false;
+              drain_signalfd (m->sfd, &term);
+              if (reap_children (m, &st, &was_vfsd))
+                {
+                  cleanup_free char *cause = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (st);
+                  cleanup_free char *msg = death_message (m, cause);
+                  vm_gone (m, msg, false);
+                }
+              if (term)
+                serve_shutdown (m, NULL, 0, "signal");
+            }
+          else if (tag == TAG_LISTEN)
+            accept_clients (m);
+          else if (tag == TAG_AGENT)
+            {
+              if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                agent_readable (m);
+              if ((evs[i].events & EPOLLOUT) && outq_flush (m->agent_fd, &m->agent_out) < 0)
+                agent_died (m, "the agent channel was closed");
+            }
+          else
+            {
+              conn_t *c = evs[i].data.ptr;
+              if (c->dead)
+                continue;
+              if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                client_readable (m, c);
+              if (!c->dead && (evs[i].events & EPOLLOUT) && outq_flush (c->fd, &c->out) < 0)
+                conn_drop (m, c);
+            }
+        }
+      /* Opportunistic flushes keep latency low. */
+      if (outq_size (&m->agent_out) && outq_flush (m->agent_fd, &m->agent_out) < 0)
+        agent_died (m, "the agent channel was closed");
+      for (conn_t *c = m->conns; c; c = c->next)
+        if (!c->dead && outq_size (&c->out) && outq_flush (c->fd, &c->out) < 0)
+          conn_drop (m, c);
+      conns_reap (m);
+    }
+}
+
+int
+kata_monitor_main (int argc, char **argv)
+{
+  monitor_t mon = { .sfd = -1, .epfd = -1, .listen_fd = -1, .sbs_dfd = -1, .agent_fd = -1 };
+  monitor_t *m = &mon;
+  kata_error_t *err = NULL;
+  cleanup_free char *bootmsg = NULL;
+  int ready = -1, i0 = 1;
+  sigset_t set;
+
+  for (int i = 0; i < argc; i++)
+    if (strcmp (argv[i], "__monitor") == 0)
+      i0 = i + 1;
+  if (argc - i0 < 2)
+    {
+      fprintf (stderr, "usage: __monitor ROOT SANDBOX-ID [READY-FD]\n");
+      return 2;
+    }
+  m->root = argv[i0];
+  m->sid = argv[i0 + 1];
+  if (argc - i0 >= 3)
+    ready = atoi (argv[i0 + 2]);
+  m->vm_dir = xasprintf ("%s/vm/%s", m->root, m->sid);
+  m->shared_dir = xasprintf ("%s/shared/%s", m->root, m->sid);
+  m->sbs_dir = xasprintf ("%s/sbs/%s", m->root, m->sid);
+
+  signal (SIGPIPE, SIG_IGN);
+  sigemptyset (&set);
+  sigaddset (&set, SIGCHLD);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  m->sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  {
+    cleanup_free char *args = xasprintf ("%s/%s", m->vm_dir, MON_ARGS_FILE);
+    if (chdir (m->vm_dir) < 0)
+      {
+        report (ready, "err %d cannot enter `%s`: %s\n", errno, m->vm_dir, strerror (errno));
+        return 1;
+      }
+    if (load_args (m, args, &err) < 0)
+      {
+        report (ready, "err %d %s\n", err->status, err->msg);
+        cleanup_dirs (m->root, m->sid, false);
+        return 1;
+      }
+  }
+  m->ops = kata_hypervisor_get ("qemu");
+  m->params = (kata_vm_params_t) { .cfg = m->cfg,
+                                   .sandbox_id = m->sid,
+                                   .vm_dir = m->vm_dir,
+                                   .shared_dir = m->shared_dir,
+                                   .vcpus = m->vcpus,
+                                   .memory_mb = m->memory_mb,
+                                   .netns_path = m->netns_path,
+                                   .block_rootfs = m->block_rootfs,
+                                   .debug = m->debug };
+  if (m->ops->start (&m->params, &m->vm, &err) < 0)
+    {
+      report (ready, "err %d %s\n", err->status, err->msg);
+      cleanup_dirs (m->root, m->sid, false);
+      return 1;
+    }
+  kata_debug ("sandbox %s: QEMU pid %d (%s)", m->sid, (int) m->vm.pid, m->vm.accel);
+  if (boot_agent (m, &bootmsg) < 0)
+    {
+      kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, bootmsg);
+      m->ops->stop (&m->vm, true, NULL);
+      report (ready, "err %d %s\n", KATA_EVMDEAD, bootmsg);
+      cleanup_dirs (m->root, m->sid, false);
+      return 1;
+    }
+  kata_log_stage ("agent-ready");
+  if (bind_monitor_sock (m, &err) < 0)
+    {
+      m->ops->stop (&m->vm, true, NULL);
+      report (ready, "err %d %s\n", err->status, err->msg);
+      cleanup_dirs (m->root, m->sid, false);
+      return 1;
+    }
+  report (ready, "ok %d %llu %d %llu\n", (int) m->vm.pid, m->vm.start, (int) m->vm.vfsd_pid, m->vm.vfsd_start);
+  if (ready >= 0)
+    close (ready);
+  serve (m);
+}

@@ -1,0 +1,527 @@
+/* QEMU: command line, start/stop, pause/resume and block hot-plug over QMP. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/json.h"
+#include "common/utils.h"
+#include "runtime/hypervisor.h"
+#include "runtime/log.h"
+#include "runtime/qmp.h"
+
+#define QEMU_ROOT_PORTS 4
+#define QEMU_ROOT_PORT_SLOT0 0x10
+
+typedef struct qemu_priv_s
+{
+  kata_qmp_t *qmp;
+  unsigned rp_used; /* bitmap of root ports with a hot-plugged device */
+  char *rp_dev[QEMU_ROOT_PORTS];
+} qemu_priv_t;
+
+typedef struct strv_s
+{
+  char **v;
+  size_t n, cap;
+} strv_t;
+
+static void
+strv_add (strv_t *s, const char *x)
+{
+  if (s->n + 2 > s->cap)
+    {
+      s->cap = s->cap ? s->cap * 2 : 64;
+      s->v = xrealloc (s->v, s->cap * sizeof (char *));
+    }
+  s->v[s->n++] = xstrdup (x);
+  s->v[s->n] = NULL;
+}
+
+static void __attribute__ ((format (printf, 2, 3)))
+strv_addf (strv_t *s, const char *fmt, ...)
+{
+  va_list ap;
+  char *x = NULL;
+  va_start (ap, fmt);
+  if (vasprintf (&x, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  strv_add (s, x);
+  free (x);
+}
+
+/* A socket path for QEMU: absolute when it fits in sun_path, else relative to
+   the VM dir (QEMU runs with the VM dir as its cwd). */
+static char *
+sock_path (const char *vm_dir, const char *name)
+{
+  char *p = xasprintf ("%s/%s", vm_dir, name);
+  if (strlen (p) < sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
+    return p;
+  free (p);
+  return xstrdup (name);
+}
+
+/* microvm boots the uncompressed vmlinux: vmlinuz.container -> vmlinux.container. */
+static char *
+microvm_kernel (const char *kernel)
+{
+  const char *base = strrchr (kernel, '/');
+  base = base ? base + 1 : kernel;
+  if (strncmp (base, "vmlinuz", 7) == 0)
+    {
+      char *alt = xstrdup (kernel);
+      alt[base - kernel + 6] = 'x';
+      if (access (alt, R_OK) == 0)
+        return alt;
+      free (alt);
+    }
+  return xstrdup (kernel);
+}
+
+/* QEMU option values escape ',' by doubling it. */
+static char *
+qemu_escape (const char *s)
+{
+  size_t n = strlen (s);
+  char *out = xmalloc (2 * n + 1), *o = out;
+  for (; *s; s++)
+    {
+      *o++ = *s;
+      if (*s == ',')
+        *o++ = ',';
+    }
+  *o = '\0';
+  return out;
+}
+
+int
+kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err)
+{
+  const kata_config_t *cfg = p->cfg;
+  bool microvm = strcmp (cfg->hypervisor.machine_type, "microvm") == 0;
+  bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
+  bool kvm = strcmp (accel, "kvm") == 0;
+  const char *bus_sfx = microvm ? "device" : "pci";
+  long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
+  cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
+  cleanup_free char *qmp = sock_path (p->vm_dir, KATA_VM_QMP_SOCK);
+  cleanup_free char *vfsd = sock_path (p->vm_dir, KATA_VM_VFSD_SOCK);
+  cleanup_free char *console = NULL;
+  cleanup_free char *kernel = NULL;
+  cleanup_free char *shared = NULL;
+  cleanup_free char *append = NULL;
+  strv_t s = { 0 };
+
+  if (!microvm && strcmp (cfg->hypervisor.machine_type, "q35") != 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported machine_type `%s` (expected q35 or microvm)",
+                                  cfg->hypervisor.machine_type);
+  if (!virtiofs && strcmp (cfg->hypervisor.shared_fs, "virtio-9p") != 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported shared_fs `%s` (expected virtio-9p or virtio-fs)",
+                                  cfg->hypervisor.shared_fs);
+  console = xasprintf ("%s/%s", p->vm_dir, KATA_VM_CONSOLE_LOG);
+  if (strlen (console) > 200)
+    {
+      free (console);
+      console = xstrdup (KATA_VM_CONSOLE_LOG);
+    }
+  kernel = microvm ? microvm_kernel (cfg->hypervisor.kernel) : xstrdup (cfg->hypervisor.kernel);
+  shared = qemu_escape (p->shared_dir);
+
+  strv_add (&s, cfg->hypervisor.path);
+  strv_add (&s, "-name");
+  strv_addf (&s, "sandbox-%s", p->sandbox_id);
+  strv_add (&s, "-machine");
+  if (microvm)
+    strv_addf (&s, "microvm,pic=off,pit=off,rtc=on%s", virtiofs ? ",memory-backend=mem" : "");
+  else
+    strv_addf (&s, "q35%s", virtiofs ? ",memory-backend=mem" : "");
+  strv_add (&s, "-accel");
+  if (!kvm && tb > 0)
+    strv_addf (&s, "tcg,tb-size=%ld", tb);
+  else
+    strv_add (&s, accel);
+  strv_add (&s, "-cpu");
+  strv_add (&s, kvm ? "host" : "max");
+  strv_add (&s, "-smp");
+  strv_addf (&s, "%d", p->vcpus > 0 ? p->vcpus : 1);
+  strv_add (&s, "-m");
+  strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
+  if (virtiofs)
+    {
+      strv_add (&s, "-object");
+      strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
+    }
+  if (microvm)
+    {
+      strv_add (&s, "-global");
+      strv_add (&s, "virtio-mmio.force-legacy=false");
+    }
+  strv_add (&s, "-nodefaults");
+  strv_add (&s, "-nographic");
+  strv_add (&s, "-no-reboot");
+  strv_add (&s, "-no-user-config");
+  strv_add (&s, "-kernel");
+  strv_add (&s, kernel);
+  if (cfg->hypervisor.initrd && *cfg->hypervisor.initrd)
+    {
+      strv_add (&s, "-initrd");
+      strv_add (&s, cfg->hypervisor.initrd);
+    }
+  append = xasprintf ("console=ttyS0%s panic=-1", cfg->hypervisor.enable_debug ? "" : " quiet");
+  if (microvm)
+    {
+      unsigned long khz = kata_host_tsc_khz ();
+      if (khz)
+        {
+          char *a = xasprintf ("%s tsc_early_khz=%lu", append, khz);
+          free (append);
+          append = a;
+        }
+    }
+  if (p->debug || cfg->agent.debug)
+    {
+      char *a = xasprintf ("%s agent.debug=1", append);
+      free (append);
+      append = a;
+    }
+  if (cfg->hypervisor.kernel_params && *cfg->hypervisor.kernel_params)
+    {
+      char *a = xasprintf ("%s %s", append, cfg->hypervisor.kernel_params);
+      free (append);
+      append = a;
+    }
+  strv_add (&s, "-append");
+  strv_add (&s, append);
+  strv_add (&s, "-serial");
+  strv_addf (&s, "file:%s", console);
+  strv_add (&s, "-qmp");
+  strv_addf (&s, "unix:%s,server=on,wait=off", qmp);
+  strv_add (&s, "-sandbox");
+  strv_add (&s, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  if (!microvm)
+    for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+      {
+        strv_add (&s, "-device");
+        strv_addf (&s, "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x", i, i + 1, i + 1,
+                   QEMU_ROOT_PORT_SLOT0 + i);
+      }
+  strv_add (&s, "-device");
+  strv_addf (&s, "virtio-rng-%s", bus_sfx);
+  strv_add (&s, "-device");
+  strv_addf (&s, "virtio-serial-%s,id=serial0", bus_sfx);
+  strv_add (&s, "-chardev");
+  strv_addf (&s, "socket,id=agent,path=%s,server=on,wait=off", agent);
+  strv_add (&s, "-device");
+  strv_add (&s, "virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0");
+  if (virtiofs)
+    {
+      strv_add (&s, "-chardev");
+      strv_addf (&s, "socket,id=vfs,path=%s", vfsd);
+      strv_add (&s, "-device");
+      strv_addf (&s, "vhost-user-fs-%s,chardev=vfs,tag=%s", bus_sfx, KATA_SHARED_TAG);
+    }
+  else
+    {
+      strv_add (&s, "-fsdev");
+      strv_addf (&s, "local,id=fs0,path=%s,security_model=none", shared);
+      strv_add (&s, "-device");
+      strv_addf (&s, "virtio-9p-%s,fsdev=fs0,mount_tag=%s", bus_sfx, KATA_SHARED_TAG);
+    }
+  if (p->block_rootfs)
+    {
+      cleanup_free char *bp = qemu_escape (p->block_rootfs);
+      strv_add (&s, "-drive");
+      strv_addf (&s, "file=%s,if=none,id=drive-rootfs,format=raw,cache=none,aio=threads", bp);
+      strv_add (&s, "-device");
+      strv_addf (&s, "virtio-blk-%s,drive=drive-rootfs,id=rootfs", bus_sfx);
+    }
+  *argv = s.v;
+  return 0;
+}
+
+static void
+child_fail (int fd, const char *what)
+{
+  char buf[512];
+  int n = snprintf (buf, sizeof buf, "%s: %s\n", what, strerror (errno));
+  if (fd >= 0 && n > 0)
+    (void) !write (fd, buf, n);
+  _exit (127);
+}
+
+static int
+qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
+{
+  const char *accel = NULL;
+  cleanup_free char *reason = NULL;
+  char **argv = NULL;
+  cleanup_free char *logpath = xasprintf ("%s/%s", p->vm_dir, KATA_VM_QEMU_LOG);
+  cleanup_close int netns = -1;
+  pid_t pid;
+
+  if (kata_hypervisor_choose_accel (p->cfg->hypervisor.accel, &accel, &reason, err) < 0)
+    return -1;
+  if (kata_qemu_build_argv (p, accel, &argv, err) < 0)
+    return -1;
+  if (kata_log_debug_enabled ())
+    {
+      size_t len = 0;
+      for (char **a = argv; *a; a++)
+        len += strlen (*a) + 1;
+      cleanup_free char *line = xmalloc0 (len + 1);
+      for (char **a = argv; *a; a++)
+        {
+          strcat (line, *a);
+          strcat (line, " ");
+        }
+      kata_debug ("%s; starting %s", reason, line);
+    }
+  if (p->netns_path)
+    {
+      netns = open (p->netns_path, O_RDONLY | O_CLOEXEC);
+      if (netns < 0)
+        {
+          kata_strv_free (argv);
+          return kata_make_error (err, errno, "open network namespace `%s`", p->netns_path);
+        }
+    }
+  if (strcmp (p->cfg->hypervisor.shared_fs, "virtio-fs") == 0)
+    {
+      cleanup_free char *vsock = xasprintf ("%s/%s", p->vm_dir, KATA_VM_VFSD_SOCK);
+      if (kata_virtiofsd_start (p->cfg, p->shared_dir, vsock, &vm->vfsd_pid, err) < 0)
+        {
+          kata_strv_free (argv);
+          return -1;
+        }
+      vm->vfsd_start = kata_proc_start_time (vm->vfsd_pid);
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      kata_strv_free (argv);
+      return kata_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      sigset_t all;
+      int logfd = open (logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+      sigemptyset (&all);
+      sigprocmask (SIG_SETMASK, &all, NULL);
+      if (nul >= 0)
+        dup2 (nul, 0);
+      if (logfd >= 0)
+        {
+          dup2 (logfd, 1);
+          dup2 (logfd, 2);
+        }
+      if (chdir (p->vm_dir) < 0)
+        child_fail (logfd, "chdir to the VM dir");
+      if (netns >= 0 && setns (netns, CLONE_NEWNET) < 0)
+        child_fail (logfd, "setns into the network namespace");
+      execv (argv[0], argv);
+      child_fail (logfd, argv[0]);
+    }
+  kata_strv_free (argv);
+  vm->pid = pid;
+  vm->start = kata_proc_start_time (pid);
+  vm->vm_dir = xstrdup (p->vm_dir);
+  vm->accel = xstrdup (accel);
+  vm->priv = xmalloc0 (sizeof (qemu_priv_t));
+  kata_log_stage ("qemu-started");
+  return 0;
+}
+
+static int
+get_qmp (kata_vm_t *vm, kata_qmp_t **q, kata_error_t **err)
+{
+  qemu_priv_t *pr = vm->priv;
+  if (pr == NULL)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "QEMU is not running");
+  if (pr->qmp == NULL)
+    {
+      cleanup_free char *path = sock_path (vm->vm_dir, KATA_VM_QMP_SOCK);
+      /* The relative fallback path is relative to the VM dir. */
+      if (path[0] != '/')
+        {
+          free (path);
+          path = xasprintf ("/proc/self/cwd/%s", KATA_VM_QMP_SOCK);
+        }
+      if (kata_qmp_connect (path, 10000, &pr->qmp, err) < 0)
+        return -1;
+    }
+  *q = pr->qmp;
+  return 0;
+}
+
+/* Waits up to TIMEOUT_MS for our child PID to exit.  True when it did (reaped). */
+static bool
+wait_child (pid_t pid, int timeout_ms)
+{
+  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  do
+    {
+      pid_t r = waitpid (pid, NULL, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD))
+        return true;
+      usleep (10000);
+    }
+  while (kata_now_ns () < end);
+  return false;
+}
+
+static int
+qemu_stop (kata_vm_t *vm, bool wait, kata_error_t **err)
+{
+  (void) err;
+  if (vm->pid <= 0)
+    return 0;
+  if (kata_proc_alive (vm->pid, vm->start))
+    {
+      kata_qmp_t *q = NULL;
+      kata_error_t *e = NULL;
+      if (get_qmp (vm, &q, &e) == 0)
+        kata_qmp_quit (q, NULL);
+      kata_error_free (e);
+      if (!wait || !wait_child (vm->pid, 3000))
+        kill (vm->pid, SIGKILL);
+    }
+  if (wait)
+    waitpid (vm->pid, NULL, 0);
+  vm->pid = 0;
+  if (vm->vfsd_pid > 0)
+    {
+      if (kata_proc_alive (vm->vfsd_pid, vm->vfsd_start))
+        kill (vm->vfsd_pid, SIGKILL);
+      if (wait)
+        waitpid (vm->vfsd_pid, NULL, 0);
+      vm->vfsd_pid = 0;
+    }
+  return 0;
+}
+
+static int
+qemu_pause (kata_vm_t *vm, kata_error_t **err)
+{
+  kata_qmp_t *q;
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  return kata_qmp_stop (q, err);
+}
+
+static int
+qemu_resume (kata_vm_t *vm, kata_error_t **err)
+{
+  kata_qmp_t *q;
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  return kata_qmp_cont (q, err);
+}
+
+static int
+qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
+                    kata_error_t **err)
+{
+  qemu_priv_t *pr = vm->priv;
+  kata_qmp_t *q;
+  cleanup_free char *node = xasprintf ("drive-%s", id);
+  cleanup_free char *args = NULL;
+  int port = -1;
+
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+    if (!(pr->rp_used & (1u << i)))
+      {
+        port = i;
+        break;
+      }
+  if (port < 0)
+    return kata_make_error_nostr (err, ENOSPC, "hot-plug %s: no free PCIe root port (%d in use)", id,
+                                  QEMU_ROOT_PORTS);
+  if (kata_qmp_blockdev_add_file (q, node, path, readonly, err) < 0)
+    return kata_error_wrap (err, "hot-plug %s", id);
+  {
+    yajl_gen g = kata_gen_new ();
+    char bus[16];
+    snprintf (bus, sizeof bus, "rp%d", port);
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "driver", "virtio-blk-pci");
+    kata_gen_kv_str (g, "id", id);
+    kata_gen_kv_str (g, "drive", node);
+    kata_gen_kv_str (g, "bus", bus);
+    kata_gen_kv_str (g, "addr", "0");
+    yajl_gen_map_close (g);
+    args = kata_gen_finish (g, NULL);
+  }
+  if (kata_qmp_device_add (q, args, err) < 0)
+    {
+      kata_qmp_blockdev_del (q, node, NULL);
+      return kata_error_wrap (err, "hot-plug %s", id);
+    }
+  pr->rp_used |= 1u << port;
+  pr->rp_dev[port] = xstrdup (id);
+  *addr = xasprintf ("%02x/00", QEMU_ROOT_PORT_SLOT0 + port);
+  return 0;
+}
+
+static int
+qemu_hot_unplug (kata_vm_t *vm, const char *id, kata_error_t **err)
+{
+  qemu_priv_t *pr = vm->priv;
+  kata_qmp_t *q;
+  cleanup_free char *node = xasprintf ("drive-%s", id);
+
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  if (kata_qmp_device_del (q, id, 10000, err) < 0)
+    return kata_error_wrap (err, "hot-unplug %s", id);
+  for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+    if (pr->rp_dev[i] && strcmp (pr->rp_dev[i], id) == 0)
+      {
+        free (pr->rp_dev[i]);
+        pr->rp_dev[i] = NULL;
+        pr->rp_used &= ~(1u << i);
+      }
+  if (kata_qmp_blockdev_del (q, node, err) < 0)
+    return kata_error_wrap (err, "hot-unplug %s", id);
+  return 0;
+}
+
+static void
+qemu_release (kata_vm_t *vm)
+{
+  qemu_priv_t *pr = vm->priv;
+  if (pr)
+    {
+      kata_qmp_close (pr->qmp);
+      for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+        free (pr->rp_dev[i]);
+      free (pr);
+    }
+  vm->priv = NULL;
+  free (vm->vm_dir);
+  vm->vm_dir = NULL;
+  free (vm->accel);
+  vm->accel = NULL;
+}
+
+const struct hypervisor_ops kata_qemu_ops = {
+  .name = "qemu",
+  .start = qemu_start,
+  .stop = qemu_stop,
+  .pause = qemu_pause,
+  .resume = qemu_resume,
+  .hotplug_block = qemu_hotplug_block,
+  .hot_unplug = qemu_hot_unplug,
+  .release = qemu_release,
+};

@@ -1,0 +1,589 @@
+/* The shim: relays one container process's stdio and signals to the agent
+   through the sandbox monitor, and exits with the process's status. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include "common/json.h"
+#include "common/proto.h"
+#include "common/utils.h"
+#include "runtime/client.h"
+#include "runtime/log.h"
+#include "runtime/shim.h"
+
+int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
+
+int
+kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **err)
+{
+  char stream[32];
+  const char *argv[40];
+  int argc = 0, pfd[2];
+  cleanup_free char *msg = NULL;
+  size_t len = 0;
+  pid_t pid;
+
+  snprintf (stream, sizeof stream, "%u", spec->stream);
+  argv[argc++] = "kata-runtime";
+  argv[argc++] = "__shim";
+  argv[argc++] = "--root";
+  argv[argc++] = spec->root;
+  argv[argc++] = "--sandbox";
+  argv[argc++] = spec->sandbox_id;
+  argv[argc++] = "--container";
+  argv[argc++] = spec->container_id;
+  argv[argc++] = "--exec";
+  argv[argc++] = spec->exec_id ? spec->exec_id : "";
+  argv[argc++] = "--stream";
+  argv[argc++] = stream;
+  if (spec->terminal)
+    argv[argc++] = "--terminal";
+  if (spec->console_socket)
+    {
+      argv[argc++] = "--console-socket";
+      argv[argc++] = spec->console_socket;
+    }
+  if (spec->detach)
+    argv[argc++] = "--detach";
+  if (spec->log_path)
+    {
+      argv[argc++] = "--log";
+      argv[argc++] = spec->log_path;
+    }
+  if (spec->log_format)
+    {
+      argv[argc++] = "--log-format";
+      argv[argc++] = spec->log_format;
+    }
+  if (spec->debug)
+    argv[argc++] = "--debug";
+  argv[argc++] = "--ready-fd";
+  argv[argc++] = "3";
+  argv[argc] = NULL;
+
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return kata_make_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return kata_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      close (pfd[0]);
+      if (spec->cgroup_path && kata_join_cgroup (spec->cgroup_path, getpid (), NULL) < 0)
+        {
+          dprintf (pfd[1], "cannot join cgroup %s: %s", spec->cgroup_path, strerror (errno));
+          _exit (1);
+        }
+      if (pfd[1] != 3)
+        {
+          if (dup2 (pfd[1], 3) < 0)
+            _exit (127);
+        }
+      else
+        kata_set_cloexec (3, 0);
+#ifdef SYS_close_range
+      if (syscall (SYS_close_range, 4U, ~0U, 0) < 0)
+#endif
+        for (int fd = 4; fd < 65536; fd++)
+          close (fd);
+      execv ("/proc/self/exe", (char **) argv);
+      dprintf (3, "exec /proc/self/exe: %s", strerror (errno));
+      _exit (127);
+    }
+  close (pfd[1]);
+  if (kata_read_fd (pfd[0], &msg, &len, 65536, err) < 0)
+    {
+      close (pfd[0]);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return kata_error_wrap (err, "start the shim");
+    }
+  close (pfd[0]);
+  if (len >= 2 && strncmp (msg, "ok", 2) == 0)
+    {
+      *pid_out = pid;
+      return 0;
+    }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  if (len == 0)
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "the shim exited during start-up (status %d)",
+                                  WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+  if (strncmp (msg, "vmdead ", 7) == 0)
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "%s", msg + 7);
+  return kata_make_error_nostr (err, KATA_EVMDEAD, "%s", msg);
+}
+
+/* ---- the shim process ---- */
+
+typedef struct shim_s
+{
+  const char *root, *sid, *cid, *exec_id, *console_socket, *log_path, *log_format;
+  uint32_t stream;
+  bool terminal, detach, debug;
+  int ready_fd;
+  kata_client_t *client;
+  int mfd;
+  uint32_t next_id, wait_id;
+  int in_fd, out_fd, err_fd, tty_fd;
+  bool restore_tty;
+  struct termios saved;
+} shim_t;
+
+static shim_t *the_shim;
+
+static void
+restore_terminal (void)
+{
+  if (the_shim && the_shim->restore_tty)
+    {
+      tcsetattr (the_shim->tty_fd, TCSANOW, &the_shim->saved);
+      the_shim->restore_tty = false;
+    }
+}
+
+static void __attribute__ ((noreturn))
+shim_exit (int status)
+{
+  restore_terminal ();
+  _exit (status);
+}
+
+static void __attribute__ ((noreturn))
+vm_died (shim_t *s, const char *msg)
+{
+  if (strncmp (msg, "the VM", 6) == 0)
+    kata_log (KATA_LOG_ERROR, "%s", msg);
+  else
+    kata_log (KATA_LOG_ERROR, "the VM died: %s", msg);
+  (void) s;
+  shim_exit (255);
+}
+
+static void
+ready_fail (shim_t *s, const char *fmt, ...)
+{
+  va_list ap;
+  char buf[4096];
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  if (s->ready_fd >= 0)
+    {
+      kata_write_all (s->ready_fd, buf, strlen (buf));
+      close (s->ready_fd);
+      s->ready_fd = -1;
+    }
+  kata_log (KATA_LOG_ERROR, "%s", buf);
+  shim_exit (1);
+}
+
+static void
+send_req (shim_t *s, const char *method, const char *params, uint32_t *id_out)
+{
+  cleanup_free char *req = kata_msg_request (method, params);
+  uint32_t id = ++s->next_id;
+  if (id_out)
+    *id_out = id;
+  if (kata_frame_write (s->mfd, KATA_FRAME_REQ, 0, id, req, strlen (req), NULL) < 0)
+    vm_died (s, "the connection to the sandbox monitor was lost");
+}
+
+static char *
+proc_params (shim_t *s, const char *extra_fmt, ...)
+{
+  yajl_gen g = kata_gen_new ();
+  char *out, *res;
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "container_id", s->cid);
+  kata_gen_kv_str (g, "exec_id", s->exec_id);
+  yajl_gen_map_close (g);
+  out = kata_gen_finish (g, NULL);
+  if (extra_fmt == NULL)
+    return out;
+  /* splice extra members before the closing brace */
+  va_list ap;
+  char *extra = NULL;
+  va_start (ap, extra_fmt);
+  if (vasprintf (&extra, extra_fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  out[strlen (out) - 1] = '\0';
+  res = xasprintf ("%s,%s}", out, extra);
+  free (out);
+  free (extra);
+  return res;
+}
+
+static void
+send_winsize (shim_t *s)
+{
+  struct winsize ws;
+  if (s->tty_fd < 0 || ioctl (s->tty_fd, TIOCGWINSZ, &ws) < 0 || (ws.ws_row == 0 && ws.ws_col == 0))
+    return;
+  cleanup_free char *p = proc_params (s, "\"rows\":%u,\"cols\":%u", ws.ws_row, ws.ws_col);
+  send_req (s, "TtyWinResize", p, NULL);
+}
+
+/* runc's utils.SendFile: the file's name as data, the fd as SCM_RIGHTS. */
+static int
+send_console (const char *sock_path, int master, const char *name, kata_error_t **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cleanup_close int dfd = -1;
+  struct msghdr msg = { 0 };
+  struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct cmsghdr *cmsg;
+
+  if (fd < 0)
+    return kata_make_error (err, errno, "socket");
+  if (strlen (sock_path) < sizeof addr.sun_path)
+    strcpy (addr.sun_path, sock_path);
+  else
+    {
+      cleanup_free char *dir = xstrdup (sock_path);
+      char *slash = strrchr (dir, '/');
+      if (slash == NULL)
+        return kata_make_error_nostr (err, ENAMETOOLONG, "console socket path too long");
+      *slash = '\0';
+      dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0)
+        return kata_make_error (err, errno, "open `%s`", dir);
+      snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
+    }
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return kata_make_error (err, errno, "connect to the console socket `%s`", sock_path);
+  memset (&u, 0, sizeof u);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &master, sizeof (int));
+  while (sendmsg (fd, &msg, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return kata_make_error (err, errno, "send the pty master to `%s`", sock_path);
+  return 0;
+}
+
+static void
+setup_console_socket (shim_t *s)
+{
+  kata_error_t *err = NULL;
+  int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  char *slave_name;
+  struct termios t;
+  int slave;
+
+  if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0 || (slave_name = ptsname (master)) == NULL)
+    ready_fail (s, "cannot allocate a pty: %s", strerror (errno));
+  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    ready_fail (s, "open `%s`: %s", slave_name, strerror (errno));
+  if (tcgetattr (slave, &t) == 0)
+    {
+      cfmakeraw (&t);
+      tcsetattr (slave, TCSANOW, &t);
+    }
+  /* The slave becomes our controlling tty, so a resize of the master sends us SIGWINCH. */
+  if (setsid () < 0 || ioctl (slave, TIOCSCTTY, 0) < 0)
+    kata_warn ("cannot make %s the shim's controlling terminal: %s", slave_name, strerror (errno));
+  if (send_console (s->console_socket, master, "/dev/ptmx", &err) < 0)
+    ready_fail (s, "%s", err->msg);
+  close (master);
+  s->in_fd = s->out_fd = s->tty_fd = slave;
+  s->err_fd = -1;
+}
+
+static void
+setup_stdio (shim_t *s)
+{
+  s->in_fd = 0;
+  s->out_fd = 1;
+  s->err_fd = s->terminal ? -1 : 2;
+  s->tty_fd = -1;
+  if (s->terminal)
+    {
+      if (isatty (0))
+        {
+          struct termios t;
+          s->tty_fd = 0;
+          if (tcgetattr (0, &s->saved) == 0)
+            {
+              t = s->saved;
+              cfmakeraw (&t);
+              if (tcsetattr (0, TCSANOW, &t) == 0)
+                s->restore_tty = true;
+            }
+        }
+      else if (isatty (1))
+        s->tty_fd = 1;
+    }
+}
+
+static void
+write_out (int *fd, const void *data, size_t len)
+{
+  if (*fd < 0 || len == 0)
+    return;
+  if (kata_write_all (*fd, data, len) < 0 && errno != EAGAIN)
+    *fd = -1; /* the reader went away: drop the rest */
+}
+
+static void
+handle_frame (shim_t *s, kata_frame_t *f)
+{
+  if (f->type == KATA_FRAME_STREAM)
+    {
+      uint32_t k = f->id - s->stream;
+      bool eof = f->flags & KATA_FRAME_FLAG_EOF;
+      if (f->id < s->stream || k > 2)
+        return;
+      if (k == 1)
+        {
+          write_out (&s->out_fd, f->payload, f->len);
+          if (eof && !s->terminal && s->out_fd >= 0)
+            {
+              close (s->out_fd);
+              s->out_fd = -1;
+            }
+        }
+      else if (k == 2)
+        {
+          int *fd = s->terminal ? &s->out_fd : &s->err_fd;
+          write_out (fd, f->payload, f->len);
+          if (eof && !s->terminal && s->err_fd >= 0)
+            {
+              close (s->err_fd);
+              s->err_fd = -1;
+            }
+        }
+      return;
+    }
+  if (f->type == KATA_FRAME_EVENT)
+    {
+      yajl_val v = NULL;
+      if (kata_json_parse (f->payload, f->len, &v, NULL) == 0)
+        {
+          const char *ev = kata_json_str (v, "event");
+          if (ev && strcmp (ev, "vm-dead") == 0)
+            {
+              const char *m = kata_json_str (v, "message");
+              vm_died (s, m ? m : "the VM died");
+            }
+          yajl_tree_free (v);
+        }
+      return;
+    }
+  if (f->type == KATA_FRAME_RESP && f->id == s->wait_id)
+    {
+      yajl_val root = NULL, res = NULL;
+      kata_error_t *e = NULL;
+      if (kata_msg_parse_response (f->payload, f->len, &root, &res, NULL, &e) < 0)
+        {
+          if (e->status == KATA_EVMDEAD)
+            vm_died (s, e->msg);
+          kata_log (KATA_LOG_ERROR, "wait for %s%s%s: %s", s->cid, *s->exec_id ? " exec " : "", s->exec_id,
+                    e->msg);
+          shim_exit (255);
+        }
+      int status = (int) kata_json_int (res, "status", -1);
+      if (status < 0)
+        {
+          int sig = (int) kata_json_int (res, "signal", 0);
+          status = sig ? 128 + sig : (int) kata_json_int (res, "exit_code", 255);
+        }
+      yajl_tree_free (root);
+      kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id, status);
+      shim_exit (status & 0xff);
+    }
+  if (f->type == KATA_FRAME_RESP && kata_log_debug_enabled ())
+    kata_debug ("shim: response %u: %.*s", f->id, (int) f->len, f->payload ? f->payload : "");
+}
+
+static const char *
+arg_value (int argc, char **argv, int *i)
+{
+  if (*i + 1 >= argc)
+    {
+      fprintf (stderr, "__shim: %s needs a value\n", argv[*i]);
+      _exit (2);
+    }
+  return argv[++*i];
+}
+
+int
+kata_shim_main (int argc, char **argv)
+{
+  shim_t shim = { .ready_fd = -1, .exec_id = "", .mfd = -1, .tty_fd = -1 };
+  shim_t *s = &shim;
+  kata_error_t *err = NULL;
+  sigset_t set;
+  int sfd, i0 = 1;
+  bool in_open = true;
+
+  the_shim = s;
+  for (int i = 0; i < argc; i++)
+    if (strcmp (argv[i], "__shim") == 0)
+      i0 = i + 1;
+  for (int i = i0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (strcmp (a, "--root") == 0)
+        s->root = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--sandbox") == 0)
+        s->sid = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--container") == 0)
+        s->cid = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--exec") == 0)
+        s->exec_id = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--stream") == 0)
+        s->stream = (uint32_t) strtoul (arg_value (argc, argv, &i), NULL, 10);
+      else if (strcmp (a, "--terminal") == 0)
+        s->terminal = true;
+      else if (strcmp (a, "--console-socket") == 0)
+        s->console_socket = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--detach") == 0)
+        s->detach = true;
+      else if (strcmp (a, "--log") == 0)
+        s->log_path = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--log-format") == 0)
+        s->log_format = arg_value (argc, argv, &i);
+      else if (strcmp (a, "--debug") == 0)
+        s->debug = true;
+      else if (strcmp (a, "--ready-fd") == 0)
+        s->ready_fd = atoi (arg_value (argc, argv, &i));
+    }
+  kata_log_init (s->log_path, s->log_format, s->debug);
+  if (s->root == NULL || s->sid == NULL || s->cid == NULL)
+    ready_fail (s, "__shim: --root, --sandbox and --container are required");
+
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGTTIN, SIG_IGN);
+  signal (SIGTTOU, SIG_IGN);
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  sigaddset (&set, SIGQUIT);
+  sigaddset (&set, SIGUSR1);
+  sigaddset (&set, SIGUSR2);
+  sigaddset (&set, SIGCONT);
+  sigaddset (&set, SIGWINCH);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  if (kata_client_connect (s->root, s->sid, &s->client, &err) < 0)
+    ready_fail (s, "%s", err->msg);
+  s->mfd = kata_client_fd (s->client);
+  {
+    cleanup_free char *p = xasprintf ("{\"stream\":%u}", s->stream);
+    if (kata_client_call (s->client, "MonitorAttach", p, NULL, NULL, 30000, &err) < 0)
+      ready_fail (s, "attach to %s: %s", s->cid, err->msg);
+  }
+  s->next_id = 1000;
+  if (s->terminal && s->console_socket)
+    setup_console_socket (s);
+  else
+    setup_stdio (s);
+  atexit (restore_terminal);
+  if (s->ready_fd >= 0)
+    {
+      kata_write_all (s->ready_fd, "ok", 2);
+      close (s->ready_fd);
+      s->ready_fd = -1;
+    }
+  {
+    cleanup_free char *p = proc_params (s, NULL);
+    send_req (s, "WaitProcess", p, &s->wait_id);
+  }
+  if (s->terminal)
+    send_winsize (s);
+
+  for (;;)
+    {
+      struct pollfd p[3] = { { .fd = s->mfd, .events = POLLIN },
+                             { .fd = sfd, .events = POLLIN },
+                             { .fd = in_open ? s->in_fd : -1, .events = POLLIN } };
+      int r = poll (p, 3, -1);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          vm_died (s, "poll failed");
+        }
+      if (p[0].revents)
+        {
+          kata_frame_t f = { 0 };
+          kata_error_t *e = NULL;
+          int fr = kata_frame_read (s->mfd, &f, &e);
+          if (fr <= 0)
+            {
+              kata_error_free (e);
+              vm_died (s, "the connection to the sandbox monitor was lost");
+            }
+          handle_frame (s, &f);
+          kata_frame_clear (&f);
+          continue; /* drain the monitor first: output before input */
+        }
+      if (p[1].revents)
+        {
+          struct signalfd_siginfo si;
+          while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH)
+                send_winsize (s);
+              else
+                {
+                  cleanup_free char *pp = proc_params (s, "\"signal\":%u,\"all\":false", si.ssi_signo);
+                  send_req (s, "SignalProcess", pp, NULL);
+                }
+            }
+        }
+      if (in_open && p[2].revents)
+        {
+          char buf[32768];
+          ssize_t n = (p[2].revents & POLLNVAL) ? 0 : read (s->in_fd, buf, sizeof buf);
+          if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+          if (n > 0)
+            {
+              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, 0, s->stream + KATA_STREAM_STDIN, buf, n, NULL) < 0)
+                vm_died (s, "the connection to the sandbox monitor was lost");
+            }
+          else
+            {
+              in_open = false;
+              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, KATA_FRAME_FLAG_EOF, s->stream + KATA_STREAM_STDIN,
+                                   NULL, 0, NULL)
+                  < 0)
+                vm_died (s, "the connection to the sandbox monitor was lost");
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/* State on disk: <root>/sbs/<sid>/sandbox.json, <root>/sbs/<sid>/<cid>/container.json,
+   <root>/mapping/<cid>/<sid>.  Directories 0700, files 0600, atomic writes, every
+   change under flock (<root>/sbs/<sid>/lock).  See ARCHITECTURE.md "State on disk". */
+#ifndef KATA_STATE_H
+#define KATA_STATE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include "common/error.h"
+#include "runtime/monitor.h"
+
+#define KATA_STATE_VERSION 1
+
+typedef struct kata_exec_state_s
+{
+  char *exec_id;
+  pid_t shim_pid;
+  unsigned long long shim_start;
+  uint32_t stream;
+  bool terminal;
+} kata_exec_state_t;
+
+typedef struct kata_container_state_s
+{
+  int version;
+  char *id;
+  char *sandbox_id;
+  char *oci_version;
+  char *status;    /* created | running | paused | stopped (as stored) */
+  char *bundle;
+  char *rootfs;    /* host path of the rootfs (as in the spec) */
+  char *created;   /* RFC3339 */
+  char *owner;
+  char **ann_keys, **ann_values;
+  size_t ann_len;
+  pid_t shim_pid;
+  unsigned long long shim_start;
+  uint32_t stream;
+  bool terminal;
+  kata_exec_state_t *execs;
+  size_t execs_len;
+  char **mounts;   /* host mount points made in the shared dir (for cleanup), rootfs first */
+  size_t mounts_len;
+  char *process_json; /* the container's OCI process (defaults for exec), or NULL */
+  char *hooks_json;   /* the container's OCI hooks (poststart/poststop), or NULL */
+} kata_container_state_t;
+
+typedef struct kata_sandbox_state_s
+{
+  int version;
+  char *id;
+  kata_monitor_info_t info;
+  char *config_path; /* configuration.toml used, or NULL (built-in defaults) */
+  int vcpus;
+  int memory_mb;
+  char **containers;
+  size_t containers_len;
+} kata_sandbox_state_t;
+
+/* Paths (malloc'd). */
+char *kata_state_sandbox_dir (const char *root, const char *sid);
+char *kata_state_container_dir (const char *root, const char *sid, const char *cid);
+char *kata_state_shared_dir (const char *root, const char *sid);
+char *kata_state_vm_dir (const char *root, const char *sid);
+char *kata_state_mapping_dir (const char *root, const char *cid);
+
+/* Takes an exclusive flock on <root>/sbs/<sid>/lock (creating it); *fd is the lock
+   (close it to release).  Fails with KATA_ENOTFOUND when the sandbox dir is missing. */
+int kata_state_lock (const char *root, const char *sid, int *fd, kata_error_t **err);
+static inline void
+kata_state_unlockp (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+#define cleanup_lock __attribute__ ((cleanup (kata_state_unlockp)))
+
+/* Serialisation (pure; for tests too). */
+char *kata_container_state_to_json (const kata_container_state_t *s);
+int kata_container_state_from_json (const char *data, size_t len, kata_container_state_t **out,
+                                    kata_error_t **err);
+char *kata_sandbox_state_to_json (const kata_sandbox_state_t *s);
+int kata_sandbox_state_from_json (const char *data, size_t len, kata_sandbox_state_t **out, kata_error_t **err);
+
+int kata_container_state_save (const char *root, const kata_container_state_t *s, kata_error_t **err);
+/* Missing file: KATA_ENOTFOUND. */
+int kata_container_state_load (const char *root, const char *sid, const char *cid, kata_container_state_t **out,
+                               kata_error_t **err);
+int kata_sandbox_state_save (const char *root, const kata_sandbox_state_t *s, kata_error_t **err);
+int kata_sandbox_state_load (const char *root, const char *sid, kata_sandbox_state_t **out, kata_error_t **err);
+
+void kata_container_state_free (kata_container_state_t *s);
+void kata_sandbox_state_free (kata_sandbox_state_t *s);
+static inline void kata_container_state_freep (kata_container_state_t **s) { kata_container_state_free (*s); *s = NULL; }
+static inline void kata_sandbox_state_freep (kata_sandbox_state_t **s) { kata_sandbox_state_free (*s); *s = NULL; }
+#define cleanup_container_state __attribute__ ((cleanup (kata_container_state_freep)))
+#define cleanup_sandbox_state __attribute__ ((cleanup (kata_sandbox_state_freep)))
+
+/* Helpers on the lists. */
+void kata_sandbox_state_add_container (kata_sandbox_state_t *s, const char *cid);
+void kata_sandbox_state_remove_container (kata_sandbox_state_t *s, const char *cid);
+void kata_container_state_add_mount (kata_container_state_t *s, const char *path);
+kata_exec_state_t *kata_container_state_add_exec (kata_container_state_t *s, const char *exec_id);
+
+/* container -> sandbox mapping.  kata_mapping_claim creates <root>/mapping/<cid> (EEXIST:
+   KATA_EEXIST_ID "container with id exists: CID") and the <sid> entry. */
+int kata_mapping_claim (const char *root, const char *cid, const char *sid, kata_error_t **err);
+/* Missing: KATA_ENOTFOUND "container does not exist". */
+int kata_mapping_lookup (const char *root, const char *cid, char **sid, kata_error_t **err);
+int kata_mapping_remove (const char *root, const char *cid);
+/* Every container id in <root>/mapping (sorted). */
+int kata_mapping_list (const char *root, char ***ids, size_t *n, kata_error_t **err);
+
+/* True when PID (with START) is alive; pid 0 is never alive. */
+bool kata_state_pid_alive (pid_t pid, unsigned long long start);
+/* The status a caller sees: the stored one, or "stopped" when the shim or the VM is gone. */
+const char *kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb);
+
+void kata_strv_free (char **v, size_t n);
+
+#endif

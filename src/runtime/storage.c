@@ -1,0 +1,301 @@
+/* Host side of the shared filesystem (libmount for the binds). */
+#include "runtime/storage.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <libmount/libmount.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint32_t
+fnv1a (uint32_t h, const char *s)
+{
+  for (; s && *s; s++)
+    {
+      h ^= (unsigned char) *s;
+      h *= 16777619u;
+    }
+  return h;
+}
+
+static bool
+has_option (const kata_mount_desc_t *m, const char *opt)
+{
+  size_t i;
+  for (i = 0; i < m->options_len; i++)
+    if (m->options[i] && strcmp (m->options[i], opt) == 0)
+      return true;
+  return false;
+}
+
+static bool
+is_bind (const kata_mount_desc_t *m)
+{
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  return has_option (m, "bind") || has_option (m, "rbind");
+}
+
+/* A name safe as one path component: the source's basename with odd bytes replaced. */
+static char *
+safe_basename (const char *path)
+{
+  const char *b = strrchr (path, '/');
+  char *r, *p;
+  b = b ? b + 1 : path;
+  if (*b == '\0' || strcmp (b, ".") == 0 || strcmp (b, "..") == 0)
+    b = "root";
+  r = xstrndup (b, 200);
+  for (p = r; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.'
+          || *p == '_' || *p == '-' || *p == '+'))
+      *p = '_';
+  return r;
+}
+
+void
+kata_bind_plan_free (kata_bind_plan_t *p, size_t n)
+{
+  size_t i;
+  if (p == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    {
+      free (p[i].host_source);
+      free (p[i].name);
+      free (p[i].host_target);
+      free (p[i].guest_source);
+    }
+  free (p);
+}
+
+int
+kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_desc_t *mounts, size_t n,
+                         int (*stat_fn) (const char *, struct stat *), kata_bind_plan_t **out, size_t *nout,
+                         kata_error_t **err)
+{
+  kata_bind_plan_t *plan = NULL;
+  size_t i, k = 0;
+
+  *out = NULL;
+  *nout = 0;
+  if (stat_fn == NULL)
+    stat_fn = stat;
+  for (i = 0; i < n; i++)
+    {
+      const kata_mount_desc_t *m = &mounts[i];
+      struct stat st;
+      cleanup_free char *base = NULL;
+      char *src;
+      uint32_t h;
+
+      if (!is_bind (m) || m->source == NULL || m->source[0] == '\0')
+        continue;
+      if (m->source[0] == '/')
+        src = xstrdup (m->source);
+      else
+        src = xasprintf ("%s/%s", bundle ? bundle : ".", m->source);
+      if (stat_fn (src, &st) < 0)
+        {
+          int e = errno;
+          kata_bind_plan_free (plan, k);
+          kata_make_error (err, e, "mount source `%s` (destination `%s`)", src, m->destination ? m->destination : "");
+          free (src);
+          return -1;
+        }
+      h = fnv1a (2166136261u, src);
+      h = fnv1a (h ^ 0xff, m->destination);
+      h = fnv1a (h ^ 0x1, cid);
+      base = safe_basename (src);
+      plan = xrealloc (plan, (k + 1) * sizeof (*plan));
+      memset (&plan[k], 0, sizeof plan[k]);
+      plan[k].index = i;
+      plan[k].host_source = src;
+      plan[k].name = xasprintf ("%s-%08x-%s", cid, h, base);
+      plan[k].is_file = !S_ISDIR (st.st_mode);
+      plan[k].readonly = has_option (m, "ro");
+      if (plan[k].is_file)
+        plan[k].host_target = xasprintf ("%s/%s", plan[k].name, base);
+      else
+        plan[k].host_target = xstrdup (plan[k].name);
+      plan[k].guest_source = xasprintf ("%s/%s", KATA_GUEST_SHARED_DIR, plan[k].host_target);
+      k++;
+    }
+  *out = plan;
+  *nout = k;
+  return 0;
+}
+
+static int
+make_target (const char *source, const char *target, kata_error_t **err)
+{
+  struct stat st;
+  if (stat (source, &st) < 0)
+    return kata_make_error (err, errno, "stat `%s`", source);
+  if (S_ISDIR (st.st_mode))
+    {
+      if (kata_mkdir_p (target, 0700, err) < 0)
+        return -1;
+      return 0;
+    }
+  else
+    {
+      cleanup_free char *parent = xstrdup (target);
+      int fd;
+      if (kata_mkdir_p (dirname (parent), 0700, err) < 0)
+        return -1;
+      fd = open (target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0)
+        return kata_make_error (err, errno, "create `%s`", target);
+      close (fd);
+    }
+  return 0;
+}
+
+int
+kata_storage_bind (const char *source, const char *target, bool readonly, kata_error_t **err)
+{
+  struct libmnt_context *cxt;
+  int rc;
+
+  if (make_target (source, target, err) < 0)
+    return -1;
+  cxt = mnt_new_context ();
+  if (cxt == NULL)
+    return kata_make_error (err, ENOMEM, "libmount context");
+  mnt_context_disable_mtab (cxt, 1);
+  mnt_context_disable_helpers (cxt, 1);
+  mnt_context_set_source (cxt, source);
+  mnt_context_set_target (cxt, target);
+  mnt_context_set_mflags (cxt, MS_BIND | MS_REC);
+  if (readonly)
+    mnt_context_set_options (cxt, "ro");
+  rc = mnt_context_mount (cxt);
+  if (rc != 0 || mnt_context_get_status (cxt) != 1)
+    {
+      int e = mnt_context_get_syscall_errno (cxt);
+      if (e == 0)
+        e = rc < 0 ? -rc : EINVAL;
+      mnt_free_context (cxt);
+      return kata_make_error (err, e, "bind mount `%s` on `%s`", source, target);
+    }
+  mnt_free_context (cxt);
+  return 0;
+}
+
+int
+kata_storage_unbind (const char *target, bool parent_too, kata_error_t **err)
+{
+  struct stat st;
+  int i;
+
+  /* A target may hold stacked mounts (a retried bind): peel them all. */
+  for (i = 0; i < 16; i++)
+    if (umount2 (target, MNT_DETACH) < 0)
+      {
+        if (errno == EINVAL || errno == ENOENT)
+          break;
+        return kata_make_error (err, errno, "umount `%s`", target);
+      }
+  if (lstat (target, &st) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        {
+          if (rmdir (target) < 0 && errno != ENOENT)
+            return kata_make_error (err, errno, "rmdir `%s`", target);
+        }
+      else if (unlink (target) < 0 && errno != ENOENT)
+        return kata_make_error (err, errno, "unlink `%s`", target);
+    }
+  if (parent_too)
+    {
+      cleanup_free char *parent = xstrdup (target);
+      if (rmdir (dirname (parent)) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        return kata_make_error (err, errno, "rmdir `%s`", parent);
+    }
+  return 0;
+}
+
+/* Mount points (unescaped) from /proc/self/mountinfo that are DIR or under it. */
+static char **
+mounts_under (const char *dir, size_t *n)
+{
+  struct libmnt_table *tb = mnt_new_table_from_file ("/proc/self/mountinfo");
+  struct libmnt_iter *itr;
+  struct libmnt_fs *fs;
+  size_t dlen = strlen (dir), k = 0;
+  char **v = NULL;
+
+  *n = 0;
+  if (tb == NULL)
+    return NULL;
+  itr = mnt_new_iter (MNT_ITER_FORWARD);
+  while (mnt_table_next_fs (tb, itr, &fs) == 0)
+    {
+      const char *t = mnt_fs_get_target (fs);
+      if (t == NULL || strncmp (t, dir, dlen) != 0 || (t[dlen] != '\0' && t[dlen] != '/'))
+        continue;
+      v = xrealloc (v, (k + 1) * sizeof (char *));
+      v[k++] = xstrdup (t);
+    }
+  mnt_free_iter (itr);
+  mnt_unref_table (tb);
+  *n = k;
+  return v;
+}
+
+static int
+cmp_len_desc (const void *a, const void *b)
+{
+  size_t la = strlen (*(char *const *) a), lb = strlen (*(char *const *) b);
+  return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+int
+kata_storage_umount_all_under (const char *dir, kata_error_t **err)
+{
+  size_t n, i;
+  int pass, ret = 0;
+
+  /* A few passes: stacked mounts show up again once the top one is gone. */
+  for (pass = 0; pass < 8; pass++)
+    {
+      char **v = mounts_under (dir, &n);
+      if (n == 0)
+        {
+          free (v);
+          return 0;
+        }
+      qsort (v, n, sizeof (char *), cmp_len_desc);
+      for (i = 0; i < n; i++)
+        if (umount2 (v[i], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && ret == 0)
+          ret = kata_make_error (err, errno, "umount `%s`", v[i]);
+      for (i = 0; i < n; i++)
+        free (v[i]);
+      free (v);
+      if (ret < 0)
+        return ret;
+    }
+  return 0;
+}
+
+bool
+kata_storage_is_mountpoint (const char *path)
+{
+  size_t n, i;
+  bool found = false;
+  char **v = mounts_under (path, &n);
+  for (i = 0; i < n; i++)
+    {
+      if (strcmp (v[i], path) == 0)
+        found = true;
+      free (v[i]);
+    }
+  free (v);
+  return found;
+}

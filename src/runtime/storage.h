@@ -1,0 +1,58 @@
+/* Host side of the shared filesystem: the rootfs and bind mounts of a container are
+   bind-mounted under <root>/shared/<sid>/ (exported to the guest as kataShared, seen at
+   KATA_GUEST_SHARED_DIR), and the spec's paths are rewritten to the guest's view. */
+#ifndef KATA_STORAGE_H
+#define KATA_STORAGE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include "common/error.h"
+
+#define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
+
+/* One OCI mount, as the planner sees it. */
+typedef struct kata_mount_desc_s
+{
+  const char *destination;
+  const char *type;
+  const char *source;
+  char **options;
+  size_t options_len;
+} kata_mount_desc_t;
+
+/* One host bind the plan asks for. */
+typedef struct kata_bind_plan_s
+{
+  size_t index;       /* into the spec's mounts */
+  char *host_source;  /* absolute host path to bind */
+  char *name;         /* <cid>-<8 hex>-<basename>: the entry under the shared dir */
+  char *host_target;  /* relative to the shared dir: NAME, or NAME/<basename> for a file */
+  char *guest_source; /* KATA_GUEST_SHARED_DIR/<host_target>: the rewritten mount source */
+  bool is_file;
+  bool readonly;
+} kata_bind_plan_t;
+
+/* Pure: decides which mounts are shared binds (type "bind", or options with bind/rbind,
+   and a host source) and computes their names.  BUNDLE resolves relative sources.
+   STAT_FN (NULL = stat) tells files from directories; a source it cannot stat is an error.
+   Other mounts (proc, tmpfs, ...) are not in the plan and pass through unchanged. */
+int kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_desc_t *mounts, size_t n,
+                             int (*stat_fn) (const char *, struct stat *), kata_bind_plan_t **out, size_t *nout,
+                             kata_error_t **err);
+void kata_bind_plan_free (kata_bind_plan_t *p, size_t n);
+
+/* Bind-mounts SOURCE (a directory or a file) on TARGET (created, as a dir or an empty file)
+   with libmount, recursively; READONLY remounts it read-only. */
+int kata_storage_bind (const char *source, const char *target, bool readonly, kata_error_t **err);
+
+/* Unmounts TARGET (MNT_DETACH, ignoring "not mounted") and removes it (rmdir or unlink),
+   then removes its parent too when PARENT_TOO (file binds live in their own directory). */
+int kata_storage_unbind (const char *target, bool parent_too, kata_error_t **err);
+
+/* Unmounts every mount under DIR (or DIR itself), deepest first, from /proc/self/mountinfo. */
+int kata_storage_umount_all_under (const char *dir, kata_error_t **err);
+
+/* True when PATH is the mount point of a mount in /proc/self/mountinfo. */
+bool kata_storage_is_mountpoint (const char *path);
+
+#endif

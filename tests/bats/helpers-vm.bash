@@ -1,0 +1,91 @@
+#!/bin/bash
+# Helpers of the VM-backed lifecycle tests (lifecycle, exec, tty, cleanup).
+# On top of helpers.bash:  load helpers-vm  (which loads helpers).
+# Every test boots a real VM (TCG here): time-outs are generous.
+
+load helpers
+
+# bats >= 1.7: a hung VM fails the test instead of the run.
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-300}"
+
+# Skips unless a VM can run: root, QEMU, the guest kernel + initrd, busybox, jq.
+function requires_vm() {
+	requires root qemu guest busybox jq
+}
+
+# The console-socket receiver (tests/console-receiver.c), built on demand.
+function console_receiver() {
+	local built
+	built="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/console-receiver"
+	if [ -x "$built" ]; then
+		echo "$built"
+		return
+	fi
+	if [ ! -x "$BATS_RUN_TMPDIR/console-receiver" ]; then
+		cc -o "$BATS_RUN_TMPDIR/console-receiver" "$BATS_TEST_DIRNAME/../console-receiver.c" >&2 ||
+			fail "cannot build console-receiver"
+	fi
+	echo "$BATS_RUN_TMPDIR/console-receiver"
+}
+
+# Field 22 of /proc/PID/stat (empty when the pid does not exist or is a zombie).
+function proc_start_time() {
+	local st
+	st="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+	st="${st##*) }"
+	# shellcheck disable=SC2086
+	set -- $st
+	case "$1" in Z | X) return 0 ;; esac
+	echo "${20}"
+}
+
+# True when PID is alive with START (its start time when it was recorded).
+function pid_alive() {
+	local now
+	now="$(proc_start_time "$1")"
+	[ -n "$now" ] && [ "$now" = "$2" ]
+}
+
+# Waits up to SECONDS for PID (with START) to be gone.
+function wait_pid_gone() {
+	local pid="$1" start="$2" secs="$3" i
+	for ((i = 0; i < secs * 10; i++)); do
+		pid_alive "$pid" "$start" || return 0
+		sleep 0.1
+	done
+	echo "pid $pid still alive after ${secs}s" >&2
+	return 1
+}
+
+# The container's pid from `state`.
+function state_pid() {
+	"$KATA_RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | "$JQ" -r .pid
+}
+
+# A value of the sandbox's sandbox.json (e.g. qemu_pid, monitor_pid).
+function sandbox_value() {
+	"$JQ" -r ".$2" "$ROOT/sbs/$1/sandbox.json"
+}
+
+# Nothing of ours is left: no mount under $ROOT and no file or directory below
+# the top-level dirs of $ROOT.
+function assert_root_clean() {
+	local m left
+	m="$(grep -F "$ROOT" /proc/self/mountinfo || true)"
+	[ -z "$m" ] || fail "mounts left under $ROOT: $m"
+	left="$(find "$ROOT" -mindepth 2 2>/dev/null || true)"
+	[ -z "$left" ] || fail "files left under $ROOT: $left"
+}
+
+# No process runs whose command line names $ROOT (QEMU, the monitor).
+function assert_no_vm_process() {
+	local p
+	p="$(pgrep -f -- "$ROOT" || true)"
+	[ -z "$p" ] || fail "processes left for $ROOT: $(ps -o pid,args -p "$(echo $p | tr ' ' ,)")"
+}
+
+# A bundle whose process does not run as PID 1 of its pid namespace, so that
+# SIGTERM's default action applies (PID 1 ignores signals it has no handler for).
+function drop_pid_namespace() {
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# create / start / state / kill / delete / run with a real VM.
+
+load helpers-vm
+
+function setup() {
+	requires_vm
+	setup_bundle sleep 1000
+}
+
+function teardown() {
+	teardown_bundle
+}
+
+@test "create, start, state, kill, delete: exact states and pids" {
+	kata_runtime create --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" test1
+	[ "$status" -eq 0 ]
+	[ -s "$BUNDLE/pid" ]
+	pid="$(cat "$BUNDLE/pid")"
+	start="$(proc_start_time "$pid")"
+	[ -n "$start" ]
+
+	kata_runtime state test1
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .status)" = created ]
+	[ "$(echo "$output" | jq -r .id)" = test1 ]
+	[ "$(echo "$output" | jq -r .pid)" = "$pid" ]
+	[ "$(echo "$output" | jq -r .bundle)" = "$BUNDLE" ]
+	[ "$(echo "$output" | jq -r .rootfs)" = "$BUNDLE/rootfs" ]
+	[[ "$(echo "$output" | jq -r .created)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+
+	kata_runtime start test1
+	[ "$status" -eq 0 ]
+	kata_runtime state test1
+	[ "$(echo "$output" | jq -r .status)" = running ]
+	[ "$(echo "$output" | jq -r .pid)" = "$pid" ]
+
+	kata_runtime kill test1 KILL
+	[ "$status" -eq 0 ]
+	wait_for_container 120 0.5 test1 stopped
+	wait_pid_gone "$pid" "$start" 30
+	kata_runtime state test1
+	[ "$(echo "$output" | jq -r .status)" = stopped ]
+	[ "$(echo "$output" | jq -r .pid)" = 0 ]
+
+	kata_runtime delete test1
+	[ "$status" -eq 0 ]
+	kata_runtime state test1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "runc's errors: existing id, start twice, delete running, kill stopped" {
+	kata_runtime create --bundle "$BUNDLE" test2
+	[ "$status" -eq 0 ]
+	kata_runtime create --bundle "$BUNDLE" test2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container with id exists: test2"* ]]
+
+	kata_runtime start test2
+	[ "$status" -eq 0 ]
+	kata_runtime start test2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot start an already running container"* ]]
+
+	kata_runtime delete test2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot delete container test2 that is not stopped: running"* ]]
+
+	kata_runtime kill test2 9
+	[ "$status" -eq 0 ]
+	wait_for_container 120 0.5 test2 stopped
+	kata_runtime kill test2 KILL
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+	kata_runtime start test2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot start a container that has stopped"* ]]
+
+	kata_runtime delete test2
+	[ "$status" -eq 0 ]
+	assert_root_clean
+}
+
+@test "errors without a VM: unknown ids, invalid ids, delete --force of nothing" {
+	kata_runtime state nosuch
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	kata_runtime kill nosuch KILL
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	kata_runtime start nosuch
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	kata_runtime delete nosuch
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	kata_runtime delete --force nosuch
+	[ "$status" -eq 0 ]
+	kata_runtime create --bundle "$BUNDLE" "../x"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid id format"* ]]
+	assert_root_clean
+}
+
+@test "run: exit codes 0 and 3 are the process's; the container is deleted" {
+	update_config '.process.args = ["true"]'
+	kata_runtime run --bundle "$BUNDLE" run0
+	[ "$status" -eq 0 ]
+	update_config '.process.args = ["sh", "-c", "echo out; echo err >&2; exit 3"]'
+	kata_runtime run --bundle "$BUNDLE" run3
+	[ "$status" -eq 3 ]
+	[[ "$output" == *out* ]]
+	[[ "$output" == *err* ]]
+	kata_runtime state run3
+	[ "$status" -ne 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "run: 137 after kill -9, 143 after SIGTERM" {
+	drop_pid_namespace
+	"$KATA_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" run9 </dev/null >/dev/null 2>&1 &
+	bg=$!
+	wait_for_container 240 0.5 run9 running
+	kata_runtime kill run9 KILL
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$bg" || rc=$?
+	[ "$rc" -eq 137 ]
+
+	"$KATA_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" run15 </dev/null >/dev/null 2>&1 &
+	bg=$!
+	wait_for_container 240 0.5 run15 running
+	kata_runtime kill run15 TERM
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$bg" || rc=$?
+	[ "$rc" -eq 143 ]
+	assert_root_clean
+}
+
+@test "run: stdin reaches the process (echo hi | run through cat)" {
+	update_config '.process.args = ["cat"]'
+	run bash -c "echo hi | '$KATA_RUNTIME' --root '$ROOT' run --bundle '$BUNDLE' catid"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+}
+
+@test "run -d: detached, then the shim exits when the process is killed" {
+	kata_runtime run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" rund
+	[ "$status" -eq 0 ]
+	pid="$(cat "$BUNDLE/pid")"
+	start="$(proc_start_time "$pid")"
+	[ -n "$start" ]
+	[ "$(container_status rund)" = running ]
+	kata_runtime kill rund KILL
+	[ "$status" -eq 0 ]
+	wait_pid_gone "$pid" "$start" 60
+	[ "$(container_status rund)" = stopped ]
+	kata_runtime delete rund
+	[ "$status" -eq 0 ]
+	assert_root_clean
+}
+
+@test "two sandboxes at once" {
+	kata_runtime run -d --bundle "$BUNDLE" sba
+	[ "$status" -eq 0 ]
+	kata_runtime run -d --bundle "$BUNDLE" sbb
+	[ "$status" -eq 0 ]
+	[ "$(container_status sba)" = running ]
+	[ "$(container_status sbb)" = running ]
+	qa="$(sandbox_value sba qemu_pid)"
+	qb="$(sandbox_value sbb qemu_pid)"
+	[ "$qa" -gt 0 ] && [ "$qb" -gt 0 ] && [ "$qa" != "$qb" ]
+	kata_runtime list -q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *sba* ]] && [[ "$output" == *sbb* ]]
+	kata_runtime delete --force sba
+	[ "$status" -eq 0 ]
+	[ "$(container_status sbb)" = running ]
+	kata_runtime delete --force sbb
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "a pod container joins its sandbox (cri annotations) and goes with it" {
+	kata_runtime run -d --bundle "$BUNDLE" pod1
+	[ "$status" -eq 0 ]
+	update_config '.annotations["io.kubernetes.cri.container-type"] = "container" | .annotations["io.kubernetes.cri.sandbox-id"] = "pod1"'
+	kata_runtime run -d --bundle "$BUNDLE" ctr1
+	[ "$status" -eq 0 ]
+	[ "$(container_status ctr1)" = running ]
+	[ "$(jq -r '.containers | length' "$ROOT/sbs/pod1/sandbox.json")" = 2 ]
+	[ ! -e "$ROOT/sbs/ctr1" ]
+	update_config '.annotations["io.kubernetes.cri.sandbox-id"] = "nosuch"'
+	kata_runtime create --bundle "$BUNDLE" ctr2
+	[ "$status" -ne 0 ]
+	kata_runtime delete --force pod1
+	[ "$status" -eq 0 ]
+	kata_runtime state ctr1
+	[ "$status" -ne 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "bind mounts of a directory and of a file reach the container" {
+	mkdir -p "$BUNDLE/vol"
+	echo volume-data >"$BUNDLE/vol/f"
+	echo file-data >"$BUNDLE/one.txt"
+	update_config '.mounts += [{"destination":"/vol","type":"bind","source":"'"$BUNDLE"'/vol","options":["rbind","rw"]},
+		{"destination":"/etc/one.txt","type":"bind","source":"'"$BUNDLE"'/one.txt","options":["bind","ro"]}]'
+	update_config '.process.args = ["sh", "-c", "cat /vol/f /etc/one.txt; echo new >/vol/g"]'
+	kata_runtime run --bundle "$BUNDLE" mnt1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *volume-data* ]]
+	[[ "$output" == *file-data* ]]
+	[ "$(cat "$BUNDLE/vol/g")" = new ]
+	assert_root_clean
+}

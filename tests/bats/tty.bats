@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# Terminals through --console-socket (runc's protocol), with a real VM.
+
+load helpers-vm
+
+function setup() {
+	requires_vm
+	setup_bundle sh
+	update_config '.process.terminal = true'
+	RECV="$(console_receiver)"
+	SOCK="$BUNDLE/console.sock"
+}
+
+function teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null
+	teardown_bundle
+}
+
+@test "run -d --console-socket: the pty master arrives and the window size reaches the guest" {
+	"$RECV" "$SOCK" 37 101 'stty size; echo tty-$(tty | cut -c1-8); exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty1
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	grep -q '^37 101' <(tr -d '\r' <"$BUNDLE/out")
+	grep -q 'tty-/dev/pts' <(tr -d '\r' <"$BUNDLE/out")
+	wait_for_container 120 0.5 tty1 stopped
+}
+
+@test "create --console-socket then start" {
+	"$RECV" "$SOCK" 24 80 'echo hello-$((6*7)); exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime create --console-socket "$SOCK" --bundle "$BUNDLE" tty2
+	[ "$status" -eq 0 ]
+	kata_runtime start tty2
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	grep -q 'hello-42' "$BUNDLE/out"
+}
+
+@test "runc's tty errors (no VM is started)" {
+	kata_runtime create --bundle "$BUNDLE" tty3
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot allocate tty if runc will detach without setting console socket"* ]]
+	update_config '.process.terminal = false'
+	kata_runtime create --console-socket "$SOCK" --bundle "$BUNDLE" tty4
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot use console socket if runc will not detach or allocate tty"* ]]
+	assert_root_clean
+}
+
+@test "exec -t --console-socket" {
+	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
+	kata_runtime run -d --bundle "$BUNDLE" tty5
+	[ "$status" -eq 0 ]
+	"$RECV" "$SOCK" 50 132 'stty size; exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime exec -t -d --console-socket "$SOCK" tty5 sh
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	grep -q '^50 132' <(tr -d '\r' <"$BUNDLE/out")
+}
