@@ -119,24 +119,20 @@ OCISPEC_DEFINE_FREE (T)
 #define T runtime_spec_schema_config_schema_process
 static const struct ocispec_field process_fields[] = {
   OCISPEC_F_P (T, "terminal", OCISPEC_BOOL, terminal),
-  OCISPEC_F_O (T, "consoleSize", console_size,
-               &runtime_spec_schema_config_schema_process_console_size_desc),
+  OCISPEC_F_O (T, "consoleSize", console_size, &runtime_spec_schema_config_schema_process_console_size_desc),
   OCISPEC_F_O (T, "user", user, &runtime_spec_schema_config_schema_process_user_desc),
   OCISPEC_F_A (T, "args", OCISPEC_STRING_ARRAY, args, NULL),
   OCISPEC_F_A (T, "env", OCISPEC_STRING_ARRAY, env, NULL),
   OCISPEC_F (T, "cwd", OCISPEC_STRING, cwd),
-  OCISPEC_F_O (T, "capabilities", capabilities,
-               &runtime_spec_schema_config_schema_process_capabilities_desc),
+  OCISPEC_F_O (T, "capabilities", capabilities, &runtime_spec_schema_config_schema_process_capabilities_desc),
   OCISPEC_F_A (T, "rlimits", OCISPEC_OBJECT_ARRAY, rlimits,
                &runtime_spec_schema_config_schema_process_rlimits_element_desc),
   OCISPEC_F_P (T, "noNewPrivileges", OCISPEC_BOOL, no_new_privileges),
   OCISPEC_F (T, "apparmorProfile", OCISPEC_STRING, apparmor_profile),
   OCISPEC_F_P (T, "oomScoreAdj", OCISPEC_INT32, oom_score_adj),
   OCISPEC_F (T, "selinuxLabel", OCISPEC_STRING, selinux_label),
-  OCISPEC_F_O (T, "ioPriority", io_priority,
-               &runtime_spec_schema_config_schema_process_io_priority_desc),
-  OCISPEC_F_O (T, "scheduler", scheduler,
-               &runtime_spec_schema_config_schema_process_scheduler_desc),
+  OCISPEC_F_O (T, "ioPriority", io_priority, &runtime_spec_schema_config_schema_process_io_priority_desc),
+  OCISPEC_F_O (T, "scheduler", scheduler, &runtime_spec_schema_config_schema_process_scheduler_desc),
   OCISPEC_F_O (T, "execCPUAffinity", exec_cpu_affinity,
                &runtime_spec_schema_config_schema_process_exec_cpu_affinity_desc),
 };
@@ -155,8 +151,7 @@ static OCISPEC_TYPE (T, root_fields);
 OCISPEC_DEFINE_TOPLEVEL (T)
 #undef T
 
-#define HOOKS(k, m)                                                                         \
-  OCISPEC_F_A (T, k, OCISPEC_OBJECT_ARRAY, m, &runtime_spec_schema_defs_hook_desc)
+#define HOOKS(k, m) OCISPEC_F_A (T, k, OCISPEC_OBJECT_ARRAY, m, &runtime_spec_schema_defs_hook_desc)
 #define T runtime_spec_schema_config_schema_hooks
 static const struct ocispec_field hooks_fields[] = {
   HOOKS ("prestart", prestart),

@@ -29,10 +29,8 @@ OCISPEC_DEFINE_FREE (T)
 
 #define T runtime_spec_schema_defs_linux_device_cgroup
 static const struct ocispec_field device_cgroup_fields[] = {
-  OCISPEC_F_P (T, "allow", OCISPEC_BOOL, allow),
-  OCISPEC_F (T, "type", OCISPEC_STRING, type),
-  OCISPEC_F_P (T, "major", OCISPEC_INT64, major),
-  OCISPEC_F_P (T, "minor", OCISPEC_INT64, minor),
+  OCISPEC_F_P (T, "allow", OCISPEC_BOOL, allow),   OCISPEC_F (T, "type", OCISPEC_STRING, type),
+  OCISPEC_F_P (T, "major", OCISPEC_INT64, major),  OCISPEC_F_P (T, "minor", OCISPEC_INT64, minor),
   OCISPEC_F (T, "access", OCISPEC_STRING, access),
 };
 static OCISPEC_TYPE (T, device_cgroup_fields);
@@ -94,8 +92,7 @@ static const struct ocispec_field syscall_fields[] = {
   OCISPEC_F_A (T, "names", OCISPEC_STRING_ARRAY, names, NULL),
   OCISPEC_F (T, "action", OCISPEC_STRING, action),
   OCISPEC_F_P (T, "errnoRet", OCISPEC_UINT32, errno_ret),
-  OCISPEC_F_A (T, "args", OCISPEC_OBJECT_ARRAY, args,
-               &runtime_spec_schema_defs_linux_syscall_arg_desc),
+  OCISPEC_F_A (T, "args", OCISPEC_OBJECT_ARRAY, args, &runtime_spec_schema_defs_linux_syscall_arg_desc),
 };
 static OCISPEC_TYPE (T, syscall_fields);
 OCISPEC_DEFINE_FREE (T)
@@ -152,9 +149,8 @@ static OCISPEC_TYPE (T, pids_fields);
 OCISPEC_DEFINE_FREE (T)
 #undef T
 
-#define THROTTLE(k, m)                                                                      \
-  OCISPEC_F_A (T, k, OCISPEC_OBJECT_ARRAY, m,                                               \
-               &runtime_spec_schema_defs_linux_block_io_device_throttle_desc)
+#define THROTTLE(k, m)                                                                                       \
+  OCISPEC_F_A (T, k, OCISPEC_OBJECT_ARRAY, m, &runtime_spec_schema_defs_linux_block_io_device_throttle_desc)
 #define T runtime_spec_schema_config_linux_resources_block_io
 static const struct ocispec_field block_io_fields[] = {
   OCISPEC_F_P (T, "weight", OCISPEC_UINT16, weight),
@@ -191,8 +187,7 @@ OCISPEC_DEFINE_FREE (T)
 #undef T
 
 void
-free_runtime_spec_schema_config_linux_resources_rdma (
-    runtime_spec_schema_config_linux_resources_rdma *ptr)
+free_runtime_spec_schema_config_linux_resources_rdma (runtime_spec_schema_config_linux_resources_rdma *ptr)
 {
   size_t i;
 
@@ -236,8 +231,7 @@ static const struct ocispec_field seccomp_fields[] = {
   OCISPEC_F_A (T, "flags", OCISPEC_STRING_ARRAY, flags, NULL),
   OCISPEC_F (T, "listenerPath", OCISPEC_STRING, listener_path),
   OCISPEC_F (T, "listenerMetadata", OCISPEC_STRING, listener_metadata),
-  OCISPEC_F_A (T, "syscalls", OCISPEC_OBJECT_ARRAY, syscalls,
-               &runtime_spec_schema_defs_linux_syscall_desc),
+  OCISPEC_F_A (T, "syscalls", OCISPEC_OBJECT_ARRAY, syscalls, &runtime_spec_schema_defs_linux_syscall_desc),
 };
 static OCISPEC_TYPE (T, seccomp_fields);
 OCISPEC_DEFINE_TOPLEVEL (T)
@@ -265,8 +259,7 @@ OCISPEC_DEFINE_FREE (T)
 #undef T
 
 void
-free_runtime_spec_schema_config_linux_time_offsets (
-    runtime_spec_schema_config_linux_time_offsets *ptr)
+free_runtime_spec_schema_config_linux_time_offsets (runtime_spec_schema_config_linux_time_offsets *ptr)
 {
   size_t i;
 
@@ -293,8 +286,7 @@ static const struct ocispec_field linux_fields[] = {
   OCISPEC_F_A (T, "gidMappings", OCISPEC_OBJECT_ARRAY, gid_mappings,
                &runtime_spec_schema_defs_id_mapping_desc),
   OCISPEC_F_M (T, "timeOffsets", time_offsets, &runtime_spec_schema_defs_linux_time_offsets_desc),
-  OCISPEC_F_A (T, "devices", OCISPEC_OBJECT_ARRAY, devices,
-               &runtime_spec_schema_defs_linux_device_desc),
+  OCISPEC_F_A (T, "devices", OCISPEC_OBJECT_ARRAY, devices, &runtime_spec_schema_defs_linux_device_desc),
   OCISPEC_F (T, "cgroupsPath", OCISPEC_STRING, cgroups_path),
   OCISPEC_F_O (T, "resources", resources, &runtime_spec_schema_config_linux_resources_desc),
   OCISPEC_F (T, "rootfsPropagation", OCISPEC_STRING, rootfs_propagation),

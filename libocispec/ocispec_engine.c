@@ -8,8 +8,8 @@
 #include <string.h>
 #include "ocispec_internal.h"
 
-#define AT(base, off, type) ((type *) ((char *) (base) + (off)))
-#define CAT(base, off, type) ((const type *) ((const char *) (base) + (off)))
+#define AT(base, off, type) ((type *)((char *)(base) + (off)))
+#define CAT(base, off, type) ((const type *)((const char *)(base) + (off)))
 
 static void *
 xzalloc (size_t n)
@@ -141,8 +141,8 @@ ocispec_free (const struct ocispec_type *t, void *ptr)
 
 /* ---- parse ------------------------------------------------------------------- */
 
-static void *parse_object (const struct ocispec_type *t, yajl_val v,
-                           const struct ocispec_path *path, unsigned opts, parser_error *err);
+static void *parse_object (const struct ocispec_type *t, yajl_val v, const struct ocispec_path *path,
+                           unsigned opts, parser_error *err);
 
 static int
 expect_string (yajl_val v, const struct ocispec_path *p, parser_error *err, char **out)
@@ -158,8 +158,8 @@ expect_string (yajl_val v, const struct ocispec_path *p, parser_error *err, char
 
 /* Integers must be written as integers: no fraction, no exponent. */
 static int
-parse_integer (yajl_val v, bool is_signed, const struct ocispec_path *p, parser_error *err,
-               int64_t *s, uint64_t *u)
+parse_integer (yajl_val v, bool is_signed, const struct ocispec_path *p, parser_error *err, int64_t *s,
+               uint64_t *u)
 {
   const char *r, *c;
   char *end = NULL;
@@ -175,7 +175,7 @@ parse_integer (yajl_val v, bool is_signed, const struct ocispec_path *p, parser_
       if (!is_signed && v->u.number.i < 0)
         goto range;
       *s = v->u.number.i;
-      *u = (uint64_t) v->u.number.i;
+      *u = (uint64_t)v->u.number.i;
       return 0;
     }
   c = r;
@@ -211,8 +211,8 @@ range:
 }
 
 static int
-parse_scalar (const struct ocispec_field *f, void *base, yajl_val v,
-              const struct ocispec_path *p, parser_error *err)
+parse_scalar (const struct ocispec_field *f, void *base, yajl_val v, const struct ocispec_path *p,
+              parser_error *err)
 {
   int64_t s = 0;
   uint64_t u = 0;
@@ -237,7 +237,7 @@ parse_scalar (const struct ocispec_field *f, void *base, yajl_val v,
         {
           if (s < INT32_MIN || s > INT32_MAX)
             goto range;
-          *AT (base, f->off, int32_t) = (int32_t) s;
+          *AT (base, f->off, int32_t) = (int32_t)s;
         }
       else
         *AT (base, f->off, int64_t) = s;
@@ -251,13 +251,13 @@ parse_scalar (const struct ocispec_field *f, void *base, yajl_val v,
         {
           if (u > UINT16_MAX)
             goto range;
-          *AT (base, f->off, uint16_t) = (uint16_t) u;
+          *AT (base, f->off, uint16_t) = (uint16_t)u;
         }
       else if (f->kind == OCISPEC_UINT32)
         {
           if (u > UINT32_MAX)
             goto range;
-          *AT (base, f->off, uint32_t) = (uint32_t) u;
+          *AT (base, f->off, uint32_t) = (uint32_t)u;
         }
       else
         *AT (base, f->off, uint64_t) = u;
@@ -305,8 +305,8 @@ expect_object (yajl_val v, const struct ocispec_path *p, parser_error *err)
 }
 
 static int
-parse_field (const struct ocispec_field *f, void *base, yajl_val v,
-             const struct ocispec_path *p, unsigned opts, parser_error *err)
+parse_field (const struct ocispec_field *f, void *base, yajl_val v, const struct ocispec_path *p,
+             unsigned opts, parser_error *err)
 {
   size_t i, n;
 
@@ -353,7 +353,7 @@ parse_field (const struct ocispec_field *f, void *base, yajl_val v,
                 ocispec_set_error (err, &ep, "integer out of range");
                 return -1;
               }
-            a[i] = (uint32_t) u;
+            a[i] = (uint32_t)u;
             *AT (base, f->aux, size_t) = i + 1;
           }
         return 0;
@@ -448,7 +448,7 @@ residual_add (yajl_val *res, const char *key, yajl_val v)
       *res = r;
     }
   n = r->u.object.len;
-  const char **nk = realloc ((void *) r->u.object.keys, (n + 1) * sizeof (char *));
+  const char **nk = realloc ((void *)r->u.object.keys, (n + 1) * sizeof (char *));
   if (nk == NULL)
     abort ();
   r->u.object.keys = nk;
@@ -480,8 +480,8 @@ field_is_set (const struct ocispec_field *f, const void *base)
 }
 
 static void *
-parse_object (const struct ocispec_type *t, yajl_val v, const struct ocispec_path *path,
-              unsigned opts, parser_error *err)
+parse_object (const struct ocispec_type *t, yajl_val v, const struct ocispec_path *path, unsigned opts,
+              parser_error *err)
 {
   void *base;
   size_t i;
@@ -536,8 +536,8 @@ ocispec_make (const struct ocispec_type *t, yajl_val tree, const struct parser_c
 }
 
 void *
-ocispec_parse_data (const struct ocispec_type *t, const char *data,
-                    const struct parser_context *ctx, parser_error *err)
+ocispec_parse_data (const struct ocispec_type *t, const char *data, const struct parser_context *ctx,
+                    parser_error *err)
 {
   yajl_val tree;
   void *r;
@@ -553,8 +553,8 @@ ocispec_parse_data (const struct ocispec_type *t, const char *data,
 }
 
 void *
-ocispec_parse_file (const struct ocispec_type *t, const char *filename,
-                    const struct parser_context *ctx, parser_error *err)
+ocispec_parse_file (const struct ocispec_type *t, const char *filename, const struct parser_context *ctx,
+                    parser_error *err)
 {
   yajl_val tree;
   void *r;
@@ -579,12 +579,11 @@ gen_str (yajl_gen g, const char *s, const struct ocispec_path *p, parser_error *
 {
   if (s == NULL)
     return ocispec_gen_status (yajl_gen_null (g), p, err);
-  return ocispec_gen_status (yajl_gen_string (g, (const unsigned char *) s, strlen (s)), p, err);
+  return ocispec_gen_status (yajl_gen_string (g, (const unsigned char *)s, strlen (s)), p, err);
 }
 
 static int
-gen_num (yajl_gen g, bool is_signed, int64_t s, uint64_t u, const struct ocispec_path *p,
-         parser_error *err)
+gen_num (yajl_gen g, bool is_signed, int64_t s, uint64_t u, const struct ocispec_path *p, parser_error *err)
 {
   char tmp[32];
   int n;
@@ -593,13 +592,12 @@ gen_num (yajl_gen g, bool is_signed, int64_t s, uint64_t u, const struct ocispec
     n = snprintf (tmp, sizeof tmp, "%" PRId64, s);
   else
     n = snprintf (tmp, sizeof tmp, "%" PRIu64, u);
-  return ocispec_gen_status (yajl_gen_number (g, tmp, (size_t) n), p, err);
+  return ocispec_gen_status (yajl_gen_number (g, tmp, (size_t)n), p, err);
 }
 
 /* Whether field f of base should be written, and for scalars their value. */
 static bool
-scalar_wanted (const struct ocispec_field *f, const void *base, unsigned opts, int64_t *s,
-               uint64_t *u)
+scalar_wanted (const struct ocispec_field *f, const void *base, unsigned opts, int64_t *s, uint64_t *u)
 {
   bool present = f->aux ? *CAT (base, f->aux, bool) : false;
 
@@ -610,11 +608,11 @@ scalar_wanted (const struct ocispec_field *f, const void *base, unsigned opts, i
       break;
     case OCISPEC_INT32:
       *s = *CAT (base, f->off, int32_t);
-      *u = (uint64_t) *s;
+      *u = (uint64_t)*s;
       break;
     case OCISPEC_INT64:
       *s = *CAT (base, f->off, int64_t);
-      *u = (uint64_t) *s;
+      *u = (uint64_t)*s;
       break;
     case OCISPEC_UINT16:
       *u = *CAT (base, f->off, uint16_t);
@@ -632,20 +630,20 @@ scalar_wanted (const struct ocispec_field *f, const void *base, unsigned opts, i
 }
 
 static int
-gen_field (yajl_gen g, const struct ocispec_field *f, const void *base,
-           const struct ocispec_path *path, unsigned opts, parser_error *err)
+gen_field (yajl_gen g, const struct ocispec_field *f, const void *base, const struct ocispec_path *path,
+           unsigned opts, parser_error *err)
 {
   struct ocispec_path p = { path, f->key, 0 };
   int64_t s = 0;
   uint64_t u = 0;
   size_t i, n;
 
-#define KEY()                                                                                \
-  do                                                                                         \
-    {                                                                                        \
-      if (gen_str (g, f->key, &p, err) < 0)                                                  \
-        return -1;                                                                           \
-    }                                                                                        \
+#define KEY()                                                                                                \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (gen_str (g, f->key, &p, err) < 0)                                                                  \
+        return -1;                                                                                           \
+    }                                                                                                        \
   while (0)
 
   switch (f->kind)
@@ -693,14 +691,14 @@ gen_field (yajl_gen g, const struct ocispec_field *f, const void *base,
             int r = 0;
             if (f->kind == OCISPEC_STRING_ARRAY)
               {
-                const char *str = ((char *const *) a)[i];
+                const char *str = ((char *const *)a)[i];
                 if (str != NULL)
                   r = gen_str (g, str, &ep, err);
               }
             else if (f->kind == OCISPEC_UINT32_ARRAY)
-              r = gen_num (g, false, 0, ((const uint32_t *) a)[i], &ep, err);
-            else if (((void *const *) a)[i] != NULL)
-              r = gen_object (g, f->sub, ((void *const *) a)[i], &ep, opts, err);
+              r = gen_num (g, false, 0, ((const uint32_t *)a)[i], &ep, err);
+            else if (((void *const *)a)[i] != NULL)
+              r = gen_object (g, f->sub, ((void *const *)a)[i], &ep, opts, err);
             if (r < 0)
               return -1;
           }
@@ -746,8 +744,8 @@ gen_field (yajl_gen g, const struct ocispec_field *f, const void *base,
 }
 
 static int
-gen_object (yajl_gen g, const struct ocispec_type *t, const void *base,
-            const struct ocispec_path *path, unsigned opts, parser_error *err)
+gen_object (yajl_gen g, const struct ocispec_type *t, const void *base, const struct ocispec_path *path,
+            unsigned opts, parser_error *err)
 {
   yajl_val res = *CAT (base, t->residual_off, yajl_val);
   size_t i;
@@ -771,8 +769,8 @@ gen_object (yajl_gen g, const struct ocispec_type *t, const void *base,
 }
 
 char *
-ocispec_generate (const struct ocispec_type *t, const void *ptr,
-                  const struct parser_context *ctx, parser_error *err)
+ocispec_generate (const struct ocispec_type *t, const void *ptr, const struct parser_context *ctx,
+                  parser_error *err)
 {
   yajl_gen g;
 

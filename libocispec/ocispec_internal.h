@@ -62,43 +62,58 @@ struct ocispec_path
   size_t index;
 };
 
-#define OCISPEC_F(T, k, kind, m) { k, kind, offsetof (T, m), 0, NULL, false }
-#define OCISPEC_F_REQ(T, k, kind, m) { k, kind, offsetof (T, m), 0, NULL, true }
-#define OCISPEC_F_P(T, k, kind, m) { k, kind, offsetof (T, m), offsetof (T, m##_present), NULL, false }
-#define OCISPEC_F_A(T, k, kind, m, sub) { k, kind, offsetof (T, m), offsetof (T, m##_len), sub, false }
-#define OCISPEC_F_O(T, k, m, sub) { k, OCISPEC_OBJECT, offsetof (T, m), 0, sub, false }
-#define OCISPEC_F_M(T, k, m, sub) { k, OCISPEC_MAP_OBJECT, offsetof (T, m), 0, sub, false }
+#define OCISPEC_F(T, k, kind, m)                                                                             \
+  {                                                                                                          \
+    k, kind, offsetof (T, m), 0, NULL, false                                                                 \
+  }
+#define OCISPEC_F_REQ(T, k, kind, m)                                                                         \
+  {                                                                                                          \
+    k, kind, offsetof (T, m), 0, NULL, true                                                                  \
+  }
+#define OCISPEC_F_P(T, k, kind, m)                                                                           \
+  {                                                                                                          \
+    k, kind, offsetof (T, m), offsetof (T, m##_present), NULL, false                                         \
+  }
+#define OCISPEC_F_A(T, k, kind, m, sub)                                                                      \
+  {                                                                                                          \
+    k, kind, offsetof (T, m), offsetof (T, m##_len), sub, false                                              \
+  }
+#define OCISPEC_F_O(T, k, m, sub)                                                                            \
+  {                                                                                                          \
+    k, OCISPEC_OBJECT, offsetof (T, m), 0, sub, false                                                        \
+  }
+#define OCISPEC_F_M(T, k, m, sub)                                                                            \
+  {                                                                                                          \
+    k, OCISPEC_MAP_OBJECT, offsetof (T, m), 0, sub, false                                                    \
+  }
 
 #define OCISPEC_TYPE(T, tbl) OCISPEC_TYPE_ (T, tbl)
-#define OCISPEC_TYPE_(T, tbl)                                                               \
-  const struct ocispec_type T##_desc = { #T, sizeof (T), offsetof (T, _residual), tbl,      \
-                                         sizeof (tbl) / sizeof (tbl[0]) }
+#define OCISPEC_TYPE_(T, tbl)                                                                                \
+  const struct ocispec_type T##_desc                                                                         \
+      = { #T, sizeof (T), offsetof (T, _residual), tbl, sizeof (tbl) / sizeof (tbl[0]) }
 
 #define OCISPEC_DEFINE_FREE(T) OCISPEC_DEFINE_FREE_ (T)
-#define OCISPEC_DEFINE_FREE_(T)                                                             \
+#define OCISPEC_DEFINE_FREE_(T)                                                                              \
   void free_##T (T *ptr) { ocispec_free (&T##_desc, ptr); }
 
 #define OCISPEC_DEFINE_TOPLEVEL(T) OCISPEC_DEFINE_TOPLEVEL_ (T)
-#define OCISPEC_DEFINE_TOPLEVEL_(T)                                                         \
-  T *T##_parse_file (const char *filename, const struct parser_context *ctx,               \
-                     parser_error *err)                                                    \
-  {                                                                                         \
-    return ocispec_parse_file (&T##_desc, filename, ctx, err);                              \
-  }                                                                                         \
-  T *T##_parse_data (const char *jsondata, const struct parser_context *ctx,               \
-                     parser_error *err)                                                    \
-  {                                                                                         \
-    return ocispec_parse_data (&T##_desc, jsondata, ctx, err);                              \
-  }                                                                                         \
-  T *make_##T (yajl_val tree, const struct parser_context *ctx, parser_error *err)         \
-  {                                                                                         \
-    return ocispec_make (&T##_desc, tree, ctx, err);                                        \
-  }                                                                                         \
-  char *T##_generate_json (const T *ptr, const struct parser_context *ctx,                 \
-                           parser_error *err)                                              \
-  {                                                                                         \
-    return ocispec_generate (&T##_desc, ptr, ctx, err);                                     \
-  }                                                                                         \
+#define OCISPEC_DEFINE_TOPLEVEL_(T)                                                                          \
+  T *T##_parse_file (const char *filename, const struct parser_context *ctx, parser_error *err)              \
+  {                                                                                                          \
+    return ocispec_parse_file (&T##_desc, filename, ctx, err);                                               \
+  }                                                                                                          \
+  T *T##_parse_data (const char *jsondata, const struct parser_context *ctx, parser_error *err)              \
+  {                                                                                                          \
+    return ocispec_parse_data (&T##_desc, jsondata, ctx, err);                                               \
+  }                                                                                                          \
+  T *make_##T (yajl_val tree, const struct parser_context *ctx, parser_error *err)                           \
+  {                                                                                                          \
+    return ocispec_make (&T##_desc, tree, ctx, err);                                                         \
+  }                                                                                                          \
+  char *T##_generate_json (const T *ptr, const struct parser_context *ctx, parser_error *err)                \
+  {                                                                                                          \
+    return ocispec_generate (&T##_desc, ptr, ctx, err);                                                      \
+  }                                                                                                          \
   OCISPEC_DEFINE_FREE (T)
 
 /* Type descriptors (defined in oci_config.c, oci_linux.c, oci_state.c). */
@@ -119,12 +134,12 @@ int ocispec_gen_status (yajl_gen_status st, const struct ocispec_path *path, par
 /* ocispec_engine.c */
 void *ocispec_make (const struct ocispec_type *t, yajl_val tree, const struct parser_context *ctx,
                     parser_error *err);
-void *ocispec_parse_data (const struct ocispec_type *t, const char *data,
-                          const struct parser_context *ctx, parser_error *err);
+void *ocispec_parse_data (const struct ocispec_type *t, const char *data, const struct parser_context *ctx,
+                          parser_error *err);
 void *ocispec_parse_file (const struct ocispec_type *t, const char *filename,
                           const struct parser_context *ctx, parser_error *err);
-char *ocispec_generate (const struct ocispec_type *t, const void *ptr,
-                        const struct parser_context *ctx, parser_error *err);
+char *ocispec_generate (const struct ocispec_type *t, const void *ptr, const struct parser_context *ctx,
+                        parser_error *err);
 void ocispec_free (const struct ocispec_type *t, void *ptr);
 
 #endif

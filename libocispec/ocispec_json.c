@@ -50,7 +50,7 @@ path_render_into (const struct ocispec_path *p, char **buf, size_t *len, size_t 
     {
       char tmp[32];
       int n = snprintf (tmp, sizeof tmp, "[%zu]", p->index);
-      path_append (buf, len, cap, tmp, (size_t) n);
+      path_append (buf, len, cap, tmp, (size_t)n);
     }
 }
 
@@ -115,6 +115,7 @@ struct builder
   size_t cap[OCISPEC_MAX_DEPTH];
   char *pending[OCISPEC_MAX_DEPTH]; /* key waiting for its value */
   size_t depth;
+  size_t nodes;
   char *error; /* set when a callback cancels */
 };
 
@@ -179,6 +180,11 @@ builder_add (struct builder *b, yajl_val v)
   yajl_val top;
   size_t d;
 
+  if (++b->nodes > OCISPEC_MAX_NODES)
+    {
+      yajl_tree_free (v);
+      return builder_fail (b, "too many JSON values");
+    }
   if (b->depth == 0)
     {
       if (b->root != NULL)
@@ -201,7 +207,7 @@ builder_add (struct builder *b, yajl_val v)
       if (top->u.object.len == b->cap[d])
         {
           size_t ncap = b->cap[d] ? b->cap[d] * 2 : 8;
-          const char **nk = realloc ((void *) top->u.object.keys, ncap * sizeof (char *));
+          const char **nk = realloc ((void *)top->u.object.keys, ncap * sizeof (char *));
           if (nk == NULL)
             abort ();
           top->u.object.keys = nk;
@@ -286,7 +292,7 @@ cb_string (void *ctx, const unsigned char *s, size_t len)
   if (memchr (s, '\0', len) != NULL)
     return builder_fail (ctx, "string contains a NUL byte");
   v = new_node (yajl_t_string);
-  v->u.string = strndup ((const char *) s, len);
+  v->u.string = strndup ((const char *)s, len);
   if (v->u.string == NULL)
     abort ();
   return builder_add (ctx, v);
@@ -302,7 +308,7 @@ cb_map_key (void *ctx, const unsigned char *s, size_t len)
   if (memchr (s, '\0', len) != NULL)
     {
       free (b->pending[d]);
-      b->pending[d] = strndup ((const char *) s, len); /* up to the NUL, for the path */
+      b->pending[d] = strndup ((const char *)s, len); /* up to the NUL, for the path */
       if (b->pending[d] == NULL)
         abort ();
       return builder_fail (b, "key contains a NUL byte");
@@ -310,7 +316,7 @@ cb_map_key (void *ctx, const unsigned char *s, size_t len)
   if (top->u.object.len >= OCISPEC_MAX_ARRAY_LEN)
     return builder_fail (b, "object has too many keys");
   free (b->pending[d]);
-  b->pending[d] = strndup ((const char *) s, len);
+  b->pending[d] = strndup ((const char *)s, len);
   if (b->pending[d] == NULL)
     abort ();
   return 1;
@@ -389,7 +395,7 @@ ocispec_json_parse (const char *data, size_t len, parser_error *err)
     abort ();
   yajl_config (h, yajl_allow_comments, 1);
   bool at_end = false;
-  st = yajl_parse (h, (const unsigned char *) data, len);
+  st = yajl_parse (h, (const unsigned char *)data, len);
   if (st == yajl_status_ok)
     {
       at_end = true;
@@ -406,15 +412,15 @@ ocispec_json_parse (const char *data, size_t len, parser_error *err)
         }
       else
         {
-          unsigned char *msg = yajl_get_error (h, 0, (const unsigned char *) data, len);
-          size_t n = msg ? strlen ((char *) msg) : 0;
+          unsigned char *msg = yajl_get_error (h, 0, (const unsigned char *)data, len);
+          size_t n = msg ? strlen ((char *)msg) : 0;
           while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
             msg[--n] = '\0';
           if (at_end)
-            set_error_plain (err, "%s", msg ? (char *) msg : "parse error");
+            set_error_plain (err, "%s", msg ? (char *)msg : "parse error");
           else
-            set_error_plain (err, "%s (at byte %zu)", msg ? (char *) msg : "parse error",
-                             (size_t) yajl_get_bytes_consumed (h));
+            set_error_plain (err, "%s (at byte %zu)", msg ? (char *)msg : "parse error",
+                             (size_t)yajl_get_bytes_consumed (h));
           if (msg)
             yajl_free_error (h, msg);
         }
@@ -463,7 +469,7 @@ ocispec_json_parse_file (const char *filename, parser_error *err)
               free (buf);
               close (fd);
               set_error_plain (err, "read `%s`: file larger than %u bytes", filename,
-                               (unsigned) OCISPEC_MAX_FILE_SIZE);
+                               (unsigned)OCISPEC_MAX_FILE_SIZE);
               return NULL;
             }
           nb = realloc (buf, ncap);
@@ -485,14 +491,14 @@ ocispec_json_parse_file (const char *filename, parser_error *err)
         }
       if (r == 0)
         break;
-      len += (size_t) r;
+      len += (size_t)r;
     }
   close (fd);
   buf[len] = '\0';
   if (memchr (buf, '\0', len) != NULL)
     {
       set_error_plain (err, "`%s`: file contains a NUL byte at offset %zu", filename,
-                       (size_t) ((char *) memchr (buf, '\0', len) - buf));
+                       (size_t)((char *)memchr (buf, '\0', len) - buf));
       free (buf);
       return NULL;
     }
@@ -561,13 +567,12 @@ ocispec_gen_status (yajl_gen_status st, const struct ocispec_path *path, parser_
   if (st == yajl_gen_invalid_string)
     ocispec_set_error (err, path, "invalid UTF-8 string");
   else
-    ocispec_set_error (err, path, "JSON generation failed (yajl status %d)", (int) st);
+    ocispec_set_error (err, path, "JSON generation failed (yajl status %d)", (int)st);
   return -1;
 }
 
 static int
-gen_tree_depth (yajl_gen g, yajl_val v, const struct ocispec_path *path, parser_error *err,
-                unsigned depth)
+gen_tree_depth (yajl_gen g, yajl_val v, const struct ocispec_path *path, parser_error *err, unsigned depth)
 {
   size_t i;
 
@@ -583,8 +588,7 @@ gen_tree_depth (yajl_gen g, yajl_val v, const struct ocispec_path *path, parser_
     case yajl_t_string:
       {
         const char *s = v->u.string ? v->u.string : "";
-        return ocispec_gen_status (yajl_gen_string (g, (const unsigned char *) s, strlen (s)),
-                                   path, err);
+        return ocispec_gen_status (yajl_gen_string (g, (const unsigned char *)s, strlen (s)), path, err);
       }
     case yajl_t_number:
       {
@@ -604,9 +608,7 @@ gen_tree_depth (yajl_gen g, yajl_val v, const struct ocispec_path *path, parser_
         {
           const char *k = v->u.object.keys[i] ? v->u.object.keys[i] : "";
           struct ocispec_path p = { path, k, 0 };
-          if (ocispec_gen_status (yajl_gen_string (g, (const unsigned char *) k, strlen (k)), &p,
-                                  err)
-              < 0)
+          if (ocispec_gen_status (yajl_gen_string (g, (const unsigned char *)k, strlen (k)), &p, err) < 0)
             return -1;
           if (gen_tree_depth (g, v->u.object.values[i], &p, err, depth + 1) < 0)
             return -1;

@@ -5,7 +5,9 @@
    escapes allowed), then copies everything the pty prints to stdout until the pty
    closes (EIO/EOF) or TIMEOUT_S (default 120) passes.  Exit status: 0, or 1 on error,
    2 on timeout. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

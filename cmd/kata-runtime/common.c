@@ -3,12 +3,14 @@
 #include <config.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include "cmd/kata-runtime/common.h"
 #include "common/utils.h"
 
@@ -356,5 +358,54 @@ kata_cmd_print (const char *text, kata_error_t **err)
 {
   if (fputs (text, stdout) < 0 || fputc ('\n', stdout) < 0 || fflush (stdout) != 0)
     return kata_make_error (err, errno, "write to stdout");
+  return 0;
+}
+
+int
+kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err)
+{
+  cleanup_free char *out = NULL;
+  int pfd[2], status;
+  size_t len = 0;
+  pid_t pid;
+  char *nl;
+
+  if (access (qemu, X_OK) < 0)
+    return kata_make_error (err, errno, "%s", qemu);
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return kata_make_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return kata_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      dup2 (null, 0);
+      dup2 (pfd[1], 1);
+      dup2 (null, 2);
+      execl (qemu, qemu, "--version", (char *) NULL);
+      _exit (127);
+    }
+  close (pfd[1]);
+  if (kata_read_fd (pfd[0], &out, &len, 65536, err) < 0)
+    {
+      close (pfd[0]);
+      waitpid (pid, NULL, 0);
+      return -1;
+    }
+  close (pfd[0]);
+  if (waitpid (pid, &status, 0) < 0)
+    return kata_make_error (err, errno, "waitpid");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return kata_make_error_nostr (err, EIO, "%s --version failed (status %d)", qemu,
+                                  WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+  nl = strchr (out, '\n');
+  if (nl)
+    *nl = '\0';
+  *version = STEAL_POINTER (&out);
   return 0;
 }

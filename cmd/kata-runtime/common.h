@@ -55,6 +55,9 @@ extern const struct argp_option kata_create_options[];
 /* Handles one create flag; ARGP_ERR_UNKNOWN for other keys. */
 error_t kata_create_parse_key (int key, char *arg, struct argp_state *state, kata_create_opts_t *opts);
 
+/* First line of `QEMU --version` (malloc'd), or -1 with ERR. */
+int kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err);
+
 /* Prints the version lines (--version and `version`). */
 void kata_cmd_print_version (FILE *out);
 

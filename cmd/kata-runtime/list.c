@@ -64,13 +64,13 @@ print_table (const kata_container_summary_t *s, size_t n)
   for (c = 0; c < NCOL - 1; c++)
     w[c] = w[c] + 3 < 12 ? 12 : w[c] + 3;
   for (c = 0; c < NCOL; c++)
-    printf (c < NCOL - 1 ? "%-*s" : "%s\n", (int) w[c], hdr[c]);
+    printf ("%-*s%s", c < NCOL - 1 ? (int) w[c] : 0, hdr[c], c < NCOL - 1 ? "" : "\n");
   for (i = 0; i < n; i++)
     {
       const char *cells[NCOL] = { s[i].id, pid, s[i].status, s[i].bundle, s[i].created, s[i].owner };
       snprintf (pid, sizeof pid, "%d", (int) s[i].pid);
       for (c = 0; c < NCOL; c++)
-        printf (c < NCOL - 1 ? "%-*s" : "%s\n", (int) w[c], cells[c] ? cells[c] : "");
+        printf ("%-*s%s", c < NCOL - 1 ? (int) w[c] : 0, cells[c] ? cells[c] : "", c < NCOL - 1 ? "" : "\n");
     }
 }
 

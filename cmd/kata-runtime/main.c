@@ -207,7 +207,7 @@ fail (kata_error_t *err, const char *verb)
 {
   if (err == NULL)
     kata_log_error_once ("unknown error");
-  else if (err->status == KATA_ENOTIMPL && verb)
+  else if (err->status == KATA_ENOTIMPL && verb && strstr (err->msg, "not implemented") == NULL)
     {
       cleanup_free char *m = xasprintf ("%s: not implemented: %s", verb, err->msg);
       kata_log_error_once (m);

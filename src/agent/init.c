@@ -64,11 +64,35 @@ load_modules (void)
     }
 }
 
+/* pivot_root(2) refuses to work when the current root is the initramfs (it has no parent
+   mount).  Put a bind mount of it over / and chroot into that, as switch_root does, so
+   containers can pivot_root. */
+static void
+leave_initramfs (void)
+{
+  if (mkdir ("/.kroot", 0700) < 0 && errno != EEXIST)
+    return;
+  if (mount ("/", "/.kroot", NULL, MS_BIND, NULL) < 0)
+    goto fail;
+  if (chdir ("/.kroot") < 0)
+    goto fail;
+  if (mount (".", "/", NULL, MS_MOVE, NULL) < 0 || chroot (".") < 0)
+    goto fail;
+  if (chdir ("/") < 0)
+    goto fail;
+  rmdir ("/.kroot");
+  return;
+fail:
+  agent_log_always ("leave initramfs: %s", strerror (errno));
+  (void) !chdir ("/");
+}
+
 void
 agent_init_system (void)
 {
   if (getpid () == 1)
     {
+      leave_initramfs ();
       try_mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
       try_mount ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
       try_mount ("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");

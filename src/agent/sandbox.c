@@ -116,19 +116,18 @@ agent_h_set_identity (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, ka
 static int
 write_resolv_conf (yajl_val dns, kata_error_t **err)
 {
-  yajl_gen g;
   size_t i;
   agent_buf_t b = { 0 };
   int r;
-  (void) g;
   if (dns == NULL || dns->u.array.len == 0)
     return 0;
   for (i = 0; i < dns->u.array.len; i++)
     {
       yajl_val l = dns->u.array.values[i];
-      if (!YAJL_IS_STRING (l))
+      const char *s = YAJL_IS_STRING (l) ? YAJL_GET_STRING (l) : NULL;
+      if (s == NULL)
         continue;
-      agent_buf_append (&b, YAJL_GET_STRING (l), strlen (YAJL_GET_STRING (l)));
+      agent_buf_append (&b, s, strlen (s));
       agent_buf_append (&b, "\n", 1);
     }
   kata_mkdir_p ("/etc", 0755, NULL);

@@ -389,7 +389,7 @@ kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t
         }
       k++;
     }
-  kata_strv_free (ids, nids);
+  kata_state_strv_free (ids, nids);
   *out = v;
   *n = k;
   return 0;
@@ -408,8 +408,8 @@ kata_container_summary_free (kata_container_summary_t *s, size_t n)
       free (s[i].bundle);
       free (s[i].created);
       free (s[i].owner);
-      kata_strv_free (s[i].annotations_keys, s[i].annotations_len);
-      kata_strv_free (s[i].annotations_values, s[i].annotations_len);
+      kata_state_strv_free (s[i].annotations_keys, s[i].annotations_len);
+      kata_state_strv_free (s[i].annotations_values, s[i].annotations_len);
     }
   free (s);
 }

@@ -117,6 +117,8 @@ typedef struct create_job_s
   unsigned long long shim_start;
   bool shim_child;
   kata_container_state_t *c;
+  kata_bind_plan_t *plan;
+  size_t nplan;
   int lock;
 } create_job_t;
 
@@ -150,9 +152,8 @@ create_rollback (create_job_t *j)
   if (j->shim > 0)
     {
       kill (j->shim, SIGKILL);
-      if (j->shim_child)
-        waitpid (j->shim, NULL, 0);
-      else
+      /* The shim starts as our child in both modes: reap it if it still is. */
+      if (waitpid (j->shim, NULL, 0) < 0)
         kata_kill_wait (j->shim, j->shim_start, 2000);
     }
   if (j->agent_created && !j->new_sandbox)
@@ -177,7 +178,7 @@ create_rollback (create_job_t *j)
           e = NULL;
         }
     }
-  else if (j->sid)
+  else if (j->sid && !j->new_sandbox)
     {
       cleanup_free char *dir = kata_state_container_dir (root, j->sid, j->id);
       cleanup_free char *shared = kata_state_shared_dir (root, j->sid);
@@ -200,25 +201,14 @@ opt_has (runtime_spec_schema_defs_mount *m, const char *o)
   return false;
 }
 
-/* Binds the rootfs and the bind mounts into the shared dir and rewrites SPEC for the guest. */
+/* Decides the shared binds of SPEC's mounts (before anything is started: a missing
+   source fails fast). */
 static int
-prepare_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_t **err)
+plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_t **err)
 {
-  const char *root = j->ctx->root;
-  cleanup_free char *shared = kata_state_shared_dir (root, j->sid);
-  cleanup_free char *rootfs_target = xasprintf ("%s/%s/rootfs", shared, j->id);
   kata_mount_desc_t *descs = NULL;
-  kata_bind_plan_t *plan = NULL;
-  size_t i, nplan = 0;
-  int ret = -1;
-
-  if (kata_mkdir_p (shared, 0700, err) < 0)
-    return -1;
-  kata_container_state_add_mount (j->c, rootfs_target);
-  if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
-    return kata_error_wrap (err, "rootfs");
-  free (spec->root->path);
-  spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
+  size_t i;
+  int r;
 
   if (spec->mounts_len)
     {
@@ -232,20 +222,39 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_err
           descs[i].options_len = spec->mounts[i]->options_len;
         }
     }
-  if (kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, &plan, &nplan, err) < 0)
-    goto out;
-  for (i = 0; i < nplan; i++)
+  r = kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, &j->plan, &j->nplan, err);
+  free (descs);
+  return r;
+}
+
+/* Binds the rootfs and the planned bind mounts into the shared dir and rewrites SPEC
+   for the guest. */
+static int
+prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
+{
+  const char *root = j->ctx->root;
+  cleanup_free char *shared = kata_state_shared_dir (root, j->sid);
+  cleanup_free char *rootfs_target = xasprintf ("%s/%s/rootfs", shared, j->id);
+  size_t i;
+
+  if (kata_mkdir_p (shared, 0700, err) < 0)
+    return -1;
+  kata_container_state_add_mount (j->c, rootfs_target);
+  if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
+    return kata_error_wrap (err, "rootfs");
+  free (spec->root->path);
+  spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
+
+  for (i = 0; i < j->nplan; i++)
     {
-      cleanup_free char *target = xasprintf ("%s/%s", shared, plan[i].host_target);
-      runtime_spec_schema_defs_mount *m = spec->mounts[plan[i].index];
+      kata_bind_plan_t *p = &j->plan[i];
+      cleanup_free char *target = xasprintf ("%s/%s", shared, p->host_target);
+      runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
       kata_container_state_add_mount (j->c, target);
-      if (kata_storage_bind (plan[i].host_source, target, plan[i].readonly, err) < 0)
-        {
-          kata_error_wrap (err, "mount %s", m->destination);
-          goto out;
-        }
+      if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
+        return kata_error_wrap (err, "mount %s", m->destination);
       free (m->source);
-      m->source = xstrdup (plan[i].guest_source);
+      m->source = xstrdup (p->guest_source);
       if (m->type == NULL)
         m->type = xstrdup ("bind");
       if (!opt_has (m, "bind") && !opt_has (m, "rbind"))
@@ -254,11 +263,7 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_err
           m->options[m->options_len++] = xstrdup ("rbind");
         }
     }
-  ret = 0;
-out:
-  kata_bind_plan_free (plan, nplan);
-  free (descs);
-  return ret;
+  return 0;
 }
 
 /* The host network namespace whose interfaces the VM gets (its path, or NULL). */
@@ -383,6 +388,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     if (realpath (r, rootfs) == NULL)
       return kata_make_error (err, errno, "rootfs `%s`", r);
   }
+  if (plan_storage (j, spec, bundle, err) < 0)
+    return -1;
   kata_log_stage ("config-parsed");
 
   if (kata_sandbox_decide (spec->annotations ? spec->annotations->keys : NULL,
@@ -494,7 +501,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
     }
 
-  if (prepare_storage (j, spec, bundle, err) < 0)
+  if (prepare_storage (j, spec, err) < 0)
     return -1;
   if (kata_container_state_save (root, j->c, err) < 0)
     return -1;
@@ -579,6 +586,7 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
   if (j.lock >= 0)
     close (j.lock);
   kata_container_state_free (j.c);
+  kata_bind_plan_free (j.plan, j.nplan);
   free (j.sid);
   return r;
 }

@@ -59,11 +59,17 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
     }
   if (pid == 0)
     {
-      char *empty[] = { NULL };
-      char *argv0[] = { (char *) h->path, NULL };
-      char **argv = h->args_len ? h->args : argv0;
-      char **envp = h->env_len ? h->env : empty;
+      /* libocispec's arrays carry a length, not a NULL terminator. */
+      char **argv = xmalloc0 ((h->args_len + 2) * sizeof (char *));
+      char **envp = xmalloc0 ((h->env_len + 1) * sizeof (char *));
       sigset_t all;
+      if (h->args_len)
+        memcpy (argv, h->args, h->args_len * sizeof (char *));
+      else
+        argv[0] = (char *) h->path;
+      if (h->env_len)
+        memcpy (envp, h->env, h->env_len * sizeof (char *));
+
       int fd;
       sigemptyset (&all);
       sigprocmask (SIG_SETMASK, &all, NULL);

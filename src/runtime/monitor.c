@@ -154,6 +154,8 @@ typedef struct monitor_s
   pending_t *pending;
   stream_t *streams;
   bool paused;
+  bool qemu_exited;
+  int qemu_status;
 } monitor_t;
 
 enum
@@ -398,11 +400,11 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
 
   memset (info, 0, sizeof *info);
   if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
-    return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+    return -1;
   args_path = xasprintf ("%s/%s", vm_dir, MON_ARGS_FILE);
   args = args_json (spec);
   if (kata_write_file_atomic (args_path, args, strlen (args), 0600, err) < 0)
-    return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+    return -1;
   if (pipe2 (pfd, O_CLOEXEC) < 0)
     return kata_make_error (err, errno, "pipe");
   pid = fork ();
@@ -428,14 +430,20 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
       _exit (127);
     }
   close (pfd[1]);
-  if (kata_read_fd (pfd[0], &msg, &len, 1 << 20, err) < 0)
+  /* One line: the VM's processes may inherit the pipe, so do not wait for EOF. */
+  msg = xmalloc (65536);
+  while (len < 65535)
     {
-      close (pfd[0]);
-      kill (pid, SIGKILL);
-      waitpid (pid, NULL, 0);
-      cleanup_dirs (spec->root, spec->sandbox_id, false);
-      return kata_error_wrap (err, "start sandbox %s", spec->sandbox_id);
+      ssize_t n = read (pfd[0], msg + len, 65535 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += n;
+      if (memchr (msg + len - n, '\n', n))
+        break;
     }
+  msg[len] = '\0';
   close (pfd[0]);
   if (strncmp (msg, "ok ", 3) == 0)
     {
@@ -465,10 +473,9 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
       size_t l = strlen (p);
       while (l && p[l - 1] == '\n')
         p[--l] = '\0';
-      return kata_make_error_nostr (err, st > 0 ? st : KATA_EVMDEAD, "start sandbox %s: %s", spec->sandbox_id, p);
+      return kata_make_error_nostr (err, st > 0 ? st : KATA_EVMDEAD, "%s", p);
     }
-  return kata_make_error_nostr (err, KATA_EVMDEAD, "start sandbox %s: the sandbox monitor exited (status %d)",
-                                spec->sandbox_id,
+  return kata_make_error_nostr (err, KATA_EVMDEAD, "the sandbox monitor exited during start-up (status %d)",
                                 WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
 }
 
@@ -608,6 +615,8 @@ reap_children (monitor_t *m, int *status, bool *was_vfsd)
       if (p == m->vm.pid)
         {
           m->vm.pid = 0;
+          m->qemu_exited = true;
+          m->qemu_status = st;
           *status = st;
           *was_vfsd = false;
           dead = true;
@@ -1280,18 +1289,10 @@ client_readable (monitor_t *m, conn_t *c)
 static void
 agent_died (monitor_t *m, const char *cause_in)
 {
-  int st = 0;
-  bool v = false;
   cleanup_free char *cause = NULL;
   if (m->vm.pid > 0 && !wait_qemu (m, 2000))
-    {
-      cause = xstrdup (cause_in);
-      m->ops->stop (&m->vm, true, NULL);
-    }
-  else
-    (void) reap_children (m, &st, &v);
-  if (cause == NULL)
-    cause = xstrdup (cause_in);
+    m->ops->stop (&m->vm, true, NULL);
+  cause = m->qemu_exited ? exit_status_str (m->qemu_status) : xstrdup (cause_in);
   cleanup_free char *msg = death_message (m, cause);
   vm_gone (m, msg, false);
 }
@@ -1477,7 +1478,10 @@ kata_monitor_main (int argc, char **argv)
   m->root = argv[i0];
   m->sid = argv[i0 + 1];
   if (argc - i0 >= 3)
-    ready = atoi (argv[i0 + 2]);
+    {
+      ready = atoi (argv[i0 + 2]);
+      kata_set_cloexec (ready, 1); /* QEMU must not hold it */
+    }
   m->vm_dir = xasprintf ("%s/vm/%s", m->root, m->sid);
   m->shared_dir = xasprintf ("%s/shared/%s", m->root, m->sid);
   m->sbs_dir = xasprintf ("%s/sbs/%s", m->root, m->sid);

@@ -185,7 +185,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
           append = a;
         }
     }
-  if (p->debug || cfg->agent.debug)
+  if (cfg->agent.debug)
     {
       char *a = xasprintf ("%s agent.debug=1", append);
       free (append);

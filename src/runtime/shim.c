@@ -480,6 +480,8 @@ kata_shim_main (int argc, char **argv)
         s->ready_fd = atoi (arg_value (argc, argv, &i));
     }
   kata_log_init (s->log_path, s->log_format, s->debug);
+  if (s->ready_fd >= 0)
+    kata_set_cloexec (s->ready_fd, 1);
   if (s->root == NULL || s->sid == NULL || s->cid == NULL)
     ready_fail (s, "__shim: --root, --sandbox and --container are required");
 

@@ -40,7 +40,7 @@ kata_state_mapping_dir (const char *root, const char *cid)
 }
 
 void
-kata_strv_free (char **v, size_t n)
+kata_state_strv_free (char **v, size_t n)
 {
   size_t i;
   if (v == NULL)
@@ -374,12 +374,12 @@ kata_container_state_free (kata_container_state_t *s)
   free (s->rootfs);
   free (s->created);
   free (s->owner);
-  kata_strv_free (s->ann_keys, s->ann_len);
-  kata_strv_free (s->ann_values, s->ann_len);
+  kata_state_strv_free (s->ann_keys, s->ann_len);
+  kata_state_strv_free (s->ann_values, s->ann_len);
   for (i = 0; i < s->execs_len; i++)
     free (s->execs[i].exec_id);
   free (s->execs);
-  kata_strv_free (s->mounts, s->mounts_len);
+  kata_state_strv_free (s->mounts, s->mounts_len);
   free (s->process_json);
   free (s->hooks_json);
   free (s);
@@ -392,7 +392,7 @@ kata_sandbox_state_free (kata_sandbox_state_t *s)
     return;
   free (s->id);
   free (s->config_path);
-  kata_strv_free (s->containers, s->containers_len);
+  kata_state_strv_free (s->containers, s->containers_len);
   free (s);
 }
 

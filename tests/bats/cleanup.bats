@@ -4,7 +4,7 @@
 load helpers-vm
 
 function setup() {
-	requires_vm
+	requires_for_test
 	setup_bundle sleep 1000
 }
 

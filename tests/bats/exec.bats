@@ -4,7 +4,7 @@
 load helpers-vm
 
 function setup() {
-	requires_vm
+	requires_for_test
 	setup_bundle sleep 1000
 	kata_runtime run -d --bundle "$BUNDLE" ex
 	[ "$status" -eq 0 ] || fail "run -d failed: $output"

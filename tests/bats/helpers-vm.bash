@@ -89,3 +89,13 @@ function assert_no_vm_process() {
 function drop_pid_namespace() {
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
 }
+
+# For setup(): tests whose name says "(no VM)" fail before any VM boots and only
+# need root, busybox and jq; the others need everything a VM needs.
+function requires_for_test() {
+	if [[ "$BATS_TEST_DESCRIPTION" == *"(no VM)"* ]]; then
+		requires root busybox jq
+	else
+		requires_vm
+	fi
+}

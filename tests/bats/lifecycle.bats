@@ -4,7 +4,7 @@
 load helpers-vm
 
 function setup() {
-	requires_vm
+	requires_for_test
 	setup_bundle sleep 1000
 }
 
@@ -84,7 +84,7 @@ function teardown() {
 	assert_root_clean
 }
 
-@test "errors without a VM: unknown ids, invalid ids, delete --force of nothing" {
+@test "errors (no VM): unknown ids, invalid ids, delete --force of nothing" {
 	kata_runtime state nosuch
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"does not exist"* ]]

@@ -4,7 +4,7 @@
 load helpers-vm
 
 function setup() {
-	requires_vm
+	requires_for_test
 	setup_bundle sh
 	update_config '.process.terminal = true'
 	RECV="$(console_receiver)"
@@ -48,7 +48,7 @@ function teardown() {
 	grep -q 'hello-42' "$BUNDLE/out"
 }
 
-@test "runc's tty errors (no VM is started)" {
+@test "runc's tty errors (no VM)" {
 	kata_runtime create --bundle "$BUNDLE" tty3
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot allocate tty if runc will detach without setting console socket"* ]]

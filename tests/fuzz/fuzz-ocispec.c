@@ -7,41 +7,41 @@
 #include <string.h>
 #include "oci_runtime_spec.h"
 
-#define ROUND_TRIP(T, json)                                                                 \
-  do                                                                                         \
-    {                                                                                        \
-      parser_error err = NULL;                                                               \
-      T *a = T##_parse_data (json, NULL, &err);                                              \
-      if (a == NULL)                                                                         \
-        {                                                                                    \
-          if (err == NULL)                                                                   \
-            abort (); /* every failure has a message */                                      \
-          free (err);                                                                        \
-          break;                                                                             \
-        }                                                                                    \
-      char *g1 = T##_generate_json (a, NULL, &err);                                          \
-      if (g1 == NULL)                                                                        \
-        {                                                                                    \
-          fprintf (stderr, "generate failed: %s\n", err);                                    \
-          abort ();                                                                          \
-        }                                                                                    \
-      T *b = T##_parse_data (g1, NULL, &err);                                                \
-      if (b == NULL)                                                                         \
-        {                                                                                    \
-          fprintf (stderr, "re-parse failed: %s\n%s\n", err, g1);                            \
-          abort ();                                                                          \
-        }                                                                                    \
-      char *g2 = T##_generate_json (b, NULL, &err);                                          \
-      if (g2 == NULL || strcmp (g1, g2) != 0)                                                \
-        {                                                                                    \
-          fprintf (stderr, "unstable round trip:\n%s\n---\n%s\n", g1, g2 ? g2 : "(null)");   \
-          abort ();                                                                          \
-        }                                                                                    \
-      free (g1);                                                                             \
-      free (g2);                                                                             \
-      free_##T (a);                                                                          \
-      free_##T (b);                                                                          \
-    }                                                                                        \
+#define ROUND_TRIP(T, json)                                                                                  \
+  do                                                                                                         \
+    {                                                                                                        \
+      parser_error err = NULL;                                                                               \
+      T *a = T##_parse_data (json, NULL, &err);                                                              \
+      if (a == NULL)                                                                                         \
+        {                                                                                                    \
+          if (err == NULL)                                                                                   \
+            abort (); /* every failure has a message */                                                      \
+          free (err);                                                                                        \
+          break;                                                                                             \
+        }                                                                                                    \
+      char *g1 = T##_generate_json (a, NULL, &err);                                                          \
+      if (g1 == NULL)                                                                                        \
+        {                                                                                                    \
+          fprintf (stderr, "generate failed: %s\n", err);                                                    \
+          abort ();                                                                                          \
+        }                                                                                                    \
+      T *b = T##_parse_data (g1, NULL, &err);                                                                \
+      if (b == NULL)                                                                                         \
+        {                                                                                                    \
+          fprintf (stderr, "re-parse failed: %s\n%s\n", err, g1);                                            \
+          abort ();                                                                                          \
+        }                                                                                                    \
+      char *g2 = T##_generate_json (b, NULL, &err);                                                          \
+      if (g2 == NULL || strcmp (g1, g2) != 0)                                                                \
+        {                                                                                                    \
+          fprintf (stderr, "unstable round trip:\n%s\n---\n%s\n", g1, g2 ? g2 : "(null)");                   \
+          abort ();                                                                                          \
+        }                                                                                                    \
+      free (g1);                                                                                             \
+      free (g2);                                                                                             \
+      free_##T (a);                                                                                          \
+      free_##T (b);                                                                                          \
+    }                                                                                                        \
   while (0)
 
 int

@@ -1,0 +1,361 @@
+/* Code that runs in the forked child: join/create namespaces, set up the rootfs (init
+   process), wait for StartContainer, apply the process settings and exec.  Errors go back
+   to the agent through the CLOEXEC sync pipe, so the host sees the cause. */
+#include "config.h"
+#include "agent/agent.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void __attribute__ ((noreturn))
+child_fail (agent_child_args_t *a, kata_error_t *err)
+{
+  int32_t code = agent_error_code (err);
+  const char *msg = err && err->msg ? err->msg : "unknown error";
+  uint32_t len = strlen (msg);
+  char hdr[1 + 8];
+  hdr[0] = 'E';
+  memcpy (hdr + 1, &code, 4);
+  memcpy (hdr + 5, &len, 4);
+  kata_write_all (a->sync_fd, hdr, sizeof hdr);
+  kata_write_all (a->sync_fd, msg, len);
+  _exit (127);
+}
+
+int
+agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error_t **err)
+{
+  char c;
+  ssize_t n;
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  int r;
+  do
+    r = poll (&pfd, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return kata_make_error_nostr (err, ETIMEDOUT, "container process did not answer in %d ms", timeout_ms);
+  n = kata_read_all (fd, &c, 1);
+  if (n <= 0)
+    {
+      if (want_ready)
+        return kata_make_error_nostr (err, ECHILD, "container process exited during setup");
+      return 0; /* exec'd: the CLOEXEC pipe closed */
+    }
+  if (c == 'R')
+    return want_ready ? 0 : kata_make_error_nostr (err, EPROTO, "unexpected message from child");
+  if (c == 'E')
+    {
+      int32_t code;
+      uint32_t len;
+      char *msg;
+      if (kata_read_all (fd, &code, 4) != 4 || kata_read_all (fd, &len, 4) != 4 || len > 65536)
+        return kata_make_error_nostr (err, EPROTO, "truncated error from child");
+      msg = xmalloc (len + 1);
+      if (kata_read_all (fd, msg, len) != (ssize_t) len)
+        {
+          free (msg);
+          return kata_make_error_nostr (err, EPROTO, "truncated error from child");
+        }
+      msg[len] = '\0';
+      kata_make_error_nostr (err, code, "%s", msg);
+      free (msg);
+      return -1;
+    }
+  return kata_make_error_nostr (err, EPROTO, "unexpected message from child");
+}
+
+static const char *
+env_get (char **env, size_t n, const char *key)
+{
+  size_t i, kl = strlen (key);
+  for (i = 0; i < n; i++)
+    if (strncmp (env[i], key, kl) == 0 && env[i][kl] == '=')
+      return env[i] + kl + 1;
+  return NULL;
+}
+
+/* exec.LookPath as runc/Go does it, with the same messages. */
+static char *
+look_path (const char *file, const char *path_env, kata_error_t **err)
+{
+  struct stat st;
+  if (strchr (file, '/'))
+    {
+      if (stat (file, &st) < 0)
+        return kata_make_error_nostr (err, errno, "exec: \"%s\": %s", file, strerror (errno)), NULL;
+      if (S_ISDIR (st.st_mode) || access (file, X_OK) < 0)
+        return kata_make_error_nostr (err, EACCES, "exec: \"%s\": permission denied", file), NULL;
+      return xstrdup (file);
+    }
+  {
+    cleanup_free char *copy = xstrdup (path_env ? path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    char *save = NULL, *dir;
+    bool denied = false;
+    for (dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+      {
+        char *p = xasprintf ("%s/%s", *dir ? dir : ".", file);
+        if (stat (p, &st) == 0 && !S_ISDIR (st.st_mode))
+          {
+            if (access (p, X_OK) == 0)
+              return p;
+            denied = true;
+          }
+        free (p);
+      }
+    if (denied)
+      return kata_make_error_nostr (err, EACCES, "exec: \"%s\": permission denied", file), NULL;
+    return kata_make_error_nostr (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file), NULL;
+  }
+}
+
+static int
+rlimit_resource (const char *name)
+{
+  static const struct
+  {
+    const char *n;
+    int r;
+  } t[] = {
+    { "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_CPU", RLIMIT_CPU },
+    { "RLIMIT_DATA", RLIMIT_DATA },     { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+    { "RLIMIT_STACK", RLIMIT_STACK },
+  };
+  size_t i;
+  for (i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (strcmp (t[i].n, name) == 0)
+      return t[i].r;
+  return -1;
+}
+
+static int
+setup_user (runtime_spec_schema_config_schema_process *p, char ***envp, size_t *envn, kata_error_t **err)
+{
+  runtime_spec_schema_config_schema_process_user *u = p->user;
+  uid_t uid = u ? u->uid : 0;
+  gid_t gid = u ? u->gid : 0;
+  cleanup_free char *passwd = NULL, *group = NULL, *home = NULL, *name = NULL;
+  gid_t *groups = NULL;
+  size_t ngroups = 0, i;
+
+  kata_read_file ("/etc/passwd", &passwd, NULL, 1 << 22, NULL);
+  kata_read_file ("/etc/group", &group, NULL, 1 << 22, NULL);
+  if (u && u->username && *u->username)
+    {
+      if (agent_passwd_lookup (passwd, u->username, &uid, &gid, &home) < 0)
+        return kata_make_error_nostr (err, ENOENT, "unable to find user %s: no matching entries in passwd file",
+                                      u->username);
+      name = xstrdup (u->username);
+    }
+  else if (passwd)
+    agent_passwd_lookup_uid (passwd, uid, &name, NULL, &home);
+  if (name && group)
+    agent_group_members (group, name, &groups, &ngroups);
+  if (u)
+    for (i = 0; i < u->additional_gids_len; i++)
+      {
+        groups = xrealloc (groups, sizeof (gid_t) * (ngroups + 1));
+        groups[ngroups++] = u->additional_gids[i];
+      }
+  if (env_get (*envp, *envn, "HOME") == NULL)
+    {
+      *envp = xrealloc (*envp, sizeof (char *) * (*envn + 2));
+      (*envp)[(*envn)++] = xasprintf ("HOME=%s", home && *home ? home : "/");
+      (*envp)[*envn] = NULL;
+    }
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return kata_make_error (err, errno, "PR_SET_KEEPCAPS");
+  if (setgroups (ngroups, groups) < 0)
+    {
+      free (groups);
+      return kata_make_error (err, errno, "setgroups");
+    }
+  free (groups);
+  if (setresgid (gid, gid, gid) < 0)
+    return kata_make_error (err, errno, "setgid %u", (unsigned) gid);
+  if (setresuid (uid, uid, uid) < 0)
+    return kata_make_error (err, errno, "setuid %u", (unsigned) uid);
+  return 0;
+}
+
+static int
+load_seccomp (runtime_spec_schema_config_schema *spec, kata_error_t **err)
+{
+  agent_sc_filter_t f;
+  int r;
+  if (spec == NULL || spec->linux == NULL || spec->linux->seccomp == NULL)
+    return 0;
+  if (agent_seccomp_translate (spec->linux->seccomp, &f, err) < 0)
+    return -1;
+  r = agent_seccomp_load (&f, err);
+  agent_seccomp_filter_free (&f);
+  return r;
+}
+
+void
+agent_child_run (agent_child_args_t *a)
+{
+  runtime_spec_schema_config_schema_process *p = a->process;
+  kata_error_t *err = NULL;
+  sigset_t all;
+  int i;
+  char **env;
+  size_t envn;
+  cleanup_free char *exe = NULL;
+
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (i = 1; i < NSIG; i++)
+    signal (i, SIG_DFL);
+  for (i = 0; i < 16 && a->close_fds[i] >= 0; i++)
+    close (a->close_fds[i]);
+
+  /* Join the cgroup while /sys/fs/cgroup is still the guest's. */
+  if (a->cgroup && agent_cgroup_write (a->cgroup, "cgroup.procs", "0", &err) < 0)
+    child_fail (a, err);
+  for (i = 0; i < 8 && a->ns_fds[i] >= 0; i++)
+    if (setns (a->ns_fds[i], a->ns_types[i]) < 0)
+      {
+        kata_make_error (&err, errno, "join namespace %#x", a->ns_types[i]);
+        child_fail (a, err);
+      }
+  if (a->unshare_flags && unshare (a->unshare_flags) < 0)
+    {
+      kata_make_error (&err, errno, "unshare %#x", a->unshare_flags);
+      child_fail (a, err);
+    }
+
+  setsid ();
+  if (a->pty_slave >= 0)
+    {
+      if (ioctl (a->pty_slave, TIOCSCTTY, 0) < 0)
+        agent_log ("TIOCSCTTY: %s", strerror (errno));
+    }
+  for (i = 0; i < 3; i++)
+    if (a->stdio[i] >= 0 && dup2 (a->stdio[i], i) < 0)
+      {
+        kata_make_error (&err, errno, "dup2 stdio");
+        child_fail (a, err);
+      }
+  for (i = 0; i < 3; i++)
+    if (a->stdio[i] > 2)
+      close (a->stdio[i]);
+  if (a->pty_slave > 2)
+    close (a->pty_slave);
+
+  if (a->is_init)
+    {
+      if (agent_setup_rootfs (a->spec, a->rootfs, (a->unshare_flags & CLONE_NEWNS) != 0, &err) < 0)
+        {
+          kata_error_wrap (&err, "rootfs");
+          child_fail (a, err);
+        }
+      if ((a->unshare_flags & CLONE_NEWUTS) && a->spec->hostname
+          && sethostname (a->spec->hostname, strlen (a->spec->hostname)) < 0)
+        {
+          kata_make_error (&err, errno, "sethostname");
+          child_fail (a, err);
+        }
+      if ((a->unshare_flags & CLONE_NEWUTS) && a->spec->domainname
+          && setdomainname (a->spec->domainname, strlen (a->spec->domainname)) < 0)
+        {
+          kata_make_error (&err, errno, "setdomainname");
+          child_fail (a, err);
+        }
+    }
+
+  if (p == NULL || p->args_len == 0)
+    {
+      kata_make_error_nostr (&err, EINVAL, "process.args must not be empty");
+      child_fail (a, err);
+    }
+  envn = p->env_len;
+  env = xmalloc0 (sizeof (char *) * (envn + 2));
+  for (i = 0; i < (int) envn; i++)
+    env[i] = p->env[i];
+  if (p->cwd && *p->cwd && chdir (p->cwd) < 0)
+    {
+      kata_make_error (&err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+      child_fail (a, err);
+    }
+  exe = look_path (p->args[0], env_get (env, envn, "PATH"), &err);
+  if (exe == NULL)
+    child_fail (a, err);
+
+  if (a->is_init)
+    {
+      char c;
+      kata_write_all (a->sync_fd, "R", 1);
+      if (kata_read_all (a->start_fd, &c, 1) != 1)
+        _exit (1); /* removed before being started */
+      close (a->start_fd);
+    }
+
+  for (i = 0; i < (int) p->rlimits_len; i++)
+    {
+      runtime_spec_schema_config_schema_process_rlimits_element *rl = p->rlimits[i];
+      int res = rlimit_resource (rl->type);
+      struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
+      if (res < 0)
+        {
+          kata_make_error_nostr (&err, EINVAL, "unknown rlimit `%s`", rl->type);
+          child_fail (a, err);
+        }
+      if (setrlimit (res, &lim) < 0)
+        {
+          kata_make_error (&err, errno, "setrlimit %s", rl->type);
+          child_fail (a, err);
+        }
+    }
+  if (p->oom_score_adj_present)
+    {
+      char buf[32];
+      int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+      if (fd >= 0)
+        {
+          kata_write_all (fd, buf, strlen (buf));
+          close (fd);
+        }
+    }
+  if (p->terminal && p->console_size)
+    {
+      struct winsize ws = { .ws_row = p->console_size->height, .ws_col = p->console_size->width };
+      ioctl (0, TIOCSWINSZ, &ws);
+    }
+  if (agent_caps_drop_bounding (p->capabilities, &err) < 0)
+    child_fail (a, err);
+  if (!p->no_new_privileges && load_seccomp (a->spec, &err) < 0)
+    child_fail (a, err);
+  if (setup_user (p, &env, &envn, &err) < 0)
+    child_fail (a, err);
+  umask (p->user && p->user->umask_present ? p->user->umask : 022);
+  if (agent_caps_apply (p->capabilities, &err) < 0)
+    child_fail (a, err);
+  if (p->no_new_privileges)
+    {
+      if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        {
+          kata_make_error (&err, errno, "no_new_privs");
+          child_fail (a, err);
+        }
+      if (load_seccomp (a->spec, &err) < 0)
+        child_fail (a, err);
+    }
+  execve (exe, p->args, env);
+  kata_make_error_nostr (&err, errno, "exec: \"%s\": %s", p->args[0], strerror (errno));
+  child_fail (a, err);
+}

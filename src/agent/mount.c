@@ -1,0 +1,577 @@
+/* Mount options (parsed as runc does), safe path resolution inside a root, and the
+   container's rootfs setup (runs in the child, in its new mount namespace). */
+#include "config.h"
+#include "agent/agent.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef MS_LAZYTIME
+#define MS_LAZYTIME (1 << 25)
+#endif
+
+struct opt
+{
+  const char *name;
+  bool clear;
+  unsigned long flag;
+};
+
+static const struct opt mount_opts[] = {
+  { "async", true, MS_SYNCHRONOUS },
+  { "atime", true, MS_NOATIME },
+  { "bind", false, MS_BIND },
+  { "defaults", false, 0 },
+  { "dev", true, MS_NODEV },
+  { "diratime", true, MS_NODIRATIME },
+  { "dirsync", false, MS_DIRSYNC },
+  { "exec", true, MS_NOEXEC },
+  { "iversion", false, MS_I_VERSION },
+  { "lazytime", false, MS_LAZYTIME },
+  { "loud", true, MS_SILENT },
+  { "mand", false, MS_MANDLOCK },
+  { "noatime", false, MS_NOATIME },
+  { "nodev", false, MS_NODEV },
+  { "nodiratime", false, MS_NODIRATIME },
+  { "noexec", false, MS_NOEXEC },
+  { "noiversion", true, MS_I_VERSION },
+  { "nolazytime", true, MS_LAZYTIME },
+  { "nomand", true, MS_MANDLOCK },
+  { "norelatime", true, MS_RELATIME },
+  { "nostrictatime", true, MS_STRICTATIME },
+  { "nosuid", false, MS_NOSUID },
+  { "rbind", false, MS_BIND | MS_REC },
+  { "relatime", false, MS_RELATIME },
+  { "remount", false, MS_REMOUNT },
+  { "ro", false, MS_RDONLY },
+  { "rw", true, MS_RDONLY },
+  { "silent", false, MS_SILENT },
+  { "strictatime", false, MS_STRICTATIME },
+  { "suid", true, MS_NOSUID },
+  { "sync", false, MS_SYNCHRONOUS },
+  { NULL, false, 0 },
+};
+
+static const struct opt prop_opts[] = {
+  { "private", false, MS_PRIVATE },
+  { "rprivate", false, MS_PRIVATE | MS_REC },
+  { "shared", false, MS_SHARED },
+  { "rshared", false, MS_SHARED | MS_REC },
+  { "slave", false, MS_SLAVE },
+  { "rslave", false, MS_SLAVE | MS_REC },
+  { "unbindable", false, MS_UNBINDABLE },
+  { "runbindable", false, MS_UNBINDABLE | MS_REC },
+  { NULL, false, 0 },
+};
+
+unsigned long
+agent_propagation_flag (const char *name)
+{
+  const struct opt *o;
+  if (name == NULL)
+    return 0;
+  for (o = prop_opts; o->name; o++)
+    if (strcmp (o->name, name) == 0)
+      return o->flag;
+  return 0;
+}
+
+int
+agent_parse_mount_options (char **opts, size_t n, agent_mount_opts_t *out)
+{
+  size_t i;
+  agent_buf_t data = { 0 };
+  memset (out, 0, sizeof *out);
+  for (i = 0; i < n; i++)
+    {
+      const struct opt *o;
+      const char *s = opts[i];
+      unsigned long p;
+      if (s == NULL || *s == '\0')
+        continue;
+      for (o = mount_opts; o->name; o++)
+        if (strcmp (o->name, s) == 0)
+          break;
+      if (o->name)
+        {
+          if (o->clear)
+            {
+              out->flags &= ~o->flag;
+              out->clear |= o->flag;
+            }
+          else
+            {
+              out->flags |= o->flag;
+              out->clear &= ~o->flag;
+            }
+          if (strcmp (s, "bind") == 0)
+            out->bind = true;
+          if (strcmp (s, "rbind") == 0)
+            out->bind = out->rbind = true;
+          continue;
+        }
+      p = agent_propagation_flag (s);
+      if (p)
+        {
+          out->propagation = p;
+          continue;
+        }
+      /* runc extensions that do not apply in the guest */
+      if (strcmp (s, "tmpcopyup") == 0 || strcmp (s, "idmap") == 0 || strcmp (s, "ridmap") == 0
+          || strcmp (s, "rro") == 0)
+        continue;
+      if (data.len)
+        agent_buf_append (&data, ",", 1);
+      agent_buf_append (&data, s, strlen (s));
+    }
+  if (data.len)
+    {
+      out->data = xstrndup ((char *) data.data + data.off, data.len);
+      agent_buf_clear (&data);
+    }
+  return 0;
+}
+
+void
+agent_mount_opts_free (agent_mount_opts_t *o)
+{
+  free (o->data);
+  o->data = NULL;
+}
+
+/* ---- path resolution ---- */
+
+static void
+path_pop (char *cur)
+{
+  char *s = strrchr (cur, '/');
+  if (s)
+    *s = '\0';
+  else
+    cur[0] = '\0';
+}
+
+char *
+agent_resolve_in_root (const char *root, const char *path, int create, kata_error_t **err)
+{
+  cleanup_free char *rem = xstrdup (path ? path : "");
+  char cur[PATH_MAX - 256] = ""; /* "" or "/a/b": resolved, symlink-free, relative to root */
+  int links = 0;
+  size_t rootlen = strlen (root);
+
+  while (rootlen > 1 && root[rootlen - 1] == '/')
+    rootlen--;
+  for (;;)
+    {
+      char *p = rem, *comp, *next;
+      char full[PATH_MAX];
+      struct stat st;
+      bool last;
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      comp = p;
+      next = strchr (p, '/');
+      if (next)
+        *next++ = '\0';
+      else
+        next = p + strlen (p);
+      while (*next == '/')
+        next++;
+      last = *next == '\0';
+      if (strcmp (comp, ".") == 0)
+        {
+          memmove (rem, next, strlen (next) + 1);
+          continue;
+        }
+      if (strcmp (comp, "..") == 0)
+        {
+          path_pop (cur);
+          memmove (rem, next, strlen (next) + 1);
+          continue;
+        }
+      if (strlen (cur) + strlen (comp) + 2 >= sizeof cur)
+        return kata_make_error (err, ENAMETOOLONG, "resolve `%s`", path), NULL;
+      snprintf (full, sizeof full, "%.*s%s/%s", (int) rootlen, root, cur, comp);
+      if (lstat (full, &st) < 0)
+        {
+          if (errno != ENOENT)
+            return kata_make_error (err, errno, "stat `%s`", full), NULL;
+          if (create != RESOLVE_NOCREATE)
+            {
+              if (!last || create == RESOLVE_MKDIR)
+                {
+                  if (mkdir (full, 0755) < 0 && errno != EEXIST)
+                    return kata_make_error (err, errno, "mkdir `%s`", full), NULL;
+                }
+              else
+                {
+                  int fd = open (full, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                  if (fd < 0)
+                    return kata_make_error (err, errno, "create `%s`", full), NULL;
+                  close (fd);
+                }
+            }
+          strcat (cur, "/");
+          strcat (cur, comp);
+          memmove (rem, next, strlen (next) + 1);
+          continue;
+        }
+      if (S_ISLNK (st.st_mode))
+        {
+          char target[PATH_MAX];
+          ssize_t n;
+          char *nrem;
+          if (++links > 40)
+            return kata_make_error (err, ELOOP, "resolve `%s`", path), NULL;
+          n = readlink (full, target, sizeof target - 1);
+          if (n < 0)
+            return kata_make_error (err, errno, "readlink `%s`", full), NULL;
+          target[n] = '\0';
+          if (target[0] == '/')
+            cur[0] = '\0';
+          nrem = xasprintf ("%s/%s", target, next);
+          free (rem);
+          rem = nrem;
+          continue;
+        }
+      strcat (cur, "/");
+      strcat (cur, comp);
+      memmove (rem, next, strlen (next) + 1);
+    }
+  return xasprintf ("%.*s%s", (int) rootlen, root, cur[0] ? cur : (rootlen ? "" : "/"));
+}
+
+/* ---- rootfs setup (in the child) ---- */
+
+static int
+mount_err (kata_error_t **err, const char *what, const char *src, const char *dst)
+{
+  return kata_make_error (err, errno, "mount %s `%s` on `%s`", what, src ? src : "", dst);
+}
+
+static bool
+is_bind (runtime_spec_schema_defs_mount *m, agent_mount_opts_t *o)
+{
+  return o->bind || (m->type && strcmp (m->type, "bind") == 0);
+}
+
+static int
+do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error_t **err)
+{
+  agent_mount_opts_t o;
+  cleanup_free char *dest = NULL;
+  const char *type = m->type;
+  unsigned long flags;
+  bool bind;
+  int create = RESOLVE_MKDIR;
+  struct stat st;
+
+  agent_parse_mount_options (m->options, m->options_len, &o);
+  bind = is_bind (m, &o);
+  if (bind && m->source && stat (m->source, &st) == 0 && !S_ISDIR (st.st_mode))
+    create = RESOLVE_MKFILE;
+  dest = agent_resolve_in_root (rootfs, m->destination, create, err);
+  if (dest == NULL)
+    {
+      agent_mount_opts_free (&o);
+      return -1;
+    }
+  flags = o.flags;
+  if (bind)
+    {
+      if (mount (m->source, dest, NULL, MS_BIND | (o.rbind ? MS_REC : 0), NULL) < 0)
+        {
+          mount_err (err, "bind", m->source, m->destination);
+          agent_mount_opts_free (&o);
+          return -1;
+        }
+      if (flags & ~(MS_BIND | MS_REC | MS_REMOUNT))
+        {
+          unsigned long keep = 0;
+          struct statvfs sv;
+          /* Keep the locked flags of the source (nosuid/nodev/noexec). */
+          if (statvfs (dest, &sv) == 0)
+            keep = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+          if (mount (NULL, dest, NULL, (flags & ~MS_REC) | keep | MS_BIND | MS_REMOUNT, NULL) < 0)
+            {
+              mount_err (err, "remount", m->source, m->destination);
+              agent_mount_opts_free (&o);
+              return -1;
+            }
+        }
+    }
+  else
+    {
+      const char *src = m->source ? m->source : type;
+      if (type == NULL)
+        type = "none";
+      if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
+        {
+          /* The guest is cgroup v2 only: mount the container's cgroup namespace view. */
+          if (mount ("cgroup2", dest, "cgroup2", flags & ~MS_REC, NULL) < 0)
+            agent_log ("mount cgroup2 on %s: %s", dest, strerror (errno));
+          agent_mount_opts_free (&o);
+          return 0;
+        }
+      if (mount (src, dest, type, flags & ~MS_REC, o.data) < 0)
+        {
+          /* mqueue/sysfs may be refused in some namespace setups: bind instead, as runc does */
+          if ((errno == EPERM || errno == EBUSY) && strcmp (type, "sysfs") == 0)
+            {
+              if (mount ("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0)
+                {
+                  agent_mount_opts_free (&o);
+                  return 0;
+                }
+            }
+          mount_err (err, type, src, m->destination);
+          agent_mount_opts_free (&o);
+          return -1;
+        }
+    }
+  if (o.propagation && mount (NULL, dest, NULL, o.propagation, NULL) < 0)
+    {
+      mount_err (err, "propagation", NULL, m->destination);
+      agent_mount_opts_free (&o);
+      return -1;
+    }
+  agent_mount_opts_free (&o);
+  return 0;
+}
+
+struct dev
+{
+  const char *name;
+  unsigned maj, min;
+};
+
+static const struct dev default_devs[] = {
+  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+  { NULL, 0, 0 },
+};
+
+static int
+create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kata_error_t **err)
+{
+  const struct dev *d;
+  size_t i;
+  char path[PATH_MAX];
+  static const char *links[][2] = {
+    { "/proc/self/fd", "fd" },
+    { "/proc/self/fd/0", "stdin" },
+    { "/proc/self/fd/1", "stdout" },
+    { "/proc/self/fd/2", "stderr" },
+    { "pts/ptmx", "ptmx" },
+  };
+  mode_t old = umask (0);
+  for (d = default_devs; d->name; d++)
+    {
+      snprintf (path, sizeof path, "%s/dev/%s", rootfs, d->name);
+      if (mknod (path, S_IFCHR | 0666, makedev (d->maj, d->min)) < 0 && errno != EEXIST)
+        {
+          /* fall back to a bind of the guest's node */
+          char host[64];
+          int fd;
+          snprintf (host, sizeof host, "/dev/%s", d->name);
+          fd = open (path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+          if (fd >= 0)
+            close (fd);
+          if (mount (host, path, NULL, MS_BIND, NULL) < 0)
+            agent_log ("device %s: %s", path, strerror (errno));
+        }
+    }
+  for (i = 0; i < sizeof links / sizeof links[0]; i++)
+    {
+      snprintf (path, sizeof path, "%s/dev/%s", rootfs, links[i][1]);
+      if (strcmp (links[i][1], "ptmx") == 0)
+        unlink (path);
+      (void) !symlink (links[i][0], path);
+    }
+  if (spec->linux)
+    for (i = 0; i < spec->linux->devices_len; i++)
+      {
+        runtime_spec_schema_defs_linux_device *dv = spec->linux->devices[i];
+        cleanup_free char *p = NULL;
+        mode_t type;
+        switch (dv->type ? dv->type[0] : 'c')
+          {
+          case 'b':
+            type = S_IFBLK;
+            break;
+          case 'p':
+            type = S_IFIFO;
+            break;
+          default:
+            type = S_IFCHR;
+          }
+        p = agent_resolve_in_root (rootfs, dv->path, RESOLVE_NOCREATE, err);
+        if (p == NULL)
+          {
+            umask (old);
+            return -1;
+          }
+        {
+          cleanup_free char *dir = xstrdup (dv->path);
+          char *s = strrchr (dir, '/');
+          if (s && s != dir)
+            {
+              *s = '\0';
+              free (agent_resolve_in_root (rootfs, dir, RESOLVE_MKDIR, NULL));
+            }
+        }
+        unlink (p);
+        if (mknod (p, type | (dv->file_mode_present ? dv->file_mode & 07777 : 0666),
+                   makedev (dv->major, dv->minor))
+            < 0)
+          {
+            umask (old);
+            return kata_make_error (err, errno, "mknod `%s`", dv->path);
+          }
+        if (chown (p, dv->uid_present ? dv->uid : 0, dv->gid_present ? dv->gid : 0) < 0)
+          agent_log ("chown %s: %s", p, strerror (errno));
+      }
+  umask (old);
+  return 0;
+}
+
+static int
+mask_path (const char *path, kata_error_t **err)
+{
+  struct stat st;
+  if (stat (path, &st) < 0)
+    return 0;
+  if (S_ISDIR (st.st_mode))
+    {
+      if (mount ("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k") < 0)
+        return mount_err (err, "mask", "tmpfs", path);
+      return 0;
+    }
+  if (mount ("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+    return mount_err (err, "mask", "/dev/null", path);
+  return 0;
+}
+
+static int
+readonly_path (const char *path, kata_error_t **err)
+{
+  struct statvfs sv;
+  unsigned long keep = 0;
+  if (mount (path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return mount_err (err, "readonly", path, path);
+    }
+  if (statvfs (path, &sv) == 0)
+    keep = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, NULL) < 0)
+    return mount_err (err, "readonly remount", path, path);
+  return 0;
+}
+
+static int
+write_sysctl (const char *key, const char *val, kata_error_t **err)
+{
+  char path[PATH_MAX];
+  char *p;
+  int fd;
+  if (strstr (key, "..") || key[0] == '/')
+    return kata_make_error_nostr (err, EINVAL, "sysctl `%s`: invalid key", key);
+  snprintf (path, sizeof path, "/proc/sys/%s", key);
+  for (p = path + 10; *p; p++)
+    if (*p == '.')
+      *p = '/';
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return kata_make_error (err, errno, "sysctl `%s`", key);
+  if (kata_write_all (fd, val, strlen (val)) < 0)
+    {
+      close (fd);
+      return kata_make_error (err, errno, "sysctl `%s`", key);
+    }
+  close (fd);
+  return 0;
+}
+
+int
+agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs, bool new_mntns, kata_error_t **err)
+{
+  unsigned long prop = MS_SLAVE | MS_REC;
+  size_t i;
+  bool has_dev = false;
+  runtime_spec_schema_config_linux *lx = spec->linux;
+
+  if (!new_mntns)
+    return kata_make_error_nostr (err, EINVAL, "a container needs a mount namespace");
+  if (lx && lx->rootfs_propagation && agent_propagation_flag (lx->rootfs_propagation))
+    prop = agent_propagation_flag (lx->rootfs_propagation);
+  if (mount (NULL, "/", NULL, prop, NULL) < 0)
+    return mount_err (err, "propagation", NULL, "/");
+  if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return mount_err (err, "rootfs bind", rootfs, rootfs);
+  /* pivot_root needs a private parent. */
+  if (mount (NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0)
+    agent_log ("make rootfs private: %s", strerror (errno));
+
+  for (i = 0; i < spec->mounts_len; i++)
+    {
+      runtime_spec_schema_defs_mount *m = spec->mounts[i];
+      if (m->destination == NULL)
+        continue;
+      if (strcmp (m->destination, "/dev") == 0)
+        has_dev = true;
+      if (do_spec_mount (rootfs, m, err) < 0)
+        return -1;
+    }
+  if (has_dev && create_devices (spec, rootfs, err) < 0)
+    return -1;
+
+  if (chdir (rootfs) < 0)
+    return kata_make_error (err, errno, "chdir `%s`", rootfs);
+  if (syscall (SYS_pivot_root, ".", ".") == 0)
+    {
+      if (umount2 (".", MNT_DETACH) < 0)
+        return kata_make_error (err, errno, "umount old root");
+    }
+  else
+    {
+      /* Root on an initramfs: move the rootfs over / and chroot, as runc --no-pivot. */
+      agent_log ("pivot_root: %s; using MS_MOVE", strerror (errno));
+      if (mount (rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+        return kata_make_error (err, errno, "move rootfs");
+      if (chroot (".") < 0)
+        return kata_make_error (err, errno, "chroot");
+    }
+  if (chdir ("/") < 0)
+    return kata_make_error (err, errno, "chdir /");
+
+  if (lx)
+    {
+      if (lx->sysctl)
+        for (i = 0; i < lx->sysctl->len; i++)
+          if (write_sysctl (lx->sysctl->keys[i], lx->sysctl->values[i], err) < 0)
+            return -1;
+      for (i = 0; i < lx->masked_paths_len; i++)
+        if (mask_path (lx->masked_paths[i], err) < 0)
+          return -1;
+      for (i = 0; i < lx->readonly_paths_len; i++)
+        if (readonly_path (lx->readonly_paths[i], err) < 0)
+          return -1;
+    }
+  if (spec->root && spec->root->readonly)
+    {
+      if (mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+        return kata_make_error (err, errno, "remount rootfs read-only");
+    }
+  return 0;
+}

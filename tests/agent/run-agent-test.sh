@@ -1,0 +1,243 @@
+#!/bin/bash
+# run-agent-test.sh [q35|microvm]
+#
+# Boots the guest kernel + an initrd holding kata-agent as /init in QEMU (TCG), exports a
+# busybox rootfs over virtio-9p, and drives the agent with tests/agent/agent-client.
+# Every check is an explicit assertion; prints "N passed, N failed" and exits non-zero on
+# any failure.
+#
+# Environment:
+#   KATA_AGENT      agent binary (default ./kata-agent, else /tmp/agentbuild/kata-agent)
+#   AGENT_CLIENT    client binary (default ./tests/agent/agent-client)
+#   GUEST_DIR       directory with vmlinuz.container / vmlinux.container (default ./guest)
+#   KERNEL          kernel image to boot instead
+#   MODULES_DIR     modules for a generic kernel (build-kernel.sh --flavor generic output)
+#   KEEP_WORKDIR=1  keep the temporary directory
+set -uo pipefail
+
+machine=${1:-q35}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+agent=${KATA_AGENT:-}
+[ -n "$agent" ] || for c in "$top/kata-agent" /tmp/agentbuild/kata-agent; do [ -x "$c" ] && { agent=$c; break; }; done
+client=${AGENT_CLIENT:-}
+[ -n "$client" ] || for c in "$top/tests/agent/agent-client" /tmp/agentbuild/agent-client; do [ -x "$c" ] && { client=$c; break; }; done
+guest=${GUEST_DIR:-$top/guest}
+qemu=${QEMU:-qemu-system-x86_64}
+
+die() { echo "run-agent-test: error: $*" >&2; exit 2; }
+[ -x "$agent" ] || die "kata-agent binary not found (KATA_AGENT)"
+[ -x "$client" ] || die "agent-client not found (AGENT_CLIENT)"
+command -v busybox >/dev/null || die "busybox (busybox-static) is required"
+case "$machine" in
+q35) kernel=$guest/vmlinuz.container ;;
+microvm) kernel=$guest/vmlinux.container ;;
+*) die "machine must be q35 or microvm" ;;
+esac
+kernel=${KERNEL:-$kernel}
+[ -f "$kernel" ] || die "guest kernel $kernel not found (make guest-kernel)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/agent-test.XXXXXX")
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	if [ "${KEEP_WORKDIR:-0}" = 1 ]; then echo "workdir: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# ---- rootfs: static busybox with its applets ----
+shared=$work/shared
+root=$shared/rootfs
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin,data}
+cp "$(command -v busybox)" "$root/bin/busybox"
+for app in $("$root/bin/busybox" --list); do
+	[ "$app" = busybox ] || ln -sf busybox "$root/bin/$app"
+done
+cat > "$root/etc/passwd" <<'P'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+P
+cat > "$root/etc/group" <<'G'
+root:x:0:
+nogroup:x:65534:nobody
+G
+
+# ---- initrd ----
+initrd=$work/initrd.img
+bash "$top/tools/osbuilder/build-initrd.sh" "$agent" "$initrd" ${MODULES_DIR:-} 2>/dev/null || die "build-initrd failed"
+
+# ---- boot ----
+sock=$work/agent.sock
+console=$work/console.log
+append="console=ttyS0 quiet panic=-1 ${AGENT_CMDLINE:-agent.debug=1}"
+if [ "$machine" = microvm ]; then
+	khz=$(awk -F': ' '/^cpu MHz/ {printf "%d", $2 * 1000; exit}' /proc/cpuinfo)
+	tsc=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
+	[ -n "$tsc" ] && khz=$(awk -v m="$tsc" 'BEGIN {printf "%d", m * 1000}')
+	append="$append tsc_early_khz=$khz"
+	mdev=(-machine microvm -global virtio-mmio.force-legacy=false
+		-device virtio-serial-device -device virtio-9p-device,fsdev=fs0,mount_tag=kataShared)
+else
+	mdev=(-machine q35 -device virtio-serial-pci -device virtio-9p-pci,fsdev=fs0,mount_tag=kataShared)
+fi
+t0=$(date +%s%N)
+"$qemu" -accel tcg -cpu max -m 256 -smp 1 -nodefaults -nographic -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	-serial "file:$console" \
+	-fsdev local,id=fs0,path="$shared",security_model=none \
+	-chardev socket,id=agent,path="$sock",server=on,wait=off \
+	"${mdev[@]}" \
+	-device virtserialport,chardev=agent,name=agent.channel.0 \
+	>"$work/qemu.log" 2>&1 &
+qpid=$!
+ready=
+for _ in $(seq 1 3000); do
+	if grep -q "kata-agent: ready" "$console" 2>/dev/null; then ready=$(date +%s%N); break; fi
+	kill -0 "$qpid" 2>/dev/null || break
+	sleep 0.01
+done
+if [ -z "$ready" ]; then
+	cat "$work/qemu.log" "$console" >&2
+	die "agent did not become ready"
+fi
+echo "boot-to-agent-ready ($machine): $(( (ready - t0) / 1000000 )) ms"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $*"; }
+nok() { fail=$((fail + 1)); echo "FAIL - $*"; }
+check_eq() { # name expected actual
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: expected [$2], got [$3]"; fi
+}
+ac() { "$client" "$sock" "$@"; }
+
+rootpath=/run/kata-containers/shared/containers/rootfs
+# spec ARGS_JSON [CAPS_JSON] [SECCOMP_JSON] [HOSTNAME]
+spec() {
+	local args=$1 caps=${2:-'["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'}
+	local seccomp=${3:-null} host=${4:-agent-test}
+	cat <<J
+{"ociVersion":"1.0.2",
+ "process":{"terminal":false,"user":{"uid":0,"gid":0},"args":$args,
+  "env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/",
+  "capabilities":{"bounding":$caps,"effective":$caps,"permitted":$caps,"inheritable":$caps,"ambient":[]},
+  "rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},
+ "root":{"path":"$rootpath","readonly":false},
+ "hostname":"$host",
+ "mounts":[
+  {"destination":"/proc","type":"proc","source":"proc"},
+  {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},
+  {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},
+  {"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},
+  {"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},
+  {"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},
+  {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]},
+  {"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}],
+  "resources":{"pids":{"limit":100},"memory":{"limit":67108864}},
+  "maskedPaths":["/proc/kcore","/proc/keys","/proc/timer_list","/sys/firmware","/proc/scsi"],
+  "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"],
+  "seccomp":$seccomp}}
+J
+}
+
+# ---- sandbox ----
+out=$(ac hello 2>&1)
+case "$out" in *'"version":1'*) ok "Hello";; *) nok "Hello: $out";; esac
+out=$(ac call Hello '{"version":2}' 2>&1)
+case "$out" in *"error -32001"*) ok "Hello with a wrong version -> -32001";; *) nok "Hello v2: $out";; esac
+out=$(ac call NoSuchMethod '{}' 2>&1)
+case "$out" in *"error -32601"*) ok "unknown method -> -32601";; *) nok "unknown method: $out";; esac
+now=$(date +%s%N)
+out=$(ac call CreateSandbox "{\"sandbox_id\":\"sb1\",\"hostname\":\"sandbox\",\"dns\":[\"nameserver 10.0.2.3\"],\"time_ns\":$now,\"random_seed\":\"00112233445566778899aabbccddeeff\",\"storages\":[{\"driver\":\"9p\",\"source\":\"kataShared\",\"fstype\":\"9p\",\"options\":[\"trans=virtio\",\"version=9p2000.L\",\"msize=65536\"],\"mount_point\":\"/run/kata-containers/shared/containers\"}]}" 2>&1)
+check_eq "CreateSandbox mounts the 9p share" "{}" "$out"
+out=$(ac call GetGuestDetails '{}' 2>&1)
+case "$out" in *'"kernel":"6.'*) ok "GetGuestDetails";; *) nok "GetGuestDetails: $out";; esac
+
+# ---- containers ----
+spec '["echo","hello"]' > "$work/c1.json"
+out=$(ac run c1 "$work/c1.json" 2>"$work/err"); st=$?
+check_eq "echo hello: stdout" "hello" "$out"
+check_eq "echo hello: exit status" "0" "$st"
+
+spec '["sh","-c","exit 3"]' > "$work/c2.json"
+ac run c2 "$work/c2.json" >/dev/null 2>&1; st=$?
+check_eq "sh -c 'exit 3': exit status" "3" "$st"
+
+spec '["sleep","100"]' > "$work/c3.json"
+ac run c3 "$work/c3.json" --signal 500:9 >/dev/null 2>&1; st=$?
+check_eq "sleep 100 killed by SIGKILL: status" "137" "$st"
+
+spec '["grep","CapEff","/proc/self/status"]' '["CAP_CHOWN","CAP_KILL"]' > "$work/c4.json"
+out=$(ac run c4 "$work/c4.json" 2>&1); st=$?
+check_eq "CapEff with CAP_CHOWN+CAP_KILL" "$(printf 'CapEff:\t0000000000000021')" "$out"
+
+sc='{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1},{"names":["nosuchsyscall"],"action":"SCMP_ACT_ERRNO"}]}'
+spec '["mkdir","/tmp/x"]' "" "$sc" > "$work/c5.json"
+out=$(ac run c5 "$work/c5.json" 2>&1); st=$?
+case "$out" in *"Operation not permitted"*) ok "seccomp denies mkdir with EPERM";; *) nok "seccomp mkdir: [$out]";; esac
+[ "$st" != 0 ] && ok "seccomp: mkdir exits non-zero" || nok "seccomp: mkdir exit status $st"
+
+spec '["hostname"]' "" null "ctr-host" > "$work/c6.json"
+out=$(ac run c6 "$work/c6.json" 2>&1)
+check_eq "hostname from the spec" "ctr-host" "$out"
+
+spec '["cat"]' > "$work/c7.json"
+out=$(ac run c7 "$work/c7.json" --stdin "$(printf 'hi\n')" 2>&1); st=$?
+check_eq "cat echoes stdin" "hi" "$out"
+check_eq "cat exits 0 after stdin EOF" "0" "$st"
+
+spec '["sh","-c","grep \" /data \" /proc/mounts | cut -d\" \" -f3"]' > "$work/c8.json"
+python3 - "$work/c8.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["mounts"].append({"destination": "/data", "type": "bind", "source": "/run/kata-containers/sandbox/ephemeral/vol1", "options": ["rbind", "rw"]})
+json.dump(s, open(p, "w"))
+PY
+out=$(ac run c8 "$work/c8.json" --storage '{"driver":"ephemeral","source":"tmpfs","fstype":"tmpfs","options":[],"mount_point":"/run/kata-containers/sandbox/ephemeral/vol1"}' 2>&1)
+check_eq "ephemeral storage is tmpfs in the container" "tmpfs" "$out"
+
+spec '["nosuch"]' > "$work/c9.json"
+out=$(ac run c9 "$work/c9.json" 2>&1); st=$?
+case "$out" in *'exec: "nosuch": executable file not found in $PATH'*) ok "missing executable is reported";; *) nok "missing executable: [$out]";; esac
+check_eq "missing executable: client status" "255" "$st"
+
+spec '["sh","-c","id -u; id -G"]' > "$work/c10.json"
+python3 - "$work/c10.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["process"]["user"] = {"uid": 65534, "gid": 65534, "additionalGids": [5]}
+json.dump(s, open(p, "w"))
+PY
+out=$(ac run c10 "$work/c10.json" 2>&1 | tr '\n' ' ')
+check_eq "user uid/gid/additionalGids" "65534 65534 5 " "$out"
+
+# exec into a running container
+spec '["sleep","30"]' > "$work/c11.json"
+ac run c11 "$work/c11.json" --keep --signal 10:0 --timeout 2 >/dev/null 2>&1 &
+sleep 1
+cat > "$work/p11.json" <<'J'
+{"terminal":false,"user":{"uid":0,"gid":0},"args":["sh","-c","echo exec-ok; hostname; exit 7"],"env":["PATH=/bin"],"cwd":"/tmp"}
+J
+wait
+out=$(ac exec c11 e1 "$work/p11.json" 2>&1 | tr '\n' ' '); st=${PIPESTATUS[0]}
+check_eq "ExecProcess output" "exec-ok agent-test " "$out"
+out=$(ac call ListProcesses '{"container_id":"c11"}' 2>&1)
+case "$out" in *'"cmd":"sleep 30"'*) ok "ListProcesses";; *) nok "ListProcesses: $out";; esac
+out=$(ac call StatsContainer '{"container_id":"c11"}' 2>&1)
+case "$out" in *'"pids":{"current":1,"limit":100}'*) ok "StatsContainer";; *) nok "StatsContainer: $out";; esac
+out=$(ac call PauseContainer '{"container_id":"c11"}' 2>&1); check_eq "PauseContainer" "{}" "$out"
+out=$(ac call ResumeContainer '{"container_id":"c11"}' 2>&1); check_eq "ResumeContainer" "{}" "$out"
+out=$(ac call RemoveContainer '{"container_id":"c11"}' 2>&1); check_eq "RemoveContainer" "{}" "$out"
+
+# ---- shutdown ----
+out=$(ac call DestroySandbox '{}' 2>&1)
+check_eq "DestroySandbox" "{}" "$out"
+for _ in $(seq 1 500); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.02; done
+if kill -0 "$qpid" 2>/dev/null; then nok "QEMU exits after DestroySandbox"; else ok "QEMU exits after DestroySandbox"; qpid=; fi
+
+echo "$pass passed, $fail failed"
+if [ "$fail" -gt 0 ]; then
+	echo "--- console.log (tail) ---"; tail -40 "$console"
+	exit 1
+fi
+exit 0

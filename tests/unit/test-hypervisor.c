@@ -1,0 +1,146 @@
+/* QEMU command line and accelerator choice. */
+#include "config.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "common/utils.h"
+#include "runtime/hypervisor.h"
+
+static char *
+joined (char **argv)
+{
+  size_t len = 1;
+  for (char **a = argv; *a; a++)
+    len += strlen (*a) + 1;
+  char *s = xmalloc0 (len);
+  for (char **a = argv; *a; a++)
+    {
+      strcat (s, *a);
+      strcat (s, " ");
+    }
+  return s;
+}
+
+static void
+replace (char **field, const char *v)
+{
+  free (*field);
+  *field = xstrdup (v);
+}
+
+static void
+test_argv_q35_9p (void **state)
+{
+  kata_config_t *cfg = kata_config_default ();
+  char **argv = NULL;
+  kata_error_t *err = NULL;
+  (void) state;
+  replace (&cfg->hypervisor.tb_size, "64");
+  replace (&cfg->hypervisor.kernel_params, "foo=bar");
+  cfg->hypervisor.msize_9p = 8192;
+  cfg->agent.debug = true;
+  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = "/run/vc/vm/sb",
+                         .shared_dir = "/run/vc/shared/sb,x", .vcpus = 2, .memory_mb = 512, .debug = true };
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  char *s = joined (argv);
+  assert_non_null (strstr (s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M "));
+  assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
+  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 agent.debug=1 foo=bar "));
+  assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
+  assert_non_null (strstr (s, "-qmp unix:/run/vc/vm/sb/qmp.sock,server=on,wait=off "));
+  assert_non_null (strstr (s, "-device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x10 "));
+  assert_non_null (strstr (s, "-device virtio-serial-pci,id=serial0 -chardev socket,id=agent,path=/run/vc/vm/sb/agent.sock,server=on,wait=off -device virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0 "));
+  /* commas in paths are doubled for QEMU */
+  assert_non_null (strstr (s, "-fsdev local,id=fs0,path=/run/vc/shared/sb,,x,security_model=none -device virtio-9p-pci,fsdev=fs0,mount_tag=kataShared "));
+  free (s);
+  kata_strv_free (argv);
+
+  assert_int_equal (kata_qemu_build_argv (&p, "kvm", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, "-accel kvm -cpu host "));
+  free (s);
+  kata_strv_free (argv);
+  kata_config_free (cfg);
+}
+
+static void
+test_argv_microvm_virtiofs (void **state)
+{
+  kata_config_t *cfg = kata_config_default ();
+  char **argv = NULL;
+  kata_error_t *err = NULL;
+  char long_dir[200];
+  (void) state;
+  replace (&cfg->hypervisor.machine_type, "microvm");
+  replace (&cfg->hypervisor.shared_fs, "virtio-fs");
+  memset (long_dir, 'a', sizeof long_dir - 1);
+  long_dir[0] = '/';
+  long_dir[sizeof long_dir - 1] = '\0';
+  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = long_dir, .shared_dir = "/s", .vcpus = 1,
+                         .memory_mb = 256 };
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  char *s = joined (argv);
+  assert_non_null (strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg "));
+  assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=256M,share=on "));
+  assert_non_null (strstr (s, "-global virtio-mmio.force-legacy=false "));
+  assert_non_null (strstr (s, "-device virtio-serial-device,id=serial0 "));
+  /* sun_path is too short: relative socket paths (QEMU runs in the VM dir) */
+  assert_non_null (strstr (s, "-chardev socket,id=agent,path=agent.sock,server=on,wait=off "));
+  assert_non_null (strstr (s, "-chardev socket,id=vfs,path=vfsd.sock -device vhost-user-fs-device,chardev=vfs,tag=kataShared "));
+  assert_null (strstr (s, "pcie-root-port"));
+  if (kata_host_tsc_khz ())
+    assert_non_null (strstr (s, "tsc_early_khz="));
+  free (s);
+  kata_strv_free (argv);
+
+  replace (&cfg->hypervisor.machine_type, "pc");
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_int_equal (err->status, KATA_EBADCONFIG);
+  kata_error_free (err);
+  kata_config_free (cfg);
+}
+
+static void
+test_accel (void **state)
+{
+  const char *chosen = NULL;
+  char *reason = NULL;
+  kata_error_t *err = NULL;
+  struct stat st;
+  bool pvm = stat ("/sys/module/kvm_pvm", &st) == 0 || access ("/dev/kvm", R_OK | W_OK) < 0;
+  (void) state;
+
+  assert_int_equal (kata_hypervisor_choose_accel ("tcg", &chosen, &reason, &err), 0);
+  assert_string_equal (chosen, "tcg");
+  free (reason);
+  assert_int_equal (kata_hypervisor_choose_accel ("auto", &chosen, &reason, &err), 0);
+  assert_string_equal (chosen, pvm ? "tcg" : "kvm");
+  assert_non_null (reason);
+  free (reason);
+  if (pvm)
+    {
+      assert_int_equal (kata_hypervisor_choose_accel ("kvm", &chosen, &reason, &err), -1);
+      assert_non_null (strstr (err->msg, "accel=kvm requested but"));
+      kata_error_free (err);
+      err = NULL;
+    }
+  assert_int_equal (kata_hypervisor_choose_accel ("hvf", &chosen, &reason, &err), -1);
+  assert_int_equal (err->status, KATA_EBADCONFIG);
+  kata_error_free (err);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_argv_q35_9p),
+    cmocka_unit_test (test_argv_microvm_virtiofs),
+    cmocka_unit_test (test_accel),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

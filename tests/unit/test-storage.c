@@ -1,0 +1,211 @@
+/* Shared-dir storage: the mount plan (pure) and the libmount binds (as root). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "common/utils.h"
+#include "runtime/storage.h"
+
+static int
+fake_stat (const char *path, struct stat *st)
+{
+  memset (st, 0, sizeof *st);
+  if (strstr (path, "missing"))
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  st->st_mode = strstr (path, ".conf") || strstr (path, "hosts") ? S_IFREG | 0644 : S_IFDIR | 0755;
+  return 0;
+}
+
+static void
+test_plan (void **state)
+{
+  (void) state;
+  char *o_rbind_ro[] = { "rbind", "ro" };
+  char *o_nosuid[] = { "nosuid", "noexec" };
+  char *o_bind[] = { "bind" };
+  kata_mount_desc_t m[] = {
+    { "/proc", "proc", "proc", NULL, 0 },
+    { "/dev", "tmpfs", "tmpfs", o_nosuid, 2 },
+    { "/data", "bind", "/srv/data", o_rbind_ro, 2 },
+    { "/etc/hosts", NULL, "/var/lib/x/hosts", o_bind, 1 },
+    { "/rel", "bind", "vol", NULL, 0 },
+    { "/dev/shm", "tmpfs", "shm", NULL, 0 },
+    { "/data2", "bind", "/srv/data", NULL, 0 },
+  };
+  kata_bind_plan_t *p = NULL;
+  size_t n = 0;
+
+  assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &p, &n, NULL), 0);
+  assert_int_equal (n, 4);
+
+  assert_int_equal (p[0].index, 2);
+  assert_string_equal (p[0].host_source, "/srv/data");
+  assert_false (p[0].is_file);
+  assert_true (p[0].readonly);
+  assert_int_equal (strncmp (p[0].name, "c1-", 3), 0);
+  assert_int_equal (strlen (p[0].name), strlen ("c1-12345678-data"));
+  assert_string_equal (p[0].name + 11, "-data");
+  assert_string_equal (p[0].host_target, p[0].name);
+  {
+    char *g = xasprintf ("%s/%s", KATA_GUEST_SHARED_DIR, p[0].name);
+    assert_string_equal (p[0].guest_source, g);
+    free (g);
+  }
+
+  /* A file gets a directory of its own. */
+  assert_int_equal (p[1].index, 3);
+  assert_true (p[1].is_file);
+  assert_false (p[1].readonly);
+  {
+    char *t = xasprintf ("%s/hosts", p[1].name);
+    assert_string_equal (p[1].host_target, t);
+    free (t);
+  }
+  assert_non_null (strstr (p[1].guest_source, "/hosts"));
+
+  /* A relative source is the bundle's. */
+  assert_string_equal (p[2].host_source, "/bundle/vol");
+
+  /* The same source at another destination is another entry. */
+  assert_int_equal (p[3].index, 6);
+  assert_string_not_equal (p[3].name, p[0].name);
+  kata_bind_plan_free (p, n);
+
+  /* Same inputs, same names (stable across calls). */
+  {
+    kata_bind_plan_t *a = NULL, *b = NULL;
+    size_t na, nb;
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &a, &na, NULL), 0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &b, &nb, NULL), 0);
+    assert_string_equal (a[0].name, b[0].name);
+    kata_bind_plan_free (a, na);
+    kata_bind_plan_free (b, nb);
+  }
+
+  /* A missing source is an error naming it. */
+  {
+    kata_mount_desc_t bad[] = { { "/x", "bind", "/missing/dir", NULL, 0 } };
+    kata_error_t *err = NULL;
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", bad, 1, fake_stat, &p, &n, &err), -1);
+    assert_non_null (strstr (err->msg, "/missing/dir"));
+    assert_int_equal (err->status, ENOENT);
+    kata_error_free (err);
+  }
+
+  /* Odd bytes in the basename do not reach the path. */
+  {
+    kata_mount_desc_t odd[] = { { "/x", "bind", "/srv/we ird:name", NULL, 0 } };
+    assert_int_equal (kata_storage_plan_binds ("c1", "/b", odd, 1, fake_stat, &p, &n, NULL), 0);
+    assert_null (strchr (p[0].name, ' '));
+    assert_null (strchr (p[0].name, ':'));
+    kata_bind_plan_free (p, n);
+  }
+}
+
+static void
+test_bind_unbind (void **state)
+{
+  (void) state;
+  char tmpl[] = "/tmp/kata-test-storage.XXXXXX";
+  char *d = mkdtemp (tmpl);
+  char *src, *file, *shared, *t1, *t2, *t3;
+  kata_error_t *err = NULL;
+  FILE *f;
+
+  if (geteuid () != 0)
+    skip ();
+  src = xasprintf ("%s/src", d);
+  file = xasprintf ("%s/src.conf", d);
+  shared = xasprintf ("%s/shared", d);
+  t1 = xasprintf ("%s/c/rootfs", shared);
+  t2 = xasprintf ("%s/c-1-conf/src.conf", shared);
+  t3 = xasprintf ("%s/c-2-ro", shared);
+  assert_int_equal (kata_mkdir_p (src, 0700, NULL), 0);
+  f = fopen (file, "w");
+  fputs ("hello\n", f);
+  fclose (f);
+  {
+    char *in = xasprintf ("%s/inside", src);
+    f = fopen (in, "w");
+    fclose (f);
+    free (in);
+  }
+
+  if (kata_storage_bind (src, t1, false, &err) < 0)
+    {
+      /* No mount privilege here (unprivileged container): nothing more to test. */
+      kata_error_free (err);
+      kata_rm_rf (d, NULL);
+      skip ();
+    }
+  assert_true (kata_storage_is_mountpoint (t1));
+  {
+    char *in = xasprintf ("%s/inside", t1);
+    assert_int_equal (access (in, F_OK), 0);
+    free (in);
+  }
+  assert_int_equal (kata_storage_bind (file, t2, false, NULL), 0);
+  {
+    char buf[16] = { 0 };
+    f = fopen (t2, "r");
+    assert_non_null (f);
+    assert_non_null (fgets (buf, sizeof buf, f));
+    fclose (f);
+    assert_string_equal (buf, "hello\n");
+  }
+  assert_int_equal (kata_storage_bind (src, t3, true, NULL), 0);
+  {
+    char *w = xasprintf ("%s/new", t3);
+    assert_null (fopen (w, "w"));
+    assert_int_equal (errno, EROFS);
+    free (w);
+  }
+
+  /* Unbind one; then everything left under the shared dir, deepest first. */
+  assert_int_equal (kata_storage_unbind (t2, true, NULL), 0);
+  assert_false (kata_storage_is_mountpoint (t2));
+  {
+    char *p = xasprintf ("%s/c-1-conf", shared);
+    assert_int_equal (access (p, F_OK), -1);
+    free (p);
+  }
+  assert_int_equal (kata_storage_bind (src, t1, false, NULL), 0); /* stacked */
+  assert_int_equal (kata_storage_umount_all_under (shared, NULL), 0);
+  assert_false (kata_storage_is_mountpoint (t1));
+  assert_false (kata_storage_is_mountpoint (t3));
+  /* The sources survive. */
+  assert_int_equal (access (file, F_OK), 0);
+  assert_int_equal (kata_rm_rf (shared, NULL), 0);
+  {
+    char *in = xasprintf ("%s/inside", src);
+    assert_int_equal (access (in, F_OK), 0);
+    free (in);
+  }
+  kata_rm_rf (d, NULL);
+  free (src);
+  free (file);
+  free (shared);
+  free (t1);
+  free (t2);
+  free (t3);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_plan),
+    cmocka_unit_test (test_bind_unbind),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
