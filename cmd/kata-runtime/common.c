@@ -63,8 +63,8 @@ int
 kata_cmd_check_min_args (const char *verb, int nargs, int min, kata_error_t **err)
 {
   if (nargs < min)
-    return kata_make_error_nostr (err, EINVAL, "kata-runtime: \"%s\" requires a minimum of %d argument(s)", verb,
-                                  min);
+    return kata_make_error_nostr (err, EINVAL, "kata-runtime: \"%s\" requires a minimum of %d argument(s)",
+                                  verb, min);
   return 0;
 }
 
@@ -80,7 +80,8 @@ kata_cmd_get_id (const char *verb, int argc, char **argv, int first, const char 
 }
 
 int
-kata_parse_int (const char *flag, const char *s, long long min, long long max, long long *out, kata_error_t **err)
+kata_parse_int (const char *flag, const char *s, long long min, long long max, long long *out,
+                kata_error_t **err)
 {
   char *end = NULL;
   long long v;
@@ -100,13 +101,15 @@ static const struct
   const char *name;
   int num;
 } signal_names[] = {
-  { "ABRT", SIGABRT }, { "ALRM", SIGALRM },   { "BUS", SIGBUS },   { "CHLD", SIGCHLD }, { "CLD", SIGCHLD },
-  { "CONT", SIGCONT }, { "FPE", SIGFPE },     { "HUP", SIGHUP },   { "ILL", SIGILL },   { "INT", SIGINT },
-  { "IO", SIGIO },     { "IOT", SIGIOT },     { "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "POLL", SIGPOLL },
-  { "PROF", SIGPROF }, { "PWR", SIGPWR },     { "QUIT", SIGQUIT }, { "SEGV", SIGSEGV }, { "STKFLT", SIGSTKFLT },
-  { "STOP", SIGSTOP }, { "SYS", SIGSYS },     { "TERM", SIGTERM }, { "TRAP", SIGTRAP }, { "TSTP", SIGTSTP },
-  { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },   { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-  { "VTALRM", SIGVTALRM }, { "WINCH", SIGWINCH }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+  { "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "BUS", SIGBUS },       { "CHLD", SIGCHLD },
+  { "CLD", SIGCHLD },  { "CONT", SIGCONT }, { "FPE", SIGFPE },       { "HUP", SIGHUP },
+  { "ILL", SIGILL },   { "INT", SIGINT },   { "IO", SIGIO },         { "IOT", SIGIOT },
+  { "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "POLL", SIGPOLL },     { "PROF", SIGPROF },
+  { "PWR", SIGPWR },   { "QUIT", SIGQUIT }, { "SEGV", SIGSEGV },     { "STKFLT", SIGSTKFLT },
+  { "STOP", SIGSTOP }, { "SYS", SIGSYS },   { "TERM", SIGTERM },     { "TRAP", SIGTRAP },
+  { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "VTALRM", SIGVTALRM }, { "WINCH", SIGWINCH },
+  { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
 };
 
 int
@@ -119,13 +122,13 @@ kata_parse_signal (const char *s, int *signum, kata_error_t **err)
 
   if (s == NULL || *s == '\0')
     return kata_make_error_nostr (err, EINVAL, "invalid signal: %s", s ? s : "");
-  if (isdigit ((unsigned char) s[0]))
+  if (isdigit ((unsigned char)s[0]))
     {
       errno = 0;
       v = strtol (s, &end, 10);
       if (*end != '\0' || errno != 0 || v <= 0 || v >= NSIG)
         return kata_make_error_nostr (err, EINVAL, "invalid signal: %s", s);
-      *signum = (int) v;
+      *signum = (int)v;
       return 0;
     }
   if (strncasecmp (name, "SIG", 3) == 0)
@@ -153,7 +156,7 @@ kata_parse_signal (const char *s, int *signum, kata_error_t **err)
       v = (max ? SIGRTMAX : SIGRTMIN) + off;
       if (v < SIGRTMIN || v > SIGRTMAX)
         return kata_make_error_nostr (err, EINVAL, "unknown signal \"%s\"", s);
-      *signum = (int) v;
+      *signum = (int)v;
       return 0;
     }
   return kata_make_error_nostr (err, EINVAL, "unknown signal \"%s\"", s);
@@ -170,7 +173,7 @@ kata_parse_duration (const char *s, uint64_t *ns, kata_error_t **err)
     uint64_t ns;
   } units[] = {
     /* longest first so "ms" is not read as "m" */
-    { "ns", 1ULL }, { "us", 1000ULL }, { "\xc2\xb5s", 1000ULL }, { "ms", 1000000ULL },
+    { "ns", 1ULL },         { "us", 1000ULL },       { "\xc2\xb5s", 1000ULL },  { "ms", 1000000ULL },
     { "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
   };
   const char *p = s;
@@ -194,7 +197,7 @@ kata_parse_duration (const char *s, uint64_t *ns, kata_error_t **err)
       size_t i, ulen = 0;
       uint64_t mult = 0;
 
-      if (!isdigit ((unsigned char) *p) && *p != '.')
+      if (!isdigit ((unsigned char)*p) && *p != '.')
         return kata_make_error_nostr (err, EINVAL, "time: invalid duration \"%s\"", s);
       errno = 0;
       v = strtold (p, &end);
@@ -213,11 +216,11 @@ kata_parse_duration (const char *s, uint64_t *ns, kata_error_t **err)
       if (ulen == 0)
         return kata_make_error_nostr (err, EINVAL, "time: missing unit in duration \"%s\"", s);
       p += ulen;
-      total += v * (long double) mult;
-      if (total > (long double) INT64_MAX)
+      total += v * (long double)mult;
+      if (total > (long double)INT64_MAX)
         return kata_make_error_nostr (err, EINVAL, "time: invalid duration \"%s\"", s);
     }
-  *ns = (uint64_t) total;
+  *ns = (uint64_t)total;
   return 0;
 }
 
@@ -231,7 +234,7 @@ kata_parse_mem_size (const char *s, int64_t *bytes, kata_error_t **err)
   int64_t mult = 1;
   const char *u;
 
-  if (s == NULL || *s == '\0' || !(isdigit ((unsigned char) s[0]) || s[0] == '.'))
+  if (s == NULL || *s == '\0' || !(isdigit ((unsigned char)s[0]) || s[0] == '.'))
     return kata_make_error_nostr (err, EINVAL, "invalid size: '%s'", s ? s : "");
   errno = 0;
   v = strtold (s, &end);
@@ -240,7 +243,7 @@ kata_parse_mem_size (const char *s, int64_t *bytes, kata_error_t **err)
   u = end;
   if (*u)
     {
-      switch (tolower ((unsigned char) *u))
+      switch (tolower ((unsigned char)*u))
         {
         case 'b':
           mult = 1;
@@ -264,7 +267,7 @@ kata_parse_mem_size (const char *s, int64_t *bytes, kata_error_t **err)
           return kata_make_error_nostr (err, EINVAL, "invalid suffix: '%s'", u);
         }
       /* "k", "kb", "kib" (any case); "b" alone */
-      if (tolower ((unsigned char) u[0]) != 'b')
+      if (tolower ((unsigned char)u[0]) != 'b')
         {
           const char *r = u + 1;
           if (strcasecmp (r, "") != 0 && strcasecmp (r, "b") != 0 && strcasecmp (r, "ib") != 0)
@@ -273,10 +276,10 @@ kata_parse_mem_size (const char *s, int64_t *bytes, kata_error_t **err)
       else if (u[1] != '\0')
         return kata_make_error_nostr (err, EINVAL, "invalid suffix: '%s'", u);
     }
-  v *= (long double) mult;
-  if (v > (long double) INT64_MAX)
+  v *= (long double)mult;
+  if (v > (long double)INT64_MAX)
     return kata_make_error_nostr (err, ERANGE, "invalid size: '%s': too large", s);
-  *bytes = (int64_t) v;
+  *bytes = (int64_t)v;
   return 0;
 }
 
@@ -292,18 +295,22 @@ enum
 };
 
 const struct argp_option kata_create_options[] = {
-  { "bundle", 'b', "DIR", 0, "path to the root of the bundle directory, defaults to the current directory", 0 },
+  { "bundle", 'b', "DIR", 0, "path to the root of the bundle directory, defaults to the current directory",
+    0 },
   { "console-socket", OPT_CONSOLE_SOCKET, "SOCKET", 0,
-    "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's "
+    "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "
+    "console's "
     "pseudoterminal",
     0 },
   { "pid-file", OPT_PID_FILE, "FILE", 0, "specify the file to write the process id to", 0 },
   { "no-pivot", OPT_NO_PIVOT, NULL, 0,
-    "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a "
+    "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top "
+    "of a "
     "ramdisk",
     0 },
   { "no-new-keyring", OPT_NO_NEW_KEYRING, NULL, 0,
-    "do not create a new session keyring for the container.  This will cause the container to inherit the calling "
+    "do not create a new session keyring for the container.  This will cause the container to inherit the "
+    "calling "
     "processes session key",
     0 },
   { "preserve-fds", OPT_PRESERVE_FDS, "N", 0,
@@ -339,7 +346,7 @@ kata_create_parse_key (int key, char *arg, struct argp_state *state, kata_create
         v = strtol (arg, &end, 10);
         if (*arg == '\0' || *end != '\0' || errno || v < 0 || v > INT_MAX)
           argp_error (state, "invalid value \"%s\" for flag --preserve-fds", arg);
-        opts->preserve_fds = (int) v;
+        opts->preserve_fds = (int)v;
         return 0;
       }
     default:
@@ -387,7 +394,7 @@ kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err)
       dup2 (null, 0);
       dup2 (pfd[1], 1);
       dup2 (null, 2);
-      execl (qemu, qemu, "--version", (char *) NULL);
+      execl (qemu, qemu, "--version", (char *)NULL);
       _exit (127);
     }
   close (pfd[1]);

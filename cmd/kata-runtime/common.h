@@ -28,7 +28,8 @@ extern const struct argp kata_cmd_common_argp;
 
 /* Parses ARGV with ARGP (ARGP_IN_ORDER), stopping at the first non-option
    argument; *FIRST gets its index.  Returns -1 (+ ERR) on a usage error. */
-int kata_cmd_parse (const struct argp *argp, int argc, char **argv, int *first, void *input, kata_error_t **err);
+int kata_cmd_parse (const struct argp *argp, int argc, char **argv, int *first, void *input,
+                    kata_error_t **err);
 
 /* runc's check: `"VERB" requires exactly N argument(s)` and friends. */
 int kata_cmd_check_args (const char *verb, int nargs, int expected, kata_error_t **err);

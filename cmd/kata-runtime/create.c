@@ -9,13 +9,18 @@ parse_opt (int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-  kata_create_options, parse_opt, "<container-id>",
+  kata_create_options,
+  parse_opt,
+  "<container-id>",
   "create a container\v"
-  "Where \"<container-id>\" is your name for the instance of the container that you are starting. The name you "
+  "Where \"<container-id>\" is your name for the instance of the container that you are starting. The name "
+  "you "
   "provide for the container instance must be unique on your host.\n\n"
   "The create command creates an instance of a container for a bundle. The bundle is a directory with a "
   "specification file named \"config.json\" and a root filesystem.",
-  kata_cmd_common_children, NULL, NULL
+  kata_cmd_common_children,
+  NULL,
+  NULL
 };
 
 int

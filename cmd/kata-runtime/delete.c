@@ -20,14 +20,18 @@ parse_opt (int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-  options, parse_opt, "<container-id>",
+  options,
+  parse_opt,
+  "<container-id>",
   "delete any resources held by the container often used with detached container\v"
   "Where \"<container-id>\" is the name for the instance of the container.\n\n"
   "EXAMPLE:\nFor example, if the container id is \"ubuntu01\" and kata-runtime list currently shows the\n"
   "status of \"ubuntu01\" as \"stopped\" the following will delete resources held for\n"
   "\"ubuntu01\" removing \"ubuntu01\" from the kata-runtime list of containers:\n\n"
   "       # kata-runtime delete ubuntu01",
-  kata_cmd_common_children, NULL, NULL
+  kata_cmd_common_children,
+  NULL,
+  NULL
 };
 
 int

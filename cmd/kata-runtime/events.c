@@ -38,11 +38,16 @@ parse_opt (int key, char *arg, struct argp_state *state)
     }
 }
 
-static const struct argp argp = { options, parse_opt, "<container-id>",
-                                  "display container events such as OOM notifications, cpu, memory, and IO usage "
-                                  "statistics\v"
-                                  "Where \"<container-id>\" is the name for the instance of the container.",
-                                  kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id>",
+        "display container events such as OOM notifications, cpu, memory, and IO usage "
+        "statistics\v"
+        "Where \"<container-id>\" is the name for the instance of the container.",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_events (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
@@ -61,7 +66,7 @@ cmd_events (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (ns == 0)
     return kata_make_error_nostr (err, EINVAL, "duration interval must be greater than 0");
   /* the runtime counts whole seconds; round sub-second intervals up */
-  secs = (int) ((ns + 999999999ULL) / 1000000000ULL);
+  secs = (int)((ns + 999999999ULL) / 1000000000ULL);
   if (kata_container_events (ctx, id, a.stats, secs, err) < 0)
     return -1;
   return 0;

@@ -20,7 +20,8 @@ enum
 
 static const struct argp_option options[] = {
   { "console-socket", OPT_CONSOLE_SOCKET, "SOCKET", 0,
-    "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's "
+    "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "
+    "console's "
     "pseudoterminal",
     0 },
   { "cwd", OPT_CWD, "DIR", 0, "current working directory in the container", 0 },
@@ -31,8 +32,12 @@ static const struct argp_option options[] = {
   { "process", 'p', "FILE", 0, "path to the process.json", 0 },
   { "detach", 'd', NULL, 0, "detach from the container's process", 0 },
   { "pid-file", OPT_PID_FILE, "FILE", 0, "specify the file to write the process id to", 0 },
-  { "process-label", OPT_PROCESS_LABEL, "LABEL", 0, "set the asm process label for the process commonly used with selinux (ignored: the process runs in a VM)", 0 },
-  { "apparmor", OPT_APPARMOR, "PROFILE", 0, "set the apparmor profile for the process (ignored: the process runs in a VM)", 0 },
+  { "process-label", OPT_PROCESS_LABEL, "LABEL", 0,
+    "set the asm process label for the process commonly used with selinux (ignored: the process runs in a "
+    "VM)",
+    0 },
+  { "apparmor", OPT_APPARMOR, "PROFILE", 0,
+    "set the apparmor profile for the process (ignored: the process runs in a VM)", 0 },
   { "no-new-privs", OPT_NO_NEW_PRIVS, NULL, 0, "set the no new privileges value for the process", 0 },
   { "cap", 'c', "CAP", 0, "add a capability to the bounding set for the process", 0 },
   { "preserve-fds", OPT_PRESERVE_FDS, "N", 0, "Pass N additional file descriptors to the container", 0 },
@@ -98,7 +103,7 @@ parse_opt (int key, char *arg, struct argp_state *state)
         v = strtol (arg, &end, 10);
         if (*arg == '\0' || *end != '\0' || errno || v < 0 || v > INT_MAX)
           argp_error (state, "invalid value \"%s\" for flag --preserve-fds", arg);
-        o->preserve_fds = (int) v;
+        o->preserve_fds = (int)v;
         break;
       }
     case OPT_IGNORE_PAUSED:
@@ -110,16 +115,20 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return 0;
 }
 
-static const struct argp argp = {
-  options, parse_opt, "<container-id> <command> [command options]  || -p process.json <container-id>",
-  "execute new process inside the container\v"
-  "Where \"<container-id>\" is the name for the instance of the container and \"<command>\" is the command to be "
-  "executed in the container.\n\n"
-  "EXAMPLE:\nFor example, if the container is configured to run the linux ps command the\n"
-  "following will output a list of processes running in the container:\n\n"
-  "       # kata-runtime exec <container-id> ps",
-  kata_cmd_common_children, NULL, NULL
-};
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id> <command> [args...]\n-p process.json <container-id>",
+        "execute new process inside the container\v"
+        "Where \"<container-id>\" is the name for the instance of the container and \"<command>\" is the "
+        "command to be "
+        "executed in the container.\n\n"
+        "EXAMPLE:\nFor example, if the container is configured to run the linux ps command the\n"
+        "following will output a list of processes running in the container:\n\n"
+        "       # kata-runtime exec <container-id> ps",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_exec (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -13,12 +13,17 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, "init|status|destroy",
-                                  "manage vm factory\v"
-                                  "COMMANDS:\n  init     initialize a VM factory based on kata-runtime configuration\n"
-                                  "  status   query the status of VM factory\n"
-                                  "  destroy  destroy the VM factory",
-                                  kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "init|status|destroy",
+        "manage vm factory\v"
+        "COMMANDS:\n  init     initialize a VM factory based on kata-runtime configuration\n"
+        "  status   query the status of VM factory\n"
+        "  destroy  destroy the VM factory",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
@@ -32,7 +37,7 @@ cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
     return -1;
   sub = argv[first];
   if (strcmp (sub, "init") != 0 && strcmp (sub, "status") != 0 && strcmp (sub, "destroy") != 0)
-    return kata_make_error_nostr (err, EINVAL, "factory: unknown subcommand \"%s\" (expected init, status or destroy)",
-                                  sub);
+    return kata_make_error_nostr (
+        err, EINVAL, "factory: unknown subcommand \"%s\" (expected init, status or destroy)", sub);
   return kata_make_error_nostr (err, KATA_ENOTIMPL, "factory: not implemented yet");
 }

@@ -12,11 +12,15 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, NULL,
+static const struct argp argp = { options,
+                                  parse_opt,
+                                  NULL,
                                   "show the enabled features\v"
                                   "Show the enabled features.\nThe result is parsable as a JSON.\n"
                                   "See https://github.com/opencontainers/runtime-spec/blob/main/features.md",
-                                  kata_cmd_common_children, NULL, NULL };
+                                  kata_cmd_common_children,
+                                  NULL,
+                                  NULL };
 
 static void
 gen_strv (yajl_gen g, const char *key, const char *const *v)
@@ -28,37 +32,126 @@ gen_strv (yajl_gen g, const char *key, const char *const *v)
   yajl_gen_array_close (g);
 }
 
-static const char *const hooks[] = { "prestart", "createRuntime", "createContainer", "startContainer",
-                                     "poststart", "poststop", NULL };
+static const char *const hooks[]
+    = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL };
 
-static const char *const mount_options[] = {
-  "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
-  "mand", "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
-  "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime",
-  "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid",
-  "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
-  "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
-  "tmpcopyup", "unbindable", NULL
-};
+static const char *const mount_options[] = { "acl",
+                                             "async",
+                                             "atime",
+                                             "bind",
+                                             "defaults",
+                                             "dev",
+                                             "diratime",
+                                             "dirsync",
+                                             "exec",
+                                             "iversion",
+                                             "lazytime",
+                                             "loud",
+                                             "mand",
+                                             "noacl",
+                                             "noatime",
+                                             "nodev",
+                                             "nodiratime",
+                                             "noexec",
+                                             "noiversion",
+                                             "nolazytime",
+                                             "nomand",
+                                             "norelatime",
+                                             "nostrictatime",
+                                             "nosuid",
+                                             "nosymfollow",
+                                             "private",
+                                             "ratime",
+                                             "rbind",
+                                             "rdev",
+                                             "rdiratime",
+                                             "relatime",
+                                             "remount",
+                                             "rexec",
+                                             "rnoatime",
+                                             "rnodev",
+                                             "rnodiratime",
+                                             "rnoexec",
+                                             "rnorelatime",
+                                             "rnostrictatime",
+                                             "rnosuid",
+                                             "rnosymfollow",
+                                             "ro",
+                                             "rprivate",
+                                             "rrelatime",
+                                             "rro",
+                                             "rrw",
+                                             "rshared",
+                                             "rslave",
+                                             "rstrictatime",
+                                             "rsuid",
+                                             "rsymfollow",
+                                             "runbindable",
+                                             "rw",
+                                             "shared",
+                                             "silent",
+                                             "slave",
+                                             "strictatime",
+                                             "suid",
+                                             "symfollow",
+                                             "sync",
+                                             "tmpcopyup",
+                                             "unbindable",
+                                             NULL };
 
 /* Namespaces the guest agent creates for a container inside the VM. */
 static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "uts", NULL };
 
-static const char *const capabilities[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-  "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
-  "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE", NULL
-};
+static const char *const capabilities[] = { "CAP_CHOWN",
+                                            "CAP_DAC_OVERRIDE",
+                                            "CAP_DAC_READ_SEARCH",
+                                            "CAP_FOWNER",
+                                            "CAP_FSETID",
+                                            "CAP_KILL",
+                                            "CAP_SETGID",
+                                            "CAP_SETUID",
+                                            "CAP_SETPCAP",
+                                            "CAP_LINUX_IMMUTABLE",
+                                            "CAP_NET_BIND_SERVICE",
+                                            "CAP_NET_BROADCAST",
+                                            "CAP_NET_ADMIN",
+                                            "CAP_NET_RAW",
+                                            "CAP_IPC_LOCK",
+                                            "CAP_IPC_OWNER",
+                                            "CAP_SYS_MODULE",
+                                            "CAP_SYS_RAWIO",
+                                            "CAP_SYS_CHROOT",
+                                            "CAP_SYS_PTRACE",
+                                            "CAP_SYS_PACCT",
+                                            "CAP_SYS_ADMIN",
+                                            "CAP_SYS_BOOT",
+                                            "CAP_SYS_NICE",
+                                            "CAP_SYS_RESOURCE",
+                                            "CAP_SYS_TIME",
+                                            "CAP_SYS_TTY_CONFIG",
+                                            "CAP_MKNOD",
+                                            "CAP_LEASE",
+                                            "CAP_AUDIT_WRITE",
+                                            "CAP_AUDIT_CONTROL",
+                                            "CAP_SETFCAP",
+                                            "CAP_MAC_OVERRIDE",
+                                            "CAP_MAC_ADMIN",
+                                            "CAP_SYSLOG",
+                                            "CAP_WAKE_ALARM",
+                                            "CAP_BLOCK_SUSPEND",
+                                            "CAP_AUDIT_READ",
+                                            "CAP_PERFMON",
+                                            "CAP_BPF",
+                                            "CAP_CHECKPOINT_RESTORE",
+                                            NULL };
 
-static const char *const seccomp_actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                                               "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                                               "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", NULL };
-static const char *const seccomp_operators[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-                                                 "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
+static const char *const seccomp_actions[]
+    = { "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
+        "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+        "SCMP_ACT_TRACE",        "SCMP_ACT_TRAP",        NULL };
+static const char *const seccomp_operators[]
+    = { "SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
+        "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
 static const char *const seccomp_archs[] = { "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", NULL };
 
 static void

@@ -19,19 +19,24 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, NULL,
-                                  "tests if system can run Kata Containers\v"
-                                  "Prints one PASS, INFO or FAIL line per check; exits non-zero when the host "
-                                  "cannot run a sandbox.",
-                                  kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        NULL,
+        "tests if system can run Kata Containers\v"
+        "Prints one PASS, INFO or FAIL line per check; exits non-zero when the host "
+        "cannot run a sandbox.",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 struct check
 {
   int failed;
 };
 
-static void
-line (struct check *c, const char *kind, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void line (struct check *c, const char *kind, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 static void
 line (struct check *c, const char *kind, const char *fmt, ...)
@@ -82,7 +87,8 @@ cmd_kata_check (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (geteuid () == 0)
     line (&c, "PASS", "running as root");
   else
-    line (&c, "FAIL", "not running as root (euid %d): kata-runtime needs root to create sandboxes", (int) geteuid ());
+    line (&c, "FAIL", "not running as root (euid %d): kata-runtime needs root to create sandboxes",
+          (int)geteuid ());
 
   if (kata_context_load_config (ctx, &e) < 0)
     {
@@ -132,8 +138,8 @@ cmd_kata_check (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
 
   fflush (stdout);
   if (c.failed)
-    return kata_make_error_nostr (err, EINVAL, "kata-check: %d check(s) failed: this host cannot run a sandbox",
-                                  c.failed);
+    return kata_make_error_nostr (err, EINVAL,
+                                  "kata-check: %d check(s) failed: this host cannot run a sandbox", c.failed);
   printf ("System is capable of running Kata Containers\n");
   return 0;
 }

@@ -29,8 +29,8 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, NULL, "display settings. Default to TOML",
-                                  kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options, parse_opt, NULL, "display settings. Default to TOML", kata_cmd_common_children, NULL, NULL };
 
 /* One emitter for both formats: a JSON object tree, or TOML tables (sub-tables
    must come after a table's keys). */
@@ -79,8 +79,8 @@ toml_str (const char *s)
     {
       if (*s == '"' || *s == '\\')
         printf ("\\%c", *s);
-      else if ((unsigned char) *s < 0x20)
-        printf ("\\u%04x", (unsigned char) *s);
+      else if ((unsigned char)*s < 0x20)
+        printf ("\\u%04x", (unsigned char)*s);
       else
         putchar (*s);
     }

@@ -21,14 +21,18 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = {
-  options, parse_opt, "<container-id> [signal]",
-  "kill sends the specified signal (default: SIGTERM) to the container's init process\v"
-  "Where \"<container-id>\" is the name for the instance of the container and \"[signal]\" is the signal to be "
-  "sent to the init process.\n\n"
-  "EXAMPLE:\n  # kata-runtime kill ubuntu01 KILL",
-  kata_cmd_common_children, NULL, NULL
-};
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id> [signal]",
+        "kill sends the specified signal (default: SIGTERM) to the container's init process\v"
+        "Where \"<container-id>\" is the name for the instance of the container and \"[signal]\" is the "
+        "signal to be "
+        "sent to the init process.\n\n"
+        "EXAMPLE:\n  # kata-runtime kill ubuntu01 KILL",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_kill (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -36,17 +36,25 @@ parse_opt (int key, char *arg, struct argp_state *state)
     }
 }
 
-static const struct argp argp = { options, parse_opt, NULL,
-                                  "lists containers started by kata-runtime with the given root\v"
-                                  "The global option \"--root\" specifies the root directory where containers "
-                                  "are stored.",
-                                  kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        NULL,
+        "lists containers started by kata-runtime with the given root\v"
+        "The global option \"--root\" specifies the root directory where containers "
+        "are stored.",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 /* Go's text/tabwriter as runc uses it: minwidth 12, padding 3. */
 static void
 print_table (const kata_container_summary_t *s, size_t n)
 {
-  enum { NCOL = 6 };
+  enum
+  {
+    NCOL = 6
+  };
   static const char *const hdr[NCOL] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
   size_t w[NCOL], i, c;
   char pid[32];
@@ -56,7 +64,7 @@ print_table (const kata_container_summary_t *s, size_t n)
   for (i = 0; i < n; i++)
     {
       const char *cells[NCOL] = { s[i].id, pid, s[i].status, s[i].bundle, s[i].created, s[i].owner };
-      snprintf (pid, sizeof pid, "%d", (int) s[i].pid);
+      snprintf (pid, sizeof pid, "%d", (int)s[i].pid);
       for (c = 0; c < NCOL; c++)
         if (cells[c] && strlen (cells[c]) > w[c])
           w[c] = strlen (cells[c]);
@@ -64,13 +72,13 @@ print_table (const kata_container_summary_t *s, size_t n)
   for (c = 0; c < NCOL - 1; c++)
     w[c] = w[c] + 3 < 12 ? 12 : w[c] + 3;
   for (c = 0; c < NCOL; c++)
-    printf ("%-*s%s", c < NCOL - 1 ? (int) w[c] : 0, hdr[c], c < NCOL - 1 ? "" : "\n");
+    printf ("%-*s%s", c < NCOL - 1 ? (int)w[c] : 0, hdr[c], c < NCOL - 1 ? "" : "\n");
   for (i = 0; i < n; i++)
     {
       const char *cells[NCOL] = { s[i].id, pid, s[i].status, s[i].bundle, s[i].created, s[i].owner };
-      snprintf (pid, sizeof pid, "%d", (int) s[i].pid);
+      snprintf (pid, sizeof pid, "%d", (int)s[i].pid);
       for (c = 0; c < NCOL; c++)
-        printf ("%-*s%s", c < NCOL - 1 ? (int) w[c] : 0, cells[c] ? cells[c] : "", c < NCOL - 1 ? "" : "\n");
+        printf ("%-*s%s", c < NCOL - 1 ? (int)w[c] : 0, cells[c] ? cells[c] : "", c < NCOL - 1 ? "" : "\n");
     }
 }
 

@@ -3,6 +3,7 @@
 #include <config.h>
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,13 @@
 
 static const struct kata_command_s commands[] = {
   { "create", cmd_create, "create a container", false },
-  { "delete", cmd_delete, "delete any resources held by the container often used with detached container", false },
+  { "delete", cmd_delete, "delete any resources held by the container often used with detached container",
+    false },
   { "events", cmd_events,
     "display container events such as OOM notifications, cpu, memory, and IO usage statistics", false },
   { "exec", cmd_exec, "execute new process inside the container", false },
-  { "kill", cmd_kill, "kill sends the specified signal (default: SIGTERM) to the container's init process", false },
+  { "kill", cmd_kill, "kill sends the specified signal (default: SIGTERM) to the container's init process",
+    false },
   { "list", cmd_list, "lists containers started by kata-runtime with the given root", false },
   { "pause", cmd_pause, "pause suspends all processes inside the container", false },
   { "ps", cmd_ps, "ps displays the processes running inside a container", false },
@@ -51,35 +54,36 @@ kata_cmd_print_commands (FILE *out)
 static void
 print_help (FILE *out)
 {
-  fprintf (out,
-           "NAME:\n"
-           "   kata-runtime - Open Container Initiative runtime for Kata Containers\n\n"
-           "kata-runtime is a command line program for running applications packaged\n"
-           "according to the Open Container Initiative (OCI) format; each container runs\n"
-           "in a lightweight QEMU virtual machine.\n\n"
-           "USAGE:\n"
-           "   kata-runtime [global options] command [command options] [arguments...]\n\n"
-           "VERSION:\n   ");
+  fprintf (out, "NAME:\n"
+                "   kata-runtime - Open Container Initiative runtime for Kata Containers\n\n"
+                "kata-runtime is a command line program for running applications packaged\n"
+                "according to the Open Container Initiative (OCI) format; each container runs\n"
+                "in a lightweight QEMU virtual machine.\n\n"
+                "USAGE:\n"
+                "   kata-runtime [global options] command [command options] [arguments...]\n\n"
+                "VERSION:\n   ");
   kata_cmd_print_version (out);
   fprintf (out, "\nCOMMANDS:\n");
   kata_cmd_print_commands (out);
-  fprintf (out,
-           "\nGLOBAL OPTIONS:\n"
-           "   --debug                           enable debug logging\n"
-           "   --log value                       set the log file path where internal debug information is written\n"
-           "   --log-format value                set the format used by logs ('text' (default), or 'json') "
-           "(default: \"text\")\n"
-           "   --root value                      root directory for storage of container state (this should be "
-           "located in tmpfs) (default: \"" KATA_DEFAULT_ROOT "\")\n"
-           "   --criu value                      ignored (checkpoint/restore is not supported)\n"
-           "   --systemd-cgroup                  enable systemd cgroup support, expects cgroupsPath to be of form "
-           "\"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"\n"
-           "   --rootless value                  ignore cgroup permission errors ('true', 'false', or 'auto') "
-           "(default: \"auto\")\n"
-           "   --kata-config value               Kata config file path\n"
-           "   --kata-show-default-config-paths  show config file paths that will be checked for (in order)\n"
-           "   --help, -h                        show help\n"
-           "   --version, -v                     print the version\n");
+  fprintf (
+      out,
+      "\nGLOBAL OPTIONS:\n"
+      "   --debug                           enable debug logging\n"
+      "   --log value                       set the log file path where internal debug information is "
+      "written\n"
+      "   --log-format value                set the format used by logs ('text' (default), or 'json') "
+      "(default: \"text\")\n"
+      "   --root value                      root directory for storage of container state (this should be "
+      "located in tmpfs) (default: \"" KATA_DEFAULT_ROOT "\")\n"
+      "   --criu value                      ignored (checkpoint/restore is not supported)\n"
+      "   --systemd-cgroup                  enable systemd cgroup support, expects cgroupsPath to be of form "
+      "\"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"\n"
+      "   --rootless value                  ignore cgroup permission errors ('true', 'false', or 'auto') "
+      "(default: \"auto\")\n"
+      "   --kata-config value               Kata config file path\n"
+      "   --kata-show-default-config-paths  show config file paths that will be checked for (in order)\n"
+      "   --help, -h                        show help\n"
+      "   --version, -v                     print the version\n");
 }
 
 enum
@@ -237,6 +241,17 @@ main (int argc, char **argv)
   if (argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_HELP, &first, &g) != 0)
     return 1;
 
+  if (ctx.log_path && *ctx.log_path)
+    {
+      /* log.c cannot report it; runc fails when the log cannot be opened */
+      int fd = open (ctx.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0)
+        {
+          fprintf (stderr, "open log file %s: %s\n", ctx.log_path, strerror (errno));
+          return 1;
+        }
+      close (fd);
+    }
   kata_log_init (ctx.log_path, ctx.log_format, ctx.debug);
   if (g.bad_log_format)
     {
@@ -246,8 +261,8 @@ main (int argc, char **argv)
     }
   if (g.bad_rootless)
     {
-      cleanup_free char *m = xasprintf ("invalid --rootless argument \"%s\": expected true, false or auto",
-                                        g.bad_rootless);
+      cleanup_free char *m
+          = xasprintf ("invalid --rootless argument \"%s\": expected true, false or auto", g.bad_rootless);
       kata_log_error_once (m);
       return 1;
     }
@@ -283,14 +298,14 @@ main (int argc, char **argv)
           free (line);
           line = n;
         }
-      kata_debug ("kata-runtime %s (root=%s pid=%d)", line, ctx.root, (int) getpid ());
+      kata_debug ("kata-runtime %s (root=%s pid=%d)", line, ctx.root, (int)getpid ());
     }
 
   if (strcmp (argv[first], "help") == 0 || strcmp (argv[first], "h") == 0)
     {
       if (first + 1 < argc && (c = find_command (argv[first + 1])) != NULL)
         {
-          char *hv[] = { argv[first + 1], (char *) "--help", NULL };
+          char *hv[] = { argv[first + 1], (char *)"--help", NULL };
           return run_command (c, &ctx, 2, hv, &err) < 0 ? fail (err, c->name) : 0;
         }
       if (first + 1 < argc)

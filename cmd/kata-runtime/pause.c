@@ -10,9 +10,15 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, "<container-id>",
-                                  "pause suspends all processes inside the container\v"
-                                  "Where \"<container-id>\" is the name for the instance of the container to be paused.", kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id>",
+        "pause suspends all processes inside the container\v"
+        "Where \"<container-id>\" is the name for the instance of the container to be paused.",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_pause (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -22,11 +22,15 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, "<container-id> [ps options]",
+static const struct argp argp = { options,
+                                  parse_opt,
+                                  "<container-id> [ps options]",
                                   "ps displays the processes running inside a container\v"
                                   "The json format prints the host pids of the container's processes (their "
                                   "shims); the table lists the processes inside the VM.",
-                                  kata_cmd_common_children, NULL, NULL };
+                                  kata_cmd_common_children,
+                                  NULL,
+                                  NULL };
 
 int
 cmd_ps (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
@@ -49,7 +53,7 @@ cmd_ps (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
         return -1;
       printf ("[");
       for (i = 0; i < n; i++)
-        printf ("%s%d", i ? "," : "", (int) pids[i]);
+        printf ("%s%d", i ? "," : "", (int)pids[i]);
       printf ("]\n");
       if (fflush (stdout) != 0)
         return kata_make_error (err, errno, "write to stdout");

@@ -39,15 +39,19 @@ static const struct argp_child children[] = {
   { 0 },
 };
 
-static const struct argp argp = {
-  options, parse_opt, "<container-id>",
-  "create and run a container\v"
-  "Where \"<container-id>\" is your name for the instance of the container that you are starting. The name you "
-  "provide for the container instance must be unique on your host.\n\n"
-  "The run command creates an instance of a container for a bundle. The bundle is a directory with a "
-  "specification file named \"config.json\" and a root filesystem.",
-  children, NULL, NULL
-};
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id>",
+        "create and run a container\v"
+        "Where \"<container-id>\" is your name for the instance of the container that you are starting. The "
+        "name you "
+        "provide for the container instance must be unique on your host.\n\n"
+        "The run command creates an instance of a container for a bundle. The bundle is a directory with a "
+        "specification file named \"config.json\" and a root filesystem.",
+        children,
+        NULL,
+        NULL };
 
 int
 cmd_run (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -44,23 +44,33 @@ parse_opt (int key, char *arg, struct argp_state *state)
     }
 }
 
-static const struct argp argp = {
-  options, parse_opt, NULL,
-  "create a new specification file\v"
-  "The spec command creates the new specification file named \"config.json\" for the bundle.\n\n"
-  "The spec generated is just a starter file. Editing of the spec is required to achieve desired results. For "
-  "example, the newly generated spec includes an args parameter that is initially set to call the \"sh\" command "
-  "when the container is started. Calling \"sh\" may work for an ubuntu container or busybox, but will not work "
-  "for containers that do not include the \"sh\" program.\n\n"
-  "EXAMPLE:\n  To run docker's hello-world container one needs to set the args parameter\nin the spec to call "
-  "hello. This can be done using the sed command or a text\neditor. The following commands create a bundle for "
-  "hello-world, change the\ndefault args parameter in the spec from \"sh\" to \"/hello\", then run the hello\n"
-  "command in a new hello-world container named container1:\n\n"
-  "    mkdir hello\n    cd hello\n    docker pull hello-world\n    docker export $(docker create hello-world) > "
-  "hello-world.tar\n    mkdir rootfs\n    tar -C rootfs -xf hello-world.tar\n    kata-runtime spec\n"
-  "    sed -i 's;\"sh\";\"/hello\";' config.json\n    kata-runtime run container1",
-  kata_cmd_common_children, NULL, NULL
-};
+static const struct argp argp
+    = { options,
+        parse_opt,
+        NULL,
+        "create a new specification file\v"
+        "The spec command creates the new specification file named \"config.json\" for the bundle.\n\n"
+        "The spec generated is just a starter file. Editing of the spec is required to achieve desired "
+        "results. For "
+        "example, the newly generated spec includes an args parameter that is initially set to call the "
+        "\"sh\" command "
+        "when the container is started. Calling \"sh\" may work for an ubuntu container or busybox, but will "
+        "not work "
+        "for containers that do not include the \"sh\" program.\n\n"
+        "EXAMPLE:\n  To run docker's hello-world container one needs to set the args parameter\nin the spec "
+        "to call "
+        "hello. This can be done using the sed command or a text\neditor. The following commands create a "
+        "bundle for "
+        "hello-world, change the\ndefault args parameter in the spec from \"sh\" to \"/hello\", then run the "
+        "hello\n"
+        "command in a new hello-world container named container1:\n\n"
+        "    mkdir hello\n    cd hello\n    docker pull hello-world\n    docker export $(docker create "
+        "hello-world) > "
+        "hello-world.tar\n    mkdir rootfs\n    tar -C rootfs -xf hello-world.tar\n    kata-runtime spec\n"
+        "    sed -i 's;\"sh\";\"/hello\";' config.json\n    kata-runtime run container1",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 static void
 gen_strv (yajl_gen g, const char *key, const char *const *v)
@@ -108,23 +118,32 @@ static char *
 example_spec (bool rootless)
 {
   static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
-  static const char *const env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                     "TERM=xterm", NULL };
+  static const char *const env[]
+      = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
   static const char *const args[] = { "sh", NULL };
   static const char *const o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k", NULL };
-  static const char *const o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
-                                       NULL };
-  static const char *const o_pts_rl[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL };
+  static const char *const o_pts[]
+      = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL };
+  static const char *const o_pts_rl[]
+      = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL };
   static const char *const o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL };
   static const char *const o_mq[] = { "nosuid", "noexec", "nodev", NULL };
   static const char *const o_sys[] = { "nosuid", "noexec", "nodev", "ro", NULL };
   static const char *const o_sys_rl[] = { "rbind", "nosuid", "noexec", "nodev", "ro", NULL };
   static const char *const o_cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
-  static const char *const masked[] = { "/proc/acpi",       "/proc/asound",    "/proc/kcore",
-                                        "/proc/keys",       "/proc/latency_stats", "/proc/timer_list",
-                                        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                                        "/proc/scsi",       NULL };
-  static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
+  static const char *const masked[] = { "/proc/acpi",
+                                        "/proc/asound",
+                                        "/proc/kcore",
+                                        "/proc/keys",
+                                        "/proc/latency_stats",
+                                        "/proc/timer_list",
+                                        "/proc/timer_stats",
+                                        "/proc/sched_debug",
+                                        "/sys/firmware",
+                                        "/proc/scsi",
+                                        NULL };
+  static const char *const ro[]
+      = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
   static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
   static const char *const ns_rl[] = { "pid", "ipc", "uts", "mount", "user", NULL };
   const struct mount_def mounts[] = {
@@ -133,7 +152,8 @@ example_spec (bool rootless)
     { "/dev/pts", "devpts", "devpts", rootless ? o_pts_rl : o_pts },
     { "/dev/shm", "tmpfs", "shm", o_shm },
     { "/dev/mqueue", "mqueue", "mqueue", o_mq },
-    rootless ? (struct mount_def){ "/sys", "none", "/sys", o_sys_rl } : (struct mount_def){ "/sys", "sysfs", "sysfs", o_sys },
+    rootless ? (struct mount_def){ "/sys", "none", "/sys", o_sys_rl }
+             : (struct mount_def){ "/sys", "sysfs", "sysfs", o_sys },
     { "/sys/fs/cgroup", "cgroup", "cgroup", o_cg },
   };
   static const char *const capsets[] = { "bounding", "effective", "permitted", "ambient", NULL };
@@ -260,6 +280,8 @@ cmd_spec (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
       return kata_make_error (err, errno, "open %s", path);
     }
   len = strlen (json);
+  while (len && json[len - 1] == '\n') /* runc writes no trailing newline */
+    json[--len] = '\0';
   if (kata_write_all (fd, json, len) < 0)
     return kata_make_error (err, errno, "write %s", path);
   return 0;

@@ -10,9 +10,16 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, "<container-id>",
-                                  "executes the user defined process in a created container\v"
-                                  "Where \"<container-id>\" is your name for the instance of the container that you are starting. The name you provide for the container instance must be unique on your host.", kata_cmd_common_children, NULL, NULL };
+static const struct argp argp
+    = { options,
+        parse_opt,
+        "<container-id>",
+        "executes the user defined process in a created container\v"
+        "Where \"<container-id>\" is your name for the instance of the container that you are starting. The "
+        "name you provide for the container instance must be unique on your host.",
+        kata_cmd_common_children,
+        NULL,
+        NULL };
 
 int
 cmd_start (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

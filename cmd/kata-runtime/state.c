@@ -11,10 +11,14 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, "<container-id>",
+static const struct argp argp = { options,
+                                  parse_opt,
+                                  "<container-id>",
                                   "output the state of a container\v"
                                   "Where \"<container-id>\" is your name for the instance of the container.",
-                                  kata_cmd_common_children, NULL, NULL };
+                                  kata_cmd_common_children,
+                                  NULL,
+                                  NULL };
 
 int
 cmd_state (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -27,9 +27,9 @@ enum
 };
 
 static const char *const flag_names[U_N] = {
-  "memory",     "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
-  "cpu-share",  "cpu-quota",   "cpu-period",         "cpu-rt-period", "cpu-rt-runtime",
-  "cpuset-cpus", "cpuset-mems", "pids-limit",        "blkio-weight",
+  "memory",      "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
+  "cpu-share",   "cpu-quota",   "cpu-period",         "cpu-rt-period", "cpu-rt-runtime",
+  "cpuset-cpus", "cpuset-mems", "pids-limit",         "blkio-weight",
 };
 
 struct update_args
@@ -44,19 +44,26 @@ static const struct argp_option options[] = {
     "path to the file containing the resources to update or '-' to read from the standard input", 0 },
   { "blkio-weight", OPT_BASE + U_BLKIO_WEIGHT, "N", 0,
     "Specifies per cgroup weight, range is from 10 to 1000", 0 },
-  { "cpu-period", OPT_BASE + U_CPU_PERIOD, "N", 0, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default", 0 },
-  { "cpu-quota", OPT_BASE + U_CPU_QUOTA, "N", 0, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period", 0 },
+  { "cpu-period", OPT_BASE + U_CPU_PERIOD, "N", 0,
+    "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default", 0 },
+  { "cpu-quota", OPT_BASE + U_CPU_QUOTA, "N", 0,
+    "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period", 0 },
   { "cpu-share", OPT_BASE + U_CPU_SHARES, "N", 0, "CPU shares (relative weight vs. other containers)", 0 },
   { "cpu-shares", OPT_BASE + U_CPU_SHARES, "N", OPTION_HIDDEN, NULL, 0 },
-  { "cpu-rt-period", OPT_BASE + U_CPU_RT_PERIOD, "N", 0, "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default", 0 },
-  { "cpu-rt-runtime", OPT_BASE + U_CPU_RT_RUNTIME, "N", 0, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period", 0 },
+  { "cpu-rt-period", OPT_BASE + U_CPU_RT_PERIOD, "N", 0,
+    "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default", 0 },
+  { "cpu-rt-runtime", OPT_BASE + U_CPU_RT_RUNTIME, "N", 0,
+    "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period", 0 },
   { "cpuset-cpus", OPT_BASE + U_CPUSET_CPUS, "CPUS", 0, "CPU(s) to use", 0 },
   { "cpuset-mems", OPT_BASE + U_CPUSET_MEMS, "MEMS", 0, "Memory node(s) to use", 0 },
   { "kernel-memory", OPT_BASE + U_KERNEL_MEMORY, "SIZE", 0, "Kernel memory limit (in bytes)", 0 },
-  { "kernel-memory-tcp", OPT_BASE + U_KERNEL_MEMORY_TCP, "SIZE", 0, "Kernel memory limit (in bytes) for tcp buffer", 0 },
+  { "kernel-memory-tcp", OPT_BASE + U_KERNEL_MEMORY_TCP, "SIZE", 0,
+    "Kernel memory limit (in bytes) for tcp buffer", 0 },
   { "memory", OPT_BASE + U_MEMORY, "SIZE", 0, "Memory limit (in bytes)", 0 },
-  { "memory-reservation", OPT_BASE + U_MEMORY_RESERVATION, "SIZE", 0, "Memory reservation or soft_limit (in bytes)", 0 },
-  { "memory-swap", OPT_BASE + U_MEMORY_SWAP, "SIZE", 0, "Total memory usage (memory + swap); set '-1' to enable unlimited swap", 0 },
+  { "memory-reservation", OPT_BASE + U_MEMORY_RESERVATION, "SIZE", 0,
+    "Memory reservation or soft_limit (in bytes)", 0 },
+  { "memory-swap", OPT_BASE + U_MEMORY_SWAP, "SIZE", 0,
+    "Total memory usage (memory + swap); set '-1' to enable unlimited swap", 0 },
   { "pids-limit", OPT_BASE + U_PIDS_LIMIT, "N", 0, "Maximum number of pids allowed in the container", 0 },
   { 0 },
 };
@@ -79,14 +86,18 @@ parse_opt (int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-  options, parse_opt, "<container-id>",
+  options,
+  parse_opt,
+  "<container-id>",
   "update container resource constraints\v"
   "The accepted format of the --resources file is an OCI LinuxResources object:\n\n"
   "{\n  \"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0, \"kernel\": 0, \"kernelTCP\": 0},\n"
   "  \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"realtimeRuntime\": 0, \"realtimePeriod\": 0, "
   "\"cpus\": \"\", \"mems\": \"\"},\n  \"blockIO\": {\"weight\": 0},\n  \"pids\": {\"limit\": 0}\n}\n\n"
   "Note: if data is to be read from a file or the standard input, all other options are ignored.",
-  kata_cmd_common_children, NULL, NULL
+  kata_cmd_common_children,
+  NULL,
+  NULL
 };
 
 /* One flag's value as a JSON integer; memory flags take sizes ("256m") and -1. */
@@ -151,12 +162,13 @@ gen_group (yajl_gen g, struct update_args *a, const char *group, const int *idx,
 static int
 resources_from_flags (struct update_args *a, char **out, kata_error_t **err)
 {
-  static const int mem_idx[] = { U_MEMORY, U_MEMORY_RESERVATION, U_MEMORY_SWAP, U_KERNEL_MEMORY, U_KERNEL_MEMORY_TCP };
+  static const int mem_idx[]
+      = { U_MEMORY, U_MEMORY_RESERVATION, U_MEMORY_SWAP, U_KERNEL_MEMORY, U_KERNEL_MEMORY_TCP };
   static const char *const mem_keys[] = { "limit", "reservation", "swap", "kernel", "kernelTCP" };
-  static const int cpu_idx[] = { U_CPU_SHARES, U_CPU_QUOTA, U_CPU_PERIOD, U_CPU_RT_RUNTIME, U_CPU_RT_PERIOD,
-                                 U_CPUSET_CPUS, U_CPUSET_MEMS };
-  static const char *const cpu_keys[] = { "shares", "quota", "period", "realtimeRuntime", "realtimePeriod", "cpus",
-                                          "mems" };
+  static const int cpu_idx[] = { U_CPU_SHARES,    U_CPU_QUOTA,   U_CPU_PERIOD, U_CPU_RT_RUNTIME,
+                                 U_CPU_RT_PERIOD, U_CPUSET_CPUS, U_CPUSET_MEMS };
+  static const char *const cpu_keys[]
+      = { "shares", "quota", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems" };
   static const int pids_idx[] = { U_PIDS_LIMIT };
   static const char *const pids_keys[] = { "limit" };
   static const int blkio_idx[] = { U_BLKIO_WEIGHT };

@@ -11,8 +11,8 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp = { options, parse_opt, NULL, "display version details", kata_cmd_common_children,
-                                  NULL, NULL };
+static const struct argp argp
+    = { options, parse_opt, NULL, "display version details", kata_cmd_common_children, NULL, NULL };
 
 int
 cmd_version (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)

@@ -152,8 +152,12 @@ gr_members_cb (char **f, size_t nf, void *arg)
     return 0;
   for (m = strtok_r (f[3], ",", &save); m; m = strtok_r (NULL, ",", &save))
     {
-      while (*m == ' ')
+      size_t l;
+      while (*m == ' ' || *m == '\t')
         m++;
+      l = strlen (m);
+      while (l > 0 && (m[l - 1] == ' ' || m[l - 1] == '\t' || m[l - 1] == '\r'))
+        m[--l] = '\0';
       if (strcmp (m, q->name) == 0)
         {
           q->gids = xrealloc (q->gids, sizeof (gid_t) * (q->n + 1));

@@ -72,6 +72,26 @@ kata_client_close (kata_client_t *c)
   free (c);
 }
 
+/* Like kata_frame_write, without SIGPIPE when the monitor is gone. */
+static int
+send_frame (int fd, uint32_t id, const char *payload)
+{
+  size_t n, off = 0;
+  cleanup_free uint8_t *buf = kata_frame_encode (KATA_FRAME_REQ, 0, id, payload, strlen (payload), &n);
+  while (off < n)
+    {
+      ssize_t w = send (fd, buf + off, n - off, MSG_NOSIGNAL);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      off += w;
+    }
+  return 0;
+}
+
 /* A vm-dead event's message, or NULL. */
 static char *
 vm_dead_message (const kata_frame_t *f)
@@ -105,7 +125,7 @@ kata_client_call (kata_client_t *c, const char *method, const char *params_json,
   if (++c->next_id == 0)
     c->next_id = 1;
   id = c->next_id;
-  if (kata_frame_write (c->fd, KATA_FRAME_REQ, 0, id, req, strlen (req), NULL) < 0)
+  if (send_frame (c->fd, id, req) < 0)
     return kata_make_error_nostr (err, KATA_EVMDEAD, "%s: the monitor of sandbox %s is gone", method, c->sid);
   for (;;)
     {

@@ -670,6 +670,24 @@ boot_failure (monitor_t *m, const char *cause)
                     *tail ? "; last console lines:\n" : "; the console is empty", tail);
 }
 
+/* The agent socket closed during boot: QEMU is going away; say why. */
+static char *
+boot_closed (monitor_t *m)
+{
+  int status = 0;
+  bool was_vfsd = false;
+  for (int i = 0; i < 100; i++)
+    {
+      if (reap_children (m, &status, &was_vfsd))
+        {
+          cleanup_free char *st = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (status);
+          return boot_failure (m, st);
+        }
+      usleep (10000);
+    }
+  return boot_failure (m, "the agent socket was closed by QEMU");
+}
+
 /* Connects to QEMU's agent socket (relative to our cwd, the VM dir). */
 static int
 connect_agent (void)
@@ -744,7 +762,7 @@ boot_agent (monitor_t *m, char **msg)
             first_hello = id;
           if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, hello, strlen (hello), NULL) < 0)
             {
-              *msg = boot_failure (m, "the agent socket was closed by QEMU");
+              *msg = boot_closed (m);
               return -1;
             }
           next_hello = now + HELLO_INTERVAL_MS * 1000000ULL;
@@ -771,15 +789,7 @@ boot_agent (monitor_t *m, char **msg)
             {
               if (n < 0 && errno == EINTR)
                 continue;
-              /* QEMU closed the socket: it is exiting; let the reaper say why. */
-              usleep (100000);
-              if (reap_children (m, &status, &was_vfsd))
-                {
-                  cleanup_free char *st = exit_status_str (status);
-                  *msg = boot_failure (m, st);
-                }
-              else
-                *msg = boot_failure (m, "the agent socket was closed by QEMU");
+              *msg = boot_closed (m);
               return -1;
             }
           kata_frame_reader_feed (&m->agent_rd, buf, n);
@@ -819,7 +829,7 @@ boot_agent (monitor_t *m, char **msg)
                   if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, create_id, req, strlen (req), NULL) < 0)
                     {
                       kata_frame_clear (&f);
-                      *msg = boot_failure (m, "the agent socket was closed by QEMU");
+                      *msg = boot_closed (m);
                       return -1;
                     }
                 }

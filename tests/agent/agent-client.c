@@ -7,6 +7,7 @@
      agent-client SOCK run CID CONFIG_JSON [options]      create+start a container, stream its
                                                           output, wait, remove it; exits with
                                                           the process status (128+sig if killed)
+     agent-client SOCK start CID CONFIG_JSON [options]    create+start, do not wait
      agent-client SOCK exec CID EXEC_ID PROCESS_JSON [options]
    options:
      --stdin TEXT          write TEXT to the process's stdin, then EOF
@@ -20,6 +21,7 @@
 #include "common/proto.h"
 #include "common/utils.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +126,11 @@ pump (uint32_t want, kata_frame_t *out, int ms)
                 fprintf (stderr, "event: %s\n", f.payload);
             }
           else if (f.type == KATA_FRAME_RESP && wait_id && f.id == wait_id)
-            on_wait_resp (&f);
+            {
+              on_wait_resp (&f);
+              kata_frame_clear (&f);
+              return 0;
+            }
           else if (f.type == KATA_FRAME_RESP && f.id == want)
             {
               *out = f;
@@ -252,7 +258,7 @@ main (int argc, char **argv)
       printf ("%s\n", kata_json_dump (res));
       return 0;
     }
-  if ((strcmp (args[1], "run") == 0 && nargs >= 4) || (strcmp (args[1], "exec") == 0 && nargs >= 5))
+  if (((strcmp (args[1], "run") == 0 || strcmp (args[1], "start") == 0) && nargs >= 4) || (strcmp (args[1], "exec") == 0 && nargs >= 5))
     {
       int is_exec = args[1][0] == 'e';
       const char *cid = args[2];
@@ -298,6 +304,8 @@ main (int argc, char **argv)
         {
           res = call ("StartContainer", p2, &root, 0, NULL);
           yajl_tree_free (root);
+          if (args[1][1] == 't')
+            return 0; /* start: leave it running */
         }
       wait_id = next_id++;
       send_req (wait_id, "WaitProcess", p2);

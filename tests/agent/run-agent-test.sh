@@ -213,14 +213,13 @@ check_eq "user uid/gid/additionalGids" "65534 65534 5 " "$out"
 
 # exec into a running container
 spec '["sleep","30"]' > "$work/c11.json"
-ac run c11 "$work/c11.json" --keep --signal 10:0 --timeout 2 >/dev/null 2>&1 &
-sleep 1
+out=$(ac start c11 "$work/c11.json" 2>&1); check_eq "start a detached container" "" "$out"
 cat > "$work/p11.json" <<'J'
 {"terminal":false,"user":{"uid":0,"gid":0},"args":["sh","-c","echo exec-ok; hostname; exit 7"],"env":["PATH=/bin"],"cwd":"/tmp"}
 J
-wait
 out=$(ac exec c11 e1 "$work/p11.json" 2>&1 | tr '\n' ' '); st=${PIPESTATUS[0]}
 check_eq "ExecProcess output" "exec-ok agent-test " "$out"
+check_eq "ExecProcess exit status" "7" "$st"
 out=$(ac call ListProcesses '{"container_id":"c11"}' 2>&1)
 case "$out" in *'"cmd":"sleep 30"'*) ok "ListProcesses";; *) nok "ListProcesses: $out";; esac
 out=$(ac call StatsContainer '{"container_id":"c11"}' 2>&1)

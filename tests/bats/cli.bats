@@ -84,6 +84,26 @@ function teardown() {
 	done
 }
 
+@test "-h works for verbs like runc's" {
+	kata_runtime state -h
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Usage: kata-runtime state [OPTION...] <container-id>" ]
+	kata_runtime exec -h
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: kata-runtime exec [OPTION...] <container-id> <command>"* ]]
+}
+
+@test "ps: table with ps options is refused, json ignores them" {
+	kata_runtime ps nosuch -ef
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ps options are not supported"* ]]
+	kata_runtime ps -f json nosuch -ef
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+	kata_runtime ps -f yaml nosuch
+	[ "$status" -eq 1 ]
+}
+
 @test "verb flags are runc's" {
 	kata_runtime create --help
 	for f in --bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds; do

@@ -432,6 +432,62 @@ test_lifecycle (void **state)
   close (out);
   close (errfd);
 
+  /* terminal + console socket: the master comes over SCM_RIGHTS (runc's protocol) */
+  {
+    char *cs = xasprintf ("%s/console.sock", root);
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    int l = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    strcpy (a.sun_path, cs);
+    assert_int_equal (bind (l, (struct sockaddr *) &a, sizeof a), 0);
+    assert_int_equal (listen (l, 1), 0);
+    s = call_stream (c, "ExecProcess",
+                     "{\"container_id\":\"c1\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"cat\"]}}");
+    kata_shim_spec_t spec = { .root = root, .sandbox_id = "sb1", .container_id = "c1", .exec_id = "t1",
+                              .stream = s, .terminal = true, .console_socket = cs, .detach = true };
+    pid_t tshim;
+    assert_int_equal (kata_shim_spawn (&spec, &tshim, &err), 0);
+    int cfd = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+    assert_true (cfd >= 0);
+    char name[64] = "";
+    int master = -1;
+    {
+      struct msghdr msg = { 0 };
+      struct iovec iov = { .iov_base = name, .iov_len = sizeof name - 1 };
+      union
+      {
+        char buf[CMSG_SPACE (sizeof (int))];
+        struct cmsghdr align;
+      } u;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = u.buf;
+      msg.msg_controllen = sizeof u.buf;
+      assert_true (recvmsg (cfd, &msg, 0) > 0);
+      struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+      assert_non_null (cm);
+      assert_int_equal (cm->cmsg_type, SCM_RIGHTS);
+      memcpy (&master, CMSG_DATA (cm), sizeof (int));
+    }
+    assert_string_equal (name, "/dev/ptmx");
+    assert_true (isatty (master));
+    assert_int_equal (write (master, "tty!", 4), 4);
+    char got[16] = "";
+    size_t have = 0;
+    while (have < 4)
+      {
+        ssize_t n = read (master, got + have, sizeof got - 1 - have);
+        assert_true (n > 0);
+        have += n;
+      }
+    assert_string_equal (got, "tty!");
+    close (master); /* hang-up: SIGHUP (forwarded, as a pty would) or stdin EOF ends cat */
+    int ts = wait_status (tshim);
+    assert_true (ts == 0 || ts == 128 + SIGHUP);
+    close (cfd);
+    close (l);
+    free (cs);
+  }
+
   /* VM death: the shim exits 255, the monitor cleans up and exits */
   s = call_stream (c, "ExecProcess", "{\"container_id\":\"c1\",\"exec_id\":\"e3\",\"process\":{\"args\":[\"sleep\"]}}");
   shim = spawn_shim ("sb1", "c1", "e3", s, nul, &out, &errfd);

@@ -181,7 +181,9 @@ run_containers (kata_client_t *c, const char *sid)
   yajl_val res = NULL, rv;
   int out, err, nul = open ("/dev/null", O_RDONLY);
   cleanup_free char *rootfs = xasprintf ("%s/shared/%s/c1/rootfs", root, sid);
+  cleanup_free char *rootfs2 = xasprintf ("%s/shared/%s/c2/rootfs", root, sid);
   make_rootfs (rootfs);
+  make_rootfs (rootfs2);
 
   cleanup_free char *p = oci ("c1", "echo hello; echo err >&2; exit 3");
   rv = call (c, "CreateContainer", p, &res, NULL);
@@ -199,17 +201,28 @@ run_containers (kata_client_t *c, const char *sid)
   close (out);
   close (err);
 
+  /* c2: a long-running init to exec into */
+  cleanup_free char *p2 = oci ("c2", "exec sleep 1000");
+  rv = call (c, "CreateContainer", p2, &res, NULL);
+  s = stream_of (res);
+  yajl_tree_free (rv);
+  pid_t shim2 = spawn_shim (sid, "c2", "", s, nul, &out, &err);
+  yajl_tree_free (call (c, "StartContainer", "{\"container_id\":\"c2\"}", NULL, NULL));
+  close (out);
+  close (err);
+  (void) shim2;
+
   /* stdin through a pipe */
   int in[2];
   if (pipe (in) < 0)
     abort ();
   rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c1\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"/bin/cat\"],\"env\":[\"PATH=/bin\"],"
+             "{\"container_id\":\"c2\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"/bin/cat\"],\"env\":[\"PATH=/bin\"],"
              "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
              &res, NULL);
   s = stream_of (res);
   yajl_tree_free (rv);
-  shim = spawn_shim (sid, "c1", "e1", s, in[0], &out, &err);
+  shim = spawn_shim (sid, "c2", "e1", s, in[0], &out, &err);
   close (in[0]);
   if (write (in[1], "via stdin\n", 10) != 10)
     abort ();
@@ -223,12 +236,12 @@ run_containers (kata_client_t *c, const char *sid)
 
   /* a signal forwarded by the shim */
   rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c1\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],\"env\":[\"PATH=/bin\"],"
+             "{\"container_id\":\"c2\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],\"env\":[\"PATH=/bin\"],"
              "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
              &res, NULL);
   s = stream_of (res);
   yajl_tree_free (rv);
-  shim = spawn_shim (sid, "c1", "e2", s, nul, &out, &err);
+  shim = spawn_shim (sid, "c2", "e2", s, nul, &out, &err);
   usleep (300000);
   kill (shim, SIGTERM);
   st = wait_status (shim, 30000);
@@ -326,7 +339,7 @@ main (int argc, char **argv)
     if (containers)
       {
         rv = call (c, "ExecProcess",
-                   "{\"container_id\":\"c1\",\"exec_id\":\"e9\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],"
+                   "{\"container_id\":\"c2\",\"exec_id\":\"e9\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],"
                    "\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
                    &res, NULL);
         s = stream_of (res);
@@ -334,7 +347,7 @@ main (int argc, char **argv)
       }
     else
       s = 4000; /* no process: the shim's WaitProcess just stays pending (or fails) */
-    shim = spawn_shim ("smoke1", "c1", "e9", s, nul, &out, &errfd);
+    shim = spawn_shim ("smoke1", "c2", "e9", s, nul, &out, &errfd);
     close (nul);
     usleep (200000);
     uint64_t t0 = kata_now_ns ();

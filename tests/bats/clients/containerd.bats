@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# containerd 1.6 + ctr driving runc (reference) and kata-runtime through the
+# runc v2 shim: `ctr run --runtime io.containerd.runc.v2 --runc-binary PATH`.
+# containerd runs with a test-only config (root, state and sockets under a
+# temporary directory, CRI plugin off) in a network namespace of its own; the
+# tests use a containerd namespace of their own, so the shim gives the
+# runtimes --root /run/containerd/runc/<that namespace>.
+#
+# ctr has no `stop`, `logs` or `rm -f`: the scenarios use what ctr offers for
+# the same operation (kill + kill -s SIGKILL, --log-uri file://, tasks rm -f).
+
+bats_require_minimum_version 1.5.0
+load lib
+
+setup_file() {
+  clients_require_packages
+  clients_tmp_init ct
+  clients_build_image
+  clients_netns_add kc-ct
+  local d=$CLIENTS_TMP
+  export CTRD_SOCK=$d/c.sock CTR_NS=kc-$$
+  cat >"$d/config.toml" <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[debug]
+  address = "$d/debug.sock"
+  level = "info"
+EOF
+  in_netns containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  echo $! >"$d/containerd.pid"
+  if ! wait_for 60 ctr --address "$CTRD_SOCK" version; then
+    tail -30 "$d/containerd.log" >&2
+    return 1
+  fi
+  ctr --address "$CTRD_SOCK" -n "$CTR_NS" image import "$CLIENTS_CACHE/busybox.tar" >/dev/null
+}
+
+teardown_file() {
+  ct_rm_all 2>/dev/null || true
+  kill_pidfile "$CLIENTS_TMP/containerd.pid" 30
+  kill_matching "$CLIENTS_TMP/"
+  clients_runtime_gc "$KATA_RUNTIME" "/run/containerd/runc/$CTR_NS"
+  clients_runtime_gc "$RUNC_RUNTIME" "/run/containerd/runc/$CTR_NS"
+  rmdir "/run/containerd/runc/$CTR_NS" 2>/dev/null || true
+  clients_tmp_cleanup
+}
+
+setup() { mark_daemon_log "$CLIENTS_TMP/containerd.log"; }
+
+teardown() {
+  show_daemon_log "$CLIENTS_TMP/containerd.log"
+  ct_rm_all
+  # attached clients started in the background
+  local p
+  for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+}
+
+CT() { echo "ctr --address $CTRD_SOCK -n $CTR_NS"; }
+ct() { timeout "${TMO:-60}" ctr --address "$CTRD_SOCK" -n "$CTR_NS" "$@"; }
+ct_rm_all() {
+  local TMO=180 c
+  for c in $(ct containers ls -q 2>/dev/null); do
+    ct tasks rm -f "$c" >/dev/null 2>&1
+    ct containers rm "$c" >/dev/null 2>&1
+  done
+  return 0
+}
+OPTS() { echo "--runtime io.containerd.runc.v2 --runc-binary $RT_PATH"; }
+
+ct_status() { ct tasks ls | awk -v n="$1" '$1 == n { print $3 }'; }
+ct_pid() { ct tasks ls | awk -v n="$1" '$1 == n { print $2 }'; }
+ct_is() { [ "$(ct_status "$1")" = "$2" ]; }
+file_has() { grep -qx -- "$2" "$1" 2>/dev/null; }
+ticks() { grep -c '^tick$' "$1" 2>/dev/null || true; }
+ticks_gt() { [ "$(ticks "$1")" -gt "$2" ]; }
+
+# ct_attached NAME OUTFILE CMD...: `ctr run` (attached) in the background;
+# its pid in CT_PID.
+ct_attached() {
+  local n=$1 out=$2; shift 2
+  ct run $(OPTS) "$CLIENT_IMAGE" "$n" "$@" >"$out" 2>&1 </dev/null &
+  CT_PID=$!
+}
+
+# ------------------------------------------------------------- scenarios --
+
+sc_run_rm() {
+  local n; n=$(cname)
+  run --separate-stderr ct run --rm $(OPTS) "$CLIENT_IMAGE" "$n" uname -r
+  [ "$status" != 124 ] || kata_mark_broken "ctr run --rm timed out: $stderr"
+  assert_status 0
+  check_uname "$output"
+}
+
+sc_run_d_logs() {
+  local n log; n=$(cname); log=$BATS_TEST_TMPDIR/$n.log
+  run ct run -d --log-uri "file://$log" $(OPTS) "$CLIENT_IMAGE" "$n" \
+    sh -c 'echo out-line; echo err-line >&2; sleep 1000'
+  assert_status 0
+  assert_eq "" "$output" "ctr run -d output"
+  wait_for "$TMO" file_has "$log" err-line || fail "log never showed err-line: $(cat "$log")"
+  wait_for 10 file_has "$log" out-line || fail "log never showed out-line: $(cat "$log")"
+  # one file for both streams: their order is not defined
+  assert_eq "$(printf 'err-line\nout-line')" "$(sort "$log")" "log file"
+  assert_eq RUNNING "$(ct_status "$n")" "task status"
+}
+
+sc_exec() {
+  local n; n=$(cname)
+  run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
+  assert_status 0
+  run --separate-stderr ct tasks exec --exec-id e1 "$n" sh -c 'echo exec-out; echo exec-err >&2; exit 5'
+  assert_status 5
+  assert_eq exec-out "$output" "exec stdout"
+  assert_eq exec-err "$stderr" "exec stderr"
+  run ct tasks exec --exec-id e2 "$n" sh -c 'tr "\0" " " </proc/1/cmdline'
+  assert_status 0
+  assert_eq "sleep 1000 " "$output" "/proc/1/cmdline seen by exec"
+}
+
+sc_exec_it() {
+  local n; n=$(cname)
+  run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
+  assert_status 0
+  run tty_script "$BATS_TEST_TMPDIR/ts" 30 90 "$(CT) tasks exec -t --exec-id e1 $n sh -c $(printf %q "$EXEC_TTY_INNER")"
+  output=$(printf '%s' "$output" | tty_clean)
+  assert_status 0
+  assert_eq "tty:/dev/pts/0 size:30 90" "$(exec_tty_lines)" "ctr tasks exec -t"
+}
+
+# ctr has no stop: what `docker stop -t 2` does, by hand.
+sc_stop() {
+  local n out rc; n=$(cname); out=$BATS_TEST_TMPDIR/out
+  ct_attached "$n" "$out" sh -c "$STOP_INNER"
+  wait_for "$TMO" file_has "$out" ready || fail "container never said ready: $(cat "$out")"
+  run ct tasks kill "$n"
+  assert_status 0
+  assert_eq "" "$output" "ctr tasks kill output"
+  wait_for 10 file_has "$out" got-term || fail "SIGTERM never arrived: $(cat "$out")"
+  sleep 2
+  assert_eq RUNNING "$(ct_status "$n")" "status 2 s after SIGTERM"
+  run ct tasks kill -s SIGKILL "$n"
+  assert_status 0
+  rc=0; wait "$CT_PID" || rc=$?
+  assert_eq 137 "$rc" "exit status of the attached ctr run"
+  assert_eq "$(printf 'ready\ngot-term')" "$(cat "$out")" "output"
+  assert_eq STOPPED "$(ct_status "$n")" "status"
+}
+
+sc_kill_s() {
+  local n out rc; n=$(cname); out=$BATS_TEST_TMPDIR/out
+  ct_attached "$n" "$out" sh -c "$USR1_INNER"
+  wait_for "$TMO" file_has "$out" ready || fail "container never said ready: $(cat "$out")"
+  run ct tasks kill -s SIGUSR1 "$n"
+  assert_status 0
+  rc=0; wait "$CT_PID" || rc=$?
+  assert_eq 42 "$rc" "exit code set by the USR1 trap"
+  assert_eq "$(printf 'ready\ngot-usr1')" "$(cat "$out")" "output"
+}
+
+sc_pause() {
+  local n out c1 c2; n=$(cname); out=$BATS_TEST_TMPDIR/out
+  ct_attached "$n" "$out" sh -c "$TICK_INNER"
+  wait_for "$TMO" ticks_gt "$out" 0 || fail "no tick: $(cat "$out")"
+  run ct tasks pause "$n"
+  assert_status 0
+  assert_eq PAUSED "$(ct_status "$n")" "status after pause"
+  sleep 0.5; c1=$(ticks "$out"); sleep 2; c2=$(ticks "$out")
+  assert_eq "$c1" "$c2" "ticks while paused"
+  run ct tasks resume "$n"
+  assert_status 0
+  assert_eq RUNNING "$(ct_status "$n")" "status after resume"
+  wait_for 30 ticks_gt "$out" "$c2" || fail "no tick after resume"
+}
+
+# rm -f: ctr tasks rm -f (SIGKILL + delete), then ctr containers rm.
+sc_rm_f() {
+  local n; n=$(cname)
+  run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
+  assert_status 0
+  run --separate-stderr ct tasks rm -f "$n"
+  assert_status 0
+  assert_eq "" "$output" "ctr tasks rm -f output"
+  run ct containers rm "$n"
+  assert_status 0
+  assert_eq "" "$(ct tasks ls -q | grep -x "$n" || true)" "task list after rm -f"
+  assert_eq "" "$(ct containers ls -q | grep -x "$n" || true)" "container list after rm"
+  run timeout 30 "$RT_PATH" --root "/run/containerd/runc/$CTR_NS" state "$n"
+  [ "$status" -ne 0 ] || fail "$RT still knows $n after rm -f: $output"
+  wait_for 20 no_process_with "$n" || fail "processes left for $n: $(describe_pids $(pids_matching "$n"))"
+}
+
+sc_exit_codes() {
+  local n rc
+  run ct run --rm $(OPTS) "$CLIENT_IMAGE" "$(cname 0)" sh -c 'exit 0'
+  assert_status 0
+  run ct run --rm $(OPTS) "$CLIENT_IMAGE" "$(cname 3)" sh -c 'exit 3'
+  assert_status 3
+  n=$(cname 137)
+  ct_attached "$n" "$BATS_TEST_TMPDIR/out" sleep 1000
+  wait_for "$TMO" ct_is "$n" RUNNING || fail "task never ran: $(cat "$BATS_TEST_TMPDIR/out")"
+  run ct tasks kill -s SIGKILL "$n"
+  assert_status 0
+  rc=0; wait "$CT_PID" || rc=$?
+  assert_eq 137 "$rc" "exit status of the attached ctr run"
+}
+
+# ctr never closes the task's stdin when its own stdin reaches EOF (with any
+# runtime), so `cat` would wait for ever: the task reads one line.
+sc_stdin() {
+  local n; n=$(cname)
+  run sh -c "echo hi | $(CT) run --rm $(OPTS) $CLIENT_IMAGE $n head -n 1"
+  assert_status 0
+  assert_eq hi "$output" "stdin copied through head -n 1"
+}
+
+sc_tty_resize() {
+  local n; n=$(cname)
+  resize_run "$(CT) run --rm -t $(OPTS) $CLIENT_IMAGE $n sh -c $(printf %q "$RESIZE_INNER")"
+  assert_status 0
+  assert_eq "A:40 100 B:50 100" "$(resize_lines)" "terminal size seen in the container"
+}
+
+sc_top_ps() {
+  local n pid; n=$(cname)
+  run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
+  assert_status 0
+  pid=$(ct_pid "$n")
+  run ct tasks ps "$n"
+  assert_status 0
+  assert_match '^PID +INFO$' "$(sed -n 1p <<<"$output")" "ctr tasks ps header"
+  assert_eq 2 "$(wc -l <<<"$output")" "ctr tasks ps: one process"
+  assert_match "^$pid +-$" "$(sed -n 2p <<<"$output")" "ctr tasks ps: the task's pid"
+  assert_eq RUNNING "$(ct_status "$n")" "ctr tasks ls"
+}
+
+sc_stats() {
+  local n; n=$(cname)
+  run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
+  assert_status 0
+  run ct tasks metrics "$n"
+  assert_status 0
+  local mem pids
+  mem=$(awk '$1 == "memory.usage_in_bytes" { print $2 }' <<<"$output")
+  pids=$(awk '$1 == "pids.current" { print $2 }' <<<"$output")
+  [ "${mem:-0}" -gt 0 ] 2>/dev/null || fail "metrics: memory.usage_in_bytes is '$mem' in: $output"
+  [ "${pids:-0}" -ge 1 ] 2>/dev/null || fail "metrics: pids.current is '$pids' in: $output"
+}
+
+# ------------------------------------------------------------------ tests --
+
+@test "containerd/runc: run --rm (uname -r is the host's)" { scenario runc sc_run_rm; }
+@test "containerd/kata: run --rm (uname -r is the guest's)" { scenario kata sc_run_rm; }
+@test "containerd/runc: run -d + log file" { scenario runc sc_run_d_logs; }
+@test "containerd/kata: run -d + log file" { scenario kata sc_run_d_logs; }
+@test "containerd/runc: tasks exec" { scenario runc sc_exec; }
+@test "containerd/kata: tasks exec" { scenario kata sc_exec; }
+@test "containerd/runc: tasks exec -t" { scenario runc sc_exec_it; }
+@test "containerd/kata: tasks exec -t" { scenario kata sc_exec_it; }
+@test "containerd/runc: stop (kill, 2 s, kill -s SIGKILL)" { scenario runc sc_stop; }
+@test "containerd/kata: stop (kill, 2 s, kill -s SIGKILL)" { scenario kata sc_stop; }
+@test "containerd/runc: kill -s SIGUSR1" { scenario runc sc_kill_s; }
+@test "containerd/kata: kill -s SIGUSR1" { scenario kata sc_kill_s; }
+@test "containerd/runc: pause/resume" { scenario runc sc_pause; }
+@test "containerd/kata: pause/resume" { scenario kata sc_pause; }
+@test "containerd/runc: tasks rm -f running" { scenario runc sc_rm_f; }
+@test "containerd/kata: tasks rm -f running" { scenario kata sc_rm_f; }
+@test "containerd/runc: exit codes 0, 3, 137" { scenario runc sc_exit_codes; }
+@test "containerd/kata: exit codes 0, 3, 137" { scenario kata sc_exit_codes; }
+@test "containerd/runc: stdin (run, head -n 1)" { scenario runc sc_stdin; }
+@test "containerd/kata: stdin (run, head -n 1)" { scenario kata sc_stdin; }
+@test "containerd/runc: run -t with resize" { scenario runc sc_tty_resize; }
+@test "containerd/kata: run -t with resize" { scenario kata sc_tty_resize; }
+@test "containerd/runc: tasks ps" { scenario runc sc_top_ps; }
+@test "containerd/kata: tasks ps" { scenario kata sc_top_ps; }
+@test "containerd/runc: tasks metrics" { scenario runc sc_stats; }
+@test "containerd/kata: tasks metrics" { scenario kata sc_stats; }

@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# podman 4.3 (with conmon) driving runc (reference) and kata-runtime.
+# podman has no daemon: every podman call (and so conmon, which it starts)
+# runs in a network namespace of this file's own, with a test-only
+# containers.conf (CONTAINERS_CONF) and vfs storage under a temporary
+# directory.  The runtime is selected with --runtime <path>.
+
+bats_require_minimum_version 1.5.0
+load lib
+
+setup_file() {
+  clients_require_packages
+  clients_tmp_init pm
+  clients_build_image
+  clients_netns_add kc-pm
+  local d=$CLIENTS_TMP
+  mkdir -p "$d/tmp"
+  cat >"$d/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+lock_type = "file"
+tmp_dir = "$d/tmp"
+volume_path = "$d/volumes"
+# conmon passes --log-format=json --log F only to these runtimes; with
+# --runtime /path/to/kata-runtime podman's name for it is "kata-runtime"
+runtime_supports_json = ["crun", "runc", "kata", "kata-runtime"]
+
+[engine.runtimes]
+kata = ["$KATA_RUNTIME"]
+EOF
+  export CONTAINERS_CONF=$d/containers.conf
+  export PODMAN_ROOT=$d/st PODMAN_RUNROOT=$d/rr
+  pm load -i "$CLIENTS_CACHE/busybox.tar" >/dev/null
+}
+
+teardown_file() {
+  pm_rm_all 2>/dev/null || true
+  kill_matching "$CLIENTS_TMP/"
+  # what a runtime may still hold for containers of this file (conmon passes
+  # no --root: runc keeps its state in /run/runc, kata-runtime in /run/vc)
+  local id
+  for id in $(sort -u "$CLIENTS_TMP/ids" 2>/dev/null); do
+    [ -x "$KATA_RUNTIME" ] && timeout 60 "$KATA_RUNTIME" delete --force "$id" >/dev/null 2>&1
+    timeout 30 "$RUNC_RUNTIME" delete --force "$id" >/dev/null 2>&1
+  done
+  clients_tmp_cleanup
+}
+
+setup() { mark_daemon_log /dev/null; }
+
+teardown() {
+  if [ -z "${TEST_DONE:-}" ] && [ -n "${RT:-}" ]; then
+    # conmon's and the runtime's last words for a failed test
+    local f
+    for f in "$PODMAN_ROOT"/vfs-containers/*/userdata/oci-log; do
+      [ -s "$f" ] && sed 's/^/# oci-log: /' "$f" | tail -3 >&3
+    done
+  fi
+  pm_rm_all
+}
+
+PM() {
+  echo "nsenter --net=/run/netns/$CLIENTS_NETNS podman --root $PODMAN_ROOT --runroot $PODMAN_RUNROOT --storage-driver vfs"
+}
+pm() {
+  timeout "${TMO:-60}" nsenter --net="/run/netns/$CLIENTS_NETNS" \
+    podman --root "$PODMAN_ROOT" --runroot "$PODMAN_RUNROOT" --storage-driver vfs "$@"
+}
+pm_rm_all() {
+  local TMO=180
+  pm ps -aq --no-trunc >>"$CLIENTS_TMP/ids" 2>/dev/null
+  pm rm -af -t 0 >/dev/null 2>&1 || true
+}
+OPTS() { echo "--network none --runtime $RT_PATH"; }
+
+pm_state() { pm inspect -f '{{.State.Status}}' "$1"; }
+pm_is() { [ "$(pm_state "$1")" = "$2" ]; }
+pm_logs_has() { pm logs "$1" 2>&1 | grep -qx -- "$2"; }
+pm_ticks() { pm logs "$1" 2>/dev/null | grep -c '^tick$'; }
+pm_ticks_gt() { [ "$(pm_ticks "$1")" -gt "$2" ]; }
+
+# ------------------------------------------------------------- scenarios --
+
+sc_run_rm() {
+  run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" uname -r
+  [ "$status" != 124 ] || kata_mark_broken "podman run --rm timed out: $stderr"
+  assert_status 0
+  check_uname "$output"
+}
+
+sc_run_d_logs() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sh -c 'echo out-line; echo err-line >&2; sleep 1000'
+  assert_status 0
+  assert_match '^[0-9a-f]{64}$' "$output" "podman run -d prints the id"
+  wait_for "$TMO" pm_logs_has "$n" err-line || fail "logs never showed err-line: $(pm logs "$n" 2>&1)"
+  wait_for 10 pm_logs_has "$n" out-line || fail "logs never showed out-line: $(pm logs "$n" 2>&1)"
+  run --separate-stderr pm logs "$n"
+  assert_status 0
+  assert_eq out-line "$output" "podman logs (stdout)"
+  assert_eq err-line "$stderr" "podman logs (stderr)"
+  assert_eq running "$(pm_state "$n")" "state"
+}
+
+sc_exec() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000
+  assert_status 0
+  run --separate-stderr pm exec "$n" sh -c 'echo exec-out; echo exec-err >&2; exit 5'
+  assert_status 5
+  assert_eq exec-out "$output" "exec stdout"
+  assert_eq exec-err "$stderr" "exec stderr"
+  run pm exec "$n" sh -c 'tr "\0" " " </proc/1/cmdline'
+  assert_status 0
+  assert_eq "sleep 1000 " "$output" "/proc/1/cmdline seen by exec"
+}
+
+sc_exec_it() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000
+  assert_status 0
+  run tty_script "$BATS_TEST_TMPDIR/ts" 30 90 "$(PM) exec -it $n sh -c $(printf %q "$EXEC_TTY_INNER")"
+  output=$(printf '%s' "$output" | tty_clean)
+  assert_status 0
+  assert_eq "tty:/dev/pts/0 size:30 90" "$(exec_tty_lines)" "podman exec -it"
+}
+
+sc_stop() {
+  local n t0 t1; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sh -c "$STOP_INNER"
+  assert_status 0
+  wait_for "$TMO" pm_logs_has "$n" ready || fail "container never said ready: $(pm logs "$n" 2>&1)"
+  t0=$(date +%s%N)
+  run --separate-stderr pm stop -t 2 "$n"
+  t1=$(date +%s%N)
+  assert_status 0
+  assert_eq "$n" "$output" "podman stop output"
+  [ $(( (t1 - t0) / 1000000 )) -ge 2000 ] || fail "stop took $(( (t1 - t0) / 1000000 )) ms, less than the 2 s time-out"
+  run pm logs "$n"
+  assert_eq "$(printf 'ready\ngot-term')" "$output" "logs: SIGTERM reached the container first"
+  assert_eq exited "$(pm_state "$n")" "state"
+  assert_eq 137 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGKILL"
+}
+
+sc_kill_s() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sh -c "$USR1_INNER"
+  assert_status 0
+  wait_for "$TMO" pm_logs_has "$n" ready || fail "container never said ready: $(pm logs "$n" 2>&1)"
+  run pm kill -s USR1 "$n"
+  assert_status 0
+  assert_eq "$n" "$output" "podman kill output"
+  run pm wait "$n"
+  assert_status 0
+  assert_eq 42 "$output" "exit code set by the USR1 trap"
+  run pm logs "$n"
+  assert_eq "$(printf 'ready\ngot-usr1')" "$output" "logs"
+}
+
+sc_pause() {
+  local n c1 c2; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sh -c "$TICK_INNER"
+  assert_status 0
+  wait_for "$TMO" pm_ticks_gt "$n" 0 || fail "no tick in the logs"
+  run pm pause "$n"
+  assert_status 0
+  assert_eq "$n" "$output" "podman pause output"
+  assert_eq paused "$(pm_state "$n")" "state after pause"
+  sleep 0.5; c1=$(pm_ticks "$n"); sleep 2; c2=$(pm_ticks "$n")
+  assert_eq "$c1" "$c2" "ticks while paused"
+  run pm unpause "$n"
+  assert_status 0
+  assert_eq "$n" "$output" "podman unpause output"
+  assert_eq running "$(pm_state "$n")" "state after unpause"
+  wait_for 30 pm_ticks_gt "$n" "$c2" || fail "no tick after unpause"
+}
+
+sc_rm_f() {
+  local n id; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000
+  assert_status 0
+  id=$output
+  echo "$id" >>"$CLIENTS_TMP/ids"
+  wait_for "$TMO" pm_is "$n" running
+  # podman rm -f first stops with the stop time-out (10 s by default);
+  # -t 0 makes it SIGKILL at once, as docker rm -f does
+  run --separate-stderr pm rm -f -t 0 "$n"
+  assert_status 0
+  assert_eq "$n" "$output" "podman rm -f output"
+  run pm ps -aq --filter "name=^$n\$"
+  assert_eq "" "$output" "podman ps after rm -f"
+  # conmon passes no --root: the runtime's default root
+  run timeout 30 "$RT_PATH" state "$id"
+  [ "$status" -ne 0 ] || fail "$RT still knows $id after rm -f: $output"
+  wait_for 20 no_process_with "$id" || fail "processes left for $id: $(describe_pids $(pids_matching "$id"))"
+}
+
+sc_exit_codes() {
+  run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c 'exit 0'
+  assert_status 0
+  run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c 'exit 3'
+  assert_status 3
+  local n pid rc; n=$(cname)
+  pm run --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000 >"$BATS_TEST_TMPDIR/attached" 2>&1 &
+  pid=$!
+  wait_for "$TMO" pm_is "$n" running || fail "container never ran: $(cat "$BATS_TEST_TMPDIR/attached")"
+  run pm kill "$n"
+  assert_status 0
+  rc=0; wait "$pid" || rc=$?
+  assert_eq 137 "$rc" "exit status of the attached podman run"
+  assert_eq 137 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "State.ExitCode"
+}
+
+sc_stdin() {
+  run sh -c "echo hi | $(PM) run --rm -i $(OPTS) $CLIENT_IMAGE cat"
+  assert_status 0
+  assert_eq hi "$output" "stdin copied through cat"
+}
+
+sc_tty_resize() {
+  local n; n=$(cname)
+  resize_run "$(PM) run --rm -t --name $n $(OPTS) $CLIENT_IMAGE sh -c $(printf %q "$RESIZE_INNER")"
+  assert_status 0
+  assert_eq "A:40 100 B:50 100" "$(resize_lines)" "terminal size seen in the container"
+}
+
+sc_top_ps() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000
+  assert_status 0
+  run pm top "$n"
+  assert_status 0
+  assert_match '^USER +PID +PPID +%CPU +ELAPSED +TTY +TIME +COMMAND$' "$(sed -n 1p <<<"$output")" "podman top header"
+  assert_eq 2 "$(wc -l <<<"$output")" "podman top: one process"
+  assert_match '^root +1 +0 .* sleep 1000 *$' "$(sed -n 2p <<<"$output")" "podman top: the container's process"
+  run pm ps --filter "name=^$n\$" --format '{{.Names}} {{.Status}}'
+  assert_status 0
+  assert_match "^$n Up " "$output" "podman ps"
+}
+
+sc_stats() {
+  local n; n=$(cname)
+  run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" sleep 1000
+  assert_status 0
+  run pm stats --no-stream --format '{{.Name}}|{{.PIDs}}|{{.MemUsage}}' "$n"
+  assert_status 0
+  local name pids mem
+  IFS='|' read -r name pids mem <<<"$output"
+  assert_eq "$n" "$name" "stats: name"
+  [ "$pids" -ge 1 ] 2>/dev/null || fail "stats: PIDs is '$pids' in: $output"
+  assert_match '^[0-9.]+[kMG]?B / ' "$mem" "stats: memory usage"
+  [[ $mem != 0B* ]] || fail "stats: no memory usage: $output"
+}
+
+# ------------------------------------------------------------------ tests --
+
+@test "podman/runc: run --rm (uname -r is the host's)" { scenario runc sc_run_rm; }
+@test "podman/kata: run --rm (uname -r is the guest's)" { scenario kata sc_run_rm; }
+@test "podman/runc: run -d + logs" { scenario runc sc_run_d_logs; }
+@test "podman/kata: run -d + logs" { scenario kata sc_run_d_logs; }
+@test "podman/runc: exec" { scenario runc sc_exec; }
+@test "podman/kata: exec" { scenario kata sc_exec; }
+@test "podman/runc: exec -it" { scenario runc sc_exec_it; }
+@test "podman/kata: exec -it" { scenario kata sc_exec_it; }
+@test "podman/runc: stop -t 2 (SIGTERM, then SIGKILL)" { scenario runc sc_stop; }
+@test "podman/kata: stop -t 2 (SIGTERM, then SIGKILL)" { scenario kata sc_stop; }
+@test "podman/runc: kill -s USR1" { scenario runc sc_kill_s; }
+@test "podman/kata: kill -s USR1" { scenario kata sc_kill_s; }
+@test "podman/runc: pause/unpause" { scenario runc sc_pause; }
+@test "podman/kata: pause/unpause" { scenario kata sc_pause; }
+@test "podman/runc: rm -f running" { scenario runc sc_rm_f; }
+@test "podman/kata: rm -f running" { scenario kata sc_rm_f; }
+@test "podman/runc: exit codes 0, 3, 137" { scenario runc sc_exit_codes; }
+@test "podman/kata: exit codes 0, 3, 137" { scenario kata sc_exit_codes; }
+@test "podman/runc: stdin (run -i cat)" { scenario runc sc_stdin; }
+@test "podman/kata: stdin (run -i cat)" { scenario kata sc_stdin; }
+@test "podman/runc: run -t with resize" { scenario runc sc_tty_resize; }
+@test "podman/kata: run -t with resize" { scenario kata sc_tty_resize; }
+@test "podman/runc: top and ps" { scenario runc sc_top_ps; }
+@test "podman/kata: top and ps" { scenario kata sc_top_ps; }
+@test "podman/runc: stats --no-stream" { scenario runc sc_stats; }
+@test "podman/kata: stats --no-stream" { scenario kata sc_stats; }
