@@ -172,7 +172,7 @@ agent_resolve_in_root (const char *root, const char *path, int create, kata_erro
   for (;;)
     {
       char *p = rem, *comp, *next;
-      char full[PATH_MAX];
+      char full[PATH_MAX * 2];
       struct stat st;
       bool last;
       while (*p == '/')

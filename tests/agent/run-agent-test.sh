@@ -75,9 +75,11 @@ if [ "$machine" = microvm ]; then
 	[ -n "$tsc" ] && khz=$(awk -v m="$tsc" 'BEGIN {printf "%d", m * 1000}')
 	append="$append tsc_early_khz=$khz"
 	mdev=(-machine microvm -global virtio-mmio.force-legacy=false
-		-device virtio-serial-device -device virtio-9p-device,fsdev=fs0,mount_tag=kataShared)
+		-device virtio-serial-device -device virtio-9p-device,fsdev=fs0,mount_tag=kataShared
+		-netdev user,id=n0 -device virtio-net-device,netdev=n0,mac=52:54:00:12:34:56)
 else
-	mdev=(-machine q35 -device virtio-serial-pci -device virtio-9p-pci,fsdev=fs0,mount_tag=kataShared)
+	mdev=(-machine q35 -device virtio-serial-pci -device virtio-9p-pci,fsdev=fs0,mount_tag=kataShared
+		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56)
 fi
 t0=$(date +%s%N)
 "$qemu" -accel tcg -cpu max -m 256 -smp 1 -nodefaults -nographic -no-reboot \
@@ -227,6 +229,24 @@ case "$out" in *'"pids":{"current":1,"limit":100}'*) ok "StatsContainer";; *) no
 out=$(ac call PauseContainer '{"container_id":"c11"}' 2>&1); check_eq "PauseContainer" "{}" "$out"
 out=$(ac call ResumeContainer '{"container_id":"c11"}' 2>&1); check_eq "ResumeContainer" "{}" "$out"
 out=$(ac call RemoveContainer '{"container_id":"c11"}' 2>&1); check_eq "RemoveContainer" "{}" "$out"
+
+# terminal: output comes through a pty
+spec '["sh","-c","test -t 0 && test -t 1 && echo tty-ok"]' > "$work/c12.json"
+sed -i 's/"terminal":false/"terminal":true,"consoleSize":{"height":40,"width":100}/' "$work/c12.json"
+out=$(ac run c12 "$work/c12.json" 2>&1 | tr -d '\r'); st=${PIPESTATUS[0]}
+check_eq "terminal process output" "tty-ok" "$out"
+check_eq "terminal process exit status" "0" "$st"
+
+# ---- network (the VM's network namespace is shared by the containers) ----
+out=$(ac call UpdateInterface '{"name":"eth0","hw_addr":"52:54:00:12:34:56","mtu":1400,"addresses":[{"address":"10.0.2.15","prefix":24}]}' 2>&1)
+check_eq "UpdateInterface" '{"name":"eth0"}' "$out"
+out=$(ac call UpdateRoutes '{"routes":[{"dest":"default","gateway":"10.0.2.2","device":"eth0"}]}' 2>&1)
+check_eq "UpdateRoutes" "{}" "$out"
+spec '["sh","-c","ip -4 -o addr show eth0 | sed \"s/.* inet \\([^ ]*\\) .*/\\1/\"; cat /sys/class/net/eth0/mtu; ip route | grep ^default | cut -d\" \" -f1-3"]' > "$work/c13.json"
+out=$(ac run c13 "$work/c13.json" 2>&1 | tr '\n' ' ')
+check_eq "interface address, MTU and default route" "10.0.2.15/24 1400 default via 10.0.2.2 " "$out"
+out=$(ac call UpdateInterface '{"name":"nosuch0"}' 2>&1)
+case "$out" in "error 19:"*) ok "UpdateInterface on a missing device -> ENODEV";; *) nok "UpdateInterface missing: $out";; esac
 
 # ---- shutdown ----
 out=$(ac call DestroySandbox '{}' 2>&1)
