@@ -129,6 +129,7 @@ typedef struct agent_s
   bool chan_connected;
   bool chan_out_watched;
   bool await_hello; /* after (re)connect: write nothing until Hello */
+  bool chan_discard; /* after a framing error: ignore input until the host reconnects */
   kata_frame_reader_t reader;
   agent_buf_t outq;
   agent_watch_t w_chan, w_sig, w_inotify;

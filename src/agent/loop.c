@@ -82,6 +82,7 @@ chan_disconnected (agent_t *a, const char *why)
   a->chan_connected = false;
   a->chan_out_watched = false;
   a->await_hello = true;
+  a->chan_discard = false;
   kata_frame_reader_free (&a->reader);
   /* Frames queued for the old host are useless to the next one (it sends Hello, which
      discards them anyway); drop them now so output readers are not held back. */
@@ -126,6 +127,24 @@ chan_try_connect (agent_t *a)
   a->await_hello = true;
   agent_log ("host connected");
   agent_watch_add (a, a->chan_fd, EPOLLIN, &a->w_chan);
+}
+
+/* EPOLLHUP may be stale: the host can close and a new one connect before we look. */
+static void
+chan_check_hangup (agent_t *a)
+{
+  struct pollfd pfd = { .fd = a->chan_fd, .events = POLLIN };
+  if (poll (&pfd, 1, 0) < 0 || (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+    {
+      chan_disconnected (a, "hangup");
+      return;
+    }
+  /* Another host is already there: start afresh as on a new connection. */
+  agent_log ("host reconnected");
+  kata_frame_reader_free (&a->reader);
+  a->await_hello = true;
+  a->chan_discard = false;
+  chan_update_events (a);
 }
 
 static void
@@ -248,6 +267,8 @@ chan_read (agent_t *a)
           chan_disconnected (a, "EOF");
           return;
         }
+      if (a->chan_discard)
+        continue;
       kata_frame_reader_feed (&a->reader, buf, n);
       for (;;)
         {
@@ -258,11 +279,15 @@ chan_read (agent_t *a)
             break;
           if (r < 0)
             {
-              /* Unrecoverable framing: forget this host, wait for the next Hello. */
-              agent_log_always ("protocol error: %s", err ? err->msg : "?");
+              /* Unrecoverable framing: the stream cannot be resynchronised.  Drop this
+                 host (ignore its input) and serve the next one that connects. */
+              agent_log_always ("protocol error: %s; ignoring the host until it reconnects",
+                                err ? err->msg : "?");
               kata_frame_reader_free (&a->reader);
               a->await_hello = true;
+              a->chan_discard = true;
               agent_buf_clear (&a->outq);
+              agent_output_pause (a, false);
               break;
             }
           agent_handle_frame (a, &f);
@@ -366,13 +391,11 @@ agent_loop_run (agent_t *a)
             case W_CHANNEL:
               if (!a->chan_connected)
                 break;
-              if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                {
-                  if (e & EPOLLIN)
-                    chan_read (a);
-                  if (a->chan_connected && (e & (EPOLLHUP | EPOLLERR)))
-                    chan_disconnected (a, "hangup");
-                }
+              /* hang-ups first: data read after a stale one belongs to the new host */
+              if (e & (EPOLLHUP | EPOLLERR))
+                chan_check_hangup (a);
+              if (a->chan_connected && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                chan_read (a);
               if (a->chan_connected && (e & EPOLLOUT))
                 chan_write (a);
               break;

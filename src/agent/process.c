@@ -326,6 +326,8 @@ agent_process_timers (agent_t *a)
 void
 agent_reap_children (agent_t *a)
 {
+  /* An OOM kill is reported before the exit it caused. */
+  agent_check_oom (a);
   for (;;)
     {
       int st;

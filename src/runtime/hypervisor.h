@@ -17,6 +17,14 @@
 #define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
 #define KATA_SHARED_TAG "kataShared"
 
+/* How the VM comes up (VM templating, see ARCHITECTURE.md "Fast start"). */
+enum kata_vm_boot
+{
+  KATA_VM_BOOT_COLD = 0,      /* boot the kernel */
+  KATA_VM_BOOT_TEMPLATE = 1,  /* boot with guest RAM in <template_path>/memory (shared), to be saved */
+  KATA_VM_BOOT_CLONE = 2,     /* restore <template_path>/state over a private copy of that memory */
+};
+
 typedef struct kata_vm_params_s
 {
   const kata_config_t *cfg;
@@ -27,7 +35,12 @@ typedef struct kata_vm_params_s
   int memory_mb;
   const char *netns_path;  /* QEMU (only) enters it before exec; NULL = none */
   const char *block_rootfs;/* block device attached at boot (virtio-blk, id "rootfs"), or NULL */
-  bool debug;              /* agent.debug=1 on the kernel command line */
+  bool debug;
+  const char *const *nic_taps; /* taps in netns_path, given as virtio-net NICs */
+  const char *const *nic_macs; /* their guest MACs (entries may be NULL) */
+  size_t nics_len;
+  int boot_mode;           /* enum kata_vm_boot */
+  const char *template_path; /* with KATA_VM_BOOT_TEMPLATE / _CLONE */
 } kata_vm_params_t;
 
 typedef struct kata_vm_s
@@ -83,5 +96,14 @@ unsigned long kata_host_tsc_khz (void);
    returns once the socket exists. */
 int kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const char *sock_path, pid_t *pid,
                           kata_error_t **err);
+
+/* VM templating (qemu.c).  The template lives in cfg->factory.template_path (a tmpfs is
+   mounted there when it is not one already): memory, state, template.json. */
+/* Boots a template VM, waits for the agent, saves it and stops it. */
+int kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err);
+/* True when a complete template exists; *VCPUS / *MEMORY_MB (may be NULL) get its size. */
+bool kata_vm_template_ready (const kata_config_t *cfg, int *vcpus, int *memory_mb);
+/* Removes the template (and unmounts the tmpfs we mounted).  Fine when there is none. */
+int kata_vm_template_destroy (const kata_config_t *cfg, kata_error_t **err);
 
 #endif

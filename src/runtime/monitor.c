@@ -138,6 +138,8 @@ typedef struct monitor_s
 {
   char *root, *sid, *vm_dir, *shared_dir, *sbs_dir;
   char *hostname, *netns_path, *cgroup_path, *block_rootfs;
+  char **nic_taps, **nic_macs;
+  size_t nics_len;
   int vcpus, memory_mb;
   bool debug;
   kata_config_t *cfg;
@@ -218,9 +220,26 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_str (g, "cgroup_path", spec->cgroup_path);
   kata_gen_kv_str (g, "block_rootfs", spec->block_rootfs);
   kata_gen_kv_bool (g, "debug", spec->debug);
-  kata_gen_kv_str (g, "log_path", kata_log_path ());
+  {
+    const char *lp = kata_log_path ();
+    char cwd[4096];
+    cleanup_free char *abs = NULL;
+    if (lp && lp[0] != '/' && getcwd (cwd, sizeof cwd))
+      abs = xasprintf ("%s/%s", cwd, lp);
+    kata_gen_kv_str (g, "log_path", abs ? abs : lp);
+  }
   kata_gen_kv_str (g, "log_format", kata_log_format ());
   kata_gen_kv_bool (g, "log_debug", kata_log_debug_enabled ());
+  kata_gen_str (g, "nics");
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < spec->nics_len; i++)
+    {
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "tap", spec->nics[i].tap);
+      kata_gen_kv_str (g, "mac", spec->nics[i].mac);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
   kata_gen_str (g, "hypervisor");
   yajl_gen_map_open (g);
   kata_gen_kv_str (g, "path", c->hypervisor.path);
@@ -237,6 +256,8 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
   kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);
   kata_gen_kv_bool (g, "agent_debug", c->agent.debug);
+  kata_gen_kv_bool (g, "enable_template", c->factory.enable_template);
+  kata_gen_kv_str (g, "template_path", c->factory.template_path);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
   return kata_gen_finish (g, NULL);
@@ -273,6 +294,19 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
   if (kata_json_parse (data, len, &v, err) < 0)
     return kata_error_wrap (err, "parse `%s`", path);
   h = kata_json_get (v, "hypervisor");
+  {
+    yajl_val nics = kata_json_array (v, "nics");
+    size_t n = nics ? nics->u.array.len : 0;
+    m->nic_taps = xmalloc0 ((n + 1) * sizeof (char *));
+    m->nic_macs = xmalloc0 ((n + 1) * sizeof (char *));
+    for (size_t i = 0; i < n; i++)
+      {
+        m->nic_taps[m->nics_len] = opt_str (nics->u.array.values[i], "tap");
+        m->nic_macs[m->nics_len] = opt_str (nics->u.array.values[i], "mac");
+        if (m->nic_taps[m->nics_len])
+          m->nics_len++;
+      }
+  }
   m->hostname = opt_str (v, "hostname");
   m->netns_path = opt_str (v, "netns_path");
   m->cgroup_path = opt_str (v, "cgroup_path");
@@ -299,6 +333,8 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
   m->cfg->hypervisor.boot_timeout = (int) kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
   m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
+  m->cfg->factory.enable_template = kata_json_bool (h, "enable_template", false);
+  set_str (&m->cfg->factory.template_path, h, "template_path");
   return 0;
 }
 
@@ -522,15 +558,17 @@ kata_monitor_alive (const kata_monitor_info_t *info)
 
 /* ---- the monitor process ---- */
 
-static void
+static int
 report (int fd, const char *fmt, ...)
 {
   va_list ap;
+  int r;
   if (fd < 0)
-    return;
+    return 0;
   va_start (ap, fmt);
-  vdprintf (fd, fmt, ap);
+  r = vdprintf (fd, fmt, ap);
   va_end (ap);
+  return r;
 }
 
 static uint32_t
@@ -1485,7 +1523,10 @@ kata_monitor_main (int argc, char **argv)
       fprintf (stderr, "usage: __monitor ROOT SANDBOX-ID [READY-FD]\n");
       return 2;
     }
-  m->root = argv[i0];
+  /* We chdir into the VM dir: every path must be absolute. */
+  m->root = realpath (argv[i0], NULL);
+  if (m->root == NULL)
+    m->root = xstrdup (argv[i0]);
   m->sid = argv[i0 + 1];
   if (argc - i0 >= 3)
     {
@@ -1528,7 +1569,27 @@ kata_monitor_main (int argc, char **argv)
                                    .memory_mb = m->memory_mb,
                                    .netns_path = m->netns_path,
                                    .block_rootfs = m->block_rootfs,
+                                   .nic_taps = (const char *const *) m->nic_taps,
+                                   .nic_macs = (const char *const *) m->nic_macs,
+                                   .nics_len = m->nics_len,
                                    .debug = m->debug };
+  if (m->cfg->factory.enable_template)
+    {
+      int tv = 0, tm = 0;
+      if (kata_vm_template_ready (m->cfg, &tv, &tm))
+        {
+          /* A clone has the template's size, whatever the spec asked for. */
+          m->params.boot_mode = KATA_VM_BOOT_CLONE;
+          m->params.template_path = m->cfg->factory.template_path;
+          m->params.vcpus = tv;
+          m->params.memory_mb = tm;
+          kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
+        }
+      else
+        kata_warn ("sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "
+                   "factory init`); booting normally",
+                   m->sid, m->cfg->factory.template_path);
+    }
   if (m->ops->start (&m->params, &m->vm, &err) < 0)
     {
       report (ready, "err %d %s\n", err->status, err->msg);
@@ -1552,7 +1613,14 @@ kata_monitor_main (int argc, char **argv)
       cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
-  report (ready, "ok %d %llu %d %llu\n", (int) m->vm.pid, m->vm.start, (int) m->vm.vfsd_pid, m->vm.vfsd_start);
+  if (report (ready, "ok %d %llu %d %llu\n", (int) m->vm.pid, m->vm.start, (int) m->vm.vfsd_pid, m->vm.vfsd_start)
+      < 0)
+    {
+      /* Whoever started us is gone and nobody knows this sandbox: do not leak it. */
+      kata_warn ("sandbox %s: the runtime that started it is gone; shutting it down", m->sid);
+      close (ready);
+      serve_shutdown (m, NULL, 0, "orphaned at start");
+    }
   if (ready >= 0)
     close (ready);
   serve (m);

@@ -4,9 +4,17 @@
 #ifndef KATA_MONITOR_H
 #define KATA_MONITOR_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include "common/error.h"
 #include "runtime/config.h"
+
+/* A NIC for the VM: a tap device that already exists in netns_path (vhost=off). */
+typedef struct kata_vm_nic_s
+{
+  const char *tap; /* interface name inside netns_path */
+  const char *mac; /* the guest NIC's MAC ("aa:bb:.."), usually the veth's; NULL = QEMU's default */
+} kata_vm_nic_t;
 
 typedef struct kata_sandbox_spec_s
 {
@@ -20,6 +28,9 @@ typedef struct kata_sandbox_spec_s
   const char *cgroup_path; /* host cgroup (absolute dir of one hierarchy) QEMU and the monitor join; NULL = none */
   const char *block_rootfs;/* a block device to attach at boot as the sandbox rootfs (microvm), or NULL */
   bool debug;
+  /* Added by the VM machinery (optional, zero = none): NICs given to QEMU. */
+  const kata_vm_nic_t *nics;
+  size_t nics_len;
 } kata_sandbox_spec_t;
 
 typedef struct kata_monitor_info_s

@@ -5,7 +5,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,9 +26,15 @@
 typedef struct qemu_priv_s
 {
   kata_qmp_t *qmp;
+  bool microvm;     /* no PCIe, no hot-plug */
   unsigned rp_used; /* bitmap of root ports with a hot-plugged device */
   char *rp_dev[QEMU_ROOT_PORTS];
 } qemu_priv_t;
+
+static int get_qmp (kata_vm_t *vm, kata_qmp_t **q, kata_error_t **err);
+static int qemu_stop (kata_vm_t *vm, bool wait, kata_error_t **err);
+static void qemu_release (kata_vm_t *vm);
+static int qemu_restore (kata_vm_t *vm, const char *template_path, kata_error_t **err);
 
 typedef struct strv_s
 {
@@ -108,6 +119,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   bool microvm = strcmp (cfg->hypervisor.machine_type, "microvm") == 0;
   bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
   bool kvm = strcmp (accel, "kvm") == 0;
+  bool tmpl = p->boot_mode == KATA_VM_BOOT_TEMPLATE || p->boot_mode == KATA_VM_BOOT_CLONE;
+  const char *memdev = virtiofs || tmpl ? ",memory-backend=mem" : "";
   const char *bus_sfx = microvm ? "device" : "pci";
   long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
   cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
@@ -122,6 +135,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   if (!microvm && strcmp (cfg->hypervisor.machine_type, "q35") != 0)
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported machine_type `%s` (expected q35 or microvm)",
                                   cfg->hypervisor.machine_type);
+  if (tmpl && virtiofs)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "VM templating needs shared_fs = \"virtio-9p\": virtio-fs needs shared guest memory");
+  if (tmpl && (p->template_path == NULL || *p->template_path == '\0'))
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "VM templating needs a template_path");
   if (!virtiofs && strcmp (cfg->hypervisor.shared_fs, "virtio-9p") != 0)
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported shared_fs `%s` (expected virtio-9p or virtio-fs)",
                                   cfg->hypervisor.shared_fs);
@@ -139,9 +157,9 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_addf (&s, "sandbox-%s", p->sandbox_id);
   strv_add (&s, "-machine");
   if (microvm)
-    strv_addf (&s, "microvm,pic=off,pit=off,rtc=on%s", virtiofs ? ",memory-backend=mem" : "");
+    strv_addf (&s, "microvm,pic=off,pit=off,rtc=on%s", memdev);
   else
-    strv_addf (&s, "q35%s", virtiofs ? ",memory-backend=mem" : "");
+    strv_addf (&s, "q35%s", memdev);
   strv_add (&s, "-accel");
   if (!kvm && tb > 0)
     strv_addf (&s, "tcg,tb-size=%ld", tb);
@@ -157,6 +175,14 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
     {
       strv_add (&s, "-object");
       strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
+    }
+  else if (tmpl)
+    {
+      /* The template writes its RAM to the file; a clone maps it privately (copy-on-write). */
+      cleanup_free char *mp = qemu_escape (p->template_path);
+      strv_add (&s, "-object");
+      strv_addf (&s, "memory-backend-file,id=mem,size=%dM,mem-path=%s/memory,share=%s",
+                 p->memory_mb > 0 ? p->memory_mb : 256, mp, p->boot_mode == KATA_VM_BOOT_TEMPLATE ? "on" : "off");
     }
   if (microvm)
     {
@@ -204,7 +230,14 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-qmp");
   strv_addf (&s, "unix:%s,server=on,wait=off", qmp);
   strv_add (&s, "-sandbox");
-  strv_add (&s, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  /* exec: migration (templates) forks a shell: no spawn=deny there. */
+  strv_add (&s, tmpl ? "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny"
+                     : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  if (p->boot_mode == KATA_VM_BOOT_CLONE)
+    {
+      strv_add (&s, "-incoming");
+      strv_add (&s, "defer");
+    }
   if (!microvm)
     for (int i = 0; i < QEMU_ROOT_PORTS; i++)
       {
@@ -233,6 +266,17 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_addf (&s, "local,id=fs0,path=%s,security_model=none", shared);
       strv_add (&s, "-device");
       strv_addf (&s, "virtio-9p-%s,fsdev=fs0,mount_tag=%s", bus_sfx, KATA_SHARED_TAG);
+    }
+  for (size_t i = 0; i < p->nics_len; i++)
+    {
+      cleanup_free char *tap = qemu_escape (p->nic_taps[i]);
+      strv_add (&s, "-netdev");
+      strv_addf (&s, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, tap);
+      strv_add (&s, "-device");
+      if (p->nic_macs && p->nic_macs[i] && *p->nic_macs[i])
+        strv_addf (&s, "virtio-net-%s,netdev=net%zu,mac=%s%s", bus_sfx, i, p->nic_macs[i], microvm ? "" : ",romfile=");
+      else
+        strv_addf (&s, "virtio-net-%s,netdev=net%zu%s", bus_sfx, i, microvm ? "" : ",romfile=");
     }
   if (p->block_rootfs)
     {
@@ -324,6 +368,10 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
           dup2 (logfd, 1);
           dup2 (logfd, 2);
         }
+      /* The VM goes with its monitor: no orphaned QEMU when the monitor is killed. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () == 1)
+        _exit (127);
       if (chdir (p->vm_dir) < 0)
         child_fail (logfd, "chdir to the VM dir");
       if (netns >= 0 && setns (netns, CLONE_NEWNET) < 0)
@@ -337,6 +385,14 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
   vm->vm_dir = xstrdup (p->vm_dir);
   vm->accel = xstrdup (accel);
   vm->priv = xmalloc0 (sizeof (qemu_priv_t));
+  ((qemu_priv_t *) vm->priv)->microvm = strcmp (p->cfg->hypervisor.machine_type, "microvm") == 0;
+  if (p->boot_mode == KATA_VM_BOOT_CLONE && qemu_restore (vm, p->template_path, err) < 0)
+    {
+      kata_error_wrap (err, "clone the VM template in `%s`", p->template_path);
+      qemu_stop (vm, true, NULL);
+      qemu_release (vm);
+      return -1;
+    }
   kata_log_stage ("qemu-started");
   return 0;
 }
@@ -437,6 +493,9 @@ qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readon
   cleanup_free char *args = NULL;
   int port = -1;
 
+  if (pr && pr->microvm)
+    return kata_make_error_nostr (err, KATA_ENOTIMPL,
+                                  "hot-plug %s: machine_type \"microvm\" has no hot-plug; use q35", id);
   if (get_qmp (vm, &q, err) < 0)
     return -1;
   for (int i = 0; i < QEMU_ROOT_PORTS; i++)
@@ -513,6 +572,252 @@ qemu_release (kata_vm_t *vm)
   vm->vm_dir = NULL;
   free (vm->accel);
   vm->accel = NULL;
+}
+
+/* ---- VM templating ---- */
+
+static char *
+shell_quote (const char *s)
+{
+  size_t n = 2;
+  for (const char *p = s; *p; p++)
+    n += *p == '\'' ? 4 : 1;
+  char *out = xmalloc (n + 1), *o = out;
+  *o++ = '\'';
+  for (const char *p = s; *p; p++)
+    {
+      if (*p == '\'')
+        {
+          memcpy (o, "'\\''", 4);
+          o += 4;
+        }
+      else
+        *o++ = *p;
+    }
+  *o++ = '\'';
+  *o = '\0';
+  return out;
+}
+
+/* Waits until query-status leaves STATE (e.g. "inmigrate"). */
+static int
+wait_status_leaves (kata_qmp_t *q, const char *state, int timeout_ms, char **final, kata_error_t **err)
+{
+  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  for (;;)
+    {
+      char *st = NULL;
+      if (kata_qmp_query_status (q, &st, NULL, err) < 0)
+        return -1;
+      if (strcmp (st, state) != 0)
+        {
+          *final = st;
+          return 0;
+        }
+      free (st);
+      if (kata_now_ns () > end)
+        return kata_make_error_nostr (err, KATA_ETIMEOUT, "QEMU stayed in state %s for %d ms", state, timeout_ms);
+      usleep (2000);
+    }
+}
+
+static int
+qemu_restore (kata_vm_t *vm, const char *template_path, kata_error_t **err)
+{
+  kata_qmp_t *q;
+  cleanup_free char *state = xasprintf ("%s/state", template_path);
+  cleanup_free char *quoted = shell_quote (state);
+  cleanup_free char *uri = xasprintf ("exec:cat %s", quoted);
+  cleanup_free char *final = NULL;
+
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  if (kata_qmp_migrate_set_capability (q, "x-ignore-shared", true, err) < 0
+      || kata_qmp_migrate_incoming (q, uri, err) < 0)
+    return -1;
+  if (wait_status_leaves (q, "inmigrate", 30000, &final, err) < 0)
+    return -1;
+  if (strcmp (final, "paused") != 0 && strcmp (final, "running") != 0)
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "restoring the template state left QEMU in state %s", final);
+  if (strcmp (final, "running") != 0 && kata_qmp_cont (q, err) < 0)
+    return -1;
+  kata_log_stage ("template-restored");
+  return 0;
+}
+
+static char *
+template_file (const kata_config_t *cfg, const char *name)
+{
+  return xasprintf ("%s/%s", cfg->factory.template_path, name);
+}
+
+bool
+kata_vm_template_ready (const kata_config_t *cfg, int *vcpus, int *memory_mb)
+{
+  cleanup_free char *state = template_file (cfg, "state");
+  cleanup_free char *memory = template_file (cfg, "memory");
+  cleanup_free char *meta = template_file (cfg, "template.json");
+  cleanup_free char *data = NULL;
+  yajl_val v = NULL;
+  size_t len;
+
+  if (cfg->factory.template_path == NULL || access (state, R_OK) < 0 || access (memory, R_OK) < 0)
+    return false;
+  if (kata_read_file (meta, &data, &len, 65536, NULL) < 0 || kata_json_parse (data, len, &v, NULL) < 0)
+    return false;
+  if (vcpus)
+    *vcpus = (int) kata_json_int (v, "vcpus", 1);
+  if (memory_mb)
+    *memory_mb = (int) kata_json_int (v, "memory_mb", 256);
+  yajl_tree_free (v);
+  return true;
+}
+
+/* True when PATH is a mount point of its own (its device differs from its parent's). */
+static bool
+is_mount_point (const char *path)
+{
+  struct stat a, b;
+  cleanup_free char *parent = xasprintf ("%s/..", path);
+  return stat (path, &a) == 0 && stat (parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+int
+kata_vm_template_destroy (const kata_config_t *cfg, kata_error_t **err)
+{
+  const char *tp = cfg->factory.template_path;
+  DIR *d;
+  struct dirent *e;
+
+  if (tp == NULL || *tp == '\0')
+    return 0;
+  d = opendir (tp);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : kata_make_error (err, errno, "open `%s`", tp);
+  while ((e = readdir (d)))
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      cleanup_free char *p = xasprintf ("%s/%s", tp, e->d_name);
+      if (kata_rm_rf (p, err) < 0)
+        {
+          closedir (d);
+          return -1;
+        }
+    }
+  closedir (d);
+  if (is_mount_point (tp) && umount2 (tp, MNT_DETACH) < 0)
+    return kata_make_error (err, errno, "unmount `%s`", tp);
+  rmdir (tp);
+  return 0;
+}
+
+static int
+wait_console (const char *vm_dir, pid_t pid, int timeout_s, kata_error_t **err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", vm_dir, KATA_VM_CONSOLE_LOG);
+  uint64_t end = kata_now_ns () + (uint64_t) timeout_s * 1000000000ULL;
+  for (;;)
+    {
+      cleanup_free char *data = NULL;
+      int st;
+      if (kata_read_file (path, &data, NULL, 0, NULL) == 0 && strstr (data, "kata-agent: ready"))
+        return 0;
+      if (waitpid (pid, &st, WNOHANG) == pid)
+        return kata_make_error_nostr (err, KATA_EVMDEAD, "the template VM exited (status %d) before the agent was ready: %s",
+                                      WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st), data ? data : "");
+      if (kata_now_ns () > end)
+        return kata_make_error_nostr (err, KATA_ETIMEOUT, "the agent of the template VM was not ready within %d s: %s",
+                                      timeout_s, data ? data : "");
+      usleep (20000);
+    }
+}
+
+int
+kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err)
+{
+  const char *tp = cfg->factory.template_path;
+  cleanup_free char *vm_dir = template_file (cfg, "vm");
+  cleanup_free char *shared = template_file (cfg, "shared");
+  cleanup_free char *state = template_file (cfg, "state");
+  cleanup_free char *qstate = shell_quote (state);
+  cleanup_free char *uri = xasprintf ("exec:cat > %s", qstate);
+  cleanup_free char *meta_path = template_file (cfg, "template.json");
+  cleanup_free char *final = NULL;
+  int vcpus = cfg->hypervisor.default_vcpus > 0 ? cfg->hypervisor.default_vcpus : 1;
+  int mem = cfg->hypervisor.default_memory > 0 ? cfg->hypervisor.default_memory : 256;
+  kata_vm_t vm = { 0 };
+  kata_qmp_t *q;
+  struct statfs sf;
+  uint64_t t0 = kata_now_ns ();
+
+  if (tp == NULL || *tp == '\0')
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "factory: template_path is not set");
+  if (kata_vm_template_ready (cfg, NULL, NULL))
+    return kata_make_error_nostr (err, EEXIST, "factory: a VM template already exists in `%s`", tp);
+  if (kata_mkdir_p (tp, 0700, err) < 0)
+    return -1;
+  if (statfs (tp, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+    {
+      cleanup_free char *opts = xasprintf ("size=%dM,mode=0700", mem + 64);
+      if (mount ("tmpfs", tp, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        return kata_make_error (err, errno, "factory: mount a tmpfs on `%s`", tp);
+    }
+  if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
+    goto fail;
+  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "template", .vm_dir = vm_dir, .shared_dir = shared,
+                         .vcpus = vcpus, .memory_mb = mem, .boot_mode = KATA_VM_BOOT_TEMPLATE,
+                         .template_path = tp };
+  if (qemu_start (&p, &vm, err) < 0)
+    goto fail;
+  /* No host connection while the template is saved: clones then see a clean open. */
+  if (wait_console (vm_dir, vm.pid, cfg->hypervisor.boot_timeout > 0 ? cfg->hypervisor.boot_timeout : 60, err) < 0)
+    goto fail_vm;
+  usleep (100000);
+  if (get_qmp (&vm, &q, err) < 0 || kata_qmp_stop (q, err) < 0
+      || kata_qmp_migrate_set_capability (q, "x-ignore-shared", true, err) < 0 || kata_qmp_migrate (q, uri, err) < 0)
+    goto fail_vm;
+  for (;;)
+    {
+      free (final);
+      final = NULL;
+      if (kata_qmp_query_migrate (q, &final, err) < 0)
+        goto fail_vm;
+      if (strcmp (final, "completed") == 0)
+        break;
+      if (strcmp (final, "failed") == 0 || strcmp (final, "cancelled") == 0)
+        {
+          kata_make_error_nostr (err, KATA_EVMDEAD, "factory: saving the template failed (%s)", final);
+          goto fail_vm;
+        }
+      if (kata_now_ns () - t0 > 120000000000ULL)
+        {
+          kata_make_error_nostr (err, KATA_ETIMEOUT, "factory: saving the template did not complete");
+          goto fail_vm;
+        }
+      usleep (5000);
+    }
+  kata_qmp_quit (q, NULL);
+  qemu_stop (&vm, true, NULL);
+  qemu_release (&vm);
+  {
+    cleanup_free char *meta
+        = xasprintf ("{\"vcpus\":%d,\"memory_mb\":%d,\"machine_type\":\"%s\",\"created_ms\":%llu}", vcpus, mem,
+                     cfg->hypervisor.machine_type, (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+    if (kata_write_file_atomic (meta_path, meta, strlen (meta), 0600, err) < 0)
+      goto fail;
+  }
+  kata_rm_rf (vm_dir, NULL);
+  kata_debug ("factory: template saved in %s in %llu ms", tp, (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+  return 0;
+
+fail_vm:
+  qemu_stop (&vm, true, NULL);
+  qemu_release (&vm);
+fail:
+  kata_error_wrap (err, "factory init");
+  kata_vm_template_destroy (cfg, NULL);
+  return -1;
 }
 
 const struct hypervisor_ops kata_qemu_ops = {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const ch
         signal (sig, SIG_DFL);
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (nul >= 0)
         dup2 (nul, 0);
       if (logfd >= 0)

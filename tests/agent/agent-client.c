@@ -8,12 +8,15 @@
                                                           output, wait, remove it; exits with
                                                           the process status (128+sig if killed)
      agent-client SOCK start CID CONFIG_JSON [options]    create+start, do not wait
+     agent-client SOCK wait CID [EXEC_ID]                 WaitProcess; exits with the status
      agent-client SOCK exec CID EXEC_ID PROCESS_JSON [options]
    options:
      --stdin TEXT          write TEXT to the process's stdin, then EOF
      --storage JSON        add a storage (repeatable, run only)
      --signal MS:SIG       SignalProcess SIG after MS milliseconds
      --keep                (run) do not RemoveContainer at the end
+     --sandbox CID         (run/start) sandbox_container_id: join its namespaces
+     --sandbox-pidns       (run/start) sandbox_pidns: true
      --timeout S           give up after S seconds (default 60)
    Errors of the agent are printed to stderr as "agent error CODE: MESSAGE", exit 255. */
 #include "config.h"
@@ -214,7 +217,8 @@ main (int argc, char **argv)
 {
   const char *stdin_text = NULL;
   char *storages[16];
-  int nstorages = 0, sig_ms = -1, sig = 0, keep = 0, timeout = 60;
+  int nstorages = 0, sig_ms = -1, sig = 0, keep = 0, timeout = 60, sandbox_pidns = 0;
+  const char *sandbox_cid = NULL;
   int i, nargs = 0;
   char *args[8];
   yajl_val root = NULL, res;
@@ -230,6 +234,10 @@ main (int argc, char **argv)
           if (sscanf (argv[++i], "%d:%d", &sig_ms, &sig) != 2)
             die ("bad --signal");
         }
+      else if (strcmp (argv[i], "--sandbox") == 0 && i + 1 < argc)
+        sandbox_cid = argv[++i];
+      else if (strcmp (argv[i], "--sandbox-pidns") == 0)
+        sandbox_pidns = 1;
       else if (strcmp (argv[i], "--keep") == 0)
         keep = 1;
       else if (strcmp (argv[i], "--timeout") == 0 && i + 1 < argc)
@@ -258,6 +266,18 @@ main (int argc, char **argv)
       printf ("%s\n", kata_json_dump (res));
       return 0;
     }
+  if (strcmp (args[1], "wait") == 0 && nargs >= 3)
+    {
+      char *p2 = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\"}", args[2], nargs >= 4 ? args[3] : "");
+      wait_id = next_id++;
+      send_req (wait_id, "WaitProcess", p2);
+      while (wait_status < 0)
+        {
+          kata_frame_t f = { 0 };
+          pump (0, &f, -1);
+        }
+      return wait_status;
+    }
   if (((strcmp (args[1], "run") == 0 || strcmp (args[1], "start") == 0) && nargs >= 4) || (strcmp (args[1], "exec") == 0 && nargs >= 5))
     {
       int is_exec = args[1][0] == 'e';
@@ -277,6 +297,10 @@ main (int argc, char **argv)
       else
         {
           kata_gen_kv_raw (g, "oci", spec);
+          if (sandbox_cid)
+            kata_gen_kv_str (g, "sandbox_container_id", sandbox_cid);
+          if (sandbox_pidns)
+            kata_gen_kv_bool (g, "sandbox_pidns", true);
           yajl_gen_string (g, (const unsigned char *) "storages", 8);
           yajl_gen_array_open (g);
           for (i = 0; i < nstorages; i++)

@@ -68,11 +68,14 @@ bash "$top/tools/osbuilder/build-initrd.sh" "$agent" "$initrd" ${MODULES_DIR:-} 
 # ---- boot ----
 sock=$work/agent.sock
 console=$work/console.log
-append="console=ttyS0 quiet panic=-1 ${AGENT_CMDLINE:-agent.debug=1}"
+append="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nokbd i8042.nopnp ${AGENT_CMDLINE:-agent.debug=1}"
 if [ "$machine" = microvm ]; then
-	khz=$(awk -F': ' '/^cpu MHz/ {printf "%d", $2 * 1000; exit}' /proc/cpuinfo)
-	tsc=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
-	[ -n "$tsc" ] && khz=$(awk -v m="$tsc" 'BEGIN {printf "%d", m * 1000}')
+	khz=$(cat /sys/devices/system/cpu/cpu0/tsc_freq_khz 2>/dev/null)
+	if [ -z "$khz" ]; then
+		tsc=$(dmesg 2>/dev/null | sed -n 's/.*Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
+		[ -n "$tsc" ] || tsc=$(sed -n 's/^cpu MHz[[:space:]]*: \([0-9.]*\).*/\1/p' /proc/cpuinfo | head -n1)
+		khz=$(awk -v m="$tsc" 'BEGIN {printf "%d", m * 1000 + 0.5}')
+	fi
 	append="$append tsc_early_khz=$khz"
 	mdev=(-machine microvm -global virtio-mmio.force-legacy=false
 		-device virtio-serial-device -device virtio-9p-device,fsdev=fs0,mount_tag=kataShared
@@ -82,7 +85,7 @@ else
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56)
 fi
 t0=$(date +%s%N)
-"$qemu" -accel tcg -cpu max -m 256 -smp 1 -nodefaults -nographic -no-reboot \
+"$qemu" -accel tcg -cpu max -m 256 -smp 1 -nodefaults -no-user-config -nographic -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-serial "file:$console" \
 	-fsdev local,id=fs0,path="$shared",security_model=none \
@@ -108,7 +111,7 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $*"; }
 nok() { fail=$((fail + 1)); echo "FAIL - $*"; }
 check_eq() { # name expected actual
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: expected [$2], got [$3]"; fi
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: expected [$2], got [$3]"; return 1; fi
 }
 ac() { "$client" "$sock" "$@"; }
 
@@ -162,8 +165,10 @@ check_eq "echo hello: stdout" "hello" "$out"
 check_eq "echo hello: exit status" "0" "$st"
 
 spec '["sh","-c","exit 3"]' > "$work/c2.json"
-ac run c2 "$work/c2.json" >/dev/null 2>&1; st=$?
-check_eq "sh -c 'exit 3': exit status" "3" "$st"
+for i in 1 2 3 4 5; do
+	ac run c2 "$work/c2.json" >/dev/null 2>"$work/c2.err"; st=$?
+	check_eq "sh -c 'exit 3' (run $i): exit status" "3" "$st" || cat "$work/c2.err"
+done
 
 spec '["sleep","100"]' > "$work/c3.json"
 ac run c3 "$work/c3.json" --signal 500:9 >/dev/null 2>&1; st=$?
@@ -230,11 +235,50 @@ out=$(ac call PauseContainer '{"container_id":"c11"}' 2>&1); check_eq "PauseCont
 out=$(ac call ResumeContainer '{"container_id":"c11"}' 2>&1); check_eq "ResumeContainer" "{}" "$out"
 out=$(ac call RemoveContainer '{"container_id":"c11"}' 2>&1); check_eq "RemoveContainer" "{}" "$out"
 
+# rlimits and umask
+spec '["sh","-c","ulimit -n; umask"]' > "$work/c14.json"
+sed -i 's/"user":{"uid":0,"gid":0}/"user":{"uid":0,"gid":0,"umask":23}/' "$work/c14.json"
+out=$(ac run c14 "$work/c14.json" 2>&1 | tr '\n' ' ')
+check_eq "rlimit NOFILE and umask" "1024 0027 " "$out"
+
+# read-only rootfs, masked and read-only paths
+spec '["sh","-c","touch /x 2>/dev/null && echo rw || echo ro; wc -c < /proc/version; ls /usr | wc -l; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null && echo sys-rw || echo sys-ro"]' > "$work/c15.json"
+sed -i 's/"readonly":false/"readonly":true/; s|"maskedPaths":\[|"maskedPaths":["/proc/version","/usr",|' "$work/c15.json"
+out=$(ac run c15 "$work/c15.json" 2>&1 | tr '\n' ' ')
+check_eq "readonly rootfs, masked file and dir, readonly /proc/sys" "ro 0 0 sys-ro " "$out"
+
+# the agent keeps state across host connections
+spec '["sh","-c","sleep 1; exit 5"]' > "$work/c16.json"
+ac start c16 "$work/c16.json" >/dev/null 2>&1
+ac wait c16 >/dev/null 2>"$work/c16.err"; st=$?
+check_eq "WaitProcess from a new connection" "5" "$st" || cat "$work/c16.err"
+ac wait c16 >/dev/null 2>&1; st=$?
+check_eq "WaitProcess again after exit" "5" "$st"
+out=$(ac call RemoveContainer '{"container_id":"c16"}' 2>&1); check_eq "RemoveContainer of an exited container" "{}" "$out"
+out=$(ac call RemoveContainer '{"container_id":"c16"}' 2>&1)
+case "$out" in "error 2:"*) ok "RemoveContainer twice -> ENOENT";; *) nok "RemoveContainer twice: $out";; esac
+
+# OOM: an event precedes the exit
+spec '["tail","/dev/zero"]' > "$work/c17.json"
+sed -i 's/"memory":{"limit":67108864}/"memory":{"limit":16777216}/' "$work/c17.json"
+AGENT_CLIENT_EVENTS=1 ac run c17 "$work/c17.json" >"$work/c17.out" 2>&1; st=$?
+check_eq "OOM-killed process status" "137" "$st"
+if grep -q '"event":"oom","container_id":"c17"' "$work/c17.out"; then ok "OOM event"; else nok "OOM event: $(cat "$work/c17.out")"; fi
+
+# pod: a second container joins the sandbox container's pid, ipc and uts namespaces
+spec '["sleep","30"]' "" null "pod-host" > "$work/pause.json"
+out=$(ac start pause "$work/pause.json" 2>&1); check_eq "start the pod's sandbox container" "" "$out"
+spec '["sh","-c","hostname; ps -o comm | grep -c ^sleep"]' "" null "other" > "$work/app.json"
+sed -i 's|{"type":"ipc"},{"type":"uts"}|{"type":"ipc","path":"/proc/1/ns/ipc"},{"type":"uts","path":"/proc/1/ns/uts"}|' "$work/app.json"
+out=$(ac run app "$work/app.json" --sandbox pause --sandbox-pidns 2>&1 | tr '\n' ' ')
+check_eq "pod container shares uts and pid namespaces" "pod-host 1 " "$out"
+out=$(ac call RemoveContainer '{"container_id":"pause"}' 2>&1); check_eq "RemoveContainer pause" "{}" "$out"
+
 # terminal: output comes through a pty
-spec '["sh","-c","test -t 0 && test -t 1 && echo tty-ok"]' > "$work/c12.json"
+spec '["sh","-c","test -t 0 && test -t 1 && echo tty-ok; stty size"]' > "$work/c12.json"
 sed -i 's/"terminal":false/"terminal":true,"consoleSize":{"height":40,"width":100}/' "$work/c12.json"
-out=$(ac run c12 "$work/c12.json" 2>&1 | tr -d '\r'); st=${PIPESTATUS[0]}
-check_eq "terminal process output" "tty-ok" "$out"
+out=$(ac run c12 "$work/c12.json" 2>&1 | tr -d '\r' | tr '\n' ' '); st=${PIPESTATUS[0]}
+check_eq "terminal process output and consoleSize" "tty-ok 40 100 " "$out"
 check_eq "terminal process exit status" "0" "$st"
 
 # ---- network (the VM's network namespace is shared by the containers) ----
@@ -247,6 +291,20 @@ out=$(ac run c13 "$work/c13.json" 2>&1 | tr '\n' ' ')
 check_eq "interface address, MTU and default route" "10.0.2.15/24 1400 default via 10.0.2.2 " "$out"
 out=$(ac call UpdateInterface '{"name":"nosuch0"}' 2>&1)
 case "$out" in "error 19:"*) ok "UpdateInterface on a missing device -> ENODEV";; *) nok "UpdateInterface missing: $out";; esac
+
+out=$(ac call SetIdentity '{"hostname":"renamed"}' 2>&1); check_eq "SetIdentity" "{}" "$out"
+out=$(ac call Check 2>&1); check_eq "Check" "{}" "$out"
+
+# a framing error makes the agent ignore that host; the next connection is served
+if command -v python3 >/dev/null; then
+	python3 - "$sock" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(struct.pack(">IBBHI", 2 << 20, 1, 0, 0, 1) + b"x" * 100)  # 2 MiB frame: protocol error
+s.close()
+PY
+	out=$(ac call Check 2>&1); check_eq "served again after a framing error" "{}" "$out"
+fi
 
 # ---- shutdown ----
 out=$(ac call DestroySandbox '{}' 2>&1)

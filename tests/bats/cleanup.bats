@@ -13,7 +13,7 @@ function teardown() {
 }
 
 @test "delete --force of a running container leaves no process, mount or file" {
-	kata_runtime run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c1
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
 	shim="$(cat "$BUNDLE/pid")"
 	shim_start="$(proc_start_time "$shim")"
@@ -37,7 +37,7 @@ function teardown() {
 }
 
 @test "kill -9 of QEMU: state says stopped, the shim exits, delete cleans up" {
-	kata_runtime run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c2
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c2
 	[ "$status" -eq 0 ]
 	shim="$(cat "$BUNDLE/pid")"
 	shim_start="$(proc_start_time "$shim")"
@@ -56,7 +56,7 @@ function teardown() {
 }
 
 @test "delete --force with broken state files" {
-	kata_runtime run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c3
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c3
 	[ "$status" -eq 0 ]
 	shim="$(cat "$BUNDLE/pid")"
 	shim_start="$(proc_start_time "$shim")"
@@ -75,14 +75,14 @@ function teardown() {
 
 @test "a failed create leaves nothing behind (bad mount source, failing hook)" {
 	update_config '.mounts += [{"destination":"/x","type":"bind","source":"/nonexistent/dir","options":["rbind"]}]'
-	kata_runtime create --bundle "$BUNDLE" c4
+	kata_runtime_detached create --bundle "$BUNDLE" c4
 	[ "$status" -ne 0 ]
 	[[ "$output" == */nonexistent/dir* ]]
 	assert_root_clean
 	assert_no_vm_process
 
 	update_config '.mounts |= map(select(.destination != "/x")) | .hooks = {"prestart": [{"path": "/bin/false"}]}'
-	kata_runtime create --bundle "$BUNDLE" c5
+	kata_runtime_detached create --bundle "$BUNDLE" c5
 	[ "$status" -ne 0 ]
 	[[ "$output" == *prestart* ]]
 	assert_root_clean
@@ -100,7 +100,7 @@ HOOK
 	update_config '.hooks = {"prestart": [{"path": "'"$BUNDLE"'/hook.sh", "args": ["hook.sh", "prestart"]}],
 		"poststart": [{"path": "'"$BUNDLE"'/hook.sh", "args": ["hook.sh", "poststart"]}],
 		"poststop": [{"path": "'"$BUNDLE"'/hook.sh", "args": ["hook.sh", "poststop"]}]}'
-	kata_runtime run -d --bundle "$BUNDLE" c6
+	kata_runtime_detached run -d --bundle "$BUNDLE" c6
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .id "$BUNDLE/hook-prestart.json")" = c6 ]
 	[ "$(jq -r .bundle "$BUNDLE/hook-prestart.json")" = "$BUNDLE" ]

@@ -6,7 +6,7 @@ load helpers-vm
 function setup() {
 	requires_for_test
 	setup_bundle sleep 1000
-	kata_runtime run -d --bundle "$BUNDLE" ex
+	kata_runtime_detached run -d --bundle "$BUNDLE" ex
 	[ "$status" -eq 0 ] || fail "run -d failed: $output"
 }
 
@@ -31,7 +31,7 @@ function teardown() {
 }
 
 @test "exec --detach --pid-file: the shim runs and is listed by ps" {
-	kata_runtime exec -d --pid-file "$BUNDLE/exec.pid" ex sleep 100
+	kata_runtime_detached exec -d --pid-file "$BUNDLE/exec.pid" ex sleep 100
 	[ "$status" -eq 0 ]
 	pid="$(cat "$BUNDLE/exec.pid")"
 	start="$(proc_start_time "$pid")"

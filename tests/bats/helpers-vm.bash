@@ -99,3 +99,26 @@ function requires_for_test() {
 		requires_vm
 	fi
 }
+
+# Like kata_runtime, for calls that leave a detached shim behind (create without a
+# console socket, run -d, exec -d): the shim keeps the caller's stdio, as runc's
+# init does, so bats' captured pipe would never reach EOF.  The runtime's stdio goes
+# to files instead; $output holds what it printed.
+function kata_runtime_detached() {
+	setup_root
+	local log
+	log="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-detached.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$log")
+	log="$log/out"
+	run __kata_runtime_to_file "$log" "$@"
+	echo "kata-runtime $* (status=$status):" >&2
+	echo "$output" >&2
+}
+
+function __kata_runtime_to_file() {
+	local log="$1" rc=0
+	shift
+	"$KATA_RUNTIME" --root "$ROOT" "$@" </dev/null >"$log" 2>&1 || rc=$?
+	cat "$log"
+	return "$rc"
+}

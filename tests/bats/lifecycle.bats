@@ -13,7 +13,7 @@ function teardown() {
 }
 
 @test "create, start, state, kill, delete: exact states and pids" {
-	kata_runtime create --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" test1
+	kata_runtime_detached create --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" test1
 	[ "$status" -eq 0 ]
 	[ -s "$BUNDLE/pid" ]
 	pid="$(cat "$BUNDLE/pid")"
@@ -53,9 +53,9 @@ function teardown() {
 }
 
 @test "runc's errors: existing id, start twice, delete running, kill stopped" {
-	kata_runtime create --bundle "$BUNDLE" test2
+	kata_runtime_detached create --bundle "$BUNDLE" test2
 	[ "$status" -eq 0 ]
-	kata_runtime create --bundle "$BUNDLE" test2
+	kata_runtime_detached create --bundle "$BUNDLE" test2
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container with id exists: test2"* ]]
 
@@ -99,7 +99,7 @@ function teardown() {
 	[[ "$output" == *"does not exist"* ]]
 	kata_runtime delete --force nosuch
 	[ "$status" -eq 0 ]
-	kata_runtime create --bundle "$BUNDLE" "../x"
+	kata_runtime_detached create --bundle "$BUNDLE" "../x"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"invalid id format"* ]]
 	assert_root_clean
@@ -151,7 +151,7 @@ function teardown() {
 }
 
 @test "run -d: detached, then the shim exits when the process is killed" {
-	kata_runtime run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" rund
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" rund
 	[ "$status" -eq 0 ]
 	pid="$(cat "$BUNDLE/pid")"
 	start="$(proc_start_time "$pid")"
@@ -167,9 +167,9 @@ function teardown() {
 }
 
 @test "two sandboxes at once" {
-	kata_runtime run -d --bundle "$BUNDLE" sba
+	kata_runtime_detached run -d --bundle "$BUNDLE" sba
 	[ "$status" -eq 0 ]
-	kata_runtime run -d --bundle "$BUNDLE" sbb
+	kata_runtime_detached run -d --bundle "$BUNDLE" sbb
 	[ "$status" -eq 0 ]
 	[ "$(container_status sba)" = running ]
 	[ "$(container_status sbb)" = running ]
@@ -189,16 +189,16 @@ function teardown() {
 }
 
 @test "a pod container joins its sandbox (cri annotations) and goes with it" {
-	kata_runtime run -d --bundle "$BUNDLE" pod1
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod1
 	[ "$status" -eq 0 ]
 	update_config '.annotations["io.kubernetes.cri.container-type"] = "container" | .annotations["io.kubernetes.cri.sandbox-id"] = "pod1"'
-	kata_runtime run -d --bundle "$BUNDLE" ctr1
+	kata_runtime_detached run -d --bundle "$BUNDLE" ctr1
 	[ "$status" -eq 0 ]
 	[ "$(container_status ctr1)" = running ]
 	[ "$(jq -r '.containers | length' "$ROOT/sbs/pod1/sandbox.json")" = 2 ]
 	[ ! -e "$ROOT/sbs/ctr1" ]
 	update_config '.annotations["io.kubernetes.cri.sandbox-id"] = "nosuch"'
-	kata_runtime create --bundle "$BUNDLE" ctr2
+	kata_runtime_detached create --bundle "$BUNDLE" ctr2
 	[ "$status" -ne 0 ]
 	kata_runtime delete --force pod1
 	[ "$status" -eq 0 ]

@@ -20,7 +20,7 @@ function teardown() {
 	"$RECV" "$SOCK" 37 101 'stty size; echo tty-$(tty | cut -c1-8); exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
 	RPID=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	kata_runtime run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty1
+	kata_runtime_detached run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty1
 	[ "$status" -eq 0 ]
 	rc=0
 	wait "$RPID" || rc=$?
@@ -36,7 +36,7 @@ function teardown() {
 	"$RECV" "$SOCK" 24 80 'echo hello-$((6*7)); exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
 	RPID=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	kata_runtime create --console-socket "$SOCK" --bundle "$BUNDLE" tty2
+	kata_runtime_detached create --console-socket "$SOCK" --bundle "$BUNDLE" tty2
 	[ "$status" -eq 0 ]
 	kata_runtime start tty2
 	[ "$status" -eq 0 ]
@@ -49,11 +49,11 @@ function teardown() {
 }
 
 @test "runc's tty errors (no VM)" {
-	kata_runtime create --bundle "$BUNDLE" tty3
+	kata_runtime_detached create --bundle "$BUNDLE" tty3
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot allocate tty if runc will detach without setting console socket"* ]]
 	update_config '.process.terminal = false'
-	kata_runtime create --console-socket "$SOCK" --bundle "$BUNDLE" tty4
+	kata_runtime_detached create --console-socket "$SOCK" --bundle "$BUNDLE" tty4
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot use console socket if runc will not detach or allocate tty"* ]]
 	assert_root_clean
@@ -61,12 +61,12 @@ function teardown() {
 
 @test "exec -t --console-socket" {
 	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
-	kata_runtime run -d --bundle "$BUNDLE" tty5
+	kata_runtime_detached run -d --bundle "$BUNDLE" tty5
 	[ "$status" -eq 0 ]
 	"$RECV" "$SOCK" 50 132 'stty size; exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
 	RPID=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	kata_runtime exec -t -d --console-socket "$SOCK" tty5 sh
+	kata_runtime_detached exec -t -d --console-socket "$SOCK" tty5 sh
 	[ "$status" -eq 0 ]
 	rc=0
 	wait "$RPID" || rc=$?

@@ -8,12 +8,17 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include "common/json.h"
 #include "common/utils.h"
@@ -27,6 +32,9 @@ static int failures;
 static char root[256];
 static kata_config_t *cfg;
 static bool containers, keep;
+static const kata_monitor_info_t *info_for_rss;
+static const char *cgroup_path, *netns_path;
+static kata_vm_nic_t nic;
 
 #define CHECK(cond, ...)                                                                                               \
   do                                                                                                                   \
@@ -56,7 +64,9 @@ start (const char *sid, kata_monitor_info_t *info)
   kata_error_t *err = NULL;
   cleanup_free char *sbs = xasprintf ("%s/sbs/%s", root, sid);
   kata_sandbox_spec_t spec = { .root = root, .sandbox_id = sid, .cfg = cfg, .vcpus = 1, .memory_mb = 256,
-                               .hostname = sid, .debug = true };
+                               .hostname = sid, .debug = true, .cgroup_path = cgroup_path,
+                               .netns_path = netns_path, .nics = nic.tap ? &nic : NULL,
+                               .nics_len = nic.tap ? 1 : 0 };
   kata_mkdir_p (sbs, 0700, NULL);
   uint64_t t0 = kata_now_ns ();
   int r = kata_monitor_start (&spec, info, &err);
@@ -137,7 +147,7 @@ wait_status (pid_t pid, int timeout_ms)
 static void
 make_rootfs (const char *dir)
 {
-  const char *applets[] = { "sh", "echo", "cat", "sleep", "ls", "true", "false", "id", "hostname", NULL };
+  const char *applets[] = { "sh", "echo", "cat", "sleep", "ls", "true", "false", "id", "hostname", "stty", "head", "wc", "md5sum", "dd", "yes", NULL };
   cleanup_free char *bin = xasprintf ("%s/bin", dir);
   cleanup_free char *bb = xasprintf ("%s/bin/busybox", dir);
   cleanup_free char *cmd = xasprintf ("cp /bin/busybox %s", bb);
@@ -175,6 +185,85 @@ stream_of (yajl_val res)
   return (uint32_t) kata_json_int (res, "stream", 0);
 }
 
+/* exec with a terminal through a console socket, as containerd/podman do */
+static void
+run_tty (kata_client_t *c, const char *sid)
+{
+  yajl_val res = NULL, rv;
+  kata_error_t *err = NULL;
+  cleanup_free char *cs = xasprintf ("%s/console.sock", root);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  int l = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), master = -1;
+  char name[64] = "";
+  pid_t shim;
+
+  strcpy (a.sun_path, cs);
+  if (bind (l, (struct sockaddr *) &a, sizeof a) < 0 || listen (l, 1) < 0)
+    abort ();
+  rv = call (c, "ExecProcess",
+             "{\"container_id\":\"c2\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"/bin/sh\"],"
+             "\"env\":[\"PATH=/bin\",\"TERM=xterm\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
+             &res, NULL);
+  uint32_t s = stream_of (res);
+  yajl_tree_free (rv);
+  kata_shim_spec_t spec = { .root = root, .sandbox_id = sid, .container_id = "c2", .exec_id = "t1", .stream = s,
+                            .terminal = true, .console_socket = cs, .detach = true, .log_path = kata_log_path () };
+  int r = kata_shim_spawn (&spec, &shim, &err);
+  CHECK (r == 0, "spawn tty shim%s%s", r ? ": " : "", r ? err->msg : "");
+  if (r < 0)
+    return;
+  int cfd = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+  {
+    struct msghdr msg = { 0 };
+    struct iovec iov = { .iov_base = name, .iov_len = sizeof name - 1 };
+    union
+    {
+      char buf[CMSG_SPACE (sizeof (int))];
+      struct cmsghdr align;
+    } u;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    if (recvmsg (cfd, &msg, 0) > 0 && CMSG_FIRSTHDR (&msg))
+      memcpy (&master, CMSG_DATA (CMSG_FIRSTHDR (&msg)), sizeof (int));
+  }
+  CHECK (master >= 0 && isatty (master), "received the pty master (\"%s\") over the console socket", name);
+  struct winsize ws = { .ws_row = 33, .ws_col = 101 };
+  ioctl (master, TIOCSWINSZ, &ws);
+  usleep (300000);
+  const char *cmd = "stty size; echo tty-$((3+4)); exit 7\n";
+  if (write (master, cmd, strlen (cmd)) < 0)
+    abort ();
+  char buf[4096] = "";
+  size_t have = 0;
+  uint64_t t0 = kata_now_ns ();
+  int st = -1;
+  while (ms_since (t0) < 30000)
+    {
+      struct pollfd pf = { .fd = master, .events = POLLIN };
+      if (poll (&pf, 1, 100) > 0)
+        {
+          ssize_t n = read (master, buf + have, sizeof buf - 1 - have);
+          if (n > 0)
+            have += n;
+        }
+      int wst;
+      if (waitpid (shim, &wst, WNOHANG) == shim)
+        {
+          st = WIFEXITED (wst) ? WEXITSTATUS (wst) : 128 + WTERMSIG (wst);
+          break;
+        }
+    }
+  buf[have] = '\0';
+  CHECK (strstr (buf, "33 101") != NULL, "tty size reached the guest");
+  CHECK (strstr (buf, "tty-7") != NULL, "tty output: %s", buf);
+  CHECK (st == 7, "tty shim exited with %d (want 7)", st);
+  close (master);
+  close (cfd);
+  close (l);
+}
+
 static void
 run_containers (kata_client_t *c, const char *sid)
 {
@@ -210,7 +299,16 @@ run_containers (kata_client_t *c, const char *sid)
   yajl_tree_free (call (c, "StartContainer", "{\"container_id\":\"c2\"}", NULL, NULL));
   close (out);
   close (err);
-  (void) shim2;
+  {
+    cleanup_free char *stp = xasprintf ("/proc/%d/status", (int) shim2);
+    cleanup_free char *mtp = xasprintf ("/proc/%d/status", (int) info_for_rss->monitor_pid);
+    cleanup_free char *st1 = NULL, *st2 = NULL;
+    kata_read_file (stp, &st1, NULL, 0, NULL);
+    kata_read_file (mtp, &st2, NULL, 0, NULL);
+    const char *r1 = st1 ? strstr (st1, "VmRSS:") : NULL, *r2 = st2 ? strstr (st2, "VmRSS:") : NULL;
+    printf ("     shim %.*s; monitor %.*s\n", r1 ? (int) strcspn (r1, "\n") : 0, r1 ? r1 : "",
+            r2 ? (int) strcspn (r2, "\n") : 0, r2 ? r2 : "");
+  }
 
   /* stdin through a pipe */
   int in[2];
@@ -249,6 +347,37 @@ run_containers (kata_client_t *c, const char *sid)
   close (out);
   close (err);
   close (nul);
+  run_tty (c, sid);
+
+  /* bulk output: 8 MiB through agent -> monitor -> shim -> pipe */
+  rv = call (c, "ExecProcess",
+             "{\"container_id\":\"c2\",\"exec_id\":\"b1\",\"process\":{\"args\":[\"/bin/sh\",\"-c\","
+             "\"yes | head -c 8388608\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
+             &res, NULL);
+  uint32_t bs = stream_of (res);
+  yajl_tree_free (rv);
+  nul = open ("/dev/null", O_RDONLY);
+  t0 = kata_now_ns ();
+  pid_t bshim = spawn_shim (sid, "c2", "b1", bs, nul, &out, &err);
+  size_t total = 0;
+  bool zeros = true;
+  for (;;)
+    {
+      char buf[65536];
+      ssize_t n = read (out, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      for (ssize_t i = 0; i < n; i++)
+        zeros &= buf[i] == ((total + i) % 2 ? '\n' : 'y');
+      total += n;
+    }
+  int bst = wait_status (bshim, 60000);
+  double ms = ms_since (t0);
+  CHECK (bst == 0 && total == 8388608 && zeros, "8 MiB of stdout: got %zu bytes, status %d, %.0f ms (%.1f MB/s)", total,
+         bst, ms, total / 1e3 / ms);
+  close (out);
+  close (err);
+  close (nul);
 }
 
 static bool
@@ -273,7 +402,7 @@ main (int argc, char **argv)
   kata_client_t *c = NULL;
   kata_error_t *err = NULL;
   yajl_val res = NULL, rv;
-  bool debug = false;
+  bool debug = false, template = false;
 
   for (int i = 1; i < argc; i++)
     {
@@ -303,6 +432,17 @@ main (int argc, char **argv)
         keep = true;
       else if (strcmp (argv[i], "--debug") == 0)
         debug = true;
+      else if (strcmp (argv[i], "--tap") == 0 && i + 2 < argc)
+        {
+          nic.tap = argv[++i];
+          nic.mac = argv[++i];
+        }
+      else if (strcmp (argv[i], "--netns") == 0 && i + 1 < argc)
+        netns_path = argv[++i];
+      else if (strcmp (argv[i], "--cgroup") == 0 && i + 1 < argc)
+        cgroup_path = argv[++i];
+      else if (strcmp (argv[i], "--template") == 0)
+        template = true;
     }
   snprintf (root, sizeof root, "/tmp/vm-smoke-%d", (int) getpid ());
   cleanup_free char *logp = xasprintf ("%s.log", root);
@@ -311,9 +451,43 @@ main (int argc, char **argv)
   printf ("root %s, log %s, kernel %s, initrd %s, machine %s, shared_fs %s\n", root, logp, cfg->hypervisor.kernel,
           cfg->hypervisor.initrd, cfg->hypervisor.machine_type, cfg->hypervisor.shared_fs);
 
+  if (template)
+    {
+      cfg->factory.enable_template = true;
+      free (cfg->factory.template_path);
+      cfg->factory.template_path = xasprintf ("%s/template", root);
+      uint64_t t0 = kata_now_ns ();
+      int r = kata_vm_template_create (cfg, &err);
+      CHECK (r == 0, "factory init (template saved) in %.0f ms%s%s", ms_since (t0), r ? ": " : "", r ? err->msg : "");
+      if (r < 0)
+        return 1;
+      CHECK (kata_vm_template_ready (cfg, NULL, NULL), "template ready");
+    }
+
   /* 1. boot, talk, containers, then kill -9 QEMU */
   if (start ("smoke1", &info) < 0)
     return 1;
+  info_for_rss = &info;
+  if (netns_path)
+    {
+      struct stat a, b;
+      cleanup_free char *qns = xasprintf ("/proc/%d/ns/net", info.qemu_pid);
+      cleanup_free char *mns = xasprintf ("/proc/%d/ns/net", info.monitor_pid);
+      struct stat c;
+      CHECK (stat (qns, &a) == 0 && stat (netns_path, &b) == 0 && a.st_ino == b.st_ino && stat (mns, &c) == 0
+                 && c.st_ino != b.st_ino,
+             "QEMU (only) is in the network namespace %s", netns_path);
+    }
+  if (cgroup_path)
+    {
+      cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cgroup_path);
+      cleanup_free char *data = NULL;
+      char q[32], mpid[32];
+      snprintf (q, sizeof q, "%d\n", info.qemu_pid);
+      snprintf (mpid, sizeof mpid, "%d\n", info.monitor_pid);
+      kata_read_file (procs, &data, NULL, 0, NULL);
+      CHECK (data && strstr (data, q) && strstr (data, mpid), "monitor and QEMU are in %s", cgroup_path);
+    }
   if (kata_client_connect (root, "smoke1", &c, &err) < 0)
     {
       CHECK (0, "connect: %s", err->msg);
@@ -330,6 +504,41 @@ main (int argc, char **argv)
   rv = call (c, "MonitorInfo", NULL, &res, NULL);
   CHECK (rv && kata_json_int (res, "qemu_pid", 0) == info.qemu_pid, "MonitorInfo names QEMU pid %d", info.qemu_pid);
   yajl_tree_free (rv);
+  {
+    /* pause/resume and block hot-plug through the monitor (QMP) */
+    yajl_tree_free (call (c, "MonitorPause", NULL, NULL, NULL));
+    rv = call (c, "MonitorInfo", NULL, &res, NULL);
+    CHECK (rv && strcmp (kata_json_str (res, "state"), "stopped") == 0, "paused VM reports state stopped");
+    yajl_tree_free (rv);
+    yajl_tree_free (call (c, "MonitorResume", NULL, NULL, NULL));
+    yajl_tree_free (call (c, "Check", NULL, NULL, NULL));
+    bool microvm = strcmp (cfg->hypervisor.machine_type, "microvm") == 0;
+    cleanup_free char *img = xasprintf ("%s/disk.img", root);
+    cleanup_free char *mk = xasprintf ("truncate -s 16M %s", img);
+    if (system (mk) != 0)
+      abort ();
+    cleanup_free char *hp = xasprintf ("{\"id\":\"blk0\",\"path\":\"%s\",\"readonly\":false}", img);
+    uint64_t t0 = kata_now_ns ();
+    if (microvm)
+      {
+        kata_error_t *he = NULL;
+        rv = call (c, "MonitorHotplugBlock", hp, &res, &he);
+        CHECK (rv == NULL && he && strstr (he->msg, "no hot-plug"), "microvm: hot-plug refused: %s",
+               he ? he->msg : "accepted?");
+        kata_error_free (he);
+      }
+    else
+      {
+    rv = call (c, "MonitorHotplugBlock", hp, &res, NULL);
+    CHECK (rv && kata_json_str (res, "pci") && strcmp (kata_json_str (res, "pci"), "10/00") == 0,
+           "hot-plugged blk0 at %s in %.0f ms", rv ? kata_json_str (res, "pci") : "?", ms_since (t0));
+    yajl_tree_free (rv);
+    usleep (500000);
+    t0 = kata_now_ns ();
+    yajl_tree_free (call (c, "MonitorHotUnplug", "{\"id\":\"blk0\"}", NULL, NULL));
+    printf ("     hot-unplug took %.0f ms\n", ms_since (t0));
+      }
+  }
   if (containers)
     run_containers (c, "smoke1");
   {
@@ -385,6 +594,48 @@ main (int argc, char **argv)
       cleanup_free char *vm = xasprintf ("%s/vm/smoke2", root);
       cleanup_free char *sh = xasprintf ("%s/shared/smoke2", root);
       CHECK (access (vm, F_OK) < 0 && access (sh, F_OK) < 0, "VM and shared dirs removed");
+    }
+  /* 3. kill -9 of the monitor: QEMU goes with it, clients are told */
+  if (start ("smoke3", &info) == 0)
+    {
+      int out, errfd, nul = open ("/dev/null", O_RDONLY);
+      kata_client_t *c3 = NULL;
+      uint32_t s3 = 4000;
+      if (containers && kata_client_connect (root, "smoke3", &c3, &err) == 0)
+        {
+          cleanup_free char *rootfs = xasprintf ("%s/shared/smoke3/c3/rootfs", root);
+          cleanup_free char *p3 = oci ("c3", "exec sleep 1000");
+          make_rootfs (rootfs);
+          rv = call (c3, "CreateContainer", p3, &res, NULL);
+          s3 = stream_of (res);
+          yajl_tree_free (rv);
+        }
+      pid_t shim = spawn_shim ("smoke3", "c3", "", s3, nul, &out, &errfd);
+      if (c3)
+        yajl_tree_free (call (c3, "StartContainer", "{\"container_id\":\"c3\"}", NULL, NULL));
+      close (nul);
+      usleep (200000);
+      uint64_t t0 = kata_now_ns ();
+      kill (info.monitor_pid, SIGKILL);
+      int st = shim > 0 ? wait_status (shim, 10000) : -1;
+      if (containers)
+        CHECK (st == 255, "kill -9 monitor: shim exited %d (want 255) after %.0f ms", st, ms_since (t0));
+      kata_client_close (c3);
+      CHECK (gone (&info, 10000), "QEMU gone %.0f ms after kill -9 of its monitor", ms_since (t0));
+      kata_monitor_kill (root, "smoke3", &info, NULL);
+      cleanup_free char *vm = xasprintf ("%s/vm/smoke3", root);
+      cleanup_free char *sock = xasprintf ("%s/sbs/smoke3/monitor.sock", root);
+      CHECK (access (vm, F_OK) < 0 && access (sock, F_OK) < 0, "kata_monitor_kill cleaned up");
+      close (out);
+      close (errfd);
+    }
+
+  if (template)
+    {
+      kata_error_t *e3 = NULL;
+      int r = kata_vm_template_destroy (cfg, &e3);
+      CHECK (r == 0 && !kata_vm_template_ready (cfg, NULL, NULL), "factory destroy%s%s", r ? ": " : "",
+             r ? e3->msg : "");
     }
   if (!keep)
     {

@@ -17,6 +17,10 @@
 #   --timeout S         per-run time-out in seconds (default 60)
 #   --show-cmd          print the QEMU command lines
 #   --qemu PATH         QEMU binary (default qemu-system-x86_64)
+#   --machine-opts O    appended to -machine TYPE (e.g. ",pit=off")
+#   --append-extra S    appended to the kernel command line
+#   --no-tuned          leave out the tuned-in options (see base_cmdline and
+#                       machine_opts below) to measure what they bring
 #
 # Prints median times per machine type.
 set -uo pipefail
@@ -26,6 +30,7 @@ prog=$(basename "$0")
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
 runs=5 machines="q35 microvm" bare= accel=tcg probe=0 tmo=60 showcmd=0
+mopts= append_extra= tuned=1
 qemu=${QEMU:-qemu-system-x86_64}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,7 +42,10 @@ while [ $# -gt 0 ]; do
 	--timeout) tmo=$2; shift 2 ;;
 	--show-cmd) showcmd=1; shift ;;
 	--qemu) qemu=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	--machine-opts) mopts=$2; shift 2 ;;
+	--append-extra) append_extra=$2; shift 2 ;;
+	--no-tuned) tuned=0; shift ;;
+	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
@@ -88,13 +96,14 @@ if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 # Fills the array qargs for machine $1.
 qemu_args() {
 	local m=$1 cmdline=$base_cmdline
+	[ -n "$append_extra" ] && cmdline="$cmdline $append_extra"
 	[ $probe -eq 1 ] && cmdline="$cmdline bareinit.probe=1"
 	qargs=(-accel "$accel" -cpu "$cpu" -m 256 -smp 1
 		-nodefaults -no-user-config -nographic -no-reboot -serial stdio)
 	case "$m" in
 	q35)
 		[ -f "$kdir/vmlinuz.container" ] || die "$kdir/vmlinuz.container missing"
-		qargs+=(-machine q35 -kernel "$kdir/vmlinuz.container")
+		qargs+=(-machine "q35$mopts" -kernel "$kdir/vmlinuz.container")
 		if [ $probe -eq 1 ]; then
 			qargs+=(-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=0
 				-device virtio-serial-pci
@@ -107,7 +116,7 @@ qemu_args() {
 	microvm)
 		[ -f "$kdir/vmlinux.container" ] || die "$kdir/vmlinux.container missing"
 		[ -n "$tsc_khz" ] && cmdline="$cmdline tsc_early_khz=$tsc_khz"
-		qargs+=(-machine microvm -global virtio-mmio.force-legacy=false
+		qargs+=(-machine "microvm$mopts" -global virtio-mmio.force-legacy=false
 			-kernel "$kdir/vmlinux.container")
 		if [ $probe -eq 1 ]; then
 			qargs+=(-device virtio-serial-device

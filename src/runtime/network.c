@@ -1,0 +1,1033 @@
+/* Host networking of a sandbox: Kata's "tcfilter" model over libnl-route-3.
+   See network.h for the interface and docs/network.md for the design. */
+#include <config.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/route.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
+#include <netlink/route/action.h>
+#include <netlink/route/act/mirred.h>
+#include "common/json.h"
+#include "common/utils.h"
+#include "runtime/log.h"
+#include "runtime/network.h"
+
+#define INGRESS_HANDLE TC_H_MAKE (TC_H_INGRESS, 0) /* ffff: */
+
+/* ---- libnl plumbing ---------------------------------------------------- */
+
+static inline void nl_sock_freep (struct nl_sock **s) { if (*s) nl_socket_free (*s); }
+static inline void nl_cache_freep (struct nl_cache **c) { if (*c) nl_cache_free (*c); }
+static inline void nl_obj_putp (void *p) { struct nl_object **o = p; if (*o) nl_object_put (*o); }
+#define cleanup_nl_sock __attribute__ ((cleanup (nl_sock_freep)))
+#define cleanup_nl_cache __attribute__ ((cleanup (nl_cache_freep)))
+#define cleanup_nl_obj __attribute__ ((cleanup (nl_obj_putp)))
+
+/* errno closest to a libnl error code. */
+static int
+nl_to_errno (int r)
+{
+  switch (r < 0 ? -r : r)
+    {
+    case NLE_EXIST: return EEXIST;
+    case NLE_NOMEM: return ENOMEM;
+    case NLE_PERM: return EPERM;
+    case NLE_NOACCESS: return EACCES;
+    case NLE_OBJ_NOTFOUND: return ENOENT;
+    case NLE_NODEV: return ENODEV;
+    case NLE_INVAL: return EINVAL;
+    case NLE_BUSY: return EBUSY;
+    case NLE_OPNOTSUPP: return EOPNOTSUPP;
+    case NLE_AGAIN: return EAGAIN;
+    case NLE_RANGE: return ERANGE;
+    case NLE_MSGSIZE: return EMSGSIZE;
+    case NLE_AF_NOSUPPORT: return EAFNOSUPPORT;
+    default: return EIO;
+    }
+}
+
+static int __attribute__ ((format (printf, 3, 4)))
+nl_fail (kata_error_t **err, int r, const char *fmt, ...)
+{
+  cleanup_free char *what = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&what, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return kata_make_error_nostr (err, nl_to_errno (r), "%s: %s", what, nl_geterror (r));
+}
+
+static int
+nl_open (struct nl_sock **out, kata_error_t **err)
+{
+  struct nl_sock *s = nl_socket_alloc ();
+  int r;
+  if (s == NULL)
+    return kata_make_error (err, ENOMEM, "netlink socket");
+  if ((r = nl_connect (s, NETLINK_ROUTE)) < 0)
+    {
+      nl_socket_free (s);
+      return nl_fail (err, r, "connect to rtnetlink");
+    }
+  *out = s;
+  return 0;
+}
+
+/* ---- entering the sandbox's netns ------------------------------------- */
+
+/* Moves the calling thread into PATH's netns; *ORIG gets our own.
+   ENOENT/EINVAL (no such netns) are reported with that status. */
+static int
+netns_enter (const char *path, int *orig, kata_error_t **err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int o;
+  if (fd < 0)
+    return kata_make_error (err, errno, "open network namespace `%s`", path);
+  o = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (o < 0)
+    o = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (o < 0)
+    return kata_make_error (err, errno, "open our own network namespace");
+  if (setns (fd, CLONE_NEWNET) < 0)
+    {
+      int e = errno;
+      close (o);
+      return kata_make_error (err, e, "enter network namespace `%s`", path);
+    }
+  *orig = o;
+  return 0;
+}
+
+/* Back to our own netns.  Staying in the sandbox's would be a silent
+   disaster for everything after, so failing here aborts. */
+static void
+netns_leave (int orig)
+{
+  if (setns (orig, CLONE_NEWNET) < 0)
+    {
+      kata_log (KATA_LOG_ERROR, "cannot return to the runtime's network namespace: %s", strerror (errno));
+      abort ();
+    }
+  close (orig);
+}
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+int
+kata_net_format_mac (const unsigned char *mac, size_t len, char *out)
+{
+  if (mac == NULL || len != 6)
+    return -1;
+  snprintf (out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  return 0;
+}
+
+char *
+kata_net_format_cidr (int family, const void *addr, int prefix)
+{
+  char buf[INET6_ADDRSTRLEN];
+  if ((family != AF_INET && family != AF_INET6) || inet_ntop (family, addr, buf, sizeof buf) == NULL)
+    return NULL;
+  if (prefix < 0)
+    return xstrdup (buf);
+  return xasprintf ("%s/%d", buf, prefix);
+}
+
+bool
+kata_net_is_link_local6 (const void *in6)
+{
+  const unsigned char *a = in6;
+  return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* Names the agent understands ("universe", "link", "host"); others as numbers. */
+const char *
+kata_net_scope_name (int scope, char *buf, size_t len)
+{
+  switch (scope)
+    {
+    case RT_SCOPE_UNIVERSE: return "universe";
+    case RT_SCOPE_LINK: return "link";
+    case RT_SCOPE_HOST: return "host";
+    default:
+      snprintf (buf, len, "%d", scope);
+      return buf;
+    }
+}
+
+char *
+kata_net_tap_name (size_t n)
+{
+  return xasprintf (KATA_NET_TAP_PREFIX "%zu" KATA_NET_TAP_SUFFIX, n);
+}
+
+static void
+gen_iface (yajl_gen g, const kata_net_iface_t *ifc)
+{
+  size_t i;
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "name", ifc->name);
+  kata_gen_kv_str (g, "hw_addr", ifc->mac);
+  kata_gen_kv_int (g, "mtu", ifc->mtu);
+  kata_gen_str (g, "addresses");
+  yajl_gen_array_open (g);
+  for (i = 0; i < ifc->n_addrs; i++)
+    {
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "address", ifc->addrs[i].address);
+      kata_gen_kv_int (g, "prefix", ifc->addrs[i].prefix);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+}
+
+char *
+kata_net_iface_json (const kata_net_iface_t *ifc)
+{
+  yajl_gen g = kata_gen_new ();
+  gen_iface (g, ifc);
+  return kata_gen_finish (g, NULL);
+}
+
+char *
+kata_net_routes_json (const kata_net_route_t *routes, size_t n)
+{
+  yajl_gen g = kata_gen_new ();
+  char sbuf[12];
+  size_t i;
+  yajl_gen_map_open (g);
+  kata_gen_str (g, "routes");
+  yajl_gen_array_open (g);
+  for (i = 0; i < n; i++)
+    {
+      const kata_net_route_t *r = &routes[i];
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "dest", r->dest);
+      if (r->gateway)
+        kata_gen_kv_str (g, "gateway", r->gateway);
+      if (r->device)
+        kata_gen_kv_str (g, "device", r->device);
+      if (r->source)
+        kata_gen_kv_str (g, "source", r->source);
+      kata_gen_kv_str (g, "scope", kata_net_scope_name (r->scope, sbuf, sizeof sbuf));
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+char *
+kata_network_interfaces_json (const kata_net_plan_t *plan)
+{
+  yajl_gen g = kata_gen_new ();
+  size_t i;
+  yajl_gen_array_open (g);
+  for (i = 0; plan && i < plan->n; i++)
+    gen_iface (g, &plan->ifaces[i]);
+  yajl_gen_array_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+/* ---- plan ------------------------------------------------------------- */
+
+static kata_net_plan_t *
+plan_new (const char *netns_path, const char *model)
+{
+  kata_net_plan_t *p = xmalloc0 (sizeof *p);
+  p->netns_path = netns_path ? xstrdup (netns_path) : NULL;
+  p->model = xstrdup (model ? model : "none");
+  return p;
+}
+
+static void
+plan_finish_json (kata_net_plan_t *p)
+{
+  size_t i;
+  for (i = 0; i < p->n; i++)
+    {
+      free (p->ifaces[i].update_json);
+      p->ifaces[i].update_json = kata_net_iface_json (&p->ifaces[i]);
+    }
+  free (p->routes_json);
+  p->routes_json = kata_net_routes_json (p->routes, p->n_routes);
+}
+
+void
+kata_network_release_fds (kata_net_plan_t *plan)
+{
+  size_t i;
+  for (i = 0; plan && i < plan->n; i++)
+    if (plan->ifaces[i].tap_fd >= 0)
+      {
+        close (plan->ifaces[i].tap_fd);
+        plan->ifaces[i].tap_fd = -1;
+      }
+}
+
+void
+kata_network_plan_free (kata_net_plan_t *plan)
+{
+  size_t i, j;
+  if (plan == NULL)
+    return;
+  kata_network_release_fds (plan);
+  for (i = 0; i < plan->n; i++)
+    {
+      kata_net_iface_t *f = &plan->ifaces[i];
+      free (f->name);
+      free (f->tap);
+      for (j = 0; j < f->n_addrs; j++)
+        free (f->addrs[j].address);
+      free (f->addrs);
+      free (f->update_json);
+    }
+  free (plan->ifaces);
+  for (i = 0; i < plan->n_routes; i++)
+    {
+      free (plan->routes[i].dest);
+      free (plan->routes[i].gateway);
+      free (plan->routes[i].device);
+      free (plan->routes[i].source);
+    }
+  free (plan->routes);
+  free (plan->routes_json);
+  free (plan->netns_path);
+  free (plan->model);
+  free (plan);
+}
+
+static kata_net_iface_t *
+plan_iface_by_index (kata_net_plan_t *p, int ifindex)
+{
+  size_t i;
+  for (i = 0; i < p->n; i++)
+    if (p->ifaces[i].ifindex == ifindex)
+      return &p->ifaces[i];
+  return NULL;
+}
+
+/* ---- discovery (in the netns) ----------------------------------------- */
+
+/* tap<digits>_kata */
+static bool
+is_kata_tap (const char *name)
+{
+  size_t pl = strlen (KATA_NET_TAP_PREFIX), d;
+  if (name == NULL || strncmp (name, KATA_NET_TAP_PREFIX, pl) != 0)
+    return false;
+  d = strspn (name + pl, "0123456789");
+  return d > 0 && strcmp (name + pl + d, KATA_NET_TAP_SUFFIX) == 0;
+}
+
+static int
+cmp_iface (const void *a, const void *b)
+{
+  const kata_net_iface_t *x = a, *y = b;
+  return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static void
+discover_links (struct nl_cache *links, kata_net_plan_t *p)
+{
+  struct nl_object *o;
+  for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_link *l = (struct rtnl_link *) o;
+      struct nl_addr *a = rtnl_link_get_addr (l);
+      const char *name = rtnl_link_get_name (l);
+      static const unsigned char zero[6];
+      kata_net_iface_t *f;
+      if ((rtnl_link_get_flags (l) & IFF_LOOPBACK) || rtnl_link_get_arptype (l) != ARPHRD_ETHER || name == NULL
+          || is_kata_tap (name))
+        continue;
+      if (a == NULL || nl_addr_get_len (a) != 6 || memcmp (nl_addr_get_binary_addr (a), zero, 6) == 0)
+        continue;
+      p->ifaces = xrealloc (p->ifaces, (p->n + 1) * sizeof *p->ifaces);
+      f = &p->ifaces[p->n++];
+      memset (f, 0, sizeof *f);
+      f->name = xstrdup (name);
+      f->ifindex = rtnl_link_get_ifindex (l);
+      f->mtu = rtnl_link_get_mtu (l);
+      f->tap_fd = -1;
+      kata_net_format_mac (nl_addr_get_binary_addr (a), 6, f->mac);
+    }
+  if (p->n > 1)
+    qsort (p->ifaces, p->n, sizeof *p->ifaces, cmp_iface);
+}
+
+static void
+discover_addrs (struct nl_cache *addrs, kata_net_plan_t *p)
+{
+  struct nl_object *o;
+  for (o = nl_cache_get_first (addrs); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_addr *ad = (struct rtnl_addr *) o;
+      kata_net_iface_t *f = plan_iface_by_index (p, rtnl_addr_get_ifindex (ad));
+      struct nl_addr *local = rtnl_addr_get_local (ad);
+      int family = rtnl_addr_get_family (ad);
+      kata_net_addr_t *na;
+      if (f == NULL || local == NULL || (family != AF_INET && family != AF_INET6))
+        continue;
+      if (nl_addr_get_len (local) != (family == AF_INET ? 4u : 16u))
+        continue;
+      if (family == AF_INET6 && kata_net_is_link_local6 (nl_addr_get_binary_addr (local)))
+        continue;
+      f->addrs = xrealloc (f->addrs, (f->n_addrs + 1) * sizeof *f->addrs);
+      na = &f->addrs[f->n_addrs++];
+      na->family = family;
+      na->address = kata_net_format_cidr (family, nl_addr_get_binary_addr (local), -1);
+      na->prefix = rtnl_addr_get_prefixlen (ad);
+    }
+}
+
+static char *
+addr_str (struct nl_addr *a, int family)
+{
+  if (a == NULL || nl_addr_get_len (a) != (family == AF_INET ? 4u : 16u))
+    return NULL;
+  return kata_net_format_cidr (family, nl_addr_get_binary_addr (a), -1);
+}
+
+static void
+discover_routes (struct nl_cache *routes, kata_net_plan_t *p)
+{
+  struct nl_object *o;
+  for (o = nl_cache_get_first (routes); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_route *rt = (struct rtnl_route *) o;
+      int family = rtnl_route_get_family (rt);
+      struct rtnl_nexthop *nh;
+      struct nl_addr *dst;
+      kata_net_iface_t *f;
+      kata_net_route_t *r;
+      unsigned plen;
+      if ((family != AF_INET && family != AF_INET6) || rtnl_route_get_table (rt) != RT_TABLE_MAIN
+          || rtnl_route_get_type (rt) != RTN_UNICAST || rtnl_route_get_protocol (rt) == RTPROT_KERNEL
+          || rtnl_route_get_nnexthops (rt) < 1)
+        continue;
+      /* multipath routes keep their first hop only */
+      nh = rtnl_route_nexthop_n (rt, 0);
+      f = nh ? plan_iface_by_index (p, rtnl_route_nh_get_ifindex (nh)) : NULL;
+      if (f == NULL)
+        continue;
+      dst = rtnl_route_get_dst (rt);
+      plen = dst ? nl_addr_get_prefixlen (dst) : 0;
+      if (family == AF_INET6 && plen > 0 && nl_addr_get_len (dst) == 16
+          && kata_net_is_link_local6 (nl_addr_get_binary_addr (dst)))
+        continue;
+      p->routes = xrealloc (p->routes, (p->n_routes + 1) * sizeof *p->routes);
+      r = &p->routes[p->n_routes++];
+      memset (r, 0, sizeof *r);
+      r->family = family;
+      /* "default" is IPv4 to the agent; IPv6 says "::/0" so the family is explicit. */
+      if (plen == 0)
+        r->dest = xstrdup (family == AF_INET ? "default" : "::/0");
+      else
+        r->dest = kata_net_format_cidr (family, nl_addr_get_binary_addr (dst), plen);
+      r->gateway = addr_str (rtnl_route_nh_get_gateway (nh), family);
+      r->device = xstrdup (f->name);
+      r->source = addr_str (rtnl_route_get_pref_src (rt), family);
+      r->scope = rtnl_route_get_scope (rt);
+    }
+}
+
+static int
+discover_in_ns (struct nl_sock *s, kata_net_plan_t *p, kata_error_t **err)
+{
+  cleanup_nl_cache struct nl_cache *links = NULL;
+  cleanup_nl_cache struct nl_cache *addrs = NULL;
+  cleanup_nl_cache struct nl_cache *routes = NULL;
+  int r;
+  if ((r = rtnl_link_alloc_cache (s, AF_UNSPEC, &links)) < 0)
+    return nl_fail (err, r, "list links");
+  discover_links (links, p);
+  if (p->n == 0)
+    return 0;
+  if ((r = rtnl_addr_alloc_cache (s, &addrs)) < 0)
+    return nl_fail (err, r, "list addresses");
+  discover_addrs (addrs, p);
+  if ((r = rtnl_route_alloc_cache (s, AF_UNSPEC, 0, &routes)) < 0)
+    return nl_fail (err, r, "list routes");
+  discover_routes (routes, p);
+  return 0;
+}
+
+int
+kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_error_t **err)
+{
+  cleanup_net_plan kata_net_plan_t *p = plan_new (netns_path, "tcfilter");
+  cleanup_nl_sock struct nl_sock *s = NULL;
+  int orig = -1, r;
+  if (netns_path == NULL)
+    return kata_make_error_nostr (err, EINVAL, "discover: no network namespace");
+  if (netns_enter (netns_path, &orig, err) < 0)
+    return -1;
+  r = nl_open (&s, err);
+  if (r == 0)
+    r = discover_in_ns (s, p, err);
+  netns_leave (orig);
+  if (r < 0)
+    return kata_error_wrap (err, "network namespace `%s`", netns_path);
+  plan_finish_json (p);
+  *plan = STEAL_POINTER (&p);
+  return 0;
+}
+
+/* ---- tc: qdiscs and filters ------------------------------------------- */
+
+static int
+add_ingress (struct nl_sock *s, int ifindex, const char *name, kata_error_t **err)
+{
+  cleanup_nl_obj struct rtnl_qdisc *q = rtnl_qdisc_alloc ();
+  int r;
+  if (q == NULL)
+    return kata_make_error (err, ENOMEM, "qdisc");
+  rtnl_tc_set_ifindex (TC_CAST (q), ifindex);
+  rtnl_tc_set_parent (TC_CAST (q), TC_H_INGRESS);
+  rtnl_tc_set_handle (TC_CAST (q), INGRESS_HANDLE);
+  if ((r = rtnl_tc_set_kind (TC_CAST (q), "ingress")) < 0)
+    return nl_fail (err, r, "ingress qdisc kind");
+  r = rtnl_qdisc_add (s, q, NLM_F_CREATE | NLM_F_EXCL);
+  /* an ingress qdisc that is already there is shared: our filter goes first */
+  if (r < 0 && r != -NLE_EXIST)
+    return nl_fail (err, r, "add ingress qdisc on %s", name);
+  return 0;
+}
+
+/* u32 match-all on FROM's ingress -> mirred egress redirect to TO (stolen). */
+static int
+add_redirect (struct nl_sock *s, int from, const char *from_name, int to, const char *to_name, kata_error_t **err)
+{
+  cleanup_nl_obj struct rtnl_cls *cls = rtnl_cls_alloc ();
+  struct rtnl_act *act = rtnl_act_alloc ();
+  int r;
+  if (cls == NULL || act == NULL)
+    {
+      if (act)
+        rtnl_act_put (act);
+      return kata_make_error (err, ENOMEM, "tc filter");
+    }
+  rtnl_tc_set_ifindex (TC_CAST (cls), from);
+  rtnl_tc_set_parent (TC_CAST (cls), INGRESS_HANDLE);
+  rtnl_cls_set_protocol (cls, ETH_P_ALL);
+  r = rtnl_tc_set_kind (TC_CAST (cls), "u32");
+  if (r == 0)
+    r = rtnl_u32_set_cls_terminal (cls);
+  if (r == 0)
+    r = rtnl_u32_add_key_uint32 (cls, 0, 0, 0, 0); /* match u32 0 0 */
+  if (r == 0)
+    r = rtnl_tc_set_kind (TC_CAST (act), "mirred");
+  if (r == 0)
+    {
+      rtnl_mirred_set_action (act, TCA_EGRESS_REDIR);
+      rtnl_mirred_set_policy (act, TC_ACT_STOLEN);
+      rtnl_mirred_set_ifindex (act, to);
+      r = rtnl_u32_add_action (cls, act);
+    }
+  rtnl_act_put (act); /* the filter holds its own reference */
+  if (r < 0)
+    return nl_fail (err, r, "build filter %s -> %s", from_name, to_name);
+  if ((r = rtnl_cls_add (s, cls, NLM_F_CREATE)) < 0)
+    return nl_fail (err, r, "add filter %s ingress -> %s egress", from_name, to_name);
+  return 0;
+}
+
+/* ---- taps ------------------------------------------------------------- */
+
+/* A non-persistent tap NAME: lives while an fd to it is open. */
+static int
+open_tap (const char *name, int *fdp, kata_error_t **err)
+{
+  struct ifreq ifr;
+  cleanup_close int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return kata_make_error (err, errno, "open /dev/net/tun");
+  memset (&ifr, 0, sizeof ifr);
+  snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI; /* no IFF_VNET_HDR, no IFF_MULTI_QUEUE */
+  if (ioctl (fd, TUNSETIFF, &ifr) < 0)
+    return kata_make_error (err, errno, "create tap %s", name);
+  if (fd < 3)
+    {
+      /* QEMU's child dup2s onto 0..2: keep the tap fd clear of them */
+      int hi = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+      if (hi < 0)
+        return kata_make_error (err, errno, "dup tap fd");
+      close (fd);
+      fd = hi;
+    }
+  *fdp = steal_fd (&fd);
+  return 0;
+}
+
+/* Brings IFINDEX up, with MTU when > 0. */
+static int
+link_up (struct nl_sock *s, int ifindex, const char *name, int mtu, kata_error_t **err)
+{
+  cleanup_nl_obj struct rtnl_link *old = rtnl_link_alloc ();
+  cleanup_nl_obj struct rtnl_link *chg = rtnl_link_alloc ();
+  int r;
+  if (old == NULL || chg == NULL)
+    return kata_make_error (err, ENOMEM, "link");
+  rtnl_link_set_ifindex (old, ifindex);
+  if (mtu > 0)
+    rtnl_link_set_mtu (chg, mtu);
+  rtnl_link_set_flags (chg, IFF_UP);
+  if ((r = rtnl_link_change (s, old, chg, 0)) < 0)
+    return nl_fail (err, r, "set %s up", name);
+  return 0;
+}
+
+/* No IPv6 link-local address on the tap: it would only chatter at the guest. */
+static void
+tap_quiet (struct nl_sock *s, int ifindex)
+{
+  cleanup_nl_obj struct rtnl_link *old = rtnl_link_alloc ();
+  cleanup_nl_obj struct rtnl_link *chg = rtnl_link_alloc ();
+  if (old == NULL || chg == NULL)
+    return;
+  rtnl_link_set_ifindex (old, ifindex);
+  if (rtnl_link_inet6_set_addr_gen_mode (chg, rtnl_link_inet6_str2addrgenmode ("none")) == 0)
+    (void) rtnl_link_change (s, old, chg, 0);
+}
+
+static int
+link_index (struct nl_sock *s, const char *name, kata_error_t **err)
+{
+  cleanup_nl_obj struct rtnl_link *l = NULL;
+  int r = rtnl_link_get_kernel (s, 0, name, &l);
+  if (r < 0)
+    return nl_fail (err, r, "find link %s", name);
+  return rtnl_link_get_ifindex (l);
+}
+
+static int
+wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, kata_error_t **err)
+{
+  int idx;
+  f->tap = kata_net_tap_name (n);
+  if (open_tap (f->tap, &f->tap_fd, err) < 0)
+    return -1;
+  if ((idx = link_index (s, f->tap, err)) < 0)
+    return -1;
+  f->tap_ifindex = idx;
+  tap_quiet (s, f->tap_ifindex);
+  if (link_up (s, f->tap_ifindex, f->tap, f->mtu, err) < 0 || link_up (s, f->ifindex, f->name, 0, err) < 0)
+    return -1;
+  if (add_ingress (s, f->ifindex, f->name, err) < 0 || add_ingress (s, f->tap_ifindex, f->tap, err) < 0)
+    return -1;
+  if (add_redirect (s, f->ifindex, f->name, f->tap_ifindex, f->tap, err) < 0
+      || add_redirect (s, f->tap_ifindex, f->tap, f->ifindex, f->name, err) < 0)
+    return -1;
+  kata_debug ("network: %s (%s, mtu %d) <-> %s", f->name, f->mac, f->mtu, f->tap);
+  return 0;
+}
+
+/* ---- teardown (in the netns) ------------------------------------------ */
+
+static bool
+in_set (const int *v, size_t n, int x)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (v[i] == x)
+      return true;
+  return false;
+}
+
+/* True when IFINDEX's ingress has a mirred redirect to one of TAPS, or to a
+   device that is gone (mirred reports 0 or a stale index). */
+static bool
+ingress_is_ours (struct nl_sock *s, struct nl_cache *links, int ifindex, const int *taps, size_t n)
+{
+  cleanup_nl_cache struct nl_cache *cls = NULL;
+  struct nl_object *o;
+  if (rtnl_cls_alloc_cache (s, ifindex, INGRESS_HANDLE, &cls) < 0)
+    return false;
+  for (o = nl_cache_get_first (cls); o; o = nl_cache_get_next (o))
+    {
+      struct rtnl_cls *c = (struct rtnl_cls *) o;
+      struct rtnl_act *a;
+      const char *kind = rtnl_tc_get_kind (TC_CAST (c));
+      if (kind == NULL || strcmp (kind, "u32") != 0)
+        continue;
+      for (a = rtnl_u32_get_action (c); a; a = rtnl_act_next (a))
+        {
+          const char *ak = rtnl_tc_get_kind (TC_CAST (a));
+          struct rtnl_link *target;
+          int to;
+          if (ak == NULL || strcmp (ak, "mirred") != 0)
+            continue;
+          to = (int) rtnl_mirred_get_ifindex (a);
+          if (to == 0 || in_set (taps, n, to))
+            return true;
+          target = rtnl_link_get (links, to);
+          if (target == NULL)
+            return true;
+          rtnl_link_put (target);
+        }
+    }
+  return false;
+}
+
+static int
+teardown_in_ns (struct nl_sock *s, char **taps, size_t n, kata_error_t **err)
+{
+  cleanup_nl_cache struct nl_cache *links = NULL;
+  cleanup_nl_cache struct nl_cache *qdiscs = NULL;
+  cleanup_free int *idx = NULL;
+  cleanup_free char **names = NULL;
+  struct nl_object *o;
+  size_t i;
+  int r, ret = 0;
+
+  if ((r = rtnl_link_alloc_cache (s, AF_UNSPEC, &links)) < 0)
+    return nl_fail (err, r, "list links");
+  if ((r = rtnl_qdisc_alloc_cache (s, &qdiscs)) < 0)
+    return nl_fail (err, r, "list qdiscs");
+  if (taps == NULL)
+    {
+      /* every tap<N>_kata of the netns: one sandbox per netns */
+      n = 0;
+      for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
+        n += is_kata_tap (rtnl_link_get_name ((struct rtnl_link *) o)) ? 1 : 0;
+      taps = names = xmalloc0 ((n + 1) * sizeof (char *));
+      n = 0;
+      for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
+        if (is_kata_tap (rtnl_link_get_name ((struct rtnl_link *) o)))
+          names[n++] = rtnl_link_get_name ((struct rtnl_link *) o);
+    }
+  idx = xmalloc0 ((n + 1) * sizeof (int));
+  for (i = 0; i < n; i++)
+    {
+      struct rtnl_link *l = taps[i] ? rtnl_link_get_by_name (links, taps[i]) : NULL;
+      if (l)
+        {
+          idx[i] = rtnl_link_get_ifindex (l);
+          rtnl_link_put (l);
+        }
+    }
+  /* the other side first: its filters name the taps' indexes */
+  for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
+    {
+      int ifindex = rtnl_link_get_ifindex ((struct rtnl_link *) o);
+      struct rtnl_qdisc *q;
+      if (in_set (idx, n, ifindex))
+        continue;
+      q = rtnl_qdisc_get_by_parent (qdiscs, ifindex, TC_H_INGRESS);
+      if (q == NULL)
+        continue;
+      if (ingress_is_ours (s, links, ifindex, idx, n))
+        {
+          r = rtnl_qdisc_delete (s, q);
+          if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_INVAL && ret == 0)
+            ret = nl_fail (err, r, "delete ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *) o));
+          else
+            kata_debug ("network: removed ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *) o));
+        }
+      rtnl_qdisc_put (q);
+    }
+  /* deleting a tap takes its qdisc and filters with it */
+  for (i = 0; i < n; i++)
+    {
+      cleanup_nl_obj struct rtnl_link *l = NULL;
+      if (idx[i] == 0)
+        continue;
+      l = rtnl_link_alloc ();
+      rtnl_link_set_ifindex (l, idx[i]);
+      r = rtnl_link_delete (s, l);
+      if (r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND && ret == 0)
+        ret = nl_fail (err, r, "delete tap %s", taps[i]);
+      else
+        kata_debug ("network: removed %s", taps[i]);
+    }
+  return ret;
+}
+
+int
+kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error_t **err)
+{
+  cleanup_nl_sock struct nl_sock *s = NULL;
+  kata_error_t *e = NULL;
+  int orig = -1, r;
+  if (netns_path == NULL)
+    return 0;
+  if (netns_enter (netns_path, &orig, &e) < 0)
+    {
+      /* the netns is gone, and everything that lived in it */
+      if (e->status == ENOENT || e->status == EINVAL)
+        {
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return -1;
+    }
+  r = nl_open (&s, err);
+  if (r == 0)
+    r = teardown_in_ns (s, taps, n, err);
+  netns_leave (orig);
+  if (r < 0)
+    return kata_error_wrap (err, "network teardown in `%s`", netns_path);
+  return 0;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+int
+kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err)
+{
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  cleanup_nl_sock struct nl_sock *s = NULL;
+  int orig = -1, r;
+  size_t i;
+
+  if (model == NULL || *model == '\0')
+    model = "tcfilter";
+  if (strcmp (model, "none") != 0 && strcmp (model, "tcfilter") != 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "internetworking_model `%s` is not supported (use tcfilter or none)", model);
+  p = plan_new (netns_path, model);
+  if (netns_path == NULL || strcmp (model, "none") == 0)
+    {
+      plan_finish_json (p);
+      *plan = STEAL_POINTER (&p);
+      return 0;
+    }
+  if (netns_enter (netns_path, &orig, err) < 0)
+    return -1;
+  r = nl_open (&s, err);
+  if (r == 0)
+    r = discover_in_ns (s, p, err);
+  for (i = 0; r == 0 && i < p->n; i++)
+    r = wire_iface (s, &p->ifaces[i], i, err);
+  if (r < 0 && s != NULL)
+    {
+      /* undo: the veths' qdiscs (found through the taps), then the taps */
+      cleanup_free char **names = xmalloc0 ((p->n + 1) * sizeof (char *));
+      cleanup_error kata_error_t *e2 = NULL;
+      /* only the taps we made: a name taken by another device is not ours */
+      for (i = 0; i < p->n; i++)
+        names[i] = p->ifaces[i].tap_ifindex > 0 ? p->ifaces[i].tap : NULL;
+      teardown_in_ns (s, names, p->n, &e2);
+      kata_network_release_fds (p);
+    }
+  netns_leave (orig);
+  if (r < 0)
+    return kata_error_wrap (err, "network setup in `%s`", netns_path);
+  plan_finish_json (p);
+  *plan = STEAL_POINTER (&p);
+  return 0;
+}
+
+/* ---- QEMU ------------------------------------------------------------- */
+
+void
+kata_network_strv_free (char **v)
+{
+  char **p;
+  if (v == NULL)
+    return;
+  for (p = v; *p; p++)
+    free (*p);
+  free (v);
+}
+
+int
+kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv, size_t *argc)
+{
+  bool microvm = machine_type && strcmp (machine_type, "microvm") == 0;
+  size_t n = plan ? plan->n : 0, i, k = 0;
+  char **v;
+  for (i = 0; i < n; i++)
+    if (plan->ifaces[i].tap_fd < 0)
+      {
+        errno = EBADF;
+        return -1;
+      }
+  v = xmalloc0 ((4 * n + 1) * sizeof (char *));
+  for (i = 0; i < n; i++)
+    {
+      const kata_net_iface_t *f = &plan->ifaces[i];
+      v[k++] = xstrdup ("-netdev");
+      v[k++] = xasprintf ("tap,id=net%zu,fd=%d,vhost=off", i, f->tap_fd);
+      v[k++] = xstrdup ("-device");
+      if (microvm)
+        v[k++] = xasprintf ("virtio-net-device,netdev=net%zu,mac=%s,id=nic%zu", i, f->mac, i);
+      else
+        v[k++] = xasprintf ("virtio-net-pci,netdev=net%zu,mac=%s,id=nic%zu,romfile=", i, f->mac, i);
+    }
+  v[k] = NULL;
+  *argv = v;
+  if (argc)
+    *argc = k;
+  return 0;
+}
+
+int
+kata_network_inherit_fds (const kata_net_plan_t *plan)
+{
+  size_t i;
+  for (i = 0; plan && i < plan->n; i++)
+    {
+      int fd = plan->ifaces[i].tap_fd, fl;
+      if (fd < 0)
+        continue;
+      fl = fcntl (fd, F_GETFD);
+      if (fl < 0 || fcntl (fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+char *
+kata_network_state_json (const kata_net_plan_t *plan)
+{
+  yajl_gen g = kata_gen_new ();
+  size_t i;
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "netns", plan ? plan->netns_path : NULL);
+  kata_gen_kv_str (g, "model", plan && plan->model ? plan->model : "none");
+  kata_gen_str (g, "taps");
+  yajl_gen_array_open (g);
+  for (i = 0; plan && i < plan->n; i++)
+    if (plan->ifaces[i].tap)
+      kata_gen_str (g, plan->ifaces[i].tap);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  return kata_gen_finish (g, NULL);
+}
+
+int
+kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err)
+{
+  cleanup_free char *j = kata_network_state_json (plan);
+  return kata_write_file_atomic (path, j, strlen (j), 0600, err);
+}
+
+int
+kata_network_teardown_state (const char *path, kata_error_t **err)
+{
+  cleanup_free char *data = NULL;
+  cleanup_yajl_val yajl_val v = NULL;
+  cleanup_free char **taps = NULL;
+  kata_error_t *e = NULL;
+  yajl_val arr;
+  size_t len = 0, i, n = 0;
+  const char *netns, *model;
+
+  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
+    {
+      if (e->status == ENOENT)
+        {
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return -1;
+    }
+  if (kata_json_parse (data, len, &v, err) < 0)
+    return kata_error_wrap (err, "network state `%s`", path);
+  netns = kata_json_str (v, "netns");
+  model = kata_json_str (v, "model");
+  if (model && strcmp (model, "none") == 0)
+    netns = NULL;
+  arr = kata_json_array (v, "taps");
+  taps = xmalloc0 (((arr ? arr->u.array.len : 0) + 1) * sizeof (char *));
+  for (i = 0; arr && i < arr->u.array.len; i++)
+    if (YAJL_IS_STRING (arr->u.array.values[i]))
+      taps[n++] = YAJL_GET_STRING (arr->u.array.values[i]);
+  if (kata_network_teardown (netns, taps, n, err) < 0)
+    return -1;
+  if (unlink (path) < 0 && errno != ENOENT)
+    return kata_make_error (err, errno, "remove `%s`", path);
+  return 0;
+}
+
+/* ---- network namespaces ----------------------------------------------- */
+
+int
+kata_netns_create (const char *path, kata_error_t **err)
+{
+  int fd, status;
+  pid_t pid;
+
+  fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return kata_make_error (err, errno, "create `%s`", path);
+  close (fd);
+  pid = fork ();
+  if (pid < 0)
+    return kata_make_error (err, errno, "fork");
+  if (pid == 0)
+    {
+      struct ifreq ifr;
+      int sk;
+      if (unshare (CLONE_NEWNET) < 0)
+        _exit (errno ? errno : EIO);
+      sk = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (sk >= 0)
+        {
+          memset (&ifr, 0, sizeof ifr);
+          strcpy (ifr.ifr_name, "lo");
+          if (ioctl (sk, SIOCGIFFLAGS, &ifr) == 0)
+            {
+              ifr.ifr_flags |= IFF_UP;
+              (void) ioctl (sk, SIOCSIFFLAGS, &ifr);
+            }
+          close (sk);
+        }
+      if (mount ("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+        _exit (errno ? errno : EIO);
+      _exit (0);
+    }
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return kata_make_error (err, errno, "wait for the netns child");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      int e = WIFEXITED (status) ? WEXITSTATUS (status) : EIO;
+      unlink (path);
+      return kata_make_error (err, e, "create network namespace `%s`", path);
+    }
+  return 0;
+}
+
+int
+kata_netns_remove (const char *path, kata_error_t **err)
+{
+  if (umount2 (path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return kata_make_error (err, errno, "unmount network namespace `%s`", path);
+  if (unlink (path) < 0 && errno != ENOENT)
+    return kata_make_error (err, errno, "remove `%s`", path);
+  return 0;
+}

@@ -1,0 +1,145 @@
+/* Host networking of a sandbox: Kata's "tcfilter" model.
+
+   Every ethernet interface of the sandbox's network namespace (a veth, usually)
+   gets a tap `tap<N>_kata` in the same netns; tc ingress + u32 match-all +
+   mirred egress redirect joins the two in both directions, and QEMU gets the
+   tap's fd as a virtio-net device with the veth's MAC.  The agent then gives
+   the guest interface the veth's addresses and the netns' routes
+   (UpdateInterface / UpdateRoutes).  Design and cleanup: docs/network.md. */
+#ifndef KATA_NETWORK_H
+#define KATA_NETWORK_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "common/error.h"
+
+/* Taps are named KATA_NET_TAP_PREFIX<N>KATA_NET_TAP_SUFFIX ("tap0_kata"). */
+#define KATA_NET_TAP_PREFIX "tap"
+#define KATA_NET_TAP_SUFFIX "_kata"
+
+typedef struct kata_net_addr_s
+{
+  int family;    /* AF_INET / AF_INET6 */
+  char *address; /* "10.88.0.5", "fd00::5" */
+  int prefix;
+} kata_net_addr_t;
+
+typedef struct kata_net_route_s
+{
+  int family;
+  char *dest;    /* "default" or a CIDR "10.0.0.0/24" */
+  char *gateway; /* NULL when none */
+  char *device;  /* the interface's name (in the netns and in the guest) */
+  char *source;  /* preferred source, NULL when none */
+  int scope;     /* RT_SCOPE_* */
+} kata_net_route_t;
+
+typedef struct kata_net_iface_s
+{
+  char *name;    /* in the netns; the guest interface is renamed to it */
+  char *tap;     /* tap<N>_kata, NULL before the tap exists */
+  int ifindex;   /* in the netns */
+  int tap_ifindex;
+  char mac[18];  /* "aa:bb:cc:dd:ee:ff": the veth's, and the guest NIC's */
+  int mtu;
+  int tap_fd;    /* the tap's queue, O_CLOEXEC, >= 3; -1 once released */
+  kata_net_addr_t *addrs;
+  size_t n_addrs;
+  char *update_json; /* params of UpdateInterface */
+} kata_net_iface_t;
+
+typedef struct kata_net_plan_s
+{
+  char *netns_path;  /* NULL for an empty plan made without a netns */
+  char *model;       /* "tcfilter" or "none" */
+  kata_net_iface_t *ifaces;
+  size_t n;
+  kata_net_route_t *routes;
+  size_t n_routes;
+  char *routes_json; /* params of UpdateRoutes: {"routes":[...]} (never NULL) */
+} kata_net_plan_t;
+
+/* Reads the interfaces (lo and non-ethernet links skipped), their addresses
+   (IPv6 link-local skipped) and the main table's routes (kernel-made routes
+   skipped: the guest makes its own when the addresses are set) of NETNS_PATH.
+   No tap is made; tap/tap_fd are NULL/-1.  The JSON fields are filled. */
+int kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_error_t **err);
+
+/* MODEL "none" (or NETNS_PATH NULL): an empty plan, the VM has only loopback.
+   MODEL "tcfilter": discover, then per interface open a tap (no multi-queue, no
+   vnet_hdr, not persistent: it lives as long as an fd to it), set it up with
+   the interface's MTU, add an ingress qdisc (ffff:) on both and a u32
+   match-all filter redirecting (mirred egress, stolen) each one's ingress to
+   the other's egress.  The caller's netns is restored before returning.
+   On failure everything made so far is removed.  Other models: KATA_EBADCONFIG. */
+int kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err);
+
+/* QEMU arguments for the plan's taps (NULL-terminated argv of malloc'd strings,
+   free with kata_network_strv_free):
+     -netdev tap,id=netN,fd=FD,vhost=off
+     -device virtio-net-pci,netdev=netN,mac=MAC,id=nicN,romfile=   (q35)
+     -device virtio-net-device,netdev=netN,mac=MAC,id=nicN          (microvm)
+   An empty plan gives an empty argv.  Fails (-1, errno EBADF) when a tap fd was
+   already released. */
+int kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv, size_t *argc);
+void kata_network_strv_free (char **v);
+
+/* In QEMU's child between fork and exec: clears FD_CLOEXEC on the tap fds so
+   that QEMU inherits them under the numbers given in the argv.
+   Async-signal-safe.  Returns -1 (errno set) on failure. */
+int kata_network_inherit_fds (const kata_net_plan_t *plan);
+
+/* In the parent once QEMU runs: closes our copies of the tap fds (QEMU holds
+   the taps from now on; they vanish with it). */
+void kata_network_release_fds (kata_net_plan_t *plan);
+
+/* The UpdateInterface params of every interface as one JSON array. */
+char *kata_network_interfaces_json (const kata_net_plan_t *plan);
+
+/* What teardown needs, as JSON {"netns": PATH|null, "model": M, "taps": [...]}. */
+char *kata_network_state_json (const kata_net_plan_t *plan);
+/* Writes kata_network_state_json atomically (0600) to PATH. */
+int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err);
+/* Tears down what the state file PATH records, then removes it.  A missing
+   file is not an error (nothing was set up, or it was already torn down). */
+int kata_network_teardown_state (const char *path, kata_error_t **err);
+
+/* Removes, inside NETNS_PATH, the taps named in TAPS (TAPS NULL: every
+   tap<N>_kata of the netns, since a netns serves one sandbox) and the ingress
+   qdisc (with its filters) of every interface whose ingress redirects to one
+   of them or to a device that no longer exists (the tap vanished with QEMU).
+   Works from the netns path alone, after any crash.  A netns that is gone,
+   or taps and qdiscs already gone, are not errors. */
+int kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error_t **err);
+
+void kata_network_plan_free (kata_net_plan_t *plan);
+static inline void
+kata_network_plan_freep (kata_net_plan_t **p)
+{
+  kata_network_plan_free (*p);
+  *p = NULL;
+}
+#define cleanup_net_plan __attribute__ ((cleanup (kata_network_plan_freep)))
+
+/* A new network namespace, bind-mounted on PATH (a file, created if missing;
+   its directory must exist), as `ip netns add` does: a child unshares
+   CLONE_NEWNET and bind-mounts its /proc/self/ns/net there.  Loopback is up. */
+int kata_netns_create (const char *path, kata_error_t **err);
+/* Unmounts (lazily) and unlinks PATH.  Missing is not an error. */
+int kata_netns_remove (const char *path, kata_error_t **err);
+
+/* Pure helpers, exposed for tests. */
+/* "aa:bb:cc:dd:ee:ff" from 6 bytes (OUT >= 18 bytes); -1 when LEN != 6. */
+int kata_net_format_mac (const unsigned char *mac, size_t len, char *out);
+/* "10.0.0.0/24" (prefix < 0: no "/prefix"); NULL on a bad family. */
+char *kata_net_format_cidr (int family, const void *addr, int prefix);
+/* fe80::/10 */
+bool kata_net_is_link_local6 (const void *in6_addr);
+/* "universe", "link", "host" (the names the agent knows), else the number. BUF >= 12. */
+const char *kata_net_scope_name (int scope, char *buf, size_t len);
+/* UpdateInterface params of one interface / UpdateRoutes params. */
+char *kata_net_iface_json (const kata_net_iface_t *iface);
+char *kata_net_routes_json (const kata_net_route_t *routes, size_t n);
+/* "tap<N>_kata" (malloc'd). */
+char *kata_net_tap_name (size_t n);
+
+#endif
