@@ -20,7 +20,7 @@
 #   BENCH_RUNS=10            runs per lifecycle / floor / exec row
 #   BENCH_PODS=50            pods of the density ramp (0 skips it)
 #   BENCH_MEM_POINTS="1 10"  pod counts at which PSS is measured (the last pod count too)
-#   BENCH_MEM_MB=128         VM memory of every kata-runtime pod (default_memory; "" keeps the config's)
+#   BENCH_MEM_MB=128         VM memory of every kata-runtime pod (default_memory; "config" keeps the config's)
 #   BENCH_SETTLE=10          seconds pods idle before a PSS snapshot
 #   BENCH_TIMEOUT=300        time-out of one runtime command, in seconds
 #   BENCH_FLOOR_TIMEOUT=180  time-out of one floor boot, in seconds
@@ -43,7 +43,8 @@ top=$(cd "$here/.." && pwd)
 RUNS=${BENCH_RUNS:-10}
 PODS=${BENCH_PODS:-50}
 MEM_POINTS=${BENCH_MEM_POINTS:-1 10}
-MEM_MB=${BENCH_MEM_MB-128}
+MEM_MB=${BENCH_MEM_MB:-128}
+[ "$MEM_MB" = config ] && MEM_MB=
 SETTLE=${BENCH_SETTLE:-10}
 TMO=${BENCH_TIMEOUT:-300}
 FLOOR_TMO=${BENCH_FLOOR_TIMEOUT:-180}
@@ -67,7 +68,7 @@ for v in RUNS PODS SETTLE TMO FLOOR_TMO MIN_AVAIL_MB; do
 	is_uint "${!v}" || die "BENCH_$v must be a non-negative integer (got '${!v}')"
 done
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
-[ -z "$MEM_MB" ] || is_uint "$MEM_MB" || die "BENCH_MEM_MB must be an integer or empty"
+[ -z "$MEM_MB" ] || is_uint "$MEM_MB" || die "BENCH_MEM_MB must be a number of MiB or \"config\""
 for p in $MEM_POINTS; do is_uint "$p" || die "BENCH_MEM_POINTS: '$p' is not a pod count"; done
 [ -n "${EPOCHREALTIME:-}" ] || die "bash >= 5 is needed (EPOCHREALTIME)"
 [ "$(id -u)" = 0 ] || die "must run as root (runtimes, mounts, /proc/PID/smaps_rollup)"
@@ -247,12 +248,7 @@ fi
 
 fsize() { stat -c %s "$1" 2>/dev/null || echo "?"; }
 qemu_count() { # QEMU processes on the host that are not ours (other users of the machine)
-	local n=0 p c
-	for p in /proc/[0-9]*; do
-		c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-		case "$c" in *qemu-system*) case "$c" in *"$work/"*) ;; *) n=$((n + 1)) ;; esac ;; esac
-	done
-	echo $n
+	pgrep -af qemu-system 2>/dev/null | grep -vcF "$work/"
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -292,15 +288,19 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 log "results: $OUT"
 log "runs=$RUNS pods=$PODS vm_mem=${H_MEM:-?}MiB accel=${H_ACCEL:-?} kata-runtime=${rt_path:-missing}"
-[ "$(qemu_count)" = 0 ] || log "warning: $(qemu_count) other QEMU processes are running: numbers will be noisy"
+n=$(qemu_count)
+[ "$n" = 0 ] || log "warning: $n other QEMU processes are running: numbers will be noisy"
 
 # ---------------------------------------------------------------- bundles
 rootfs=$work/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
 cp /bin/busybox "$rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do
-	[ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"
-done
+python3 - "$rootfs/bin" <<'EOF_PY' || die "cannot create the busybox applet links"
+import os, subprocess, sys
+for a in subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True, check=True).stdout.split():
+    if a != "busybox" and "/" not in a:
+        os.symlink("busybox", os.path.join(sys.argv[1], a))
+EOF_PY
 echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
 echo 'root:x:0:' >"$rootfs/etc/group"
 
@@ -346,7 +346,7 @@ if [ $kata_ok = 1 ]; then
 	if "$RT" --kata-config "$kcfg" factory status >"$work/err/factory" 2>&1; then
 		factory_ok=1
 	else
-		factory_msg="n/a (factory not implemented: $(RC=1 errmsg "$work/err/factory"))"
+		cp "$work/err/factory" "$raw/factory-status.txt"
 	fi
 fi
 

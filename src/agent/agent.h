@@ -129,7 +129,8 @@ typedef struct agent_s
   bool chan_connected;
   bool chan_out_watched;
   bool await_hello; /* after (re)connect: write nothing until Hello */
-  bool chan_discard; /* after a framing error: ignore input until the host reconnects */
+  bool chan_discard; /* after a framing error: skip input until a Hello request starts */
+  agent_buf_t discard; /* skipped input, scanned for the next host's Hello */
   kata_frame_reader_t reader;
   agent_buf_t outq;
   agent_watch_t w_chan, w_sig, w_inotify;
@@ -161,6 +162,8 @@ void agent_watch_mod (agent_t *a, int fd, uint32_t events, agent_watch_t *w);
 void agent_watch_del (agent_t *a, int fd);
 /* Called by the loop for each frame; exposed for unit tests. */
 void agent_handle_frame (agent_t *a, kata_frame_t *f);
+/* Feeds input bytes to the channel (framing, resync after errors, dispatch). */
+void agent_chan_input (agent_t *a, const void *data, size_t n);
 
 /* ---- rpc.c ---- */
 /* Handler return: 0 = send RESULT (the generator's map), 1 = the handler answers later,

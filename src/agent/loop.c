@@ -83,6 +83,7 @@ chan_disconnected (agent_t *a, const char *why)
   a->chan_out_watched = false;
   a->await_hello = true;
   a->chan_discard = false;
+  agent_buf_clear (&a->discard);
   kata_frame_reader_free (&a->reader);
   /* Frames queued for the old host are useless to the next one (it sends Hello, which
      discards them anyway); drop them now so output readers are not held back. */
@@ -112,17 +113,10 @@ chan_try_connect (agent_t *a)
   pfd.fd = a->chan_fd;
   pfd.events = POLLIN;
   pfd.revents = 0;
+  /* Do not read here: bytes may already be the next host's Hello, delivered before the
+     port-open notice. */
   if (poll (&pfd, 1, 0) < 0 || (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
-    {
-      if (pfd.revents & POLLIN)
-        {
-          /* stale bytes of a host that left: discard */
-          char junk[4096];
-          while (read (a->chan_fd, junk, sizeof junk) > 0)
-            ;
-        }
-      return;
-    }
+    return;
   a->chan_connected = true;
   a->await_hello = true;
   agent_log ("host connected");
@@ -144,6 +138,7 @@ chan_check_hangup (agent_t *a)
   kata_frame_reader_free (&a->reader);
   a->await_hello = true;
   a->chan_discard = false;
+  agent_buf_clear (&a->discard);
   chan_update_events (a);
 }
 
@@ -246,6 +241,92 @@ agent_handle_frame (agent_t *a, kata_frame_t *f)
     }
 }
 
+/* A host that connects sends Hello first.  After a framing error (or a reconnect we could
+   not see: virtio-serial does not always show the hang-up of a host that is quickly
+   replaced), skip bytes until a complete, valid Hello request frame starts. */
+static bool
+resync (agent_t *a)
+{
+  uint8_t *d = a->discard.data + a->discard.off;
+  size_t n = a->discard.len, i;
+  for (i = 0; i + KATA_FRAME_HDR_LEN <= n; i++)
+    {
+      uint32_t l = (uint32_t) d[i] << 24 | (uint32_t) d[i + 1] << 16 | (uint32_t) d[i + 2] << 8 | d[i + 3];
+      yajl_val root = NULL, params = NULL;
+      const char *method = NULL;
+      bool hello;
+      if (d[i + 4] != KATA_FRAME_REQ || d[i + 5] || d[i + 6] || d[i + 7] || l < 2 || l > 65536)
+        continue;
+      if (i + KATA_FRAME_HDR_LEN < n && d[i + KATA_FRAME_HDR_LEN] != '{')
+        continue;
+      if (i + KATA_FRAME_HDR_LEN + l > n)
+        {
+          /* maybe a Hello still arriving: keep it and wait */
+          agent_buf_consume (&a->discard, i);
+          return false;
+        }
+      hello = kata_msg_parse_request ((const char *) d + i + KATA_FRAME_HDR_LEN, l, &root, &method, &params, NULL) == 0
+              && strcmp (method, "Hello") == 0;
+      if (root)
+        yajl_tree_free (root);
+      if (!hello)
+        continue;
+      agent_log ("resynchronised on a Hello after %zu skipped bytes", i);
+      kata_frame_reader_free (&a->reader);
+      kata_frame_reader_feed (&a->reader, d + i, n - i);
+      agent_buf_clear (&a->discard);
+      a->chan_discard = false;
+      a->await_hello = true;
+      return true;
+    }
+  /* keep a tail that may begin a header */
+  if (n > KATA_FRAME_HDR_LEN)
+    agent_buf_consume (&a->discard, n - (KATA_FRAME_HDR_LEN - 1));
+  return false;
+}
+
+void
+agent_chan_input (agent_t *a, const void *data, size_t n)
+{
+  if (a->chan_discard)
+    {
+      agent_buf_append (&a->discard, data, n);
+      if (!resync (a))
+        return;
+    }
+  else
+    kata_frame_reader_feed (&a->reader, data, n);
+  for (;;)
+    {
+      kata_frame_t f = { 0 };
+      cleanup_error kata_error_t *err = NULL;
+      int r = kata_frame_reader_next (&a->reader, &f, &err);
+      if (r == 0)
+        break;
+      if (r < 0)
+        {
+          /* Unrecoverable framing: drop this host's output and skip its input until the
+             next Hello. */
+          agent_log_always ("protocol error: %s; waiting for a Hello", err ? err->msg : "?");
+          a->await_hello = true;
+          a->chan_discard = true;
+          agent_buf_clear (&a->outq);
+          agent_output_pause (a, false);
+          agent_buf_clear (&a->discard);
+          if (a->reader.len > 1)
+            agent_buf_append (&a->discard, a->reader.buf + 1, a->reader.len - 1);
+          kata_frame_reader_free (&a->reader);
+          if (!resync (a))
+            break;
+          continue;
+        }
+      agent_handle_frame (a, &f);
+      kata_frame_clear (&f);
+      if (a->chan_fd >= 0 && !a->chan_connected)
+        break;
+    }
+}
+
 static void
 chan_read (agent_t *a)
 {
@@ -267,34 +348,9 @@ chan_read (agent_t *a)
           chan_disconnected (a, "EOF");
           return;
         }
-      if (a->chan_discard)
-        continue;
-      kata_frame_reader_feed (&a->reader, buf, n);
-      for (;;)
-        {
-          kata_frame_t f = { 0 };
-          cleanup_error kata_error_t *err = NULL;
-          int r = kata_frame_reader_next (&a->reader, &f, &err);
-          if (r == 0)
-            break;
-          if (r < 0)
-            {
-              /* Unrecoverable framing: the stream cannot be resynchronised.  Drop this
-                 host (ignore its input) and serve the next one that connects. */
-              agent_log_always ("protocol error: %s; ignoring the host until it reconnects",
-                                err ? err->msg : "?");
-              kata_frame_reader_free (&a->reader);
-              a->await_hello = true;
-              a->chan_discard = true;
-              agent_buf_clear (&a->outq);
-              agent_output_pause (a, false);
-              break;
-            }
-          agent_handle_frame (a, &f);
-          kata_frame_clear (&f);
-          if (!a->chan_connected)
-            return;
-        }
+      agent_chan_input (a, buf, n);
+      if (!a->chan_connected)
+        return;
       if ((size_t) n < sizeof buf)
         break;
     }

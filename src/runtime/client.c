@@ -39,7 +39,7 @@ kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **o
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return kata_make_error (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     {
       int e = errno;
       close (fd);
@@ -111,11 +111,11 @@ vm_dead_message (const kata_frame_t *f)
 }
 
 int
-kata_client_call (kata_client_t *c, const char *method, const char *params_json, yajl_val *root, yajl_val *result,
-                  int timeout_ms, kata_error_t **err)
+kata_client_call (kata_client_t *c, const char *method, const char *params_json, yajl_val *root,
+                  yajl_val *result, int timeout_ms, kata_error_t **err)
 {
   cleanup_free char *req = kata_msg_request (method, params_json);
-  uint64_t deadline = timeout_ms > 0 ? kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL : 0;
+  uint64_t deadline = timeout_ms > 0 ? kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL : 0;
   uint32_t id;
 
   if (root)
@@ -138,9 +138,9 @@ kata_client_call (kata_client_t *c, const char *method, const char *params_json,
           uint64_t now = kata_now_ns ();
           struct pollfd p = { .fd = c->fd, .events = POLLIN };
           if (now >= deadline)
-            return kata_make_error_nostr (err, KATA_ETIMEOUT, "%s: no answer from sandbox %s within %d ms", method,
-                                          c->sid, timeout_ms);
-          r = poll (&p, 1, (int) ((deadline - now) / 1000000) + 1);
+            return kata_make_error_nostr (err, KATA_ETIMEOUT, "%s: no answer from sandbox %s within %d ms",
+                                          method, c->sid, timeout_ms);
+          r = poll (&p, 1, (int)((deadline - now) / 1000000) + 1);
           if (r < 0 && errno != EINTR)
             return kata_make_error (err, errno, "poll");
           if (r <= 0)
@@ -150,8 +150,8 @@ kata_client_call (kata_client_t *c, const char *method, const char *params_json,
       if (r <= 0)
         {
           kata_error_free (e);
-          return kata_make_error_nostr (err, KATA_EVMDEAD, "%s: the connection to sandbox %s was lost", method,
-                                        c->sid);
+          return kata_make_error_nostr (err, KATA_EVMDEAD, "%s: the connection to sandbox %s was lost",
+                                        method, c->sid);
         }
       if (f.type == KATA_FRAME_EVENT)
         {

@@ -78,8 +78,8 @@ kata_hypervisor_choose_accel (const char *accel, const char **chosen, char **rea
       return 0;
     }
   if (strcmp (accel, "auto") != 0)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "invalid accel `%s`: expected \"auto\", \"kvm\" or \"tcg\"",
-                                  accel);
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "invalid accel `%s`: expected \"auto\", \"kvm\" or \"tcg\"", accel);
   if (why)
     {
       *chosen = "tcg";
@@ -111,7 +111,7 @@ kata_host_tsc_khz (void)
     {
       const char *p = strstr (data, "cpu MHz");
       if (p && (p = strchr (p, ':')))
-        khz = (unsigned long) (strtod (p + 1, NULL) * 1000.0);
+        khz = (unsigned long)(strtod (p + 1, NULL) * 1000.0);
     }
   return khz;
 }

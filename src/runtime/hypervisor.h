@@ -16,42 +16,45 @@
 /* Where the agent mounts the shared dir, and its mount tag. */
 #define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
 #define KATA_SHARED_TAG "kataShared"
+/* Guest address ("<root port slot>/<device>") of block_rootfs on q35; on microvm it is /dev/vda.
+   Hot-plugged disks get 10/00, 11/00, 12/00 in turn. */
+#define KATA_QEMU_BOOT_DISK_PCI "13/00"
 
 /* How the VM comes up (VM templating, see ARCHITECTURE.md "Fast start"). */
 enum kata_vm_boot
 {
-  KATA_VM_BOOT_COLD = 0,      /* boot the kernel */
-  KATA_VM_BOOT_TEMPLATE = 1,  /* boot with guest RAM in <template_path>/memory (shared), to be saved */
-  KATA_VM_BOOT_CLONE = 2,     /* restore <template_path>/state over a private copy of that memory */
+  KATA_VM_BOOT_COLD = 0,     /* boot the kernel */
+  KATA_VM_BOOT_TEMPLATE = 1, /* boot with guest RAM in <template_path>/memory (shared), to be saved */
+  KATA_VM_BOOT_CLONE = 2,    /* restore <template_path>/state over a private copy of that memory */
 };
 
 typedef struct kata_vm_params_s
 {
   const kata_config_t *cfg;
   const char *sandbox_id;
-  const char *vm_dir;      /* <root>/vm/<sid>: sockets and console.log */
-  const char *shared_dir;  /* <root>/shared/<sid> */
+  const char *vm_dir;     /* <root>/vm/<sid>: sockets and console.log */
+  const char *shared_dir; /* <root>/shared/<sid> */
   int vcpus;
   int memory_mb;
-  const char *netns_path;  /* QEMU (only) enters it before exec; NULL = none */
-  const char *block_rootfs;/* block device attached at boot (virtio-blk, id "rootfs"), or NULL */
+  const char *netns_path;   /* QEMU (only) enters it before exec; NULL = none */
+  const char *block_rootfs; /* block device attached at boot (virtio-blk, id "rootfs"), or NULL */
   bool debug;
   const char *const *nic_taps; /* taps in netns_path, given as virtio-net NICs */
   const char *const *nic_macs; /* their guest MACs (entries may be NULL) */
   size_t nics_len;
-  int boot_mode;           /* enum kata_vm_boot */
+  int boot_mode;             /* enum kata_vm_boot */
   const char *template_path; /* with KATA_VM_BOOT_TEMPLATE / _CLONE */
 } kata_vm_params_t;
 
 typedef struct kata_vm_s
 {
-  pid_t pid;               /* QEMU, a child of the caller */
+  pid_t pid; /* QEMU, a child of the caller */
   unsigned long long start;
-  pid_t vfsd_pid;          /* virtiofsd, 0 when not used */
+  pid_t vfsd_pid; /* virtiofsd, 0 when not used */
   unsigned long long vfsd_start;
   char *vm_dir;
-  char *accel;             /* "tcg" or "kvm" */
-  void *priv;              /* implementation data (QMP connection, ...) */
+  char *accel; /* "tcg" or "kvm" */
+  void *priv;  /* implementation data (QMP connection, ...) */
 } kata_vm_t;
 
 struct hypervisor_ops

@@ -28,6 +28,7 @@
 #define STREAM_BUF_MAX (1u << 20)
 #define OUTQ_HIGH (4u << 20)
 #define HELLO_INTERVAL_MS 200
+#define WATCH_INTERVAL_MS 5000
 
 /* ---- small helpers shared with client.c/shim.c through monitor.h users ---- */
 
@@ -127,8 +128,8 @@ typedef struct pending_s
 typedef struct stream_s
 {
   uint32_t base;
-  conn_t *c;      /* attached client */
-  outq_t buf;     /* frames buffered while no client is attached */
+  conn_t *c;  /* attached client */
+  outq_t buf; /* frames buffered while no client is attached */
   size_t buffered[3];
   bool eof[3];
   struct stream_s *next;
@@ -158,6 +159,9 @@ typedef struct monitor_s
   bool paused;
   bool qemu_exited;
   int qemu_status;
+  ino_t sock_ino; /* monitor.sock as bound, to notice it being removed */
+  uint64_t next_watch;
+  int watch_ms;
 } monitor_t;
 
 enum
@@ -203,65 +207,7 @@ exit_status_str (int status)
   return xstrdup ("QEMU stopped");
 }
 
-/* ---- arguments file ---- */
-
-static char *
-args_json (const kata_sandbox_spec_t *spec)
-{
-  const kata_config_t *c = spec->cfg;
-  yajl_gen g = kata_gen_new ();
-  yajl_gen_map_open (g);
-  kata_gen_kv_str (g, "root", spec->root);
-  kata_gen_kv_str (g, "sandbox_id", spec->sandbox_id);
-  kata_gen_kv_int (g, "vcpus", spec->vcpus);
-  kata_gen_kv_int (g, "memory_mb", spec->memory_mb);
-  kata_gen_kv_str (g, "hostname", spec->hostname);
-  kata_gen_kv_str (g, "netns_path", spec->netns_path);
-  kata_gen_kv_str (g, "cgroup_path", spec->cgroup_path);
-  kata_gen_kv_str (g, "block_rootfs", spec->block_rootfs);
-  kata_gen_kv_bool (g, "debug", spec->debug);
-  {
-    const char *lp = kata_log_path ();
-    char cwd[4096];
-    cleanup_free char *abs = NULL;
-    if (lp && lp[0] != '/' && getcwd (cwd, sizeof cwd))
-      abs = xasprintf ("%s/%s", cwd, lp);
-    kata_gen_kv_str (g, "log_path", abs ? abs : lp);
-  }
-  kata_gen_kv_str (g, "log_format", kata_log_format ());
-  kata_gen_kv_bool (g, "log_debug", kata_log_debug_enabled ());
-  kata_gen_str (g, "nics");
-  yajl_gen_array_open (g);
-  for (size_t i = 0; i < spec->nics_len; i++)
-    {
-      yajl_gen_map_open (g);
-      kata_gen_kv_str (g, "tap", spec->nics[i].tap);
-      kata_gen_kv_str (g, "mac", spec->nics[i].mac);
-      yajl_gen_map_close (g);
-    }
-  yajl_gen_array_close (g);
-  kata_gen_str (g, "hypervisor");
-  yajl_gen_map_open (g);
-  kata_gen_kv_str (g, "path", c->hypervisor.path);
-  kata_gen_kv_str (g, "kernel", c->hypervisor.kernel);
-  kata_gen_kv_str (g, "initrd", c->hypervisor.initrd);
-  kata_gen_kv_str (g, "machine_type", c->hypervisor.machine_type);
-  kata_gen_kv_str (g, "accel", c->hypervisor.accel);
-  kata_gen_kv_str (g, "kernel_params", c->hypervisor.kernel_params);
-  kata_gen_kv_str (g, "shared_fs", c->hypervisor.shared_fs);
-  kata_gen_kv_str (g, "virtio_fs_daemon", c->hypervisor.virtio_fs_daemon);
-  kata_gen_kv_str (g, "virtio_fs_cache", c->hypervisor.virtio_fs_cache);
-  kata_gen_kv_str (g, "tb_size", c->hypervisor.tb_size);
-  kata_gen_kv_int (g, "msize_9p", c->hypervisor.msize_9p);
-  kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
-  kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);
-  kata_gen_kv_bool (g, "agent_debug", c->agent.debug);
-  kata_gen_kv_bool (g, "enable_template", c->factory.enable_template);
-  kata_gen_kv_str (g, "template_path", c->factory.template_path);
-  yajl_gen_map_close (g);
-  yajl_gen_map_close (g);
-  return kata_gen_finish (g, NULL);
-}
+/* ---- arguments file (written by kata_monitor_start, monitor-start.c) ---- */
 
 static void
 set_str (char **dst, yajl_val obj, const char *key)
@@ -311,12 +257,13 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
   m->netns_path = opt_str (v, "netns_path");
   m->cgroup_path = opt_str (v, "cgroup_path");
   m->block_rootfs = opt_str (v, "block_rootfs");
-  m->vcpus = (int) kata_json_int (v, "vcpus", 1);
-  m->memory_mb = (int) kata_json_int (v, "memory_mb", 256);
+  m->vcpus = (int)kata_json_int (v, "vcpus", 1);
+  m->memory_mb = (int)kata_json_int (v, "memory_mb", 256);
   m->debug = kata_json_bool (v, "debug", false);
   {
     const char *lp = kata_json_str (v, "log_path");
-    kata_log_init (lp && *lp ? lp : NULL, kata_json_str (v, "log_format"), kata_json_bool (v, "log_debug", false));
+    kata_log_init (lp && *lp ? lp : NULL, kata_json_str (v, "log_format"),
+                   kata_json_bool (v, "log_debug", false));
   }
   m->cfg = kata_config_default ();
   set_str (&m->cfg->hypervisor.path, h, "path");
@@ -329,231 +276,13 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.virtio_fs_daemon, h, "virtio_fs_daemon");
   set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
   set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
-  m->cfg->hypervisor.msize_9p = (int) kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
-  m->cfg->hypervisor.boot_timeout = (int) kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
+  m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
+  m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
   m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
   m->cfg->factory.enable_template = kata_json_bool (h, "enable_template", false);
   set_str (&m->cfg->factory.template_path, h, "template_path");
   return 0;
-}
-
-/* ---- start (caller side) ---- */
-
-static void
-close_fds_from (int lowfd)
-{
-#ifdef SYS_close_range
-  if (syscall (SYS_close_range, (unsigned) lowfd, ~0U, 0) == 0)
-    return;
-#endif
-  for (int fd = lowfd; fd < 65536; fd++)
-    close (fd);
-}
-
-/* Moves FD to 3, closes every fd above, and points 0-2 at /dev/null. */
-static void
-child_prepare_fds (int keep, bool devnull_stdio)
-{
-  if (keep >= 0 && keep != 3)
-    {
-      if (dup2 (keep, 3) < 0)
-        _exit (127);
-    }
-  close_fds_from (keep >= 0 ? 4 : 3);
-  if (devnull_stdio)
-    {
-      int nul = open ("/dev/null", O_RDWR);
-      if (nul >= 0)
-        {
-          dup2 (nul, 0);
-          dup2 (nul, 1);
-          dup2 (nul, 2);
-          if (nul > 2)
-            close (nul);
-        }
-    }
-}
-
-int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
-
-int
-kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err)
-{
-  cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cgroup_path);
-  char buf[32];
-  int fd, n;
-
-  fd = open (procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return kata_make_error (err, errno, "open `%s`", procs);
-  n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (write (fd, buf, n) < 0)
-    {
-      int e = errno;
-      close (fd);
-      return kata_make_error (err, e, "write to `%s`", procs);
-    }
-  close (fd);
-  return 0;
-}
-
-static void
-cleanup_dirs (const char *root, const char *sid, bool keep_console)
-{
-  cleanup_free char *vm_dir = xasprintf ("%s/vm/%s", root, sid);
-  cleanup_free char *shared = xasprintf ("%s/shared/%s", root, sid);
-  cleanup_free char *sock = xasprintf ("%s/sbs/%s/%s", root, sid, MON_SOCK);
-  unlink (sock);
-  if (keep_console)
-    {
-      const char *names[] = { KATA_VM_AGENT_SOCK, KATA_VM_QMP_SOCK, KATA_VM_VFSD_SOCK, NULL };
-      for (int i = 0; names[i]; i++)
-        {
-          cleanup_free char *p = xasprintf ("%s/%s", vm_dir, names[i]);
-          unlink (p);
-        }
-    }
-  else
-    {
-      kata_rm_rf (vm_dir, NULL);
-      rmdir (shared); /* only when empty */
-    }
-}
-
-int
-kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, kata_error_t **err)
-{
-  cleanup_free char *vm_dir = xasprintf ("%s/vm/%s", spec->root, spec->sandbox_id);
-  cleanup_free char *shared = xasprintf ("%s/shared/%s", spec->root, spec->sandbox_id);
-  cleanup_free char *args_path = NULL;
-  cleanup_free char *args = NULL;
-  cleanup_free char *msg = NULL;
-  int pfd[2];
-  pid_t pid;
-  size_t len = 0;
-  int status;
-
-  memset (info, 0, sizeof *info);
-  if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
-    return -1;
-  args_path = xasprintf ("%s/%s", vm_dir, MON_ARGS_FILE);
-  args = args_json (spec);
-  if (kata_write_file_atomic (args_path, args, strlen (args), 0600, err) < 0)
-    return -1;
-  if (pipe2 (pfd, O_CLOEXEC) < 0)
-    return kata_make_error (err, errno, "pipe");
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (pfd[0]);
-      close (pfd[1]);
-      return kata_make_error (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      close (pfd[0]);
-      setsid ();
-      if (spec->cgroup_path && kata_join_cgroup (spec->cgroup_path, getpid (), NULL) < 0)
-        {
-          dprintf (pfd[1], "err %d cannot join cgroup %s: %s\n", errno, spec->cgroup_path, strerror (errno));
-          _exit (1);
-        }
-      child_prepare_fds (pfd[1], true);
-      kata_set_cloexec (3, 0);
-      execl ("/proc/self/exe", "kata-runtime", "__monitor", spec->root, spec->sandbox_id, "3", (char *) NULL);
-      dprintf (3, "err %d exec /proc/self/exe: %s\n", errno, strerror (errno));
-      _exit (127);
-    }
-  close (pfd[1]);
-  /* One line: the VM's processes may inherit the pipe, so do not wait for EOF. */
-  msg = xmalloc (65536);
-  while (len < 65535)
-    {
-      ssize_t n = read (pfd[0], msg + len, 65535 - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      len += n;
-      if (memchr (msg + len - n, '\n', n))
-        break;
-    }
-  msg[len] = '\0';
-  close (pfd[0]);
-  if (strncmp (msg, "ok ", 3) == 0)
-    {
-      int qp = 0, vp = 0;
-      unsigned long long qs = 0, vs = 0;
-      if (sscanf (msg + 3, "%d %llu %d %llu", &qp, &qs, &vp, &vs) == 4)
-        {
-          info->monitor_pid = pid;
-          info->monitor_start = kata_proc_start_time (pid);
-          info->qemu_pid = qp;
-          info->qemu_start = qs;
-          info->virtiofsd_pid = vp;
-          info->virtiofsd_start = vs;
-          kata_log_stage ("monitor-ready");
-          return 0;
-        }
-    }
-  /* The monitor failed: it cleans up after itself; reap it. */
-  waitpid (pid, &status, 0);
-  cleanup_dirs (spec->root, spec->sandbox_id, false);
-  if (strncmp (msg, "err ", 4) == 0)
-    {
-      char *p = msg + 4;
-      int st = (int) strtol (p, &p, 10);
-      while (*p == ' ')
-        p++;
-      size_t l = strlen (p);
-      while (l && p[l - 1] == '\n')
-        p[--l] = '\0';
-      return kata_make_error_nostr (err, st > 0 ? st : KATA_EVMDEAD, "%s", p);
-    }
-  return kata_make_error_nostr (err, KATA_EVMDEAD, "the sandbox monitor exited during start-up (status %d)",
-                                WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
-}
-
-/* ---- kill / alive ---- */
-
-static void
-kill_checked (pid_t pid, unsigned long long start)
-{
-  if (pid > 0 && kata_proc_alive (pid, start))
-    kill (pid, SIGKILL);
-}
-
-int
-kata_monitor_kill (const char *root, const char *sandbox_id, const kata_monitor_info_t *info, kata_error_t **err)
-{
-  uint64_t deadline = kata_now_ns () + 10000000000ULL;
-  (void) err;
-  if (info)
-    {
-      kill_checked (info->monitor_pid, info->monitor_start);
-      kill_checked (info->qemu_pid, info->qemu_start);
-      kill_checked (info->virtiofsd_pid, info->virtiofsd_start);
-      while (kata_now_ns () < deadline)
-        {
-          if (info->monitor_pid > 0)
-            waitpid (info->monitor_pid, NULL, WNOHANG); /* when it is our child */
-          if (!(info->monitor_pid > 0 && kata_proc_alive (info->monitor_pid, info->monitor_start))
-              && !(info->qemu_pid > 0 && kata_proc_alive (info->qemu_pid, info->qemu_start))
-              && !(info->virtiofsd_pid > 0 && kata_proc_alive (info->virtiofsd_pid, info->virtiofsd_start)))
-            break;
-          usleep (10000);
-        }
-    }
-  cleanup_dirs (root, sandbox_id, false);
-  return 0;
-}
-
-bool
-kata_monitor_alive (const kata_monitor_info_t *info)
-{
-  return info && info->monitor_pid > 0 && kata_proc_alive (info->monitor_pid, info->monitor_start)
-         && info->qemu_pid > 0 && kata_proc_alive (info->qemu_pid, info->qemu_start);
 }
 
 /* ---- the monitor process ---- */
@@ -606,7 +335,7 @@ create_sandbox_params (monitor_t *m)
   bool vfs = strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0;
   yajl_gen g = kata_gen_new ();
 
-  if (getrandom (seed, sizeof seed, 0) != (ssize_t) sizeof seed)
+  if (getrandom (seed, sizeof seed, 0) != (ssize_t)sizeof seed)
     memset (seed, 0, sizeof seed);
   for (size_t i = 0; i < sizeof seed; i++)
     sprintf (hex + 2 * i, "%02x", seed[i]);
@@ -615,7 +344,7 @@ create_sandbox_params (monitor_t *m)
   kata_gen_kv_str (g, "sandbox_id", m->sid);
   kata_gen_kv_str (g, "hostname", m->hostname ? m->hostname : "");
   kata_gen_kv_raw (g, "dns", dns);
-  kata_gen_kv_int (g, "time_ns", (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  kata_gen_kv_int (g, "time_ns", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
   kata_gen_kv_str (g, "random_seed", hex);
   kata_gen_str (g, "storages");
   yajl_gen_array_open (g);
@@ -628,7 +357,8 @@ create_sandbox_params (monitor_t *m)
   if (!vfs)
     {
       char msize[32];
-      snprintf (msize, sizeof msize, "msize=%d", m->cfg->hypervisor.msize_9p > 0 ? m->cfg->hypervisor.msize_9p : 8192);
+      snprintf (msize, sizeof msize, "msize=%d",
+                m->cfg->hypervisor.msize_9p > 0 ? m->cfg->hypervisor.msize_9p : 8192);
       kata_gen_str (g, "trans=virtio");
       kata_gen_str (g, "version=9p2000.L");
       kata_gen_str (g, msize);
@@ -677,7 +407,7 @@ static void
 drain_signalfd (int sfd, bool *term)
 {
   struct signalfd_siginfo si;
-  while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+  while (read (sfd, &si, sizeof si) == (ssize_t)sizeof si)
     if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
       *term = true;
 }
@@ -735,7 +465,7 @@ connect_agent (void)
   if (fd < 0)
     return -1;
   strcpy (addr.sun_path, KATA_VM_AGENT_SOCK);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     {
       int e = errno;
       close (fd);
@@ -751,7 +481,7 @@ boot_agent (monitor_t *m, char **msg)
 {
   uint64_t t0 = kata_now_ns ();
   int timeout_s = m->cfg->hypervisor.boot_timeout > 0 ? m->cfg->hypervisor.boot_timeout : 60;
-  uint64_t deadline = t0 + (uint64_t) timeout_s * 1000000000ULL;
+  uint64_t deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
   uint64_t next_hello = 0;
   uint32_t first_hello = 0, create_id = 0;
   bool hello_ok = false, term = false;
@@ -775,8 +505,7 @@ boot_agent (monitor_t *m, char **msg)
         }
       if (now >= deadline)
         {
-          cleanup_free char *c
-              = xasprintf ("the agent did not answer within %d s (boot_timeout)", timeout_s);
+          cleanup_free char *c = xasprintf ("the agent did not answer within %d s (boot_timeout)", timeout_s);
           *msg = boot_failure (m, c);
           return -1;
         }
@@ -791,7 +520,7 @@ boot_agent (monitor_t *m, char **msg)
               continue;
             }
           kata_debug ("connected to the agent socket after %llu ms",
-                      (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+                      (unsigned long long)((kata_now_ns () - t0) / 1000000));
         }
       if (!hello_ok && now >= next_hello)
         {
@@ -808,7 +537,7 @@ boot_agent (monitor_t *m, char **msg)
       struct pollfd p[2] = { { .fd = m->sfd, .events = POLLIN }, { .fd = m->agent_fd, .events = POLLIN } };
       uint64_t wake = hello_ok ? deadline : (next_hello < deadline ? next_hello : deadline);
       now = kata_now_ns ();
-      int to = wake > now ? (int) ((wake - now) / 1000000) + 1 : 0;
+      int to = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
       int r = poll (p, 2, to);
       if (r < 0 && errno != EINTR)
         {
@@ -858,13 +587,14 @@ boot_agent (monitor_t *m, char **msg)
                       return -1;
                     }
                   kata_debug ("agent answered Hello after %llu ms: %s",
-                              (unsigned long long) ((kata_now_ns () - t0) / 1000000), f.payload);
+                              (unsigned long long)((kata_now_ns () - t0) / 1000000), f.payload);
                   yajl_tree_free (root);
                   hello_ok = true;
                   cleanup_free char *params = create_sandbox_params (m);
                   cleanup_free char *req = kata_msg_request ("CreateSandbox", params);
                   create_id = new_id (m);
-                  if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, create_id, req, strlen (req), NULL) < 0)
+                  if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, create_id, req, strlen (req), NULL)
+                      < 0)
                     {
                       kata_frame_clear (&f);
                       *msg = boot_closed (m);
@@ -1011,7 +741,7 @@ static int serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const c
 static void
 flush_all_blocking (monitor_t *m, int timeout_ms)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
   for (;;)
     {
       bool busy = false;
@@ -1030,8 +760,7 @@ flush_all_blocking (monitor_t *m, int timeout_ms)
 }
 
 /* Tells everyone the VM is gone, cleans up and exits. */
-static void __attribute__ ((noreturn))
-vm_gone (monitor_t *m, const char *message, bool shutdown)
+static void __attribute__ ((noreturn)) vm_gone (monitor_t *m, const char *message, bool shutdown)
 {
   cleanup_free char *ev = NULL;
   yajl_gen g = kata_gen_new ();
@@ -1058,7 +787,7 @@ vm_gone (monitor_t *m, const char *message, bool shutdown)
     conn_drop (m, c);
   if (m->vm.pid > 0 || m->vm.vfsd_pid > 0)
     m->ops->stop (&m->vm, true, NULL);
-  cleanup_dirs (m->root, m->sid, !shutdown);
+  kata_monitor_cleanup_dirs (m->root, m->sid, !shutdown);
   _exit (shutdown ? 0 : 1);
 }
 
@@ -1073,7 +802,7 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
           conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorAttach: invalid stream");
           return;
         }
-      stream_t *s = stream_get (m, (uint32_t) base, true);
+      stream_t *s = stream_get (m, (uint32_t)base, true);
       s->c = c;
       conn_reply (c, id, NULL);
       if (outq_size (&s->buf))
@@ -1089,7 +818,7 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       cleanup_free char *r = NULL;
       yajl_gen_map_open (g);
       kata_gen_kv_int (g, "qemu_pid", m->vm.pid);
-      kata_gen_kv_int (g, "qemu_start_time", (long long) m->vm.start);
+      kata_gen_kv_int (g, "qemu_start_time", (long long)m->vm.start);
       kata_gen_kv_int (g, "virtiofsd_pid", m->vm.vfsd_pid);
       kata_gen_kv_str (g, "accel", m->vm.accel);
       kata_gen_kv_str (g, "state", m->paused ? "stopped" : "running");
@@ -1121,7 +850,8 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
           conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorHotplugBlock: id and path are required");
           return;
         }
-      if (m->ops->hotplug_block (&m->vm, dev, path, kata_json_bool (params, "readonly", false), &addr, &e) < 0)
+      if (m->ops->hotplug_block (&m->vm, dev, path, kata_json_bool (params, "readonly", false), &addr, &e)
+          < 0)
         {
           conn_error (c, id, e->status < 1000 ? e->status : KATA_PROTO_EINTERNAL, e->msg);
           kata_error_free (e);
@@ -1234,7 +964,7 @@ agent_frame (monitor_t *m, kata_frame_t *f)
 static bool
 wait_qemu (monitor_t *m, int timeout_ms)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
   int st;
   bool v;
   for (;;)
@@ -1244,7 +974,19 @@ wait_qemu (monitor_t *m, int timeout_ms)
         return true;
       if (kata_now_ns () >= end)
         return false;
-      usleep (10000);
+      if (m->agent_fd >= 0)
+        {
+          /* Keep the channel drained so the guest never blocks on a write while powering off. */
+          char buf[65536];
+          struct pollfd p = { .fd = m->agent_fd, .events = POLLIN };
+          if (poll (&p, 1, 10) > 0 && recv (m->agent_fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
+            {
+              close (m->agent_fd);
+              m->agent_fd = -1;
+            }
+        }
+      else
+        usleep (10000);
     }
 }
 
@@ -1256,6 +998,8 @@ serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why)
   uint64_t t0 = kata_now_ns ();
 
   kata_debug ("shutting down sandbox %s%s%s", m->sid, why ? ": " : "", why ? why : "");
+  if (m->paused && m->ops->resume (&m->vm, NULL) == 0)
+    m->paused = false; /* a paused guest cannot power itself off */
   if (m->agent_fd >= 0 && m->vm.pid > 0)
     {
       agent_send (m, KATA_FRAME_REQ, 0, id, req, strlen (req));
@@ -1268,7 +1012,7 @@ serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why)
       m->ops->stop (&m->vm, true, NULL);
     }
   else
-    kata_debug ("QEMU powered off in %llu ms", (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+    kata_debug ("QEMU powered off in %llu ms", (unsigned long long)((kata_now_ns () - t0) / 1000000));
   if (asker)
     {
       /* Answer the asker; everybody else learns the VM is gone. */
@@ -1390,8 +1134,9 @@ update_interest (monitor_t *m)
   for (conn_t *c = m->conns; c; c = c->next)
     if (!c->dead)
       {
-        uint32_t want = (outq_size (&m->agent_out) < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&c->out) ? EPOLLOUT : 0);
-        ep_set (m, c->fd, (uintptr_t) c, &c->ev, want);
+        uint32_t want
+            = (outq_size (&m->agent_out) < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&c->out) ? EPOLLOUT : 0);
+        ep_set (m, c->fd, (uintptr_t)c, &c->ev, want);
         if (outq_size (&c->out) > maxq)
           maxq = outq_size (&c->out);
       }
@@ -1414,7 +1159,7 @@ bind_monitor_sock (monitor_t *m, kata_error_t **err)
   if (fd < 0)
     return kata_make_error (err, errno, "socket");
   mode_t old = umask (0177);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     {
       int e = errno;
       umask (old);
@@ -1422,6 +1167,11 @@ bind_monitor_sock (monitor_t *m, kata_error_t **err)
       return kata_make_error (err, e, "bind `%s/%s`", m->sbs_dir, MON_SOCK);
     }
   umask (old);
+  {
+    struct stat st;
+    if (stat (addr.sun_path, &st) == 0)
+      m->sock_ino = st.st_ino;
+  }
   if (listen (fd, 64) < 0)
     {
       close (fd);
@@ -1431,20 +1181,24 @@ bind_monitor_sock (monitor_t *m, kata_error_t **err)
   return 0;
 }
 
-static void __attribute__ ((noreturn))
-serve (monitor_t *m)
+static void __attribute__ ((noreturn)) serve (monitor_t *m)
 {
   struct epoll_event ev;
   bool term = false;
 
+  m->watch_ms = WATCH_INTERVAL_MS;
+  if (getenv ("KATA_MONITOR_WATCH_MS")) /* tests */
+    m->watch_ms = atoi (getenv ("KATA_MONITOR_WATCH_MS"));
+  if (m->watch_ms <= 0)
+    m->watch_ms = WATCH_INTERVAL_MS;
   m->epfd = epoll_create1 (EPOLL_CLOEXEC);
   kata_set_nonblock (m->agent_fd, 1);
-  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_AGENT };
+  ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG_AGENT };
   epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->agent_fd, &ev);
   m->agent_ev = EPOLLIN;
-  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+  ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG_LISTEN };
   epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->listen_fd, &ev);
-  ev = (struct epoll_event) { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
+  ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
   epoll_ctl (m->epfd, EPOLL_CTL_ADD, m->sfd, &ev);
 
   for (;;)
@@ -1452,7 +1206,21 @@ serve (monitor_t *m)
       struct epoll_event evs[32];
       int n;
       update_interest (m);
-      n = epoll_wait (m->epfd, evs, 32, -1);
+      n = epoll_wait (m->epfd, evs, 32, m->watch_ms);
+      if (kata_now_ns () >= m->next_watch)
+        {
+          /* If our state was deleted under us (rm -rf of the root), nobody can reach or
+             delete this sandbox any more: do not leak a running VM. */
+          struct stat st;
+          cleanup_free char *path = xasprintf ("/proc/self/fd/%d/%s", m->sbs_dfd, MON_SOCK);
+          m->next_watch = kata_now_ns () + (uint64_t)m->watch_ms * 1000000ULL;
+          if (stat (path, &st) < 0 || st.st_ino != m->sock_ino)
+            {
+              kata_warn ("sandbox %s: %s/%s was removed; shutting the sandbox down", m->sid, m->sbs_dir,
+                         MON_SOCK);
+              serve_shutdown (m, NULL, 0, "monitor.sock removed");
+            }
+        }
       if (n < 0 && errno != EINTR)
         {
           cleanup_free char *msg = death_message (m, "the monitor failed (epoll)");
@@ -1556,23 +1324,23 @@ kata_monitor_main (int argc, char **argv)
     if (load_args (m, args, &err) < 0)
       {
         report (ready, "err %d %s\n", err->status, err->msg);
-        cleanup_dirs (m->root, m->sid, false);
+        kata_monitor_cleanup_dirs (m->root, m->sid, false);
         return 1;
       }
   }
   m->ops = kata_hypervisor_get ("qemu");
-  m->params = (kata_vm_params_t) { .cfg = m->cfg,
-                                   .sandbox_id = m->sid,
-                                   .vm_dir = m->vm_dir,
-                                   .shared_dir = m->shared_dir,
-                                   .vcpus = m->vcpus,
-                                   .memory_mb = m->memory_mb,
-                                   .netns_path = m->netns_path,
-                                   .block_rootfs = m->block_rootfs,
-                                   .nic_taps = (const char *const *) m->nic_taps,
-                                   .nic_macs = (const char *const *) m->nic_macs,
-                                   .nics_len = m->nics_len,
-                                   .debug = m->debug };
+  m->params = (kata_vm_params_t){ .cfg = m->cfg,
+                                  .sandbox_id = m->sid,
+                                  .vm_dir = m->vm_dir,
+                                  .shared_dir = m->shared_dir,
+                                  .vcpus = m->vcpus,
+                                  .memory_mb = m->memory_mb,
+                                  .netns_path = m->netns_path,
+                                  .block_rootfs = m->block_rootfs,
+                                  .nic_taps = (const char *const *)m->nic_taps,
+                                  .nic_macs = (const char *const *)m->nic_macs,
+                                  .nics_len = m->nics_len,
+                                  .debug = m->debug };
   if (m->cfg->factory.enable_template)
     {
       int tv = 0, tm = 0;
@@ -1586,23 +1354,24 @@ kata_monitor_main (int argc, char **argv)
           kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
         }
       else
-        kata_warn ("sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "
-                   "factory init`); booting normally",
-                   m->sid, m->cfg->factory.template_path);
+        kata_warn (
+            "sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "
+            "factory init`); booting normally",
+            m->sid, m->cfg->factory.template_path);
     }
   if (m->ops->start (&m->params, &m->vm, &err) < 0)
     {
       report (ready, "err %d %s\n", err->status, err->msg);
-      cleanup_dirs (m->root, m->sid, false);
+      kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
-  kata_debug ("sandbox %s: QEMU pid %d (%s)", m->sid, (int) m->vm.pid, m->vm.accel);
+  kata_debug ("sandbox %s: QEMU pid %d (%s)", m->sid, (int)m->vm.pid, m->vm.accel);
   if (boot_agent (m, &bootmsg) < 0)
     {
       kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, bootmsg);
       m->ops->stop (&m->vm, true, NULL);
       report (ready, "err %d %s\n", KATA_EVMDEAD, bootmsg);
-      cleanup_dirs (m->root, m->sid, false);
+      kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
   kata_log_stage ("agent-ready");
@@ -1610,10 +1379,11 @@ kata_monitor_main (int argc, char **argv)
     {
       m->ops->stop (&m->vm, true, NULL);
       report (ready, "err %d %s\n", err->status, err->msg);
-      cleanup_dirs (m->root, m->sid, false);
+      kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
-  if (report (ready, "ok %d %llu %d %llu\n", (int) m->vm.pid, m->vm.start, (int) m->vm.vfsd_pid, m->vm.vfsd_start)
+  if (report (ready, "ok %d %llu %d %llu\n", (int)m->vm.pid, m->vm.start, (int)m->vm.vfsd_pid,
+              m->vm.vfsd_start)
       < 0)
     {
       /* Whoever started us is gone and nobody knows this sandbox: do not leak it. */

@@ -60,6 +60,13 @@ int kata_monitor_kill (const char *root, const char *sandbox_id, const kata_moni
 /* True when the monitor and QEMU are both alive. */
 bool kata_monitor_alive (const kata_monitor_info_t *info);
 
+/* Added by the VM machinery: helpers shared by the monitor, the shim and the caller. */
+/* Removes <root>/sbs/<sid>/monitor.sock and <root>/vm/<sid> (only its sockets with KEEP_CONSOLE),
+   and <root>/shared/<sid> when it is empty. */
+void kata_monitor_cleanup_dirs (const char *root, const char *sandbox_id, bool keep_console);
+/* Writes PID to CGROUP_PATH/cgroup.procs. */
+int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
+
 /* Entry of the hidden subcommand `kata-runtime __monitor ...`. */
 int kata_monitor_main (int argc, char **argv);
 

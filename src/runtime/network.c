@@ -629,7 +629,7 @@ link_index (struct nl_sock *s, const char *name, kata_error_t **err)
 }
 
 static int
-wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, kata_error_t **err)
+wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, bool persistent, kata_error_t **err)
 {
   int idx;
   f->tap = kata_net_tap_name (n);
@@ -646,7 +646,17 @@ wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, kata_error_t **err
   if (add_redirect (s, f->ifindex, f->name, f->tap_ifindex, f->tap, err) < 0
       || add_redirect (s, f->tap_ifindex, f->tap, f->ifindex, f->name, err) < 0)
     return -1;
-  kata_debug ("network: %s (%s, mtu %d) <-> %s", f->name, f->mac, f->mtu, f->tap);
+  /* last, so that a failure before leaves nothing: a tap without persistence
+     vanishes with our fd */
+  if (persistent)
+    {
+      if (ioctl (f->tap_fd, TUNSETPERSIST, 1) < 0)
+        return kata_make_error (err, errno, "make tap %s persistent", f->tap);
+      close (f->tap_fd);
+      f->tap_fd = -1;
+    }
+  kata_debug ("network: %s (%s, mtu %d) <-> %s%s", f->name, f->mac, f->mtu, f->tap,
+              persistent ? " (persistent)" : "");
   return 0;
 }
 
@@ -804,6 +814,13 @@ kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error
 int
 kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err)
 {
+  return kata_network_setup_ex (netns_path, model, 0, plan, err);
+}
+
+int
+kata_network_setup_ex (const char *netns_path, const char *model, int flags, kata_net_plan_t **plan,
+                       kata_error_t **err)
+{
   cleanup_net_plan kata_net_plan_t *p = NULL;
   cleanup_nl_sock struct nl_sock *s = NULL;
   int orig = -1, r;
@@ -815,6 +832,7 @@ kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t *
     return kata_make_error_nostr (err, KATA_EBADCONFIG,
                                   "internetworking_model `%s` is not supported (use tcfilter or none)", model);
   p = plan_new (netns_path, model);
+  p->persistent = (flags & KATA_NET_PERSISTENT) != 0;
   if (netns_path == NULL || strcmp (model, "none") == 0)
     {
       plan_finish_json (p);
@@ -827,7 +845,7 @@ kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t *
   if (r == 0)
     r = discover_in_ns (s, p, err);
   for (i = 0; r == 0 && i < p->n; i++)
-    r = wire_iface (s, &p->ifaces[i], i, err);
+    r = wire_iface (s, &p->ifaces[i], i, p->persistent, err);
   if (r < 0 && s != NULL)
     {
       /* undo: the veths' qdiscs (found through the taps), then the taps */
@@ -867,7 +885,7 @@ kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, c
   size_t n = plan ? plan->n : 0, i, k = 0;
   char **v;
   for (i = 0; i < n; i++)
-    if (plan->ifaces[i].tap_fd < 0)
+    if (plan->persistent ? plan->ifaces[i].tap == NULL : plan->ifaces[i].tap_fd < 0)
       {
         errno = EBADF;
         return -1;
@@ -877,7 +895,10 @@ kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, c
     {
       const kata_net_iface_t *f = &plan->ifaces[i];
       v[k++] = xstrdup ("-netdev");
-      v[k++] = xasprintf ("tap,id=net%zu,fd=%d,vhost=off", i, f->tap_fd);
+      if (plan->persistent)
+        v[k++] = xasprintf ("tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, f->tap);
+      else
+        v[k++] = xasprintf ("tap,id=net%zu,fd=%d,vhost=off", i, f->tap_fd);
       v[k++] = xstrdup ("-device");
       if (microvm)
         v[k++] = xasprintf ("virtio-net-device,netdev=net%zu,mac=%s,id=nic%zu", i, f->mac, i);
@@ -935,6 +956,13 @@ kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_err
 }
 
 int
+kata_network_save_intent (const char *netns_path, const char *model, const char *path, kata_error_t **err)
+{
+  kata_net_plan_t p = { .netns_path = (char *) netns_path, .model = (char *) (model ? model : "tcfilter") };
+  return kata_network_save_state (&p, path, err);
+}
+
+int
 kata_network_teardown_state (const char *path, kata_error_t **err)
 {
   cleanup_free char *data = NULL;
@@ -966,7 +994,8 @@ kata_network_teardown_state (const char *path, kata_error_t **err)
   for (i = 0; arr && i < arr->u.array.len; i++)
     if (YAJL_IS_STRING (arr->u.array.values[i]))
       taps[n++] = YAJL_GET_STRING (arr->u.array.values[i]);
-  if (kata_network_teardown (netns, taps, n, err) < 0)
+  /* no names recorded (saved before setup): every tap<N>_kata of the netns */
+  if (kata_network_teardown (netns, n ? taps : NULL, n, err) < 0)
     return -1;
   if (unlink (path) < 0 && errno != ENOENT)
     return kata_make_error (err, errno, "remove `%s`", path);

@@ -13,6 +13,8 @@
 #include "common/error.h"
 
 /* Taps are named KATA_NET_TAP_PREFIX<N>KATA_NET_TAP_SUFFIX ("tap0_kata"). */
+/* Suggested name of the network state file, in <root>/sbs/<sid>/. */
+#define KATA_NET_STATE_FILE "network.json"
 #define KATA_NET_TAP_PREFIX "tap"
 #define KATA_NET_TAP_SUFFIX "_kata"
 
@@ -41,7 +43,8 @@ typedef struct kata_net_iface_s
   int tap_ifindex;
   char mac[18];  /* "aa:bb:cc:dd:ee:ff": the veth's, and the guest NIC's */
   int mtu;
-  int tap_fd;    /* the tap's queue, O_CLOEXEC, >= 3; -1 once released */
+  int tap_fd;    /* the tap's queue, O_CLOEXEC, >= 3; -1 once released (always
+                    -1 with KATA_NET_PERSISTENT) */
   kata_net_addr_t *addrs;
   size_t n_addrs;
   char *update_json; /* params of UpdateInterface */
@@ -56,7 +59,17 @@ typedef struct kata_net_plan_s
   kata_net_route_t *routes;
   size_t n_routes;
   char *routes_json; /* params of UpdateRoutes: {"routes":[...]} (never NULL) */
+  bool persistent;   /* taps made with KATA_NET_PERSISTENT: no fds, opened by name */
 } kata_net_plan_t;
+
+/* kata_network_setup_ex flags. */
+enum
+{
+  /* Make each tap persistent (TUNSETPERSIST) and close our fd before
+     returning: QEMU, started inside the netns, opens it by name
+     (-netdev tap,ifname=...).  The taps then outlive QEMU until teardown. */
+  KATA_NET_PERSISTENT = 1,
+};
 
 /* Reads the interfaces (lo and non-ethernet links skipped), their addresses
    (IPv6 link-local skipped) and the main table's routes (kernel-made routes
@@ -72,14 +85,19 @@ int kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_
    the other's egress.  The caller's netns is restored before returning.
    On failure everything made so far is removed.  Other models: KATA_EBADCONFIG. */
 int kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err);
+/* Same, with FLAGS (KATA_NET_PERSISTENT). */
+int kata_network_setup_ex (const char *netns_path, const char *model, int flags, kata_net_plan_t **plan,
+                           kata_error_t **err);
 
 /* QEMU arguments for the plan's taps (NULL-terminated argv of malloc'd strings,
    free with kata_network_strv_free):
-     -netdev tap,id=netN,fd=FD,vhost=off
+     -netdev tap,id=netN,fd=FD,vhost=off                       (fd mode)
+     -netdev tap,id=netN,ifname=TAP,script=no,downscript=no,vhost=off
+                                              (persistent: QEMU runs in the netns)
      -device virtio-net-pci,netdev=netN,mac=MAC,id=nicN,romfile=   (q35)
      -device virtio-net-device,netdev=netN,mac=MAC,id=nicN          (microvm)
    An empty plan gives an empty argv.  Fails (-1, errno EBADF) when a tap fd was
-   already released. */
+   already released (fd mode). */
 int kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv, size_t *argc);
 void kata_network_strv_free (char **v);
 
@@ -99,8 +117,12 @@ char *kata_network_interfaces_json (const kata_net_plan_t *plan);
 char *kata_network_state_json (const kata_net_plan_t *plan);
 /* Writes kata_network_state_json atomically (0600) to PATH. */
 int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err);
-/* Tears down what the state file PATH records, then removes it.  A missing
-   file is not an error (nothing was set up, or it was already torn down). */
+/* The same file before setup (no taps yet), so that a crash during setup
+   still leaves the netns path on disk for teardown. */
+int kata_network_save_intent (const char *netns_path, const char *model, const char *path, kata_error_t **err);
+/* Tears down what the state file PATH records (no tap recorded: every
+   tap<N>_kata of the netns), then removes it.  A missing file is not an error
+   (nothing was set up, or it was already torn down); nor is model "none". */
 int kata_network_teardown_state (const char *path, kata_error_t **err);
 
 /* Removes, inside NETNS_PATH, the taps named in TAPS (TAPS NULL: every

@@ -54,8 +54,7 @@ strv_add (strv_t *s, const char *x)
   s->v[s->n] = NULL;
 }
 
-static void __attribute__ ((format (printf, 2, 3)))
-strv_addf (strv_t *s, const char *fmt, ...)
+static void __attribute__ ((format (printf, 2, 3))) strv_addf (strv_t *s, const char *fmt, ...)
 {
   va_list ap;
   char *x = NULL;
@@ -73,7 +72,7 @@ static char *
 sock_path (const char *vm_dir, const char *name)
 {
   char *p = xasprintf ("%s/%s", vm_dir, name);
-  if (strlen (p) < sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
+  if (strlen (p) < sizeof (((struct sockaddr_un *)0)->sun_path) - 1)
     return p;
   free (p);
   return xstrdup (name);
@@ -133,15 +132,18 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_t s = { 0 };
 
   if (!microvm && strcmp (cfg->hypervisor.machine_type, "q35") != 0)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported machine_type `%s` (expected q35 or microvm)",
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "unsupported machine_type `%s` (expected q35 or microvm)",
                                   cfg->hypervisor.machine_type);
   if (tmpl && virtiofs)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                  "VM templating needs shared_fs = \"virtio-9p\": virtio-fs needs shared guest memory");
+    return kata_make_error_nostr (
+        err, KATA_EBADCONFIG,
+        "VM templating needs shared_fs = \"virtio-9p\": virtio-fs needs shared guest memory");
   if (tmpl && (p->template_path == NULL || *p->template_path == '\0'))
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "VM templating needs a template_path");
   if (!virtiofs && strcmp (cfg->hypervisor.shared_fs, "virtio-9p") != 0)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "unsupported shared_fs `%s` (expected virtio-9p or virtio-fs)",
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "unsupported shared_fs `%s` (expected virtio-9p or virtio-fs)",
                                   cfg->hypervisor.shared_fs);
   console = xasprintf ("%s/%s", p->vm_dir, KATA_VM_CONSOLE_LOG);
   if (strlen (console) > 200)
@@ -182,7 +184,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       cleanup_free char *mp = qemu_escape (p->template_path);
       strv_add (&s, "-object");
       strv_addf (&s, "memory-backend-file,id=mem,size=%dM,mem-path=%s/memory,share=%s",
-                 p->memory_mb > 0 ? p->memory_mb : 256, mp, p->boot_mode == KATA_VM_BOOT_TEMPLATE ? "on" : "off");
+                 p->memory_mb > 0 ? p->memory_mb : 256, mp,
+                 p->boot_mode == KATA_VM_BOOT_TEMPLATE ? "on" : "off");
     }
   if (microvm)
     {
@@ -274,9 +277,10 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_addf (&s, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, tap);
       strv_add (&s, "-device");
       if (p->nic_macs && p->nic_macs[i] && *p->nic_macs[i])
-        strv_addf (&s, "virtio-net-%s,netdev=net%zu,mac=%s%s", bus_sfx, i, p->nic_macs[i], microvm ? "" : ",romfile=");
+        strv_addf (&s, "virtio-net-%s,netdev=net%zu,mac=%s,id=nic%zu%s", bus_sfx, i, p->nic_macs[i], i,
+                   microvm ? "" : ",romfile=");
       else
-        strv_addf (&s, "virtio-net-%s,netdev=net%zu%s", bus_sfx, i, microvm ? "" : ",romfile=");
+        strv_addf (&s, "virtio-net-%s,netdev=net%zu,id=nic%zu%s", bus_sfx, i, i, microvm ? "" : ",romfile=");
     }
   if (p->block_rootfs)
     {
@@ -284,7 +288,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_add (&s, "-drive");
       strv_addf (&s, "file=%s,if=none,id=drive-rootfs,format=raw,cache=none,aio=threads", bp);
       strv_add (&s, "-device");
-      strv_addf (&s, "virtio-blk-%s,drive=drive-rootfs,id=rootfs", bus_sfx);
+      /* q35: on the last root port, so the guest finds it at KATA_QEMU_BOOT_DISK_PCI */
+      if (microvm)
+        strv_add (&s, "virtio-blk-device,drive=drive-rootfs,id=rootfs");
+      else
+        strv_addf (&s, "virtio-blk-pci,drive=drive-rootfs,id=rootfs,bus=rp%d,addr=0", QEMU_ROOT_PORTS - 1);
     }
   *argv = s.v;
   return 0;
@@ -296,7 +304,7 @@ child_fail (int fd, const char *what)
   char buf[512];
   int n = snprintf (buf, sizeof buf, "%s: %s\n", what, strerror (errno));
   if (fd >= 0 && n > 0)
-    (void) !write (fd, buf, n);
+    (void)!write (fd, buf, n);
   _exit (127);
 }
 
@@ -385,7 +393,9 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
   vm->vm_dir = xstrdup (p->vm_dir);
   vm->accel = xstrdup (accel);
   vm->priv = xmalloc0 (sizeof (qemu_priv_t));
-  ((qemu_priv_t *) vm->priv)->microvm = strcmp (p->cfg->hypervisor.machine_type, "microvm") == 0;
+  ((qemu_priv_t *)vm->priv)->microvm = strcmp (p->cfg->hypervisor.machine_type, "microvm") == 0;
+  if (p->block_rootfs)
+    ((qemu_priv_t *)vm->priv)->rp_used |= 1u << (QEMU_ROOT_PORTS - 1);
   if (p->boot_mode == KATA_VM_BOOT_CLONE && qemu_restore (vm, p->template_path, err) < 0)
     {
       kata_error_wrap (err, "clone the VM template in `%s`", p->template_path);
@@ -423,7 +433,7 @@ get_qmp (kata_vm_t *vm, kata_qmp_t **q, kata_error_t **err)
 static bool
 wait_child (pid_t pid, int timeout_ms)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
   do
     {
       pid_t r = waitpid (pid, NULL, WNOHANG);
@@ -438,7 +448,7 @@ wait_child (pid_t pid, int timeout_ms)
 static int
 qemu_stop (kata_vm_t *vm, bool wait, kata_error_t **err)
 {
-  (void) err;
+  (void)err;
   if (vm->pid <= 0)
     return 0;
   if (kata_proc_alive (vm->pid, vm->start))
@@ -603,7 +613,7 @@ shell_quote (const char *s)
 static int
 wait_status_leaves (kata_qmp_t *q, const char *state, int timeout_ms, char **final, kata_error_t **err)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
   for (;;)
     {
       char *st = NULL;
@@ -616,7 +626,8 @@ wait_status_leaves (kata_qmp_t *q, const char *state, int timeout_ms, char **fin
         }
       free (st);
       if (kata_now_ns () > end)
-        return kata_make_error_nostr (err, KATA_ETIMEOUT, "QEMU stayed in state %s for %d ms", state, timeout_ms);
+        return kata_make_error_nostr (err, KATA_ETIMEOUT, "QEMU stayed in state %s for %d ms", state,
+                                      timeout_ms);
       usleep (2000);
     }
 }
@@ -638,7 +649,8 @@ qemu_restore (kata_vm_t *vm, const char *template_path, kata_error_t **err)
   if (wait_status_leaves (q, "inmigrate", 30000, &final, err) < 0)
     return -1;
   if (strcmp (final, "paused") != 0 && strcmp (final, "running") != 0)
-    return kata_make_error_nostr (err, KATA_EVMDEAD, "restoring the template state left QEMU in state %s", final);
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "restoring the template state left QEMU in state %s",
+                                  final);
   if (strcmp (final, "running") != 0 && kata_qmp_cont (q, err) < 0)
     return -1;
   kata_log_stage ("template-restored");
@@ -666,9 +678,9 @@ kata_vm_template_ready (const kata_config_t *cfg, int *vcpus, int *memory_mb)
   if (kata_read_file (meta, &data, &len, 65536, NULL) < 0 || kata_json_parse (data, len, &v, NULL) < 0)
     return false;
   if (vcpus)
-    *vcpus = (int) kata_json_int (v, "vcpus", 1);
+    *vcpus = (int)kata_json_int (v, "vcpus", 1);
   if (memory_mb)
-    *memory_mb = (int) kata_json_int (v, "memory_mb", 256);
+    *memory_mb = (int)kata_json_int (v, "memory_mb", 256);
   yajl_tree_free (v);
   return true;
 }
@@ -716,7 +728,7 @@ static int
 wait_console (const char *vm_dir, pid_t pid, int timeout_s, kata_error_t **err)
 {
   cleanup_free char *path = xasprintf ("%s/%s", vm_dir, KATA_VM_CONSOLE_LOG);
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_s * 1000000000ULL;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_s * 1000000000ULL;
   for (;;)
     {
       cleanup_free char *data = NULL;
@@ -724,11 +736,13 @@ wait_console (const char *vm_dir, pid_t pid, int timeout_s, kata_error_t **err)
       if (kata_read_file (path, &data, NULL, 0, NULL) == 0 && strstr (data, "kata-agent: ready"))
         return 0;
       if (waitpid (pid, &st, WNOHANG) == pid)
-        return kata_make_error_nostr (err, KATA_EVMDEAD, "the template VM exited (status %d) before the agent was ready: %s",
-                                      WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st), data ? data : "");
+        return kata_make_error_nostr (
+            err, KATA_EVMDEAD, "the template VM exited (status %d) before the agent was ready: %s",
+            WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st), data ? data : "");
       if (kata_now_ns () > end)
-        return kata_make_error_nostr (err, KATA_ETIMEOUT, "the agent of the template VM was not ready within %d s: %s",
-                                      timeout_s, data ? data : "");
+        return kata_make_error_nostr (err, KATA_ETIMEOUT,
+                                      "the agent of the template VM was not ready within %d s: %s", timeout_s,
+                                      data ? data : "");
       usleep (20000);
     }
 }
@@ -765,17 +779,24 @@ kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err)
     }
   if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
     goto fail;
-  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "template", .vm_dir = vm_dir, .shared_dir = shared,
-                         .vcpus = vcpus, .memory_mb = mem, .boot_mode = KATA_VM_BOOT_TEMPLATE,
+  kata_vm_params_t p = { .cfg = cfg,
+                         .sandbox_id = "template",
+                         .vm_dir = vm_dir,
+                         .shared_dir = shared,
+                         .vcpus = vcpus,
+                         .memory_mb = mem,
+                         .boot_mode = KATA_VM_BOOT_TEMPLATE,
                          .template_path = tp };
   if (qemu_start (&p, &vm, err) < 0)
     goto fail;
   /* No host connection while the template is saved: clones then see a clean open. */
-  if (wait_console (vm_dir, vm.pid, cfg->hypervisor.boot_timeout > 0 ? cfg->hypervisor.boot_timeout : 60, err) < 0)
+  if (wait_console (vm_dir, vm.pid, cfg->hypervisor.boot_timeout > 0 ? cfg->hypervisor.boot_timeout : 60, err)
+      < 0)
     goto fail_vm;
   usleep (100000);
   if (get_qmp (&vm, &q, err) < 0 || kata_qmp_stop (q, err) < 0
-      || kata_qmp_migrate_set_capability (q, "x-ignore-shared", true, err) < 0 || kata_qmp_migrate (q, uri, err) < 0)
+      || kata_qmp_migrate_set_capability (q, "x-ignore-shared", true, err) < 0
+      || kata_qmp_migrate (q, uri, err) < 0)
     goto fail_vm;
   for (;;)
     {
@@ -801,14 +822,15 @@ kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err)
   qemu_stop (&vm, true, NULL);
   qemu_release (&vm);
   {
-    cleanup_free char *meta
-        = xasprintf ("{\"vcpus\":%d,\"memory_mb\":%d,\"machine_type\":\"%s\",\"created_ms\":%llu}", vcpus, mem,
-                     cfg->hypervisor.machine_type, (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+    cleanup_free char *meta = xasprintf (
+        "{\"vcpus\":%d,\"memory_mb\":%d,\"machine_type\":\"%s\",\"created_ms\":%llu}", vcpus, mem,
+        cfg->hypervisor.machine_type, (unsigned long long)((kata_now_ns () - t0) / 1000000));
     if (kata_write_file_atomic (meta_path, meta, strlen (meta), 0600, err) < 0)
       goto fail;
   }
   kata_rm_rf (vm_dir, NULL);
-  kata_debug ("factory: template saved in %s in %llu ms", tp, (unsigned long long) ((kata_now_ns () - t0) / 1000000));
+  kata_debug ("factory: template saved in %s in %llu ms", tp,
+              (unsigned long long)((kata_now_ns () - t0) / 1000000));
   return 0;
 
 fail_vm:

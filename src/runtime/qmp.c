@@ -31,13 +31,13 @@ remaining_ms (uint64_t deadline)
   now = kata_now_ns ();
   if (now >= deadline)
     return 0;
-  return (int) ((deadline - now) / 1000000) + 1;
+  return (int)((deadline - now) / 1000000) + 1;
 }
 
 static uint64_t
 deadline_after (int timeout_ms)
 {
-  return timeout_ms > 0 ? kata_now_ns () + (uint64_t) timeout_ms * 1000000ULL : 0;
+  return timeout_ms > 0 ? kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL : 0;
 }
 
 /* Reads one JSON line into *OUT.  Returns 1, 0 on timeout, -1 on error/EOF. */
@@ -178,7 +178,7 @@ kata_qmp_connect (const char *path, int timeout_ms, kata_qmp_t **out, kata_error
       int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0)
         return kata_make_error (err, errno, "socket");
-      if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+      if (connect (fd, (struct sockaddr *)&addr, sizeof addr) == 0)
         return kata_qmp_connect_fd (fd, timeout_ms, out, err);
       int e = errno;
       close (fd);
@@ -373,7 +373,8 @@ kata_qmp_quit (kata_qmp_t *q, kata_error_t **err)
 }
 
 int
-kata_qmp_blockdev_add_file (kata_qmp_t *q, const char *node, const char *path, bool readonly, kata_error_t **err)
+kata_qmp_blockdev_add_file (kata_qmp_t *q, const char *node, const char *path, bool readonly,
+                            kata_error_t **err)
 {
   yajl_gen g = kata_gen_new ();
   cleanup_free char *args = NULL;
@@ -433,8 +434,8 @@ kata_qmp_device_del (kata_qmp_t *q, const char *id, int timeout_ms, kata_error_t
 int
 kata_qmp_migrate_set_capability (kata_qmp_t *q, const char *capability, bool state, kata_error_t **err)
 {
-  cleanup_free char *args
-      = xasprintf ("{\"capabilities\":[{\"capability\":\"%s\",\"state\":%s}]}", capability, state ? "true" : "false");
+  cleanup_free char *args = xasprintf ("{\"capabilities\":[{\"capability\":\"%s\",\"state\":%s}]}",
+                                       capability, state ? "true" : "false");
   return kata_qmp_execute (q, "migrate-set-capabilities", args, NULL, QMP_TIMEOUT, err);
 }
 

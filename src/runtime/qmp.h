@@ -18,11 +18,11 @@ int kata_qmp_fd (kata_qmp_t *q);
 /* Executes COMMAND with ARGS_JSON (an object, or NULL) and waits for its answer.
    *RET (may be NULL) gets the whole reply tree; its "return" is kata_json_get (*ret, "return").
    A QMP error gives status KATA_EPROTO with QEMU's "desc".  Events read meanwhile are queued. */
-int kata_qmp_execute (kata_qmp_t *q, const char *command, const char *args_json, yajl_val *ret, int timeout_ms,
-                      kata_error_t **err);
+int kata_qmp_execute (kata_qmp_t *q, const char *command, const char *args_json, yajl_val *ret,
+                      int timeout_ms, kata_error_t **err);
 
 /* Takes the next event (queued, or read within TIMEOUT_MS; 0 = only queued).  Returns 1 with
-   *EV (free with yajl_tree_free), 0 on timeout, -1 on error. */
+ *EV (free with yajl_tree_free), 0 on timeout, -1 on error. */
 int kata_qmp_next_event (kata_qmp_t *q, yajl_val *ev, int timeout_ms, kata_error_t **err);
 /* Waits for event NAME whose data.KEY equals VALUE (KEY NULL: any); other events stay queued. */
 int kata_qmp_wait_event (kata_qmp_t *q, const char *name, const char *key, const char *value, int timeout_ms,

@@ -21,9 +21,8 @@
 #include "common/utils.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
+#include "runtime/monitor.h"
 #include "runtime/shim.h"
-
-int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
 
 int
 kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **err)
@@ -102,7 +101,7 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
 #endif
         for (int fd = 4; fd < 65536; fd++)
           close (fd);
-      execv ("/proc/self/exe", (char **) argv);
+      execv ("/proc/self/exe", (char **)argv);
       dprintf (3, "exec /proc/self/exe: %s", strerror (errno));
       _exit (127);
     }
@@ -158,21 +157,19 @@ restore_terminal (void)
     }
 }
 
-static void __attribute__ ((noreturn))
-shim_exit (int status)
+static void __attribute__ ((noreturn)) shim_exit (int status)
 {
   restore_terminal ();
   _exit (status);
 }
 
-static void __attribute__ ((noreturn))
-vm_died (shim_t *s, const char *msg)
+static void __attribute__ ((noreturn)) vm_died (shim_t *s, const char *msg)
 {
   if (strncmp (msg, "the VM", 6) == 0)
     kata_log (KATA_LOG_ERROR, "%s", msg);
   else
     kata_log (KATA_LOG_ERROR, "the VM died: %s", msg);
-  (void) s;
+  (void)s;
   shim_exit (255);
 }
 
@@ -249,7 +246,7 @@ send_console (const char *sock_path, int master, const char *name, kata_error_t 
   cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   cleanup_close int dfd = -1;
   struct msghdr msg = { 0 };
-  struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
+  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -273,7 +270,7 @@ send_console (const char *sock_path, int master, const char *name, kata_error_t 
         return kata_make_error (err, errno, "open `%s`", dir);
       snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
     }
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     return kata_make_error (err, errno, "connect to the console socket `%s`", sock_path);
   memset (&u, 0, sizeof u);
   msg.msg_iov = &iov;
@@ -412,18 +409,19 @@ handle_frame (shim_t *s, kata_frame_t *f)
                     e->msg);
           shim_exit (255);
         }
-      int status = (int) kata_json_int (res, "status", -1);
+      int status = (int)kata_json_int (res, "status", -1);
       if (status < 0)
         {
-          int sig = (int) kata_json_int (res, "signal", 0);
-          status = sig ? 128 + sig : (int) kata_json_int (res, "exit_code", 255);
+          int sig = (int)kata_json_int (res, "signal", 0);
+          status = sig ? 128 + sig : (int)kata_json_int (res, "exit_code", 255);
         }
       yajl_tree_free (root);
-      kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id, status);
+      kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id,
+                  status);
       shim_exit (status & 0xff);
     }
   if (f->type == KATA_FRAME_RESP && kata_log_debug_enabled ())
-    kata_debug ("shim: response %u: %.*s", f->id, (int) f->len, f->payload ? f->payload : "");
+    kata_debug ("shim: response %u: %.*s", f->id, (int)f->len, f->payload ? f->payload : "");
 }
 
 static const char *
@@ -463,7 +461,7 @@ kata_shim_main (int argc, char **argv)
       else if (strcmp (a, "--exec") == 0)
         s->exec_id = arg_value (argc, argv, &i);
       else if (strcmp (a, "--stream") == 0)
-        s->stream = (uint32_t) strtoul (arg_value (argc, argv, &i), NULL, 10);
+        s->stream = (uint32_t)strtoul (arg_value (argc, argv, &i), NULL, 10);
       else if (strcmp (a, "--terminal") == 0)
         s->terminal = true;
       else if (strcmp (a, "--console-socket") == 0)
@@ -556,7 +554,7 @@ kata_shim_main (int argc, char **argv)
       if (p[1].revents)
         {
           struct signalfd_siginfo si;
-          while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+          while (read (sfd, &si, sizeof si) == (ssize_t)sizeof si)
             {
               if (si.ssi_signo == SIGWINCH)
                 send_winsize (s);
@@ -575,14 +573,15 @@ kata_shim_main (int argc, char **argv)
             continue;
           if (n > 0)
             {
-              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, 0, s->stream + KATA_STREAM_STDIN, buf, n, NULL) < 0)
+              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, 0, s->stream + KATA_STREAM_STDIN, buf, n, NULL)
+                  < 0)
                 vm_died (s, "the connection to the sandbox monitor was lost");
             }
           else
             {
               in_open = false;
-              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, KATA_FRAME_FLAG_EOF, s->stream + KATA_STREAM_STDIN,
-                                   NULL, 0, NULL)
+              if (kata_frame_write (s->mfd, KATA_FRAME_STREAM, KATA_FRAME_FLAG_EOF,
+                                    s->stream + KATA_STREAM_STDIN, NULL, 0, NULL)
                   < 0)
                 vm_died (s, "the connection to the sandbox monitor was lost");
             }

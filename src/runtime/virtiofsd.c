@@ -33,7 +33,7 @@ kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const ch
 
   if (access (daemon, X_OK) < 0)
     return kata_make_error (err, errno, "virtiofsd `%s`", daemon);
-  logpath = slash ? xasprintf ("%.*s/virtiofsd.log", (int) (slash - sock_path), sock_path)
+  logpath = slash ? xasprintf ("%.*s/virtiofsd.log", (int)(slash - sock_path), sock_path)
                   : xstrdup ("virtiofsd.log");
   unlink (sock_path);
   pid = fork ();
@@ -57,7 +57,7 @@ kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const ch
           dup2 (logfd, 2);
         }
       execl (daemon, daemon, a_sock, "-o", a_src, "-o", a_cache, "-o", "sandbox=namespace", "-o",
-             "log_level=warn", (char *) NULL);
+             "log_level=warn", (char *)NULL);
       _exit (127);
     }
   deadline = kata_now_ns () + 10000000000ULL;
@@ -81,7 +81,7 @@ kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const ch
         }
       usleep (5000);
     }
-  kata_debug ("virtiofsd started (pid %d) for %s", (int) pid, shared_dir);
+  kata_debug ("virtiofsd started (pid %d) for %s", (int)pid, shared_dir);
   *pid_out = pid;
   return 0;
 }

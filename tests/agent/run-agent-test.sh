@@ -231,6 +231,10 @@ out=$(ac call ListProcesses '{"container_id":"c11"}' 2>&1)
 case "$out" in *'"cmd":"sleep 30"'*) ok "ListProcesses";; *) nok "ListProcesses: $out";; esac
 out=$(ac call StatsContainer '{"container_id":"c11"}' 2>&1)
 case "$out" in *'"pids":{"current":1,"limit":100}'*) ok "StatsContainer";; *) nok "StatsContainer: $out";; esac
+out=$(ac call UpdateContainer '{"container_id":"c11","resources":{"pids":{"limit":50},"cpu":{"quota":50000,"period":100000}}}' 2>&1)
+check_eq "UpdateContainer" "{}" "$out"
+out=$(ac call StatsContainer '{"container_id":"c11"}' 2>&1)
+case "$out" in *'"pids":{"current":1,"limit":50}'*) ok "UpdateContainer changed pids.max";; *) nok "UpdateContainer: $out";; esac
 out=$(ac call PauseContainer '{"container_id":"c11"}' 2>&1); check_eq "PauseContainer" "{}" "$out"
 out=$(ac call ResumeContainer '{"container_id":"c11"}' 2>&1); check_eq "ResumeContainer" "{}" "$out"
 out=$(ac call RemoveContainer '{"container_id":"c11"}' 2>&1); check_eq "RemoveContainer" "{}" "$out"
@@ -273,6 +277,26 @@ sed -i 's|{"type":"ipc"},{"type":"uts"}|{"type":"ipc","path":"/proc/1/ns/ipc"},{
 out=$(ac run app "$work/app.json" --sandbox pause --sandbox-pidns 2>&1 | tr '\n' ' ')
 check_eq "pod container shares uts and pid namespaces" "pod-host 1 " "$out"
 out=$(ac call RemoveContainer '{"container_id":"pause"}' 2>&1); check_eq "RemoveContainer pause" "{}" "$out"
+
+# SignalProcess all=true reaches every process of the container
+spec '["sh","-c","sleep 100 & sleep 100"]' > "$work/c18.json"
+ac start c18 "$work/c18.json" >/dev/null 2>&1
+sleep 1
+out=$(ac call SignalProcess '{"container_id":"c18","exec_id":"","signal":9,"all":true}' 2>&1); check_eq "SignalProcess all" "{}" "$out"
+ac wait c18 >/dev/null 2>&1; st=$?
+check_eq "SignalProcess all: status" "137" "$st"
+ac call RemoveContainer '{"container_id":"c18"}' >/dev/null 2>&1
+
+# local storage (directory with a mode) bind-mounted into a container
+spec '["stat","-c","%a","/vol"]' > "$work/c19.json"
+python3 - "$work/c19.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["mounts"].append({"destination": "/vol", "type": "bind", "source": "/run/kata-containers/sandbox/local/vol2", "options": ["rbind", "rw"]})
+json.dump(s, open(p, "w"))
+PY
+out=$(ac run c19 "$work/c19.json" --storage '{"driver":"local","source":"local","options":["mode=0750"],"mount_point":"/run/kata-containers/sandbox/local/vol2"}' 2>&1)
+check_eq "local storage with mode 0750" "750" "$out"
 
 # terminal: output comes through a pty
 spec '["sh","-c","test -t 0 && test -t 1 && echo tty-ok; stty size"]' > "$work/c12.json"

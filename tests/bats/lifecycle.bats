@@ -156,7 +156,8 @@ function teardown() {
 	pid="$(cat "$BUNDLE/pid")"
 	start="$(proc_start_time "$pid")"
 	[ -n "$start" ]
-	[ "$(container_status rund)" = running ]
+	kata_runtime state rund
+	[ "$(echo "$output" | jq -r .status)" = running ]
 	kata_runtime kill rund KILL
 	[ "$status" -eq 0 ]
 	wait_pid_gone "$pid" "$start" 60

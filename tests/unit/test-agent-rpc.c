@@ -134,6 +134,52 @@ test_frames_before_hello (void **state)
   agent_buf_clear (&a.outq);
 }
 
+static void
+test_resync (void **state)
+{
+  /* a framing error skips input until a Hello request frame starts */
+  agent_t a;
+  kata_frame_t f = { 0 };
+  const char *hello = "{\"method\":\"Hello\",\"params\":{\"version\":1}}";
+  const char *check = "{\"method\":\"Check\"}";
+  uint8_t hdr[KATA_FRAME_HDR_LEN];
+  (void) state;
+  memset (&a, 0, sizeof a);
+  a.epfd = a.chan_fd = -1;
+  kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 9, 2u << 20); /* too large */
+  agent_chan_input (&a, hdr, sizeof hdr);
+  agent_chan_input (&a, "garbage", 7);
+  assert_true (a.chan_discard);
+  /* a Check is not a Hello: still skipped */
+  kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 3, strlen (check));
+  agent_chan_input (&a, hdr, sizeof hdr);
+  agent_chan_input (&a, check, strlen (check));
+  assert_true (a.chan_discard);
+  assert_int_equal (a.outq.len, 0);
+  /* the Hello arrives in two pieces */
+  kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 1, strlen (hello));
+  agent_chan_input (&a, hdr, sizeof hdr);
+  agent_chan_input (&a, hello, 10);
+  assert_true (a.chan_discard);
+  agent_chan_input (&a, hello + 10, strlen (hello) - 10);
+  assert_false (a.chan_discard);
+  assert_int_equal (next_frame (&a, &f), 1);
+  assert_int_equal (f.type, KATA_FRAME_RESP);
+  assert_int_equal (f.id, 1);
+  assert_non_null (strstr (f.payload, "\"version\":1"));
+  kata_frame_clear (&f);
+  /* and the connection works normally afterwards */
+  kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 2, strlen (check));
+  agent_chan_input (&a, hdr, sizeof hdr);
+  agent_chan_input (&a, check, strlen (check));
+  assert_int_equal (next_frame (&a, &f), 1);
+  assert_int_equal (f.id, 2);
+  kata_frame_clear (&f);
+  agent_buf_clear (&a.outq);
+  agent_buf_clear (&a.discard);
+  kata_frame_reader_free (&a.reader);
+}
+
 int
 main (void)
 {
@@ -141,6 +187,7 @@ main (void)
     cmocka_unit_test (test_bad_requests),
     cmocka_unit_test (test_simple),
     cmocka_unit_test (test_frames_before_hello),
+    cmocka_unit_test (test_resync),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -39,26 +39,63 @@ test_argv_q35_9p (void **state)
   kata_config_t *cfg = kata_config_default ();
   char **argv = NULL;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   replace (&cfg->hypervisor.tb_size, "64");
   replace (&cfg->hypervisor.kernel_params, "foo=bar");
   cfg->hypervisor.msize_9p = 8192;
   cfg->agent.debug = true;
-  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = "/run/vc/vm/sb",
-                         .shared_dir = "/run/vc/shared/sb,x", .vcpus = 2, .memory_mb = 512, .debug = true };
+  kata_vm_params_t p = { .cfg = cfg,
+                         .sandbox_id = "sb",
+                         .vm_dir = "/run/vc/vm/sb",
+                         .shared_dir = "/run/vc/shared/sb,x",
+                         .vcpus = 2,
+                         .memory_mb = 512,
+                         .debug = true };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
-  assert_non_null (strstr (s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M "));
+  assert_non_null (
+      strstr (s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
   assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 agent.debug=1 foo=bar "));
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
   assert_non_null (strstr (s, "-qmp unix:/run/vc/vm/sb/qmp.sock,server=on,wait=off "));
   assert_non_null (strstr (s, "-device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x10 "));
-  assert_non_null (strstr (s, "-device virtio-serial-pci,id=serial0 -chardev socket,id=agent,path=/run/vc/vm/sb/agent.sock,server=on,wait=off -device virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0 "));
+  assert_non_null (strstr (s, "-device virtio-serial-pci,id=serial0 -chardev "
+                              "socket,id=agent,path=/run/vc/vm/sb/agent.sock,server=on,wait=off -device "
+                              "virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0 "));
   /* commas in paths are doubled for QEMU */
-  assert_non_null (strstr (s, "-fsdev local,id=fs0,path=/run/vc/shared/sb,,x,security_model=none -device virtio-9p-pci,fsdev=fs0,mount_tag=kataShared "));
+  assert_non_null (strstr (s, "-fsdev local,id=fs0,path=/run/vc/shared/sb,,x,security_model=none -device "
+                              "virtio-9p-pci,fsdev=fs0,mount_tag=kataShared "));
   free (s);
   kata_strv_free (argv);
+
+  /* NICs (taps opened by name inside the netns) and a template clone */
+  const char *taps[] = { "tap0_kata" }, *macs[] = { "02:00:00:00:00:01" };
+  p.nic_taps = taps;
+  p.nic_macs = macs;
+  p.nics_len = 1;
+  p.boot_mode = KATA_VM_BOOT_CLONE;
+  p.template_path = "/run/vc/vm/template";
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, "-netdev tap,id=net0,ifname=tap0_kata,script=no,downscript=no,vhost=off "
+                              "-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01,id=nic0,romfile= "));
+  assert_non_null (strstr (s, "-machine q35,memory-backend=mem "));
+  assert_non_null (strstr (
+      s, "-object memory-backend-file,id=mem,size=512M,mem-path=/run/vc/vm/template/memory,share=off "));
+  assert_non_null (strstr (s, "-incoming defer"));
+  assert_null (strstr (s, "spawn=deny")); /* exec: migration */
+  free (s);
+  kata_strv_free (argv);
+  p.boot_mode = KATA_VM_BOOT_TEMPLATE;
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, "mem-path=/run/vc/vm/template/memory,share=on "));
+  assert_null (strstr (s, "-incoming"));
+  free (s);
+  kata_strv_free (argv);
+  p.nics_len = 0;
+  p.boot_mode = KATA_VM_BOOT_COLD;
 
   assert_int_equal (kata_qemu_build_argv (&p, "kvm", &argv, &err), 0);
   s = joined (argv);
@@ -75,14 +112,15 @@ test_argv_microvm_virtiofs (void **state)
   char **argv = NULL;
   kata_error_t *err = NULL;
   char long_dir[200];
-  (void) state;
+  (void)state;
   replace (&cfg->hypervisor.machine_type, "microvm");
   replace (&cfg->hypervisor.shared_fs, "virtio-fs");
   memset (long_dir, 'a', sizeof long_dir - 1);
   long_dir[0] = '/';
   long_dir[sizeof long_dir - 1] = '\0';
-  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = long_dir, .shared_dir = "/s", .vcpus = 1,
-                         .memory_mb = 256 };
+  kata_vm_params_t p = {
+    .cfg = cfg, .sandbox_id = "sb", .vm_dir = long_dir, .shared_dir = "/s", .vcpus = 1, .memory_mb = 256
+  };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
   assert_non_null (strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg "));
@@ -91,7 +129,8 @@ test_argv_microvm_virtiofs (void **state)
   assert_non_null (strstr (s, "-device virtio-serial-device,id=serial0 "));
   /* sun_path is too short: relative socket paths (QEMU runs in the VM dir) */
   assert_non_null (strstr (s, "-chardev socket,id=agent,path=agent.sock,server=on,wait=off "));
-  assert_non_null (strstr (s, "-chardev socket,id=vfs,path=vfsd.sock -device vhost-user-fs-device,chardev=vfs,tag=kataShared "));
+  assert_non_null (strstr (
+      s, "-chardev socket,id=vfs,path=vfsd.sock -device vhost-user-fs-device,chardev=vfs,tag=kataShared "));
   assert_null (strstr (s, "pcie-root-port"));
   if (kata_host_tsc_khz ())
     assert_non_null (strstr (s, "tsc_early_khz="));
@@ -113,7 +152,7 @@ test_accel (void **state)
   kata_error_t *err = NULL;
   struct stat st;
   bool pvm = stat ("/sys/module/kvm_pvm", &st) == 0 || access ("/dev/kvm", R_OK | W_OK) < 0;
-  (void) state;
+  (void)state;
 
   assert_int_equal (kata_hypervisor_choose_accel ("tcg", &chosen, &reason, &err), 0);
   assert_string_equal (chosen, "tcg");

@@ -126,8 +126,7 @@ new_proc (yajl_val params, yajl_val process)
   return p;
 }
 
-static void __attribute__ ((noreturn))
-fake_agent (int lfd)
+static void __attribute__ ((noreturn)) fake_agent (int lfd)
 {
   bool hello = false;
   afd = accept (lfd, NULL, NULL);
@@ -209,7 +208,7 @@ fake_agent (int lfd)
           fproc_t *p = find_proc (params);
           areply (f.id, NULL);
           if (p && p->state == 1)
-            finish (p, 128 + (int) kata_json_int (params, "signal", 0));
+            finish (p, 128 + (int)kata_json_int (params, "signal", 0));
         }
       else if (strcmp (method, "DestroySandbox") == 0)
         {
@@ -232,10 +231,10 @@ fake_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  (void) err;
+  (void)err;
   strcpy (addr.sun_path, KATA_VM_AGENT_SOCK);
   unlink (KATA_VM_AGENT_SOCK);
-  if (bind (lfd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (lfd, 1) < 0)
+  if (bind (lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (lfd, 1) < 0)
     return kata_make_error (err, errno, "fake bind");
   if (getenv ("FAKE_EXIT"))
     fake_mode = 1;
@@ -265,7 +264,7 @@ fake_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
 static int
 fake_stop (kata_vm_t *vm, bool wait, kata_error_t **err)
 {
-  (void) err;
+  (void)err;
   if (vm->pid > 0)
     {
       kill (vm->pid, SIGKILL);
@@ -279,13 +278,17 @@ fake_stop (kata_vm_t *vm, bool wait, kata_error_t **err)
 static int
 fake_nop (kata_vm_t *vm, kata_error_t **err)
 {
-  (void) vm;
-  (void) err;
+  (void)vm;
+  (void)err;
   return 0;
 }
 
 static const struct hypervisor_ops fake_ops = {
-  .name = "fake", .start = fake_start, .stop = fake_stop, .pause = fake_nop, .resume = fake_nop,
+  .name = "fake",
+  .start = fake_start,
+  .stop = fake_stop,
+  .pause = fake_nop,
+  .resume = fake_nop,
 };
 
 /* ---- tests ---- */
@@ -298,8 +301,8 @@ start_sandbox (const char *sid, kata_monitor_info_t *info)
 {
   kata_error_t *err = NULL;
   char *sbs = xasprintf ("%s/sbs/%s", root, sid);
-  kata_sandbox_spec_t spec = { .root = root, .sandbox_id = sid, .cfg = cfg, .vcpus = 1, .memory_mb = 128,
-                               .hostname = "fakehost" };
+  kata_sandbox_spec_t spec
+      = { .root = root, .sandbox_id = sid, .cfg = cfg, .vcpus = 1, .memory_mb = 128, .hostname = "fakehost" };
   assert_int_equal (kata_mkdir_p (sbs, 0700, NULL), 0);
   int r = kata_monitor_start (&spec, info, &err);
   if (r < 0)
@@ -323,20 +326,22 @@ call_stream (kata_client_t *c, const char *method, const char *params)
   kata_error_t *err = NULL;
   if (kata_client_call (c, method, params, &root_v, &res, 5000, &err) < 0)
     fail_msg ("%s: %s", method, err->msg);
-  uint32_t s = (uint32_t) kata_json_int (res, "stream", 0);
+  uint32_t s = (uint32_t)kata_json_int (res, "stream", 0);
   yajl_tree_free (root_v);
   return s;
 }
 
 /* Spawns a shim with stdin from IN_FD and stdout/stderr to pipes. */
 static pid_t
-spawn_shim (const char *sid, const char *cid, const char *eid, uint32_t stream, int in_fd, int *out_r, int *err_r)
+spawn_shim (const char *sid, const char *cid, const char *eid, uint32_t stream, int in_fd, int *out_r,
+            int *err_r)
 {
   int o[2], e[2], s0 = dup (0), s1 = dup (1), s2 = dup (2);
   kata_error_t *err = NULL;
   pid_t pid;
-  kata_shim_spec_t spec = { .root = root, .sandbox_id = sid, .container_id = cid, .exec_id = eid,
-                            .stream = stream, .detach = false };
+  kata_shim_spec_t spec = {
+    .root = root, .sandbox_id = sid, .container_id = cid, .exec_id = eid, .stream = stream, .detach = false
+  };
   assert_int_equal (pipe2 (o, O_CLOEXEC), 0);
   assert_int_equal (pipe2 (e, O_CLOEXEC), 0);
   dup2 (in_fd, 0);
@@ -375,7 +380,7 @@ test_lifecycle (void **state)
   kata_error_t *err = NULL;
   yajl_val rv = NULL, res = NULL;
   int out, errfd, nul;
-  (void) state;
+  (void)state;
 
   start_sandbox ("sb1", &info);
   assert_true (info.monitor_pid > 0 && info.qemu_pid > 0);
@@ -394,11 +399,13 @@ test_lifecycle (void **state)
   err = NULL;
 
   /* init process: output before start is buffered until the shim attaches; status 3 */
-  uint32_t s = call_stream (c, "CreateContainer", "{\"container_id\":\"c1\",\"oci\":{\"process\":{\"args\":[\"echo\"]}}}");
+  uint32_t s = call_stream (c, "CreateContainer",
+                            "{\"container_id\":\"c1\",\"oci\":{\"process\":{\"args\":[\"echo\"]}}}");
   assert_int_equal (s, 4);
   nul = open ("/dev/null", O_RDONLY);
   pid_t shim = spawn_shim ("sb1", "c1", "", s, nul, &out, &errfd);
-  assert_int_equal (kata_client_call (c, "StartContainer", "{\"container_id\":\"c1\"}", NULL, NULL, 5000, &err), 0);
+  assert_int_equal (
+      kata_client_call (c, "StartContainer", "{\"container_id\":\"c1\"}", NULL, NULL, 5000, &err), 0);
   assert_int_equal (wait_status (shim), 3);
   char *o = read_all (out), *e = read_all (errfd);
   assert_string_equal (o, "hello\n");
@@ -411,7 +418,8 @@ test_lifecycle (void **state)
   /* stdin relay: "cat" echoes until EOF */
   int in[2];
   assert_int_equal (pipe (in), 0);
-  s = call_stream (c, "ExecProcess", "{\"container_id\":\"c1\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"cat\"]}}");
+  s = call_stream (c, "ExecProcess",
+                   "{\"container_id\":\"c1\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"cat\"]}}");
   shim = spawn_shim ("sb1", "c1", "e1", s, in[0], &out, &errfd);
   close (in[0]);
   assert_int_equal (write (in[1], "abc", 3), 3);
@@ -424,7 +432,8 @@ test_lifecycle (void **state)
   close (errfd);
 
   /* signals are forwarded: SIGTERM -> 143 */
-  s = call_stream (c, "ExecProcess", "{\"container_id\":\"c1\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"sleep\"]}}");
+  s = call_stream (c, "ExecProcess",
+                   "{\"container_id\":\"c1\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"sleep\"]}}");
   shim = spawn_shim ("sb1", "c1", "e2", s, nul, &out, &errfd);
   usleep (100000);
   kill (shim, SIGTERM);
@@ -438,12 +447,19 @@ test_lifecycle (void **state)
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     int l = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     strcpy (a.sun_path, cs);
-    assert_int_equal (bind (l, (struct sockaddr *) &a, sizeof a), 0);
+    assert_int_equal (bind (l, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal (listen (l, 1), 0);
-    s = call_stream (c, "ExecProcess",
-                     "{\"container_id\":\"c1\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"cat\"]}}");
-    kata_shim_spec_t spec = { .root = root, .sandbox_id = "sb1", .container_id = "c1", .exec_id = "t1",
-                              .stream = s, .terminal = true, .console_socket = cs, .detach = true };
+    s = call_stream (
+        c, "ExecProcess",
+        "{\"container_id\":\"c1\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"cat\"]}}");
+    kata_shim_spec_t spec = { .root = root,
+                              .sandbox_id = "sb1",
+                              .container_id = "c1",
+                              .exec_id = "t1",
+                              .stream = s,
+                              .terminal = true,
+                              .console_socket = cs,
+                              .detach = true };
     pid_t tshim;
     assert_int_equal (kata_shim_spawn (&spec, &tshim, &err), 0);
     int cfd = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
@@ -488,8 +504,30 @@ test_lifecycle (void **state)
     free (cs);
   }
 
+  /* a client that goes away with a request pending: its answer is dropped, nothing breaks */
+  {
+    kata_client_t *c2 = NULL;
+    s = call_stream (c, "ExecProcess",
+                     "{\"container_id\":\"c1\",\"exec_id\":\"g1\",\"process\":{\"args\":[\"sleep\"]}}");
+    assert_int_equal (kata_client_connect (root, "sb1", &c2, &err), 0);
+    assert_int_equal (kata_client_call (c2, "WaitProcess", "{\"container_id\":\"c1\",\"exec_id\":\"g1\"}",
+                                        NULL, NULL, 100, &err),
+                      -1);
+    assert_int_equal (err->status, KATA_ETIMEOUT);
+    kata_error_free (err);
+    err = NULL;
+    kata_client_close (c2);
+    usleep (50000);
+    assert_int_equal (kata_client_call (c, "SignalProcess",
+                                        "{\"container_id\":\"c1\",\"exec_id\":\"g1\",\"signal\":9}", NULL,
+                                        NULL, 5000, &err),
+                      0);
+    assert_int_equal (kata_client_call (c, "Check", NULL, NULL, NULL, 5000, &err), 0);
+  }
+
   /* VM death: the shim exits 255, the monitor cleans up and exits */
-  s = call_stream (c, "ExecProcess", "{\"container_id\":\"c1\",\"exec_id\":\"e3\",\"process\":{\"args\":[\"sleep\"]}}");
+  s = call_stream (c, "ExecProcess",
+                   "{\"container_id\":\"c1\",\"exec_id\":\"e3\",\"process\":{\"args\":[\"sleep\"]}}");
   shim = spawn_shim ("sb1", "c1", "e3", s, nul, &out, &errfd);
   assert_int_equal (kata_client_call (c, "Crash", NULL, NULL, NULL, 5000, &err), -1);
   assert_int_equal (err->status, KATA_EVMDEAD);
@@ -520,7 +558,7 @@ test_shutdown (void **state)
   kata_monitor_info_t info;
   kata_client_t *c = NULL;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
 
   start_sandbox ("sb2", &info);
   assert_int_equal (kata_client_connect (root, "sb2", &c, &err), 0);
@@ -536,11 +574,33 @@ test_shutdown (void **state)
 }
 
 static void
+test_state_removed (void **state)
+{
+  kata_monitor_info_t info;
+  (void)state;
+  setenv ("KATA_MONITOR_WATCH_MS", "100", 1);
+  start_sandbox ("sb4", &info);
+  unsetenv ("KATA_MONITOR_WATCH_MS");
+  char *sbs = xasprintf ("%s/sbs/sb4", root);
+  assert_int_equal (kata_rm_rf (sbs, NULL), 0);
+  /* the monitor notices and shuts the sandbox down */
+  for (int i = 0; i < 300 && kata_proc_alive (info.monitor_pid, info.monitor_start); i++)
+    {
+      waitpid (info.monitor_pid, NULL, WNOHANG);
+      usleep (10000);
+    }
+  waitpid (info.monitor_pid, NULL, WNOHANG);
+  assert_false (kata_proc_alive (info.monitor_pid, info.monitor_start));
+  assert_false (kata_proc_alive (info.qemu_pid, info.qemu_start));
+  free (sbs);
+}
+
+static void
 test_boot_failure (void **state)
 {
   kata_monitor_info_t info;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   char *sbs = xasprintf ("%s/sbs/sb3", root);
   kata_mkdir_p (sbs, 0700, NULL);
   kata_sandbox_spec_t spec = { .root = root, .sandbox_id = "sb3", .cfg = cfg, .vcpus = 1, .memory_mb = 128 };
@@ -568,13 +628,14 @@ main (int argc, char **argv)
       if (strcmp (argv[i], "__shim") == 0)
         return kata_shim_main (argc, argv);
     }
-  snprintf (root, sizeof root, "/tmp/kata-test-monitor-%d", (int) getpid ());
+  snprintf (root, sizeof root, "/tmp/kata-test-monitor-%d", (int)getpid ());
   cfg = kata_config_default ();
   if (getenv ("TEST_MONITOR_LOG"))
     kata_log_init (getenv ("TEST_MONITOR_LOG"), "text", true);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_lifecycle),
     cmocka_unit_test (test_shutdown),
+    cmocka_unit_test (test_state_removed),
     cmocka_unit_test (test_boot_failure),
   };
   int r = cmocka_run_group_tests (tests, NULL, NULL);

@@ -212,6 +212,15 @@ test_qemu_args (void **state)
   assert_string_equal (argv[3], "virtio-net-device,netdev=net0,mac=" MAC0 ",id=nic0");
   kata_network_strv_free (argv);
   p->ifaces[0].tap_fd = p->ifaces[1].tap_fd = -1;
+  /* persistent taps: by name, no fd */
+  p->persistent = true;
+  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), 0);
+  assert_int_equal (argc, 8);
+  assert_string_equal (argv[1], "tap,id=net0,ifname=tap0_kata,script=no,downscript=no,vhost=off");
+  assert_string_equal (argv[5], "tap,id=net1,ifname=tap1_kata,script=no,downscript=no,vhost=off");
+  assert_string_equal (argv[7], "virtio-net-pci,netdev=net1,mac=" MAC1 ",id=nic1,romfile=");
+  kata_network_strv_free (argv);
+  p->persistent = false;
   p->n = 0;
   assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), 0);
   assert_int_equal (argc, 0);
@@ -774,6 +783,40 @@ test_teardown_after_crash (void **state)
     fail_msg ("teardown: %s", err->msg);
   assert_int_equal (access (statef, F_OK), -1);
   assert_int_equal (kata_network_teardown_state (statef, &err), 0); /* no state: nothing to do */
+  /* a state saved before setup names no tap: every tap<N>_kata goes */
+  {
+    kata_net_plan_t *p2 = NULL;
+    assert_int_equal (kata_network_save_intent (ns, "tcfilter", statef, &err), 0);
+    assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
+    kata_network_plan_free (p2);
+    enter (ns);
+    s = nl ();
+    assert_true (ifindex_of (s, "tap0_kata") > 0);
+    nl_socket_free (s);
+    leave ();
+    assert_int_equal (kata_network_teardown_state (statef, &err), 0);
+    assert_int_equal (access (statef, F_OK), -1);
+    enter (ns);
+    s = nl ();
+    assert_int_equal (ifindex_of (s, "tap0_kata"), 0);
+    assert_int_equal (ifindex_of (s, "tap2_kata"), 0);
+    nl_socket_free (s);
+    leave ();
+  }
+  /* model none in the state: the netns is not touched */
+  {
+    kata_net_plan_t *p2 = NULL;
+    assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
+    kata_network_plan_free (p2);
+    assert_int_equal (kata_network_save_intent (ns, "none", statef, &err), 0);
+    assert_int_equal (kata_network_teardown_state (statef, &err), 0);
+    enter (ns);
+    s = nl ();
+    assert_true (ifindex_of (s, "tap0_kata") > 0);
+    nl_socket_free (s);
+    leave ();
+    assert_int_equal (kata_network_teardown (ns, NULL, 0, &err), 0);
+  }
   enter (ns);
   s = nl ();
   assert_false (has_ingress (s, eth));
@@ -784,6 +827,47 @@ test_teardown_after_crash (void **state)
   leave ();
   assert_int_equal (kata_netns_remove (ns, &err), 0);
   free (statef);
+  free (ns);
+}
+
+/* KATA_NET_PERSISTENT: no fd is kept, the tap outlives the plan (QEMU opens
+   it by name), its filters work, and teardown from the netns path removes it. */
+static void
+test_persistent (void **state)
+{
+  kata_net_plan_t *p = NULL;
+  kata_error_t *err = NULL;
+  struct nl_sock *s;
+  char *ns;
+  int eth, tap;
+  NEED_NS ();
+  ns = pod_ns ("ns-persist", "peer2");
+  if (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p, &err) < 0)
+    fail_msg ("setup: %s", err->msg);
+  assert_true (p->persistent);
+  assert_int_equal (p->n, 1);
+  assert_int_equal (p->ifaces[0].tap_fd, -1);
+  assert_string_equal (p->ifaces[0].tap, "tap0_kata");
+  kata_network_plan_free (p);
+  enter (ns);
+  s = nl ();
+  eth = ifindex_of (s, "eth0");
+  tap = ifindex_of (s, "tap0_kata");
+  assert_true (tap > 0); /* still there without any fd */
+  assert_true (has_ingress (s, eth));
+  assert_true (has_ingress (s, tap));
+  assert_int_equal (redirects (s, eth, tap), 1);
+  assert_int_equal (redirects (s, tap, eth), 1);
+  nl_socket_free (s);
+  leave ();
+  assert_int_equal (kata_network_teardown (ns, NULL, 0, &err), 0);
+  enter (ns);
+  s = nl ();
+  assert_int_equal (ifindex_of (s, "tap0_kata"), 0);
+  assert_false (has_ingress (s, eth));
+  nl_socket_free (s);
+  leave ();
+  assert_int_equal (kata_netns_remove (ns, &err), 0);
   free (ns);
 }
 
@@ -890,6 +974,7 @@ main (void)
     cmocka_unit_test (test_empty_netns),
     cmocka_unit_test (test_setup_teardown),
     cmocka_unit_test (test_teardown_after_crash),
+    cmocka_unit_test (test_persistent),
     cmocka_unit_test (test_teardown_keeps_foreign),
     cmocka_unit_test (test_setup_rollback),
   };

@@ -41,8 +41,7 @@ hear (FILE *in, char *id, size_t idlen)
   return cmd;
 }
 
-static void __attribute__ ((noreturn))
-server (int fd)
+static void __attribute__ ((noreturn)) server (int fd)
 {
   FILE *in = fdopen (dup (fd), "r");
   char id[64];
@@ -57,13 +56,16 @@ server (int fd)
           /* an event and a reply to someone else first */
           say (fd, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}\r\n");
           say (fd, "{\"return\": {}, \"id\": \"other\"}\r\n");
-          say (fd, "{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": false}, \"id\": \"%s\"}\r\n",
+          say (fd,
+               "{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": false}, \"id\": "
+               "\"%s\"}\r\n",
                id);
         }
       else if (strcmp (cmd, "device_del") == 0)
         {
           say (fd, "{\"return\": {}, \"id\": \"%s\"}\r\n", id);
-          say (fd, "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"other\", \"path\": \"/x\"}}\r\n");
+          say (fd,
+               "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"other\", \"path\": \"/x\"}}\r\n");
           /* split across writes */
           say (fd, "{\"event\": \"DEVICE_DELETED\", \"data\": ");
           usleep (20000);
@@ -80,7 +82,9 @@ server (int fd)
       else if (strcmp (cmd, "hang") == 0)
         ; /* never answers */
       else
-        say (fd, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command %s has not been found\"}, \"id\": \"%s\"}\r\n",
+        say (fd,
+             "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command %s has not been found\"}, "
+             "\"id\": \"%s\"}\r\n",
              cmd, id);
       free (cmd);
     }
@@ -96,7 +100,7 @@ test_qmp_session (void **state)
   char *status = NULL;
   bool running = true;
   yajl_val ev = NULL;
-  (void) state;
+  (void)state;
 
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   pid_t pid = fork ();
@@ -156,7 +160,7 @@ test_qmp_bad_greeting (void **state)
   int sv[2];
   kata_qmp_t *q = NULL;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   say (sv[1], "{\"hello\": 1}\n");
   assert_int_equal (kata_qmp_connect_fd (sv[0], 1000, &q, &err), -1);

@@ -191,7 +191,8 @@ main (void)
               while (d && (de = readdir (d)))
                 if (de->d_name[0] != '.')
                   {
-                    snprintf (r + strlen (r), sizeof r - strlen (r), "%s\"%s\"", first ? "" : ",", de->d_name);
+                    snprintf (r + strlen (r), sizeof r - strlen (r), "%s\"%s\"", first ? "" : ",",
+                              de->d_name);
                     first = false;
                   }
               if (d)

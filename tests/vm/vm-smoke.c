@@ -33,23 +33,24 @@ static char root[256];
 static kata_config_t *cfg;
 static bool containers, keep;
 static const kata_monitor_info_t *info_for_rss;
-static const char *cgroup_path, *netns_path;
+static const char *cgroup_path, *netns_path, *block_rootfs;
+static int boot_timeout = 60;
 static kata_vm_nic_t nic;
 
-#define CHECK(cond, ...)                                                                                               \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (cond)                                                                                                        \
-        printf ("ok   ");                                                                                              \
-      else                                                                                                             \
-        {                                                                                                              \
-          printf ("FAIL ");                                                                                            \
-          failures++;                                                                                                  \
-        }                                                                                                              \
-      printf (__VA_ARGS__);                                                                                            \
-      printf ("\n");                                                                                                   \
-      fflush (stdout);                                                                                                 \
-    }                                                                                                                  \
+#define CHECK(cond, ...)                                                                                     \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (cond)                                                                                              \
+        printf ("ok   ");                                                                                    \
+      else                                                                                                   \
+        {                                                                                                    \
+          printf ("FAIL ");                                                                                  \
+          failures++;                                                                                        \
+        }                                                                                                    \
+      printf (__VA_ARGS__);                                                                                  \
+      printf ("\n");                                                                                         \
+      fflush (stdout);                                                                                       \
+    }                                                                                                        \
   while (0)
 
 static double
@@ -63,9 +64,17 @@ start (const char *sid, kata_monitor_info_t *info)
 {
   kata_error_t *err = NULL;
   cleanup_free char *sbs = xasprintf ("%s/sbs/%s", root, sid);
-  kata_sandbox_spec_t spec = { .root = root, .sandbox_id = sid, .cfg = cfg, .vcpus = 1, .memory_mb = 256,
-                               .hostname = sid, .debug = true, .cgroup_path = cgroup_path,
-                               .netns_path = netns_path, .nics = nic.tap ? &nic : NULL,
+  kata_sandbox_spec_t spec = { .root = root,
+                               .sandbox_id = sid,
+                               .cfg = cfg,
+                               .vcpus = 1,
+                               .memory_mb = 256,
+                               .hostname = sid,
+                               .debug = true,
+                               .cgroup_path = cgroup_path,
+                               .block_rootfs = block_rootfs,
+                               .netns_path = netns_path,
+                               .nics = nic.tap ? &nic : NULL,
                                .nics_len = nic.tap ? 1 : 0 };
   kata_mkdir_p (sbs, 0700, NULL);
   uint64_t t0 = kata_now_ns ();
@@ -101,13 +110,19 @@ read_all (int fd)
 }
 
 static pid_t
-spawn_shim (const char *sid, const char *cid, const char *eid, uint32_t stream, int in_fd, int *out_r, int *err_r)
+spawn_shim (const char *sid, const char *cid, const char *eid, uint32_t stream, int in_fd, int *out_r,
+            int *err_r)
 {
   int o[2], e[2], s0 = dup (0), s1 = dup (1), s2 = dup (2);
   kata_error_t *err = NULL;
   pid_t pid = -1;
-  kata_shim_spec_t spec = { .root = root, .sandbox_id = sid, .container_id = cid, .exec_id = eid,
-                            .stream = stream, .log_path = kata_log_path (), .debug = kata_log_debug_enabled () };
+  kata_shim_spec_t spec = { .root = root,
+                            .sandbox_id = sid,
+                            .container_id = cid,
+                            .exec_id = eid,
+                            .stream = stream,
+                            .log_path = kata_log_path (),
+                            .debug = kata_log_debug_enabled () };
   if (pipe2 (o, O_CLOEXEC) < 0 || pipe2 (e, O_CLOEXEC) < 0)
     abort ();
   dup2 (in_fd, 0);
@@ -147,7 +162,8 @@ wait_status (pid_t pid, int timeout_ms)
 static void
 make_rootfs (const char *dir)
 {
-  const char *applets[] = { "sh", "echo", "cat", "sleep", "ls", "true", "false", "id", "hostname", "stty", "head", "wc", "md5sum", "dd", "yes", NULL };
+  const char *applets[] = { "sh",       "echo", "cat",  "sleep", "ls",     "true", "false", "id",
+                            "hostname", "stty", "head", "wc",    "md5sum", "dd",   "yes",   NULL };
   cleanup_free char *bin = xasprintf ("%s/bin", dir);
   cleanup_free char *bb = xasprintf ("%s/bin/busybox", dir);
   cleanup_free char *cmd = xasprintf ("cp /bin/busybox %s", bb);
@@ -169,20 +185,21 @@ make_rootfs (const char *dir)
 static char *
 oci (const char *cid, const char *script)
 {
-  return xasprintf ("{\"container_id\":\"%s\",\"storages\":[],\"sandbox_pidns\":false,\"oci\":{"
-                    "\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
-                    "\"args\":[\"/bin/sh\",\"-c\",\"%s\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"},"
-                    "\"root\":{\"path\":\"/run/kata-containers/shared/containers/%s/rootfs\",\"readonly\":false},"
-                    "\"hostname\":\"smoke\",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":"
-                    "\"proc\"}],\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},"
-                    "{\"type\":\"ipc\"}]}}}",
-                    cid, script, cid);
+  return xasprintf (
+      "{\"container_id\":\"%s\",\"storages\":[],\"sandbox_pidns\":false,\"oci\":{"
+      "\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
+      "\"args\":[\"/bin/sh\",\"-c\",\"%s\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"},"
+      "\"root\":{\"path\":\"/run/kata-containers/shared/containers/%s/rootfs\",\"readonly\":false},"
+      "\"hostname\":\"smoke\",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":"
+      "\"proc\"}],\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"},"
+      "{\"type\":\"ipc\"}]}}}",
+      cid, script, cid);
 }
 
 static uint32_t
 stream_of (yajl_val res)
 {
-  return (uint32_t) kata_json_int (res, "stream", 0);
+  return (uint32_t)kata_json_int (res, "stream", 0);
 }
 
 /* exec with a terminal through a console socket, as containerd/podman do */
@@ -198,16 +215,24 @@ run_tty (kata_client_t *c, const char *sid)
   pid_t shim;
 
   strcpy (a.sun_path, cs);
-  if (bind (l, (struct sockaddr *) &a, sizeof a) < 0 || listen (l, 1) < 0)
+  if (bind (l, (struct sockaddr *)&a, sizeof a) < 0 || listen (l, 1) < 0)
     abort ();
-  rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c2\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"/bin/sh\"],"
-             "\"env\":[\"PATH=/bin\",\"TERM=xterm\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
-             &res, NULL);
+  rv = call (
+      c, "ExecProcess",
+      "{\"container_id\":\"c2\",\"exec_id\":\"t1\",\"process\":{\"terminal\":true,\"args\":[\"/bin/sh\"],"
+      "\"env\":[\"PATH=/bin\",\"TERM=xterm\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
+      &res, NULL);
   uint32_t s = stream_of (res);
   yajl_tree_free (rv);
-  kata_shim_spec_t spec = { .root = root, .sandbox_id = sid, .container_id = "c2", .exec_id = "t1", .stream = s,
-                            .terminal = true, .console_socket = cs, .detach = true, .log_path = kata_log_path () };
+  kata_shim_spec_t spec = { .root = root,
+                            .sandbox_id = sid,
+                            .container_id = "c2",
+                            .exec_id = "t1",
+                            .stream = s,
+                            .terminal = true,
+                            .console_socket = cs,
+                            .detach = true,
+                            .log_path = kata_log_path () };
   int r = kata_shim_spawn (&spec, &shim, &err);
   CHECK (r == 0, "spawn tty shim%s%s", r ? ": " : "", r ? err->msg : "");
   if (r < 0)
@@ -300,14 +325,14 @@ run_containers (kata_client_t *c, const char *sid)
   close (out);
   close (err);
   {
-    cleanup_free char *stp = xasprintf ("/proc/%d/status", (int) shim2);
-    cleanup_free char *mtp = xasprintf ("/proc/%d/status", (int) info_for_rss->monitor_pid);
+    cleanup_free char *stp = xasprintf ("/proc/%d/status", (int)shim2);
+    cleanup_free char *mtp = xasprintf ("/proc/%d/status", (int)info_for_rss->monitor_pid);
     cleanup_free char *st1 = NULL, *st2 = NULL;
     kata_read_file (stp, &st1, NULL, 0, NULL);
     kata_read_file (mtp, &st2, NULL, 0, NULL);
     const char *r1 = st1 ? strstr (st1, "VmRSS:") : NULL, *r2 = st2 ? strstr (st2, "VmRSS:") : NULL;
-    printf ("     shim %.*s; monitor %.*s\n", r1 ? (int) strcspn (r1, "\n") : 0, r1 ? r1 : "",
-            r2 ? (int) strcspn (r2, "\n") : 0, r2 ? r2 : "");
+    printf ("     shim %.*s; monitor %.*s\n", r1 ? (int)strcspn (r1, "\n") : 0, r1 ? r1 : "",
+            r2 ? (int)strcspn (r2, "\n") : 0, r2 ? r2 : "");
   }
 
   /* stdin through a pipe */
@@ -315,7 +340,8 @@ run_containers (kata_client_t *c, const char *sid)
   if (pipe (in) < 0)
     abort ();
   rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c2\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"/bin/cat\"],\"env\":[\"PATH=/bin\"],"
+             "{\"container_id\":\"c2\",\"exec_id\":\"e1\",\"process\":{\"args\":[\"/bin/"
+             "cat\"],\"env\":[\"PATH=/bin\"],"
              "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
              &res, NULL);
   s = stream_of (res);
@@ -334,7 +360,8 @@ run_containers (kata_client_t *c, const char *sid)
 
   /* a signal forwarded by the shim */
   rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c2\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],\"env\":[\"PATH=/bin\"],"
+             "{\"container_id\":\"c2\",\"exec_id\":\"e2\",\"process\":{\"args\":[\"/bin/"
+             "sleep\",\"100\"],\"env\":[\"PATH=/bin\"],"
              "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
              &res, NULL);
   s = stream_of (res);
@@ -350,10 +377,11 @@ run_containers (kata_client_t *c, const char *sid)
   run_tty (c, sid);
 
   /* bulk output: 8 MiB through agent -> monitor -> shim -> pipe */
-  rv = call (c, "ExecProcess",
-             "{\"container_id\":\"c2\",\"exec_id\":\"b1\",\"process\":{\"args\":[\"/bin/sh\",\"-c\","
-             "\"yes | head -c 8388608\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
-             &res, NULL);
+  rv = call (
+      c, "ExecProcess",
+      "{\"container_id\":\"c2\",\"exec_id\":\"b1\",\"process\":{\"args\":[\"/bin/sh\",\"-c\","
+      "\"yes | head -c 8388608\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
+      &res, NULL);
   uint32_t bs = stream_of (res);
   yajl_tree_free (rv);
   nul = open ("/dev/null", O_RDONLY);
@@ -373,8 +401,8 @@ run_containers (kata_client_t *c, const char *sid)
     }
   int bst = wait_status (bshim, 60000);
   double ms = ms_since (t0);
-  CHECK (bst == 0 && total == 8388608 && zeros, "8 MiB of stdout: got %zu bytes, status %d, %.0f ms (%.1f MB/s)", total,
-         bst, ms, total / 1e3 / ms);
+  CHECK (bst == 0 && total == 8388608 && zeros,
+         "8 MiB of stdout: got %zu bytes, status %d, %.0f ms (%.1f MB/s)", total, bst, ms, total / 1e3 / ms);
   close (out);
   close (err);
   close (nul);
@@ -387,7 +415,8 @@ gone (const kata_monitor_info_t *info, int timeout_ms)
   while (ms_since (t0) < timeout_ms)
     {
       waitpid (info->monitor_pid, NULL, WNOHANG);
-      if (!kata_proc_alive (info->monitor_pid, info->monitor_start) && !kata_proc_alive (info->qemu_pid, info->qemu_start)
+      if (!kata_proc_alive (info->monitor_pid, info->monitor_start)
+          && !kata_proc_alive (info->qemu_pid, info->qemu_start)
           && (info->virtiofsd_pid == 0 || !kata_proc_alive (info->virtiofsd_pid, info->virtiofsd_start)))
         return true;
       usleep (10000);
@@ -414,12 +443,12 @@ main (int argc, char **argv)
   cfg = kata_config_default ();
   for (int i = 1; i < argc; i++)
     {
-#define OPT(name, field)                                                                                               \
-  if (strcmp (argv[i], name) == 0 && i + 1 < argc)                                                                     \
-    {                                                                                                                  \
-      free (cfg->hypervisor.field);                                                                                    \
-      cfg->hypervisor.field = xstrdup (argv[++i]);                                                                     \
-      continue;                                                                                                        \
+#define OPT(name, field)                                                                                     \
+  if (strcmp (argv[i], name) == 0 && i + 1 < argc)                                                           \
+    {                                                                                                        \
+      free (cfg->hypervisor.field);                                                                          \
+      cfg->hypervisor.field = xstrdup (argv[++i]);                                                           \
+      continue;                                                                                              \
     }
       OPT ("--kernel", kernel);
       OPT ("--initrd", initrd);
@@ -432,6 +461,10 @@ main (int argc, char **argv)
         keep = true;
       else if (strcmp (argv[i], "--debug") == 0)
         debug = true;
+      else if (strcmp (argv[i], "--block-rootfs") == 0 && i + 1 < argc)
+        block_rootfs = argv[++i];
+      else if (strcmp (argv[i], "--boot-timeout") == 0 && i + 1 < argc)
+        boot_timeout = atoi (argv[++i]);
       else if (strcmp (argv[i], "--tap") == 0 && i + 2 < argc)
         {
           nic.tap = argv[++i];
@@ -444,12 +477,13 @@ main (int argc, char **argv)
       else if (strcmp (argv[i], "--template") == 0)
         template = true;
     }
-  snprintf (root, sizeof root, "/tmp/vm-smoke-%d", (int) getpid ());
+  snprintf (root, sizeof root, "/tmp/vm-smoke-%d", (int)getpid ());
   cleanup_free char *logp = xasprintf ("%s.log", root);
   kata_log_init (logp, "text", debug);
-  cfg->hypervisor.boot_timeout = 60;
-  printf ("root %s, log %s, kernel %s, initrd %s, machine %s, shared_fs %s\n", root, logp, cfg->hypervisor.kernel,
-          cfg->hypervisor.initrd, cfg->hypervisor.machine_type, cfg->hypervisor.shared_fs);
+  cfg->hypervisor.boot_timeout = boot_timeout;
+  printf ("root %s, log %s, kernel %s, initrd %s, machine %s, shared_fs %s\n", root, logp,
+          cfg->hypervisor.kernel, cfg->hypervisor.initrd, cfg->hypervisor.machine_type,
+          cfg->hypervisor.shared_fs);
 
   if (template)
     {
@@ -458,7 +492,8 @@ main (int argc, char **argv)
       cfg->factory.template_path = xasprintf ("%s/template", root);
       uint64_t t0 = kata_now_ns ();
       int r = kata_vm_template_create (cfg, &err);
-      CHECK (r == 0, "factory init (template saved) in %.0f ms%s%s", ms_since (t0), r ? ": " : "", r ? err->msg : "");
+      CHECK (r == 0, "factory init (template saved) in %.0f ms%s%s", ms_since (t0), r ? ": " : "",
+             r ? err->msg : "");
       if (r < 0)
         return 1;
       CHECK (kata_vm_template_ready (cfg, NULL, NULL), "template ready");
@@ -502,7 +537,8 @@ main (int argc, char **argv)
     }
   yajl_tree_free (rv);
   rv = call (c, "MonitorInfo", NULL, &res, NULL);
-  CHECK (rv && kata_json_int (res, "qemu_pid", 0) == info.qemu_pid, "MonitorInfo names QEMU pid %d", info.qemu_pid);
+  CHECK (rv && kata_json_int (res, "qemu_pid", 0) == info.qemu_pid, "MonitorInfo names QEMU pid %d",
+         info.qemu_pid);
   yajl_tree_free (rv);
   {
     /* pause/resume and block hot-plug through the monitor (QMP) */
@@ -529,14 +565,14 @@ main (int argc, char **argv)
       }
     else
       {
-    rv = call (c, "MonitorHotplugBlock", hp, &res, NULL);
-    CHECK (rv && kata_json_str (res, "pci") && strcmp (kata_json_str (res, "pci"), "10/00") == 0,
-           "hot-plugged blk0 at %s in %.0f ms", rv ? kata_json_str (res, "pci") : "?", ms_since (t0));
-    yajl_tree_free (rv);
-    usleep (500000);
-    t0 = kata_now_ns ();
-    yajl_tree_free (call (c, "MonitorHotUnplug", "{\"id\":\"blk0\"}", NULL, NULL));
-    printf ("     hot-unplug took %.0f ms\n", ms_since (t0));
+        rv = call (c, "MonitorHotplugBlock", hp, &res, NULL);
+        CHECK (rv && kata_json_str (res, "pci") && strcmp (kata_json_str (res, "pci"), "10/00") == 0,
+               "hot-plugged blk0 at %s in %.0f ms", rv ? kata_json_str (res, "pci") : "?", ms_since (t0));
+        yajl_tree_free (rv);
+        usleep (500000);
+        t0 = kata_now_ns ();
+        yajl_tree_free (call (c, "MonitorHotUnplug", "{\"id\":\"blk0\"}", NULL, NULL));
+        printf ("     hot-unplug took %.0f ms\n", ms_since (t0));
       }
   }
   if (containers)
@@ -547,10 +583,11 @@ main (int argc, char **argv)
     uint32_t s = 0;
     if (containers)
       {
-        rv = call (c, "ExecProcess",
-                   "{\"container_id\":\"c2\",\"exec_id\":\"e9\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],"
-                   "\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
-                   &res, NULL);
+        rv = call (
+            c, "ExecProcess",
+            "{\"container_id\":\"c2\",\"exec_id\":\"e9\",\"process\":{\"args\":[\"/bin/sleep\",\"100\"],"
+            "\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}",
+            &res, NULL);
         s = stream_of (res);
         yajl_tree_free (rv);
       }

@@ -88,7 +88,10 @@ host_tsc_khz() {
 	[ -n "$v" ] && awk -v g="$v" 'BEGIN { printf "%d\n", g * 1000000 + 0.5 }'
 }
 
-base_cmdline="console=ttyS0 quiet panic=-1 reboot=t i8042.noaux i8042.nokbd i8042.nopnp"
+# The kernel command line the runtime uses.  The tuned part skips probing the
+# PS/2 controller and the three absent legacy UARTs (-nodefaults gives one).
+base_cmdline="console=ttyS0 quiet panic=-1 reboot=t"
+tuned_cmdline="i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1"
 tsc_khz=$(host_tsc_khz)
 
 if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
@@ -96,6 +99,7 @@ if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 # Fills the array qargs for machine $1.
 qemu_args() {
 	local m=$1 cmdline=$base_cmdline
+	[ $tuned -eq 1 ] && cmdline="$cmdline $tuned_cmdline"
 	[ -n "$append_extra" ] && cmdline="$cmdline $append_extra"
 	[ $probe -eq 1 ] && cmdline="$cmdline bareinit.probe=1"
 	qargs=(-accel "$accel" -cpu "$cpu" -m 256 -smp 1

@@ -50,6 +50,10 @@ for d in dev proc sys run tmp etc mnt; do
 done
 chmod 1777 "$stage/tmp"
 install -m 0755 "$agent" "$stage/init"
+# Symbols are of no use in the guest; KATA_INITRD_NO_STRIP=1 keeps them.
+if [ -z "${KATA_INITRD_NO_STRIP:-}" ] && command -v strip >/dev/null 2>&1; then
+	strip --strip-all "$stage/init" 2>/dev/null || true
+fi
 
 if [ -n "$moddir" ]; then
 	[ -d "$moddir" ] || die "modules dir $moddir not found"

@@ -1,0 +1,634 @@
+#!/usr/bin/env python3
+"""Statistics and report of bench/run-bench.sh.
+
+    report.py RESULTS_DIR
+        reads RESULTS_DIR/env.txt and RESULTS_DIR/raw/, writes results.md,
+        results.json and the gnuplot inputs (*.dat, plotvars.gp)
+    report.py --update-docs DOC.md RESULTS_DIR
+        replaces the block between the bench-results markers of DOC.md with
+        RESULTS_DIR/results.md (headings one level down)
+
+Statistics: median (mean of the two middle values for an even count) and p95
+by the nearest-rank method (with 10 runs, p95 is the slowest run).
+"""
+import glob
+import json
+import math
+import os
+import re
+import sys
+from datetime import datetime, timezone
+
+MIB = 1024.0
+
+
+# ------------------------------------------------------------------ helpers
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    if n == 0:
+        return None
+    if n % 2:
+        return xs[n // 2]
+    return (xs[n // 2 - 1] + xs[n // 2]) / 2.0
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = max(1, int(math.ceil(p / 100.0 * len(xs))))
+    return xs[k - 1]
+
+
+def stats(xs):
+    if not xs:
+        return None
+    return {
+        "n": len(xs),
+        "median": median(xs),
+        "p95": pct(xs, 95),
+        "min": min(xs),
+        "max": max(xs),
+        "mean": sum(xs) / len(xs),
+    }
+
+
+def fmt_s(v):
+    """seconds -> '172 ms' / '11.82 s'"""
+    if v is None:
+        return "-"
+    if v < 1.0:
+        return "%.0f ms" % (v * 1000) if v >= 0.01 else "%.1f ms" % (v * 1000)
+    return "%.2f s" % v
+
+
+def fmt_ms(v):
+    if v is None:
+        return "-"
+    return "%.0f" % v if abs(v) >= 10 else "%.1f" % v
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    r = a / b
+    return "%.2f×" % r if r < 100 else "%.0f×" % r
+
+
+def fmt_mib(kb):
+    if kb is None:
+        return "-"
+    return "%.1f" % (kb / MIB)
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def read(path, default=None):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def read_status(path):
+    s = read(path)
+    return s.strip() if s else None
+
+
+def read_tsv(path, header=False):
+    rows = []
+    txt = read(path)
+    if not txt:
+        return rows
+    lines = txt.splitlines()
+    if header:
+        lines = lines[1:]
+    for line in lines:
+        if line.strip():
+            rows.append(line.split("\t"))
+    return rows
+
+
+def first_err(path):
+    txt = read(path)
+    if not txt:
+        return None, 0
+    lines = [l for l in txt.splitlines() if l.strip()]
+    return (lines[0] if lines else None), len(lines)
+
+
+def parse_time(ts):
+    """RFC 3339 with nanoseconds -> epoch seconds (float)"""
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$", ts)
+    if not m:
+        return None
+    base = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+    tz = m.group(3) or "Z"
+    off = 0
+    if tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        off = sign * (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60)
+    t = base.replace(tzinfo=timezone.utc).timestamp() - off
+    if m.group(2):
+        t += float("0." + m.group(2))
+    return t
+
+
+def cell(v):
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(cell(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def short(msg, n=160):
+    msg = " ".join(str(msg).split())
+    return msg if len(msg) <= n else msg[: n - 1] + "…"
+
+
+# ------------------------------------------------------------------ sections
+LC_ROWS = [
+    ("crun", "crun"),
+    ("runc", "runc"),
+    ("kata-cold", "kata-runtime, cold"),
+    ("kata-template", "kata-runtime, from a template"),
+    ("kata-cache", "kata-runtime, from the VM cache"),
+    ("floor", "floor: QEMU, same kernel + initrd + devices, to `kata-agent: ready`"),
+]
+
+# (label, regex on msg) in the order they happen during `run`
+STAGES = [
+    ("config parsed", r"^stage config-parsed\b"),
+    ("QEMU exec'd", r"^stage qemu-started\b"),
+    ("agent socket connected", r"^connected to the agent socket"),
+    ("agent ready (Hello answered)", r"^stage agent-ready\b"),
+    ("sandbox ready", r"^stage vm-ready\b"),
+    ("container created", r"^stage container-created\b"),
+    ("shim started", r"^stage shim-started\b"),
+    ("process started", r"^stage container-started\b"),
+    ("process exited", r"^process \S+ exited"),
+    ("VM powered off", r"^QEMU powered off"),
+    ("container deleted", r"^stage container-deleted\b"),
+]
+
+
+def timings(path):
+    """rows of a lifecycle/exec tsv (i start end secs) -> list of seconds"""
+    out = []
+    for r in read_tsv(path):
+        try:
+            out.append(float(r[3]))
+        except (IndexError, ValueError):
+            pass
+    return out
+
+
+def row_result(d, row, runs):
+    xs = timings(os.path.join(d, row + ".tsv"))
+    st = read_status(os.path.join(d, row + ".status")) or ("ok" if xs else "not run")
+    err, nerr = first_err(os.path.join(d, row + ".err"))
+    return {"stats": stats(xs), "status": st, "first_error": err, "failures": nerr, "runs": runs}
+
+
+def result_note(r):
+    st = r["status"]
+    if r["stats"] is None:
+        return short(st if st != "ok" else "no successful run", 300)
+    notes = []
+    if r["failures"]:
+        notes.append("%d failed: %s" % (r["failures"], short(r["first_error"], 120)))
+    if st not in ("ok",) and not st.startswith("n/a"):
+        notes.append(short(st, 120))
+    return "; ".join(notes)
+
+
+def breakdown(raw, runs):
+    """per-run stage times (ms since the bench exec'd `run`), from the --debug logs"""
+    starts = {}
+    for r in read_tsv(os.path.join(raw, "lifecycle", "kata-cold.tsv")):
+        try:
+            starts[r[0]] = (float(r[1]), float(r[2]))
+        except (IndexError, ValueError):
+            pass
+    per_stage = {label: [] for label, _ in STAGES}
+    per_stage["run returned"] = []
+    runs_used = 0
+    for i, (t0, t1) in sorted(starts.items(), key=lambda kv: int(kv[0])):
+        logf = os.path.join(raw, "kata-cold", "run-%s.log.json" % i)
+        txt = read(logf)
+        if not txt:
+            continue
+        seen = {}
+        for line in txt.splitlines():
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            msg = j.get("msg", "")
+            t = parse_time(j.get("time", ""))
+            if t is None:
+                continue
+            for label, rx in STAGES:
+                if label not in seen and re.search(rx, msg):
+                    seen[label] = (t - t0) * 1000.0
+        if not seen:
+            continue
+        runs_used += 1
+        for label, v in seen.items():
+            per_stage[label].append(v)
+        per_stage["run returned"].append((t1 - t0) * 1000.0)
+    order = [label for label, _ in STAGES] + ["run returned"]
+    rows = []
+    prev = None
+    for label in order:
+        xs = per_stage[label]
+        if not xs:
+            continue
+        m = median(xs)
+        rows.append({
+            "stage": label,
+            "at_median_ms": m,
+            "at_p95_ms": pct(xs, 95),
+            "step_median_ms": None if prev is None else m - prev,
+            "n": len(xs),
+        })
+        prev = m
+    return {"runs": runs_used, "stages": rows, "raw": per_stage}
+
+
+def memory(raw):
+    snaps = []
+    for f in glob.glob(os.path.join(raw, "memory", "pods-*.tsv")):
+        k = int(re.search(r"pods-(\d+)\.tsv$", f).group(1))
+        comp = {}
+        pods = set()
+        missing = {}
+        for r in read_tsv(f, header=True):
+            pod, c = r[0], r[1]
+            pods.add(pod)
+            v = r[3] if len(r) > 3 else ""
+            if v.strip():
+                comp.setdefault(c, []).append(int(v))
+            else:
+                missing[c] = missing.get(c, 0) + 1
+        npods = len(pods) or k
+        per_pod = {c: sum(v) / float(npods) for c, v in comp.items()}
+        mx = {c: max(v) for c, v in comp.items()}
+        mi = (read(os.path.join(raw, "memory", "pods-%d.meminfo" % k)) or "").strip()
+        avail = int(mi.split("=", 1)[1]) if mi.startswith("memavail_kb=") else None
+        snaps.append({"pods": k, "per_pod_kb": per_pod, "max_kb": mx, "missing": missing, "memavail_kb": avail})
+    return sorted(snaps, key=lambda s: s["pods"])
+
+
+def density(raw):
+    rows = read_tsv(os.path.join(raw, "density.tsv"), header=True)
+    pts = []
+    for r in rows:
+        try:
+            pts.append({
+                "pod": int(r[0]), "secs": float(r[3]), "rc": int(r[4]), "running": int(r[5]),
+                "total_pss_kb": int(r[6] or 0), "memavail_kb": int(r[7] or 0),
+            })
+        except (IndexError, ValueError):
+            pass
+    mi = (read(os.path.join(raw, "density.meminfo")) or "").strip()
+    avail0 = int(mi.split("=", 1)[1]) if mi.startswith("memavail0_kb=") else None
+    dels = []
+    for r in read_tsv(os.path.join(raw, "density-delete.tsv"), header=True):
+        try:
+            if r[2] == "0":
+                dels.append(float(r[1]))
+        except (IndexError, ValueError):
+            pass
+    return {
+        "points": pts,
+        "memavail0_kb": avail0,
+        "status": read_status(os.path.join(raw, "density.status")) or "not run",
+        "first_error": first_err(os.path.join(raw, "density.err"))[0],
+        "failures": first_err(os.path.join(raw, "density.err"))[1],
+        "delete": stats(dels),
+    }
+
+
+# ------------------------------------------------------------------ report
+def build(outdir):
+    raw = os.path.join(outdir, "raw")
+    env = {}
+    for line in (read(os.path.join(outdir, "env.txt")) or "").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            env[k] = v
+    runs = int(env.get("runs", "0") or 0)
+    res = {"env": env}
+    md = []
+    md.append("# kata-runtime benchmark results (%s)" % env.get("date", "?"))
+    md.append("")
+    vm = "%s MiB, %s vCPU, %s, %s, shared fs %s" % (
+        env.get("vm_mem_mb", "?"), env.get("vm_vcpus", "?"), env.get("machine", "?"),
+        env.get("accel", "?").upper(), env.get("shared_fs", "?"))
+    md.append("Host: %s CPUs (%s), %.1f GiB, Linux %s. VM: %s. %s. Runs per row: %s; density pods: %s." % (
+        env.get("host_cpus", "?"), env.get("host_cpu", "?"), int(env.get("host_mem_kb", "0") or 0) / 1048576.0,
+        env.get("host_kernel", "?"), vm, env.get("qemu_version", "QEMU ?"), env.get("runs", "?"),
+        env.get("pods", "?")))
+    md.append("Guest: kernel `%s` (%s bytes), initrd `%s` (%s bytes). %s; %s; %s." % (
+        env.get("kernel", "?"), env.get("kernel_size", "?"), env.get("initrd", "?"), env.get("initrd_size", "?"),
+        env.get("kata_version", "kata-runtime ?") or "kata-runtime ?", env.get("crun_version", "") or "crun ?",
+        env.get("runc_version", "") or "runc ?"))
+    fq = [env.get("foreign_qemu_start", "0"), env.get("foreign_qemu_end", "0")]
+    load_note = "Load average at start %s, at end %s." % (env.get("load_start", "?"), env.get("load_end", "?"))
+    if any(x not in ("0", "") for x in fq):
+        load_note += (" **Other QEMU processes were running on the host (%s at start, %s at end): "
+                      "numbers are noisier than on an idle machine.**" % tuple(fq))
+    md.append(load_note)
+    md.append("")
+
+    # -- lifecycle
+    lc = {row: row_result(os.path.join(raw, "lifecycle"), row, runs) for row, _ in LC_ROWS}
+    bf_xs = []
+    for r in read_tsv(os.path.join(raw, "barefloor.tsv")):
+        try:
+            bf_xs.append(float(r[1]))
+        except (IndexError, ValueError):
+            pass
+    bf_status = read_status(os.path.join(raw, "barefloor.status")) or "not run"
+    lc["barefloor"] = {"stats": stats(bf_xs), "status": bf_status, "first_error": None, "failures": 0, "runs": runs}
+    res["lifecycle"] = lc
+
+    def med(row):
+        s = lc.get(row, {}).get("stats")
+        return s["median"] if s else None
+
+    md.append("## Lifecycle: `run` of `/bin/true` (create, start, wait, delete)")
+    md.append("")
+    rows = []
+    labels = LC_ROWS + [("barefloor", "floor: bare-init, same kernel, no devices (boot-floor.sh)")]
+    for row, label in labels:
+        r = lc[row]
+        s = r["stats"]
+        if s is None:
+            st = r["status"]
+            if st.startswith("n/a"):
+                shown = st if st.startswith("n/a (") else "n/a (%s)" % st[4:].strip(" :")
+            elif st.startswith("failed"):
+                shown = "failed"
+            else:
+                shown = st
+            rows.append([label, shown, "", "", "", "0/%d" % runs, "", "", "", "" if shown == st else short(st, 300)])
+            continue
+        rows.append([label, fmt_s(s["median"]), fmt_s(s["p95"]), fmt_s(s["min"]), fmt_s(s["max"]),
+                     "%d/%d" % (s["n"], runs), fmt_ratio(s["median"], med("runc")),
+                     fmt_ratio(s["median"], med("crun")), fmt_ratio(s["median"], med("floor")), result_note(r)])
+    md.append(table(["", "median", "p95", "min", "max", "ok", "× runc", "× crun", "× floor", "notes"], rows))
+    md.append("")
+    chk = (read(os.path.join(raw, "floor-cmdline.txt")) or "").strip().splitlines()
+    if chk:
+        md.append("Floor command line check: %s." % chk[0])
+        md.append("")
+
+    # -- breakdown
+    bd = breakdown(raw, runs)
+    res["breakdown"] = {"runs": bd["runs"], "stages": bd["stages"]}
+    md.append("## Boot breakdown of a cold `run` (kata-runtime `--debug` log)")
+    md.append("")
+    if bd["stages"]:
+        total = bd["stages"][-1]["at_median_ms"]
+        rows = []
+        for s in bd["stages"]:
+            share = "" if s["step_median_ms"] is None or not total else "%.1f%%" % (100.0 * s["step_median_ms"] / total)
+            rows.append([s["stage"], fmt_ms(s["at_median_ms"]), fmt_ms(s["at_p95_ms"]),
+                         fmt_ms(s["step_median_ms"]) if s["step_median_ms"] is not None else "", share])
+        md.append("Milliseconds since the benchmark exec'd `kata-runtime run`, median (and p95) of %d runs; "
+                  "step = difference of the medians." % bd["runs"])
+        md.append("")
+        md.append(table(["stage", "at (ms)", "p95 (ms)", "step (ms)", "share"], rows))
+        md.append("")
+        st = {s["stage"]: s["at_median_ms"] for s in bd["stages"]}
+        fl = med("floor")
+        if "QEMU exec'd" in st and "agent ready (Hello answered)" in st and fl:
+            boot = st["agent ready (Hello answered)"] - st["QEMU exec'd"]
+            md.append("QEMU exec → agent ready inside the runtime: %s; the floor's QEMU exec → `kata-agent: ready` "
+                      "on the console: %s (%s)." % (fmt_s(boot / 1000.0), fmt_s(fl), fmt_ratio(boot / 1000.0, fl)))
+            md.append("")
+    else:
+        md.append("No data: %s" % short(lc["kata-cold"]["status"], 300))
+        md.append("")
+
+    # -- exec
+    ex = {row: row_result(os.path.join(raw, "exec"), row, runs) for row in ("crun", "runc", "kata")}
+    res["exec"] = ex
+    md.append("## Exec latency: `exec ID true` in a running container")
+    md.append("")
+    rows = []
+    ex_runc = ex["runc"]["stats"]["median"] if ex["runc"]["stats"] else None
+    for row, label in (("crun", "crun"), ("runc", "runc"), ("kata", "kata-runtime")):
+        r = ex[row]
+        s = r["stats"]
+        if s is None:
+            rows.append([label, "failed" if r["status"].startswith("failed") else r["status"], "", "", "",
+                         "0/%d" % runs, "", short(r["status"], 300)])
+            continue
+        rows.append([label, fmt_s(s["median"]), fmt_s(s["p95"]), fmt_s(s["min"]), fmt_s(s["max"]),
+                     "%d/%d" % (s["n"], runs), fmt_ratio(s["median"], ex_runc), result_note(r)])
+    md.append(table(["", "median", "p95", "min", "max", "ok", "× runc", "notes"], rows))
+    md.append("")
+
+    # -- memory
+    mem = memory(raw)
+    dn = density(raw)
+    res["memory"] = mem
+    md.append("## Memory: PSS per idle pod (MiB, from /proc/PID/smaps_rollup)")
+    md.append("")
+    rows = []
+    vfs_na = env.get("shared_fs", "") != "virtio-fs"
+    for s in mem:
+        pp = s["per_pod_kb"]
+
+        def g(c):
+            if c == "virtiofsd" and vfs_na:
+                return "n/a (%s)" % env.get("shared_fs", "no virtio-fs")
+            return fmt_mib(pp.get(c))
+
+        ms = None if pp.get("monitor") is None and pp.get("shim") is None else pp.get("monitor", 0) + pp.get("shim", 0)
+        tot = sum(pp.values()) if pp else None
+        miss = ", ".join("%s missing in %d pods" % (c, n) for c, n in sorted(s["missing"].items())
+                         if not (c == "virtiofsd" and vfs_na))
+        rows.append(["%d, cold" % s["pods"], g("qemu"), g("virtiofsd"), g("monitor"), g("shim"), fmt_mib(ms),
+                     fmt_mib(tot), fmt_mib(s["max_kb"].get("qemu")), miss])
+    if not mem:
+        rows.append(["cold", "-", "-", "-", "-", "-", "-", "-", short(dn["status"], 300)])
+    rows.append(["template", "n/a (factory not implemented)", "", "", "", "", "", "", ""])
+    md.append("Pods idle for %s s before the snapshot; values are the mean per pod; VM memory %s MiB." % (
+        env.get("settle", "?"), env.get("vm_mem_mb", "?")))
+    md.append("")
+    md.append(table(["pods", "QEMU", "virtiofsd", "monitor", "shim", "monitor + shim", "total", "QEMU max", "notes"],
+                    rows))
+    md.append("")
+
+    # -- density
+    pts = dn["points"]
+    res["density"] = {k: v for k, v in dn.items() if k != "points"}
+    res["density"]["points"] = pts
+    md.append("## Density: idle pods started one after another")
+    md.append("")
+    ok = [p for p in pts if p["rc"] == 0]
+    if pts:
+        secs = [p["secs"] for p in ok]
+        s = stats(secs)
+        last = pts[-1]
+        running = last["running"]
+        pss_pp = last["total_pss_kb"] / float(running) if running else None
+        drop_pp = ((dn["memavail0_kb"] - last["memavail_kb"]) / float(running)
+                   if running and dn["memavail0_kb"] else None)
+        firsts = [p["secs"] for p in ok[:5]]
+        lasts = [p["secs"] for p in ok[-5:]]
+        note = []
+        if dn["failures"]:
+            note.append("%d failed: %s" % (dn["failures"], short(dn["first_error"], 120)))
+        if dn["status"] != "ok":
+            note.append(short(dn["status"], 160))
+        md.append(table(
+            ["pods asked", "pods running", "start time/pod median", "p95", "first 5 (median)", "last 5 (median)",
+             "PSS/pod at the end (MiB)", "MemAvailable drop/pod (MiB)", "delete/pod median", "notes"],
+            [[env.get("pods", "?"), running, fmt_s(s["median"]) if s else "-", fmt_s(s["p95"]) if s else "-",
+              fmt_s(median(firsts)), fmt_s(median(lasts)), fmt_mib(pss_pp), fmt_mib(drop_pp),
+              fmt_s(dn["delete"]["median"]) if dn["delete"] else "-", "; ".join(note)]]))
+        res["density"]["summary"] = {"running": running, "start": s, "pss_per_pod_kb": pss_pp,
+                                     "memavail_drop_per_pod_kb": drop_pp}
+    else:
+        md.append("No data: %s" % short(dn["status"], 300))
+    md.append("")
+
+    # -- goals
+    md.append("## Goals")
+    md.append("")
+    goals = []
+
+    def verdict(val, limit):
+        if val is None:
+            return "n/a"
+        return "met" if val <= limit else "**not met**"
+
+    cold, tpl = med("kata-cold"), med("kata-template")
+    if tpl is not None and cold:
+        goals.append(["template run ≤ 0.25× cold run", fmt_ratio(tpl, cold), verdict(tpl / cold, 0.25)])
+    else:
+        goals.append(["template run ≤ 0.25× cold run", short(lc["kata-template"]["status"], 120), "n/a"])
+    fl = med("floor")
+    if cold and fl:
+        goals.append(["cold run ≤ 1.15× floor", "%s (%s vs %s)" % (fmt_ratio(cold, fl), fmt_s(cold), fmt_s(fl)),
+                      verdict(cold / fl, 1.15)])
+    else:
+        goals.append(["cold run ≤ 1.15× floor", "no data", "n/a"])
+    ms_vals, q_vals = [], []
+    for s in mem:
+        pp = s["per_pod_kb"]
+        if "monitor" in pp or "shim" in pp:
+            ms_vals.append((s["pods"], pp.get("monitor", 0) + pp.get("shim", 0)))
+        if "qemu" in pp:
+            q_vals.append((s["pods"], pp["qemu"]))
+    if ms_vals:
+        worst = max(v for _, v in ms_vals)
+        goals.append(["monitor + shim ≤ 5 MiB PSS per pod",
+                      ", ".join("%s MiB (%s)" % (fmt_mib(v), plural(k, "pod")) for k, v in ms_vals), verdict(worst / MIB, 5.0)])
+    else:
+        goals.append(["monitor + shim ≤ 5 MiB PSS per pod", "no data", "n/a"])
+    if q_vals:
+        worst = max(v for _, v in q_vals)
+        note = ""
+        if env.get("vm_mem_mb") not in ("128", None):
+            note = " (VM memory %s MiB, not 128)" % env.get("vm_mem_mb")
+        goals.append(["QEMU ≤ 60 MiB PSS per idle 128 MiB pod (TCG)",
+                      ", ".join("%s MiB (%s)" % (fmt_mib(v), plural(k, "pod")) for k, v in q_vals) + note,
+                      verdict(worst / MIB, 60.0)])
+    else:
+        goals.append(["QEMU ≤ 60 MiB PSS per idle 128 MiB pod (TCG)", "no data", "n/a"])
+    md.append(table(["goal", "measured", "status"], goals))
+    md.append("")
+    md.append("![benchmark plots](bench.png)")
+    md.append("")
+    res["goals"] = [{"goal": g[0], "measured": g[1], "status": g[2]} for g in goals]
+
+    # -- gnuplot inputs
+    with open(os.path.join(outdir, "lifecycle.dat"), "w") as f:
+        f.write("# label median_s p95_s\n")
+        n = 0
+        for row, label in labels:
+            s = lc[row]["stats"]
+            if s:
+                short_label = {"kata-cold": "kata cold", "kata-template": "kata template", "kata-cache": "kata cache",
+                               "floor": "floor (initrd)", "barefloor": "floor (bare)"}.get(row, row)
+                f.write('"%s" %.6f %.6f\n' % (short_label, s["median"], s["p95"]))
+                n += 1
+    with open(os.path.join(outdir, "breakdown.dat"), "w") as f:
+        f.write("# step median_ms\n")
+        nb = 0
+        for s in bd["stages"]:
+            v = s["at_median_ms"] if s["step_median_ms"] is None else s["step_median_ms"]
+            f.write('"→ %s" %.3f\n' % (s["stage"], max(0.001, v)))
+            nb += 1
+    with open(os.path.join(outdir, "density.dat"), "w") as f:
+        f.write("# pod secs rc running pss_per_pod_mib memavail_drop_per_pod_mib\n")
+        for p in pts:
+            pp = p["total_pss_kb"] / MIB / p["running"] if p["running"] else float("nan")
+            dr = ((dn["memavail0_kb"] - p["memavail_kb"]) / MIB / p["running"]
+                  if p["running"] and dn["memavail0_kb"] else float("nan"))
+            f.write("%d %.6f %d %d %.3f %.3f\n" % (p["pod"], p["secs"], p["rc"], p["running"], pp, dr))
+    with open(os.path.join(outdir, "plotvars.gp"), "w") as f:
+        f.write("has_lifecycle = %d\nhas_breakdown = %d\nhas_density = %d\n" % (
+            1 if n else 0, 1 if nb else 0, 1 if pts else 0))
+        f.write('title_date = "%s"\n' % env.get("date", ""))
+
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(res, f, indent=1, default=str)
+        f.write("\n")
+
+
+BEGIN = "<!-- bench-results:begin -->"
+END = "<!-- bench-results:end -->"
+
+
+def update_docs(doc, outdir):
+    text = read(doc)
+    if text is None or BEGIN not in text or END not in text:
+        sys.exit("report.py: %s has no %s ... %s block" % (doc, BEGIN, END))
+    md = read(os.path.join(outdir, "results.md")) or ""
+    docdir = os.path.dirname(os.path.abspath(doc))
+    rel = os.path.relpath(os.path.abspath(outdir), docdir)
+    lines = []
+    for line in md.splitlines():
+        if line.startswith("# "):
+            lines.append("Results directory: `%s`." % os.path.relpath(os.path.abspath(outdir),
+                                                                       os.path.dirname(docdir)))
+            continue
+        if line.startswith("#"):
+            line = "#" + line
+        line = line.replace("](bench.png)", "](%s/bench.png)" % rel)
+        lines.append(line)
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(doc, "w") as f:
+        f.write(head + BEGIN + "\n" + "\n".join(lines).strip() + "\n" + END + tail)
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "--update-docs":
+        update_docs(argv[2], argv[3])
+        return 0
+    if len(argv) != 2:
+        sys.exit(__doc__)
+    build(argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
