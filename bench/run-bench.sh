@@ -103,6 +103,17 @@ cleanup() {
 	trap '' INT TERM
 	local k r id p
 	log "cleaning up"
+	if [ -n "${CUR_PID:-}" ]; then
+		# timeout runs in a process group of its own: TERM it (it passes the
+		# signal on), then KILL the group if it is still there after 10 s.
+		kill -TERM "$CUR_PID" 2>/dev/null
+		for _ in $(seq 100); do
+			kill -0 "$CUR_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- "-$CUR_PID" 2>/dev/null
+		wait "$CUR_PID" 2>/dev/null
+	fi
 	for p in "${FLOOR_PIDS[@]}" "${BG_PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -152,13 +163,19 @@ crun_ns() { unshare -m --propagation private "$BASH" -c "$CRUN_PREP"'; "$@"' cru
 
 # Runs CMD... in the background-free way every timed command runs: stdin and
 # stdout /dev/null, stderr to ERRFILE, under timeout.  Sets T_START, T_END, T, RC.
+# The command runs as a background job that the shell waits for, so that a
+# signal interrupts the wait at once (the clean-up then stops the command).
+CUR_PID=
 timed() {
 	local errf=$1
 	shift
 	T_START=$EPOCHREALTIME
-	timeout -k 10 "$TMO" "$@" </dev/null >/dev/null 2>"$errf"
+	timeout -k 10 "$TMO" "$@" </dev/null >/dev/null 2>"$errf" &
+	CUR_PID=$!
+	wait "$CUR_PID"
 	RC=$?
 	T_END=$EPOCHREALTIME
+	CUR_PID=
 	T=$(secs "$T_START" "$T_END")
 }
 
@@ -450,12 +467,13 @@ floor_once() {
 	(cd "$d" && exec "${FA[@]}" </dev/null >"$d/qemu.log" 2>&1) &
 	qpid=$!
 	FLOOR_PIDS+=("$qpid")
-	if timeout "$FLOOR_TMO" grep -m1 -q -F 'kata-agent: ready' < <(tail -n +1 -F --pid="$qpid" "$d/console.log" 2>/dev/null); then
-		RC=0
-	else
-		RC=1
-	fi
+	timeout "$FLOOR_TMO" grep -m1 -q -F 'kata-agent: ready' < <(tail -n +1 -F --pid="$qpid" "$d/console.log" 2>/dev/null) &
+	CUR_PID=$!
+	wait "$CUR_PID"
+	RC=$?
 	T_END=$EPOCHREALTIME
+	CUR_PID=
+	[ $RC = 0 ] || RC=1
 	T=$(secs "$T_START" "$T_END")
 	if [ $RC != 0 ]; then
 		if kill -0 "$qpid" 2>/dev/null; then

@@ -39,9 +39,25 @@
 
 /* ---- libnl plumbing ---------------------------------------------------- */
 
-static inline void nl_sock_freep (struct nl_sock **s) { if (*s) nl_socket_free (*s); }
-static inline void nl_cache_freep (struct nl_cache **c) { if (*c) nl_cache_free (*c); }
-static inline void nl_obj_putp (void *p) { struct nl_object **o = p; if (*o) nl_object_put (*o); }
+static inline void
+nl_sock_freep (struct nl_sock **s)
+{
+  if (*s)
+    nl_socket_free (*s);
+}
+static inline void
+nl_cache_freep (struct nl_cache **c)
+{
+  if (*c)
+    nl_cache_free (*c);
+}
+static inline void
+nl_obj_putp (void *p)
+{
+  struct nl_object **o = p;
+  if (*o)
+    nl_object_put (*o);
+}
 #define cleanup_nl_sock __attribute__ ((cleanup (nl_sock_freep)))
 #define cleanup_nl_cache __attribute__ ((cleanup (nl_cache_freep)))
 #define cleanup_nl_obj __attribute__ ((cleanup (nl_obj_putp)))
@@ -52,25 +68,38 @@ nl_to_errno (int r)
 {
   switch (r < 0 ? -r : r)
     {
-    case NLE_EXIST: return EEXIST;
-    case NLE_NOMEM: return ENOMEM;
-    case NLE_PERM: return EPERM;
-    case NLE_NOACCESS: return EACCES;
-    case NLE_OBJ_NOTFOUND: return ENOENT;
-    case NLE_NODEV: return ENODEV;
-    case NLE_INVAL: return EINVAL;
-    case NLE_BUSY: return EBUSY;
-    case NLE_OPNOTSUPP: return EOPNOTSUPP;
-    case NLE_AGAIN: return EAGAIN;
-    case NLE_RANGE: return ERANGE;
-    case NLE_MSGSIZE: return EMSGSIZE;
-    case NLE_AF_NOSUPPORT: return EAFNOSUPPORT;
-    default: return EIO;
+    case NLE_EXIST:
+      return EEXIST;
+    case NLE_NOMEM:
+      return ENOMEM;
+    case NLE_PERM:
+      return EPERM;
+    case NLE_NOACCESS:
+      return EACCES;
+    case NLE_OBJ_NOTFOUND:
+      return ENOENT;
+    case NLE_NODEV:
+      return ENODEV;
+    case NLE_INVAL:
+      return EINVAL;
+    case NLE_BUSY:
+      return EBUSY;
+    case NLE_OPNOTSUPP:
+      return EOPNOTSUPP;
+    case NLE_AGAIN:
+      return EAGAIN;
+    case NLE_RANGE:
+      return ERANGE;
+    case NLE_MSGSIZE:
+      return EMSGSIZE;
+    case NLE_AF_NOSUPPORT:
+      return EAFNOSUPPORT;
+    default:
+      return EIO;
     }
 }
 
-static int __attribute__ ((format (printf, 3, 4)))
-nl_fail (kata_error_t **err, int r, const char *fmt, ...)
+static int __attribute__ ((format (printf, 3, 4))) nl_fail (kata_error_t **err, int r, const char *fmt, ...)
 {
   cleanup_free char *what = NULL;
   va_list ap;
@@ -171,9 +200,12 @@ kata_net_scope_name (int scope, char *buf, size_t len)
 {
   switch (scope)
     {
-    case RT_SCOPE_UNIVERSE: return "universe";
-    case RT_SCOPE_LINK: return "link";
-    case RT_SCOPE_HOST: return "host";
+    case RT_SCOPE_UNIVERSE:
+      return "universe";
+    case RT_SCOPE_LINK:
+      return "link";
+    case RT_SCOPE_HOST:
+      return "host";
     default:
       snprintf (buf, len, "%d", scope);
       return buf;
@@ -359,13 +391,13 @@ discover_links (struct nl_cache *links, kata_net_plan_t *p)
   struct nl_object *o;
   for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_link *l = (struct rtnl_link *) o;
+      struct rtnl_link *l = (struct rtnl_link *)o;
       struct nl_addr *a = rtnl_link_get_addr (l);
       const char *name = rtnl_link_get_name (l);
       static const unsigned char zero[6];
       kata_net_iface_t *f;
-      if ((rtnl_link_get_flags (l) & IFF_LOOPBACK) || rtnl_link_get_arptype (l) != ARPHRD_ETHER || name == NULL
-          || is_kata_tap (name))
+      if ((rtnl_link_get_flags (l) & IFF_LOOPBACK) || rtnl_link_get_arptype (l) != ARPHRD_ETHER
+          || name == NULL || is_kata_tap (name))
         continue;
       if (a == NULL || nl_addr_get_len (a) != 6 || memcmp (nl_addr_get_binary_addr (a), zero, 6) == 0)
         continue;
@@ -388,7 +420,7 @@ discover_addrs (struct nl_cache *addrs, kata_net_plan_t *p)
   struct nl_object *o;
   for (o = nl_cache_get_first (addrs); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_addr *ad = (struct rtnl_addr *) o;
+      struct rtnl_addr *ad = (struct rtnl_addr *)o;
       kata_net_iface_t *f = plan_iface_by_index (p, rtnl_addr_get_ifindex (ad));
       struct nl_addr *local = rtnl_addr_get_local (ad);
       int family = rtnl_addr_get_family (ad);
@@ -421,7 +453,7 @@ discover_routes (struct nl_cache *routes, kata_net_plan_t *p)
   struct nl_object *o;
   for (o = nl_cache_get_first (routes); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_route *rt = (struct rtnl_route *) o;
+      struct rtnl_route *rt = (struct rtnl_route *)o;
       int family = rtnl_route_get_family (rt);
       struct rtnl_nexthop *nh;
       struct nl_addr *dst;
@@ -523,7 +555,8 @@ add_ingress (struct nl_sock *s, int ifindex, const char *name, kata_error_t **er
 
 /* u32 match-all on FROM's ingress -> mirred egress redirect to TO (stolen). */
 static int
-add_redirect (struct nl_sock *s, int from, const char *from_name, int to, const char *to_name, kata_error_t **err)
+add_redirect (struct nl_sock *s, int from, const char *from_name, int to, const char *to_name,
+              kata_error_t **err)
 {
   cleanup_nl_obj struct rtnl_cls *cls = rtnl_cls_alloc ();
   struct rtnl_act *act = rtnl_act_alloc ();
@@ -615,7 +648,7 @@ tap_quiet (struct nl_sock *s, int ifindex)
     return;
   rtnl_link_set_ifindex (old, ifindex);
   if (rtnl_link_inet6_set_addr_gen_mode (chg, rtnl_link_inet6_str2addrgenmode ("none")) == 0)
-    (void) rtnl_link_change (s, old, chg, 0);
+    (void)rtnl_link_change (s, old, chg, 0);
 }
 
 static int
@@ -683,7 +716,7 @@ ingress_is_ours (struct nl_sock *s, struct nl_cache *links, int ifindex, const i
     return false;
   for (o = nl_cache_get_first (cls); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_cls *c = (struct rtnl_cls *) o;
+      struct rtnl_cls *c = (struct rtnl_cls *)o;
       struct rtnl_act *a;
       const char *kind = rtnl_tc_get_kind (TC_CAST (c));
       if (kind == NULL || strcmp (kind, "u32") != 0)
@@ -695,7 +728,7 @@ ingress_is_ours (struct nl_sock *s, struct nl_cache *links, int ifindex, const i
           int to;
           if (ak == NULL || strcmp (ak, "mirred") != 0)
             continue;
-          to = (int) rtnl_mirred_get_ifindex (a);
+          to = (int)rtnl_mirred_get_ifindex (a);
           if (to == 0 || in_set (taps, n, to))
             return true;
           target = rtnl_link_get (links, to);
@@ -727,12 +760,12 @@ teardown_in_ns (struct nl_sock *s, char **taps, size_t n, kata_error_t **err)
       /* every tap<N>_kata of the netns: one sandbox per netns */
       n = 0;
       for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
-        n += is_kata_tap (rtnl_link_get_name ((struct rtnl_link *) o)) ? 1 : 0;
+        n += is_kata_tap (rtnl_link_get_name ((struct rtnl_link *)o)) ? 1 : 0;
       taps = names = xmalloc0 ((n + 1) * sizeof (char *));
       n = 0;
       for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
-        if (is_kata_tap (rtnl_link_get_name ((struct rtnl_link *) o)))
-          names[n++] = rtnl_link_get_name ((struct rtnl_link *) o);
+        if (is_kata_tap (rtnl_link_get_name ((struct rtnl_link *)o)))
+          names[n++] = rtnl_link_get_name ((struct rtnl_link *)o);
     }
   idx = xmalloc0 ((n + 1) * sizeof (int));
   for (i = 0; i < n; i++)
@@ -747,7 +780,7 @@ teardown_in_ns (struct nl_sock *s, char **taps, size_t n, kata_error_t **err)
   /* the other side first: its filters name the taps' indexes */
   for (o = nl_cache_get_first (links); o; o = nl_cache_get_next (o))
     {
-      int ifindex = rtnl_link_get_ifindex ((struct rtnl_link *) o);
+      int ifindex = rtnl_link_get_ifindex ((struct rtnl_link *)o);
       struct rtnl_qdisc *q;
       if (in_set (idx, n, ifindex))
         continue;
@@ -758,9 +791,9 @@ teardown_in_ns (struct nl_sock *s, char **taps, size_t n, kata_error_t **err)
         {
           r = rtnl_qdisc_delete (s, q);
           if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_INVAL && ret == 0)
-            ret = nl_fail (err, r, "delete ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *) o));
+            ret = nl_fail (err, r, "delete ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *)o));
           else
-            kata_debug ("network: removed ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *) o));
+            kata_debug ("network: removed ingress qdisc of %s", rtnl_link_get_name ((struct rtnl_link *)o));
         }
       rtnl_qdisc_put (q);
     }
@@ -829,8 +862,8 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
   if (model == NULL || *model == '\0')
     model = "tcfilter";
   if (strcmp (model, "none") != 0 && strcmp (model, "tcfilter") != 0)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                  "internetworking_model `%s` is not supported (use tcfilter or none)", model);
+    return kata_make_error_nostr (
+        err, KATA_EBADCONFIG, "internetworking_model `%s` is not supported (use tcfilter or none)", model);
   p = plan_new (netns_path, model);
   p->persistent = (flags & KATA_NET_PERSISTENT) != 0;
   if (netns_path == NULL || strcmp (model, "none") == 0)
@@ -958,7 +991,7 @@ kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_err
 int
 kata_network_save_intent (const char *netns_path, const char *model, const char *path, kata_error_t **err)
 {
-  kata_net_plan_t p = { .netns_path = (char *) netns_path, .model = (char *) (model ? model : "tcfilter") };
+  kata_net_plan_t p = { .netns_path = (char *)netns_path, .model = (char *)(model ? model : "tcfilter") };
   return kata_network_save_state (&p, path, err);
 }
 
@@ -1031,7 +1064,7 @@ kata_netns_create (const char *path, kata_error_t **err)
           if (ioctl (sk, SIOCGIFFLAGS, &ifr) == 0)
             {
               ifr.ifr_flags |= IFF_UP;
-              (void) ioctl (sk, SIOCSIFFLAGS, &ifr);
+              (void)ioctl (sk, SIOCSIFFLAGS, &ifr);
             }
           close (sk);
         }

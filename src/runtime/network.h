@@ -37,14 +37,14 @@ typedef struct kata_net_route_s
 
 typedef struct kata_net_iface_s
 {
-  char *name;    /* in the netns; the guest interface is renamed to it */
-  char *tap;     /* tap<N>_kata, NULL before the tap exists */
-  int ifindex;   /* in the netns */
+  char *name;  /* in the netns; the guest interface is renamed to it */
+  char *tap;   /* tap<N>_kata, NULL before the tap exists */
+  int ifindex; /* in the netns */
   int tap_ifindex;
-  char mac[18];  /* "aa:bb:cc:dd:ee:ff": the veth's, and the guest NIC's */
+  char mac[18]; /* "aa:bb:cc:dd:ee:ff": the veth's, and the guest NIC's */
   int mtu;
-  int tap_fd;    /* the tap's queue, O_CLOEXEC, >= 3; -1 once released (always
-                    -1 with KATA_NET_PERSISTENT) */
+  int tap_fd; /* the tap's queue, O_CLOEXEC, >= 3; -1 once released (always
+                 -1 with KATA_NET_PERSISTENT) */
   kata_net_addr_t *addrs;
   size_t n_addrs;
   char *update_json; /* params of UpdateInterface */
@@ -52,8 +52,8 @@ typedef struct kata_net_iface_s
 
 typedef struct kata_net_plan_s
 {
-  char *netns_path;  /* NULL for an empty plan made without a netns */
-  char *model;       /* "tcfilter" or "none" */
+  char *netns_path; /* NULL for an empty plan made without a netns */
+  char *model;      /* "tcfilter" or "none" */
   kata_net_iface_t *ifaces;
   size_t n;
   kata_net_route_t *routes;
@@ -84,7 +84,8 @@ int kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_
    match-all filter redirecting (mirred egress, stolen) each one's ingress to
    the other's egress.  The caller's netns is restored before returning.
    On failure everything made so far is removed.  Other models: KATA_EBADCONFIG. */
-int kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err);
+int kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan,
+                        kata_error_t **err);
 /* Same, with FLAGS (KATA_NET_PERSISTENT). */
 int kata_network_setup_ex (const char *netns_path, const char *model, int flags, kata_net_plan_t **plan,
                            kata_error_t **err);
@@ -98,7 +99,8 @@ int kata_network_setup_ex (const char *netns_path, const char *model, int flags,
      -device virtio-net-device,netdev=netN,mac=MAC,id=nicN          (microvm)
    An empty plan gives an empty argv.  Fails (-1, errno EBADF) when a tap fd was
    already released (fd mode). */
-int kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv, size_t *argc);
+int kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv,
+                            size_t *argc);
 void kata_network_strv_free (char **v);
 
 /* In QEMU's child between fork and exec: clears FD_CLOEXEC on the tap fds so
@@ -119,7 +121,8 @@ char *kata_network_state_json (const kata_net_plan_t *plan);
 int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err);
 /* The same file before setup (no taps yet), so that a crash during setup
    still leaves the netns path on disk for teardown. */
-int kata_network_save_intent (const char *netns_path, const char *model, const char *path, kata_error_t **err);
+int kata_network_save_intent (const char *netns_path, const char *model, const char *path,
+                              kata_error_t **err);
 /* Tears down what the state file PATH records (no tap recorded: every
    tap<N>_kata of the netns), then removes it.  A missing file is not an error
    (nothing was set up, or it was already torn down); nor is model "none". */

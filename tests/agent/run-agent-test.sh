@@ -13,6 +13,9 @@
 #   KERNEL          kernel image to boot instead
 #   MODULES_DIR     modules for a generic kernel (build-kernel.sh --flavor generic output)
 #   KEEP_WORKDIR=1  keep the temporary directory
+#   AGENT_BOOT_ONLY=1  only measure the boot (console "kata-agent: ready" and the first
+#                   Hello answered), then power off
+#   AGENT_CMDLINE   extra kernel parameters (default agent.debug=1)
 set -uo pipefail
 
 machine=${1:-q35}
@@ -105,6 +108,15 @@ if [ -z "$ready" ]; then
 	die "agent did not become ready"
 fi
 echo "boot-to-agent-ready ($machine): $(( (ready - t0) / 1000000 )) ms"
+if [ "${AGENT_BOOT_ONLY:-0}" = 1 ]; then
+	# boot time only: Hello round trip, then power off
+	"$client" "$sock" hello >/dev/null || die "Hello failed"
+	t1=$(date +%s%N)
+	echo "boot-to-first-Hello-answered ($machine): $(( (t1 - t0) / 1000000 )) ms"
+	"$client" "$sock" call DestroySandbox '{}' >/dev/null
+	wait "$qpid"; qpid=
+	exit 0
+fi
 
 pass=0
 fail=0

@@ -141,10 +141,10 @@ fake_plan (void)
   f->tap_fd = -1;
   p->n_routes = 2;
   p->routes = xmalloc0 (2 * sizeof *p->routes);
-  p->routes[0] = (kata_net_route_t){ AF_INET, xstrdup ("default"), xstrdup ("10.88.0.1"), xstrdup ("eth0"), NULL,
-                                     RT_SCOPE_UNIVERSE };
-  p->routes[1] = (kata_net_route_t){ AF_INET, xstrdup ("192.168.7.0/24"), NULL, xstrdup ("net1"),
-                                     xstrdup ("192.168.7.9"), RT_SCOPE_LINK };
+  p->routes[0] = (kata_net_route_t){ AF_INET, xstrdup ("default"), xstrdup ("10.88.0.1"), xstrdup ("eth0"),
+                                     NULL,    RT_SCOPE_UNIVERSE };
+  p->routes[1] = (kata_net_route_t){ AF_INET,          xstrdup ("192.168.7.0/24"), NULL,
+                                     xstrdup ("net1"), xstrdup ("192.168.7.9"),    RT_SCOPE_LINK };
   return p;
 }
 
@@ -153,8 +153,9 @@ test_iface_json (void **state)
 {
   kata_net_plan_t *p = fake_plan ();
   char *j = kata_net_iface_json (&p->ifaces[0]);
-  assert_string_equal (j, "{\"name\":\"eth0\",\"hw_addr\":\"" MAC0 "\",\"mtu\":1450,\"addresses\":["
-                          "{\"address\":\"10.88.0.5\",\"prefix\":16},{\"address\":\"fd00::5\",\"prefix\":64}]}");
+  assert_string_equal (j,
+                       "{\"name\":\"eth0\",\"hw_addr\":\"" MAC0 "\",\"mtu\":1450,\"addresses\":["
+                       "{\"address\":\"10.88.0.5\",\"prefix\":16},{\"address\":\"fd00::5\",\"prefix\":64}]}");
   free (j);
   j = kata_net_iface_json (&p->ifaces[1]);
   assert_string_equal (j, "{\"name\":\"net1\",\"hw_addr\":\"" MAC1 "\",\"mtu\":1500,\"addresses\":[]}");
@@ -174,10 +175,11 @@ test_routes_json (void **state)
 {
   kata_net_plan_t *p = fake_plan ();
   char *j = kata_net_routes_json (p->routes, p->n_routes);
-  assert_string_equal (j, "{\"routes\":["
-                          "{\"dest\":\"default\",\"gateway\":\"10.88.0.1\",\"device\":\"eth0\",\"scope\":\"universe\"},"
-                          "{\"dest\":\"192.168.7.0/24\",\"device\":\"net1\",\"source\":\"192.168.7.9\","
-                          "\"scope\":\"link\"}]}");
+  assert_string_equal (
+      j, "{\"routes\":["
+         "{\"dest\":\"default\",\"gateway\":\"10.88.0.1\",\"device\":\"eth0\",\"scope\":\"universe\"},"
+         "{\"dest\":\"192.168.7.0/24\",\"device\":\"net1\",\"source\":\"192.168.7.9\","
+         "\"scope\":\"link\"}]}");
   free (j);
   j = kata_net_routes_json (NULL, 0);
   assert_string_equal (j, "{\"routes\":[]}");
@@ -235,7 +237,8 @@ test_state_json (void **state)
 {
   kata_net_plan_t *p = fake_plan ();
   char *j = kata_network_state_json (p);
-  assert_string_equal (j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
+  assert_string_equal (
+      j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
   free (j);
   j = kata_network_state_json (NULL);
   assert_string_equal (j, "{\"netns\":null,\"model\":\"none\",\"taps\":[]}");
@@ -437,14 +440,14 @@ redirects (struct nl_sock *s, int from, int to)
     return 0;
   for (o = nl_cache_get_first (c); o; o = nl_cache_get_next (o))
     {
-      struct rtnl_cls *cls = (struct rtnl_cls *) o;
+      struct rtnl_cls *cls = (struct rtnl_cls *)o;
       struct rtnl_act *a;
       uint32_t val = 1, mask = 1;
       int off = -1, offmask = -1;
       if (strcmp (rtnl_tc_get_kind (TC_CAST (cls)), "u32") != 0)
         continue;
       for (a = rtnl_u32_get_action (cls); a; a = rtnl_act_next (a))
-        if (strcmp (rtnl_tc_get_kind (TC_CAST (a)), "mirred") == 0 && (int) rtnl_mirred_get_ifindex (a) == to
+        if (strcmp (rtnl_tc_get_kind (TC_CAST (a)), "mirred") == 0 && (int)rtnl_mirred_get_ifindex (a) == to
             && rtnl_mirred_get_action (a) == TCA_EGRESS_REDIR && rtnl_mirred_get_policy (a) == TC_ACT_STOLEN)
           {
             assert_int_equal (rtnl_u32_get_key (cls, 0, &val, &mask, &off, &offmask), 0);
@@ -467,7 +470,7 @@ packet_socket (const char *ifname)
   assert_true (fd >= 0);
   sll.sll_ifindex = if_nametoindex (ifname);
   assert_true (sll.sll_ifindex > 0);
-  assert_int_equal (bind (fd, (struct sockaddr *) &sll, sizeof sll), 0);
+  assert_int_equal (bind (fd, (struct sockaddr *)&sll, sizeof sll), 0);
   return fd;
 }
 
@@ -476,8 +479,8 @@ make_frame (unsigned char *f, const char *payload)
 {
   size_t n = strlen (payload);
   memset (f, 0, 60);
-  memset (f, 0xff, 6);                                 /* broadcast */
-  memcpy (f + 6, "\x02\x00\x00\x00\x00\x09", 6);       /* a made-up source */
+  memset (f, 0xff, 6);                           /* broadcast */
+  memcpy (f + 6, "\x02\x00\x00\x00\x00\x09", 6); /* a made-up source */
   f[12] = ETH_TEST >> 8;
   f[13] = ETH_TEST & 0xff;
   memcpy (f + 14, payload, n);
@@ -497,7 +500,7 @@ wait_frame (int fd, const char *payload)
       if (poll (&pfd, 1, 100) <= 0)
         continue;
       n = read (fd, buf, sizeof buf);
-      if (n >= 14 + (ssize_t) strlen (payload) && buf[12] == (ETH_TEST >> 8) && buf[13] == (ETH_TEST & 0xff)
+      if (n >= 14 + (ssize_t)strlen (payload) && buf[12] == (ETH_TEST >> 8) && buf[13] == (ETH_TEST & 0xff)
           && memcmp (buf + 14, payload, strlen (payload)) == 0)
         return true;
     }
@@ -506,12 +509,12 @@ wait_frame (int fd, const char *payload)
 
 /* ---- netlink tests ---------------------------------------------------- */
 
-#define NEED_NS()                                                                                                      \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (!have_ns)                                                                                                    \
-        skip ();                                                                                                       \
-    }                                                                                                                  \
+#define NEED_NS()                                                                                            \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (!have_ns)                                                                                          \
+        skip ();                                                                                             \
+    }                                                                                                        \
   while (0)
 
 static void
@@ -623,7 +626,8 @@ test_setup_teardown (void **state)
   assert_true (fl & FD_CLOEXEC);
 
   /* UpdateInterface: MAC, MTU, both addresses, no link-local */
-  assert_int_equal (kata_json_parse (p->ifaces[0].update_json, strlen (p->ifaces[0].update_json), &v, &err), 0);
+  assert_int_equal (kata_json_parse (p->ifaces[0].update_json, strlen (p->ifaces[0].update_json), &v, &err),
+                    0);
   assert_string_equal (kata_json_str (v, "name"), "eth0");
   assert_string_equal (kata_json_str (v, "hw_addr"), MAC0);
   assert_int_equal (kata_json_int (v, "mtu", 0), 1400);
@@ -692,10 +696,10 @@ test_setup_teardown (void **state)
   /* frames really cross: peer0 -> eth0 -> tap fd, and tap fd -> eth0 -> peer0 */
   pk = packet_socket ("peer0");
   flen = make_frame (frame, "to-guest");
-  assert_int_equal (send (pk, frame, flen, 0), (ssize_t) flen);
+  assert_int_equal (send (pk, frame, flen, 0), (ssize_t)flen);
   assert_true (wait_frame (p->ifaces[0].tap_fd, "to-guest"));
   flen = make_frame (frame, "from-guest");
-  assert_int_equal (write (p->ifaces[0].tap_fd, frame, flen), (ssize_t) flen);
+  assert_int_equal (write (p->ifaces[0].tap_fd, frame, flen), (ssize_t)flen);
   assert_true (wait_frame (pk, "from-guest"));
   close (pk);
 

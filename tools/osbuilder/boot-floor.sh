@@ -19,8 +19,7 @@
 #   --qemu PATH         QEMU binary (default qemu-system-x86_64)
 #   --machine-opts O    appended to -machine TYPE (e.g. ",pit=off")
 #   --append-extra S    appended to the kernel command line
-#   --no-tuned          leave out the tuned-in options (see base_cmdline and
-#                       machine_opts below) to measure what they bring
+#   --no-tuned          leave out the tuned kernel options (tuned_cmdline below)
 #
 # Prints median times per machine type.
 set -uo pipefail
@@ -45,7 +44,7 @@ while [ $# -gt 0 ]; do
 	--machine-opts) mopts=$2; shift 2 ;;
 	--append-extra) append_extra=$2; shift 2 ;;
 	--no-tuned) tuned=0; shift ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
