@@ -169,6 +169,7 @@ STAGES = [
     ("config parsed", r"^stage config-parsed\b"),
     ("QEMU exec'd", r"^stage qemu-started\b"),
     ("agent socket connected", r"^connected to the agent socket"),
+    ("console: `kata-agent: ready`", None),  # bench/watch-console.py on the VM's console.log
     ("agent ready (Hello answered)", r"^stage agent-ready\b"),
     ("sandbox ready", r"^stage vm-ready\b"),
     ("container created", r"^stage container-created\b"),
@@ -218,6 +219,12 @@ def breakdown(raw, runs):
             starts[r[0]] = (float(r[1]), float(r[2]))
         except (IndexError, ValueError):
             pass
+    console = {}
+    for r in read_tsv(os.path.join(raw, "kata-cold-console-ready.tsv")):
+        try:
+            console[r[0]] = float(r[1])
+        except (IndexError, ValueError):
+            pass
     per_stage = {label: [] for label, _ in STAGES}
     per_stage["run returned"] = []
     runs_used = 0
@@ -237,10 +244,12 @@ def breakdown(raw, runs):
             if t is None:
                 continue
             for label, rx in STAGES:
-                if label not in seen and re.search(rx, msg):
+                if rx and label not in seen and re.search(rx, msg):
                     seen[label] = (t - t0) * 1000.0
         if not seen:
             continue
+        if i in console:
+            seen["console: `kata-agent: ready`"] = (console[i] - t0) * 1000.0
         runs_used += 1
         for label, v in seen.items():
             per_stage[label].append(v)
@@ -284,7 +293,19 @@ def memory(raw):
         mx = {c: max(v) for c, v in comp.items()}
         mi = (read(os.path.join(raw, "memory", "pods-%d.meminfo" % k)) or "").strip()
         avail = int(mi.split("=", 1)[1]) if mi.startswith("memavail_kb=") else None
-        snaps.append({"pods": k, "per_pod_kb": per_pod, "max_kb": mx, "missing": missing, "memavail_kb": avail})
+        q = {}
+        nq = 0
+        for r in read_tsv(os.path.join(raw, "memory", "qemu-%d.tsv" % k), header=True):
+            try:
+                vals = [int(x) for x in r[1:6]]
+            except (IndexError, ValueError):
+                continue
+            nq += 1
+            for name, v in zip(("guest_ram", "tcg_cache", "files", "other_anon", "thp_rss"), vals):
+                q[name] = q.get(name, 0) + v
+        qemu_split = {name: v / float(nq) for name, v in q.items()} if nq else None
+        snaps.append({"pods": k, "per_pod_kb": per_pod, "max_kb": mx, "missing": missing, "memavail_kb": avail,
+                      "qemu_split_kb": qemu_split})
     return sorted(snaps, key=lambda s: s["pods"])
 
 
@@ -352,14 +373,19 @@ def build(outdir):
 
     # -- lifecycle
     lc = {row: row_result(os.path.join(raw, "lifecycle"), row, runs) for row, _ in LC_ROWS}
-    bf_xs = []
+    bf = {"q35": [], "microvm": []}
     for r in read_tsv(os.path.join(raw, "barefloor.tsv")):
         try:
-            bf_xs.append(float(r[1]))
+            bf.setdefault(r[0], []).append(float(r[2]))
         except (IndexError, ValueError):
             pass
-    bf_status = read_status(os.path.join(raw, "barefloor.status")) or "not run"
-    lc["barefloor"] = {"stats": stats(bf_xs), "status": bf_status, "first_error": None, "failures": 0, "runs": runs}
+    bf_status = read_status(os.path.join(raw, "barefloor.status")) or "not run (BENCH_SKIP)"
+    for m in ("q35", "microvm"):
+        st = bf_status
+        if not bf[m] and bf_status == "ok":
+            st = "n/a (no PVH vmlinux.container next to the kernel)" if m == "microvm" else "failed: no run"
+        lc["barefloor-" + m] = {"stats": stats(bf[m]), "status": st, "first_error": None, "failures": 0,
+                                "runs": runs}
     res["lifecycle"] = lc
 
     def med(row):
@@ -369,7 +395,8 @@ def build(outdir):
     md.append("## Lifecycle: `run` of `/bin/true` (create, start, wait, delete)")
     md.append("")
     rows = []
-    labels = LC_ROWS + [("barefloor", "floor: bare-init, same kernel, no devices (boot-floor.sh)")]
+    labels = LC_ROWS + [("barefloor-q35", "floor: bare-init, same kernel, no devices, q35 (boot-floor.sh)"),
+                        ("barefloor-microvm", "floor: bare-init, same kernel (PVH vmlinux), no devices, microvm")]
     for row, label in labels:
         r = lc[row]
         s = r["stats"]
@@ -412,10 +439,19 @@ def build(outdir):
         md.append("")
         st = {s["stage"]: s["at_median_ms"] for s in bd["stages"]}
         fl = med("floor")
-        if "QEMU exec'd" in st and "agent ready (Hello answered)" in st and fl:
-            boot = st["agent ready (Hello answered)"] - st["QEMU exec'd"]
-            md.append("QEMU exec → agent ready inside the runtime: %s; the floor's QEMU exec → `kata-agent: ready` "
-                      "on the console: %s (%s)." % (fmt_s(boot / 1000.0), fmt_s(fl), fmt_ratio(boot / 1000.0, fl)))
+        qx, cr, hello = (st.get("QEMU exec'd"), st.get("console: `kata-agent: ready`"),
+                         st.get("agent ready (Hello answered)"))
+        parts = []
+        if qx is not None and cr is not None:
+            parts.append("in the runtime's runs, QEMU exec → `kata-agent: ready` on the console takes %s%s" % (
+                fmt_s((cr - qx) / 1000.0),
+                " (the floor: %s, %s)" % (fmt_s(fl), fmt_ratio((cr - qx) / 1000.0, fl)) if fl else ""))
+        if cr is not None and hello is not None:
+            parts.append("console ready → Hello answered (connect + handshake): %s" % fmt_s((hello - cr) / 1000.0))
+        if qx is not None and hello is not None:
+            parts.append("QEMU exec → Hello answered: %s" % fmt_s((hello - qx) / 1000.0))
+        if parts:
+            md.append("Guest boot: " + "; ".join(parts) + ".")
             md.append("")
     else:
         md.append("No data: %s" % short(lc["kata-cold"]["status"], 300))
@@ -471,6 +507,20 @@ def build(outdir):
     md.append(table(["pods", "QEMU", "virtiofsd", "monitor", "shim", "monitor + shim", "total", "QEMU max", "notes"],
                     rows))
     md.append("")
+    qrows = []
+    for s in mem:
+        q = s.get("qemu_split_kb")
+        if q:
+            qrows.append(["%d" % s["pods"], fmt_mib(q.get("guest_ram")), fmt_mib(q.get("tcg_cache")),
+                          fmt_mib(q.get("files")), fmt_mib(q.get("other_anon")), fmt_mib(q.get("thp_rss"))])
+    if qrows:
+        md.append("QEMU's PSS by mapping (MiB, mean per pod): guest RAM (the %s MiB RAM mapping), TCG translation "
+                  "cache (anonymous executable mapping), files (QEMU and its libraries), other anonymous memory "
+                  "(heap, thread stacks, malloc arenas); and the RSS in transparent huge pages (AnonHugePages), "
+                  "which QEMU asks for on guest RAM and the TCG cache." % env.get("vm_mem_mb", "?"))
+        md.append("")
+        md.append(table(["pods", "guest RAM", "TCG cache", "files", "other anon", "in THP (RSS)"], qrows))
+        md.append("")
 
     # -- density
     pts = dn["points"]
@@ -564,7 +614,8 @@ def build(outdir):
             s = lc[row]["stats"]
             if s:
                 short_label = {"kata-cold": "kata cold", "kata-template": "kata template", "kata-cache": "kata cache",
-                               "floor": "floor (initrd)", "barefloor": "floor (bare)"}.get(row, row)
+                               "floor": "floor (initrd)", "barefloor-q35": "bare q35",
+                               "barefloor-microvm": "bare microvm"}.get(row, row)
                 f.write('"%s" %.6f %.6f\n' % (short_label, s["median"], s["p95"]))
                 n += 1
     with open(os.path.join(outdir, "breakdown.dat"), "w") as f:

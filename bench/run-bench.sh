@@ -93,6 +93,7 @@ mkdir -p "$raw/lifecycle" "$raw/exec" "$raw/memory" "$raw/kata-cold" || die "can
 mkdir -p "$work/roots" "$work/floor" "$work/err"
 
 declare -a KATA_ROOTS=() FLOOR_PIDS=() BG_PIDS=()
+WATCH_PID=
 declare -A KATA_IDS=() # "root id" -> 1, everything kata-runtime may have created
 declare -a RUNC_IDS=() CRUN_IDS=()
 cleaned=0
@@ -114,7 +115,7 @@ cleanup() {
 		kill -KILL -- "-$CUR_PID" 2>/dev/null
 		wait "$CUR_PID" 2>/dev/null
 	fi
-	for p in "${FLOOR_PIDS[@]}" "${BG_PIDS[@]}"; do
+	for p in "${FLOOR_PIDS[@]}" "${BG_PIDS[@]}" ${WATCH_PID:-}; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -404,7 +405,7 @@ floor_argv() {
 	console=$vm/console.log
 	[ ${#console} -gt 200 ] && console=console.log
 	FA+=(-append "$append" -serial "file:$console" -qmp "unix:$(sockp "$vm" qmp.sock),server=on,wait=off")
-	FA+=(-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny)
+	FA+=(-sandbox "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
 	if [ $microvm = 0 ]; then
 		local i
 		for i in 0 1 2 3; do
@@ -413,7 +414,7 @@ floor_argv() {
 	fi
 	FA+=(-device "virtio-rng-$bus" -device "virtio-serial-$bus,id=serial0")
 	FA+=(-chardev "socket,id=agent,path=$(sockp "$vm" agent.sock),server=on,wait=off")
-	FA+=(-device virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0)
+	FA+=(-device "virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0")
 	if [ $vfs = 1 ]; then
 		FA+=(-chardev "socket,id=vfs,path=$(sockp "$vm" vfsd.sock)" -device "vhost-user-fs-$bus,chardev=vfs,tag=kataShared")
 	else
@@ -467,13 +468,17 @@ floor_once() {
 	(cd "$d" && exec "${FA[@]}" </dev/null >"$d/qemu.log" 2>&1) &
 	qpid=$!
 	FLOOR_PIDS+=("$qpid")
-	timeout "$FLOOR_TMO" grep -m1 -q -F 'kata-agent: ready' < <(tail -n +1 -F --pid="$qpid" "$d/console.log" 2>/dev/null) &
+	python3 "$here/watch-console.py" "$d/console.log" "$d/ready" "$FLOOR_TMO" "$qpid" &
 	CUR_PID=$!
 	wait "$CUR_PID"
 	RC=$?
-	T_END=$EPOCHREALTIME
 	CUR_PID=
-	[ $RC = 0 ] || RC=1
+	if [ $RC = 0 ] && [ -s "$d/ready" ]; then
+		T_END=$(<"$d/ready")
+		T_END=${T_END%%[!0-9.]*}
+	else
+		RC=1 T_END=$EPOCHREALTIME
+	fi
 	T=$(secs "$T_START" "$T_END")
 	if [ $RC != 0 ]; then
 		if kill -0 "$qpid" 2>/dev/null; then
@@ -536,10 +541,22 @@ lc_runc() {
 }
 # lc_kata ROW CONFIG ROOT I LOG
 lc_kata() {
-	local row=$1 cfg=$2 root=$3 i=$4 logf=$5 id=$1-$4 e=$work/err/$1
+	local row=$1 cfg=$2 root=$3 i=$4 logf=$5 id=$1-$4 e=$work/err/$1 wpid
 	KATA_IDS["$root $id"]=1
+	# The console line the floor waits for, seen in this run too (breakdown).
+	rm -f "$work/ready"
+	python3 "$here/watch-console.py" "$root/vm/$id/console.log" "$work/ready" "$TMO" &
+	wpid=$!
+	WATCH_PID=$wpid
+	sleep 0.2 # let it start before the clock does
 	timed "$e" "$RT" --kata-config "$cfg" --root "$root" --debug --log "$logf" --log-format json \
 		run -b "$work/kata-true" "$id"
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	WATCH_PID=
+	if [ -s "$work/ready" ]; then
+		printf '%s\t%s\n' "$i" "$(<"$work/ready")" >>"$raw/$row-console-ready.tsv"
+	fi
 	if record "$raw/lifecycle" "$row" "$i" "$e"; then
 		kata_forget "$root" "$id"
 	else
@@ -674,7 +691,7 @@ factory_teardown() {
 # ---------------------------------------------------------------- bare floor
 barefloor_section() {
 	local bf=$top/tools/osbuilder/boot-floor.sh kd=$work/barefloor-kernel
-	local st=$raw/barefloor.status
+	local st=$raw/barefloor.status machines=q35 vmlinux
 	if [ ! -f "$bf" ]; then
 		echo "n/a (tools/osbuilder/boot-floor.sh not found)" >"$st"
 		return 0
@@ -683,16 +700,26 @@ barefloor_section() {
 		echo "failed: no readable guest kernel (${K_PATH:-unknown})" >"$st"
 		return 0
 	fi
-	log "bare-init floor: tools/osbuilder/boot-floor.sh --runs $RUNS --machine q35"
 	mkdir -p "$kd"
 	ln -sf "$K_PATH" "$kd/vmlinuz.container"
-	timeout -k 10 $((RUNS * FLOOR_TMO + 120)) bash "$bf" --runs "$RUNS" --machine q35 \
-		--timeout "$FLOOR_TMO" --accel "${H_ACCEL:-tcg}" "$kd" >"$raw/barefloor.out" 2>&1
+	# microvm too when the PVH vmlinux sits next to the kernel (minimal flavor)
+	vmlinux=$(dirname "$K_PATH")/$(basename "$K_PATH" | sed 's/^vmlinuz/vmlinux/')
+	if [ "$vmlinux" != "$K_PATH" ] && [ -r "$vmlinux" ]; then
+		ln -sf "$vmlinux" "$kd/vmlinux.container"
+		machines=both
+	fi
+	log "bare-init floor: tools/osbuilder/boot-floor.sh --runs $RUNS --machine $machines"
+	timeout -k 10 $((2 * RUNS * FLOOR_TMO + 120)) bash "$bf" --runs "$RUNS" --machine "$machines" \
+		--timeout "$FLOOR_TMO" --accel "${H_ACCEL:-tcg}" "$kd" >"$raw/barefloor.out" 2>&1 &
+	CUR_PID=$!
+	wait "$CUR_PID"
 	local rc=$?
-	sed -n 's/^ *q35 *run *\([0-9]*\): ready \([0-9.]*\)s  exit \([0-9.]*\)s.*/\1\t\2\t\3/p' \
+	CUR_PID=
+	sed -n 's/^ *\([a-z0-9]*\) *run *\([0-9]*\): ready \([0-9.]*\)s  exit \([0-9.]*\)s.*/\1\t\2\t\3\t\4/p' \
 		"$raw/barefloor.out" >"$raw/barefloor.tsv"
 	if [ -s "$raw/barefloor.tsv" ]; then
 		echo ok >"$st"
+		[ $rc = 0 ] || echo "partial: boot-floor.sh exit status $rc (see raw/barefloor.out)" >"$st"
 	else
 		echo "failed: boot-floor.sh exit status $rc: $(tail -n 2 "$raw/barefloor.out" | tr '\n' ' ')" >"$st"
 	fi
@@ -782,6 +809,27 @@ snapshot() {
 		done < <(pod_pids "$root" "$id")
 	done
 	echo "memavail_kb=$(memavail_kb)" >"$raw/memory/pods-$k.meminfo"
+	# QEMU's PSS by mapping: guest RAM, the TCG translation cache, files, the rest
+	printf 'pod\tguest_ram_kb\ttcg_cache_kb\tfiles_kb\tother_anon_kb\tanon_huge_rss_kb\n' >"$raw/memory/qemu-$k.tsv"
+	awk -F'\t' '$2 == "qemu" && $3 > 0 { print $1, $3 }' "$f" | while read -r id pid; do
+		printf '%s\t%s\n' "$id" "$(qemu_smaps "$pid")" >>"$raw/memory/qemu-$k.tsv"
+	done
+}
+
+# qemu_smaps PID: "ram tcg files other" PSS (kB) of a QEMU process by mapping,
+# then its RSS in transparent huge pages
+qemu_smaps() {
+	awk -v ram=$((${H_MEM:-0} * 1024)) '
+		/^[0-9a-f]+-[0-9a-f]+ / { perms = $2; path = (NF >= 6) ? $6 : ""; next }
+		/^Size:/ { size = $2; next }
+		/^AnonHugePages:/ { h += $2; next }
+		/^Pss:/ {
+			if (size == ram && perms ~ /^rw/ && (path == "" || path ~ /^\/memfd:/)) r += $2
+			else if (path == "" && perms ~ /x/) t += $2
+			else if (path ~ /^\//) f += $2
+			else o += $2
+		}
+		END { printf "%d\t%d\t%d\t%d\t%d\n", r, t, f, o, h }' "/proc/$1/smaps" 2>/dev/null
 }
 
 total_pss_kb() { # ROOT IDS...: PSS of all components of the pods
@@ -798,7 +846,7 @@ total_pss_kb() { # ROOT IDS...: PSS of all components of the pods
 }
 
 density_section() {
-	local root i id e=$work/err/density points p target=$PODS last_snap=0 avail0 avail
+	local root i id e=$work/err/density points last_snap=0 avail0 avail
 	local -a live=()
 	if [ "$PODS" = 0 ]; then
 		echo "n/a (BENCH_PODS=0)" >"$raw/density.status"

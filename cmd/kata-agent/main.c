@@ -11,8 +11,8 @@ int
 main (int argc, char **argv)
 {
   static agent_t agent;
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   agent_init_system ();
   agent_log ("starting, pid %d", getpid ());
   for (;;)

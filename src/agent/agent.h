@@ -101,10 +101,10 @@ typedef struct agent_container_s
   char *id;
   int state;
   runtime_spec_schema_config_schema *spec;
-  char *rootfs;     /* guest path of the rootfs */
-  char *cgroup;     /* /sys/fs/cgroup/kata/<id> */
+  char *rootfs; /* guest path of the rootfs */
+  char *cgroup; /* /sys/fs/cgroup/kata/<id> */
   agent_process_t *init;
-  char **storages;  /* mount points this container holds a reference on */
+  char **storages; /* mount points this container holds a reference on */
   size_t storages_len;
   int oom_wd;
   long long oom_kills;
@@ -128,8 +128,8 @@ typedef struct agent_s
   char *chan_path;
   bool chan_connected;
   bool chan_out_watched;
-  bool await_hello; /* after (re)connect: write nothing until Hello */
-  bool chan_discard; /* after a framing error: skip input until a Hello request starts */
+  bool await_hello;    /* after (re)connect: write nothing until Hello */
+  bool chan_discard;   /* after a framing error: skip input until a Hello request starts */
   agent_buf_t discard; /* skipped input, scanned for the next host's Hello */
   kata_frame_reader_t reader;
   agent_buf_t outq;
@@ -152,7 +152,8 @@ void agent_power_off (agent_t *a) __attribute__ ((noreturn));
 
 /* ---- loop.c: event loop and channel ---- */
 int agent_loop_run (agent_t *a);
-void agent_send_frame (agent_t *a, uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len);
+void agent_send_frame (agent_t *a, uint8_t type, uint8_t flags, uint32_t id, const void *payload,
+                       uint32_t len);
 void agent_send_result (agent_t *a, uint32_t id, const char *result_json);
 void agent_send_error (agent_t *a, uint32_t id, int code, const char *msg);
 void agent_send_event (agent_t *a, const char *json);
@@ -171,6 +172,8 @@ void agent_chan_input (agent_t *a, const void *data, size_t n);
 typedef int (*agent_handler_t) (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 void agent_rpc_dispatch (agent_t *a, uint32_t id, const char *payload, size_t len);
 int agent_error_code (const kata_error_t *err);
+/* Test hook (fuzzing): when set, methods it refuses are answered with ENOSYS. */
+extern bool (*agent_rpc_allow) (const char *method);
 /* true when a method name is known */
 bool agent_rpc_known (const char *method);
 
@@ -218,8 +221,8 @@ int agent_h_close_stdin (agent_t *a, uint32_t id, yajl_val params, yajl_gen out,
 
 /* ---- storage.c ---- */
 /* mount function used for storages (replaceable in unit tests) */
-typedef int (*agent_mount_fn) (const char *source, const char *target, const char *fstype, unsigned long flags,
-                               const char *data);
+typedef int (*agent_mount_fn) (const char *source, const char *target, const char *fstype,
+                               unsigned long flags, const char *data);
 extern agent_mount_fn agent_storage_mount_fn;
 extern int (*agent_storage_umount_fn) (const char *target);
 int agent_storage_add (agent_t *a, yajl_val storage, char **mount_point, kata_error_t **err);
@@ -295,7 +298,8 @@ typedef struct agent_sc_filter_s
 } agent_sc_filter_t;
 int agent_seccomp_action (const char *name, uint32_t errno_ret, bool errno_present, uint32_t *out);
 int agent_seccomp_op (const char *name);
-int agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_filter_t *out, kata_error_t **err);
+int agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_filter_t *out,
+                             kata_error_t **err);
 void agent_seccomp_filter_free (agent_sc_filter_t *f);
 int agent_seccomp_load (const agent_sc_filter_t *f, kata_error_t **err);
 
@@ -322,8 +326,8 @@ typedef struct agent_child_args_s
   runtime_spec_schema_config_schema_process *process; /* the process to run */
   const char *rootfs;
   const char *cgroup;
-  bool is_init;      /* create the container (rootfs etc.) vs exec into it */
-  int ns_fds[8];     /* namespaces to join (setns), -1 terminated */
+  bool is_init;  /* create the container (rootfs etc.) vs exec into it */
+  int ns_fds[8]; /* namespaces to join (setns), -1 terminated */
   int ns_types[8];
   int unshare_flags; /* namespaces to create (besides those from clone) */
   int stdio[3];      /* child ends */

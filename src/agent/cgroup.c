@@ -134,7 +134,8 @@ agent_cgroup_apply (const char *cg, runtime_spec_schema_config_linux_resources *
         }
       if (c->quota_present || c->period_present)
         {
-          cleanup_free char *v = agent_cgroup_cpu_max (c->quota, c->quota_present, c->period, c->period_present);
+          cleanup_free char *v
+              = agent_cgroup_cpu_max (c->quota, c->quota_present, c->period, c->period_present);
           if (agent_cgroup_write (cg, "cpu.max", v, err) < 0)
             return -1;
         }
@@ -151,7 +152,7 @@ agent_cgroup_apply (const char *cg, runtime_spec_schema_config_linux_resources *
     }
   if (r->block_io && r->block_io->weight_present && r->block_io->weight)
     {
-      cleanup_free char *v = xasprintf ("default %u", (unsigned) r->block_io->weight);
+      cleanup_free char *v = xasprintf ("default %u", (unsigned)r->block_io->weight);
       if (agent_cgroup_write (cg, "io.weight", v, NULL) < 0)
         agent_log ("io.weight: %s", strerror (errno));
     }

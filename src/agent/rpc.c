@@ -37,6 +37,8 @@ static const struct method methods[] = {
   { NULL, NULL },
 };
 
+bool (*agent_rpc_allow) (const char *method);
+
 bool
 agent_rpc_known (const char *method)
 {
@@ -101,6 +103,11 @@ agent_rpc_dispatch (agent_t *a, uint32_t id, const char *payload, size_t len)
     {
       cleanup_free char *msg = xasprintf ("unknown method `%s`", method);
       agent_send_error (a, id, KATA_PROTO_ENOMETHOD, msg);
+      return;
+    }
+  if (agent_rpc_allow && !agent_rpc_allow (method))
+    {
+      agent_send_error (a, id, ENOSYS, "method not allowed here");
       return;
     }
   agent_log ("request %u: %s", id, method);

@@ -18,11 +18,12 @@ int
 agent_h_hello (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
   long long v = kata_json_int (params, "version", -1);
-  (void) a;
-  (void) id;
+  (void)a;
+  (void)id;
   if (v != KATA_PROTO_VERSION)
-    return kata_make_error_nostr (err, KATA_PROTO_EVERSION, "protocol version %lld not supported (agent speaks %d)",
-                                  v, KATA_PROTO_VERSION);
+    return kata_make_error_nostr (err, KATA_PROTO_EVERSION,
+                                  "protocol version %lld not supported (agent speaks %d)", v,
+                                  KATA_PROTO_VERSION);
   kata_gen_kv_int (out, "version", KATA_PROTO_VERSION);
   kata_gen_kv_str (out, "agent", KATA_AGENT_VERSION);
   return 0;
@@ -31,7 +32,7 @@ agent_h_hello (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_erro
 int
 agent_h_check (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) a, (void) id, (void) params, (void) out, (void) err;
+  (void)a, (void)id, (void)params, (void)out, (void)err;
   return 0;
 }
 
@@ -40,12 +41,12 @@ agent_h_guest_details (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, k
 {
   struct utsname u;
   struct sysinfo si;
-  (void) a, (void) id, (void) params, (void) err;
+  (void)a, (void)id, (void)params, (void)err;
   uname (&u);
   sysinfo (&si);
   kata_gen_kv_str (out, "kernel", u.release);
   kata_gen_kv_str (out, "agent", KATA_AGENT_VERSION);
-  kata_gen_kv_int (out, "mem_total_kb", (long long) si.totalram * si.mem_unit / 1024);
+  kata_gen_kv_int (out, "mem_total_kb", (long long)si.totalram * si.mem_unit / 1024);
   kata_gen_kv_int (out, "vcpus", sysconf (_SC_NPROCESSORS_ONLN));
   return 0;
 }
@@ -90,7 +91,7 @@ set_identity (yajl_val params, kata_error_t **err)
               free (rp);
               return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "random_seed is not a hex string");
             }
-          ((unsigned char *) rp->buf)[i] = hi << 4 | lo;
+          ((unsigned char *)rp->buf)[i] = hi << 4 | lo;
         }
       rp->buf_size = n;
       rp->entropy_count = n * 8;
@@ -98,7 +99,7 @@ set_identity (yajl_val params, kata_error_t **err)
       if (fd >= 0)
         {
           if (ioctl (fd, RNDADDENTROPY, rp) < 0)
-            (void) !write (fd, rp->buf, n);
+            (void)!write (fd, rp->buf, n);
           close (fd);
         }
       free (rp);
@@ -109,7 +110,7 @@ set_identity (yajl_val params, kata_error_t **err)
 int
 agent_h_set_identity (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) a, (void) id, (void) out;
+  (void)a, (void)id, (void)out;
   return set_identity (params, err);
 }
 
@@ -143,10 +144,11 @@ agent_h_create_sandbox (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   yajl_val storages = kata_json_array (params, "storages");
   char **mps = NULL;
   size_t n = 0, i;
-  (void) id, (void) out;
+  (void)id, (void)out;
 
   if (a->sandbox_created)
-    return kata_make_error_nostr (err, EEXIST, "sandbox %s already created", a->sandbox_id ? a->sandbox_id : "");
+    return kata_make_error_nostr (err, EEXIST, "sandbox %s already created",
+                                  a->sandbox_id ? a->sandbox_id : "");
   if (set_identity (params, err) < 0)
     return kata_error_wrap (err, "create sandbox");
   if (write_resolv_conf (kata_json_array (params, "dns"), err) < 0)
@@ -166,7 +168,7 @@ agent_h_create_sandbox (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
 int
 agent_h_destroy_sandbox (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) params, (void) out, (void) err;
+  (void)params, (void)out, (void)err;
   agent_send_result (a, id, "{}");
   a->shutdown = true;
   return 1;

@@ -40,8 +40,12 @@ agent_seccomp_op (const char *name)
     const char *n;
     int op;
   } ops[] = {
-    { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT }, { "SCMP_CMP_LE", SCMP_CMP_LE },
-    { "SCMP_CMP_EQ", SCMP_CMP_EQ }, { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+    { "SCMP_CMP_NE", SCMP_CMP_NE },
+    { "SCMP_CMP_LT", SCMP_CMP_LT },
+    { "SCMP_CMP_LE", SCMP_CMP_LE },
+    { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+    { "SCMP_CMP_GE", SCMP_CMP_GE },
+    { "SCMP_CMP_GT", SCMP_CMP_GT },
     { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
   };
   size_t i;
@@ -81,7 +85,8 @@ add_rule (agent_sc_filter_t *f, const char *name, uint32_t action, agent_sc_arg_
 }
 
 int
-agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_filter_t *f, kata_error_t **err)
+agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_filter_t *f,
+                         kata_error_t **err)
 {
   size_t i, j, k;
   memset (f, 0, sizeof *f);
@@ -122,7 +127,8 @@ agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_f
       if (agent_seccomp_action (sc->action, sc->errno_ret, sc->errno_ret_present, &action) < 0)
         {
           agent_seccomp_filter_free (f);
-          return kata_make_error_nostr (err, EINVAL, "seccomp: unknown action `%s`", sc->action ? sc->action : "");
+          return kata_make_error_nostr (err, EINVAL, "seccomp: unknown action `%s`",
+                                        sc->action ? sc->action : "");
         }
       if (action == f->default_action)
         continue; /* libseccomp refuses rules equal to the default */
@@ -138,8 +144,8 @@ agent_seccomp_translate (runtime_spec_schema_config_linux_seccomp *s, agent_sc_f
           if (op < 0 || a->index > 5)
             {
               agent_seccomp_filter_free (f);
-              return kata_make_error_nostr (err, EINVAL, "seccomp: bad arg (op `%s`, index %u)", a->op ? a->op : "",
-                                            a->index);
+              return kata_make_error_nostr (err, EINVAL, "seccomp: bad arg (op `%s`, index %u)",
+                                            a->op ? a->op : "", a->index);
             }
           args[nargs].index = a->index;
           args[nargs].op = op;

@@ -317,6 +317,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
               free (c2->execs[i].exec_id);
           }
         c2->execs_len = k;
+        kata_host_cgroup_join (c2, pid);
         x = kata_container_state_add_exec (c2, exec_id);
         x->shim_pid = pid;
         x->shim_start = kata_proc_start_time (pid);
@@ -704,6 +705,16 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   if (interval_s <= 0)
     interval_s = 5;
+  if (!stats)
+    {
+      /* The OOM kills counted so far are not events. */
+      cleanup_yajl_val yajl_val resp = NULL;
+      yajl_val result = NULL;
+      if (kata_lifecycle_call (ctx->root, sid, "StatsContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
+          < 0)
+        return kata_error_wrap (err, "events %s", id);
+      last_oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
+    }
   for (;;)
     {
       cleanup_yajl_val yajl_val resp = NULL;
@@ -713,7 +724,16 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
       cleanup_error kata_error_t *e = NULL;
       yajl_val result = NULL;
       long long oom;
+      bool stopped;
 
+      if (!stats)
+        {
+          sleep ((unsigned) interval_s);
+          stopped = kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
+                    || strcmp (kata_container_state_status (cur, sb), "stopped") == 0;
+        }
+      else
+        stopped = false;
       if (kata_lifecycle_call (ctx->root, sid, "StatsContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS,
                                stats ? err : &e)
           < 0)
@@ -723,20 +743,18 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
           return 0; /* the sandbox is gone: the container stopped */
         }
       oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
-      if (!stats && last_oom >= 0 && oom > last_oom)
+      if (!stats && oom > last_oom)
         {
           printf ("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
           fflush (stdout);
         }
       last_oom = oom;
+      if (stopped)
+        return 0;
       line = stats_event (id, result);
       printf ("%s\n", line);
       fflush (stdout);
       if (stats)
-        return 0;
-      sleep ((unsigned) interval_s);
-      if (kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
-          || strcmp (kata_container_state_status (cur, sb), "stopped") == 0)
         return 0;
     }
 }

@@ -187,6 +187,8 @@ create_rollback (create_job_t *j)
       kata_rm_rf (cshared, NULL);
       kata_rm_rf (dir, NULL);
     }
+  if (j->c)
+    kata_host_cgroup_remove (j->c);
   if (j->claimed)
     kata_mapping_remove (root, j->id);
 }
@@ -222,7 +224,7 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
           descs[i].options_len = spec->mounts[i]->options_len;
         }
     }
-  r = kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, &j->plan, &j->nplan, err);
+  r = kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, NULL, &j->plan, &j->nplan, err);
   free (descs);
   return r;
 }
@@ -248,8 +250,15 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
   for (i = 0; i < j->nplan; i++)
     {
       kata_bind_plan_t *p = &j->plan[i];
-      cleanup_free char *target = xasprintf ("%s/%s", shared, p->host_target);
+      cleanup_free char *target = NULL;
       runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
+      if (p->ephemeral)
+        {
+          free (m->source);
+          m->source = xstrdup (p->guest_source);
+          continue;
+        }
+      target = xasprintf ("%s/%s", shared, p->host_target);
       kata_container_state_add_mount (j->c, target);
       if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
         return kata_error_wrap (err, "mount %s", m->destination);
@@ -438,6 +447,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         spec->hooks, &(struct parser_context){ .options = OPT_GEN_SIMPLIFY }, NULL);
 
   netns = find_netns (spec);
+  if (kata_host_cgroup_create (ctx, spec->linux ? spec->linux->cgroups_path : NULL, j->c, err) < 0)
+    return -1;
 
   if (j->new_sandbox)
     {
@@ -485,6 +496,9 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (kata_monitor_start (&sspec, &j->info, err) < 0)
         return kata_error_wrap (err, "start sandbox %s", j->sid);
       j->monitor_started = true;
+      kata_host_cgroup_join (j->c, j->info.monitor_pid);
+      kata_host_cgroup_join (j->c, j->info.qemu_pid);
+      kata_host_cgroup_join (j->c, j->info.virtiofsd_pid);
       sb->info = j->info;
       kata_sandbox_state_add_container (sb, id);
       if (kata_sandbox_state_save (root, sb, err) < 0)
@@ -526,6 +540,19 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     kata_gen_kv_raw (g, "oci", guest_spec);
     yajl_gen_string (g, (const unsigned char *) "storages", 8);
     yajl_gen_array_open (g);
+    for (i = 0; i < j->nplan; i++)
+      if (j->plan[i].ephemeral)
+        {
+          yajl_gen_map_open (g);
+          kata_gen_kv_str (g, "driver", "ephemeral");
+          kata_gen_kv_str (g, "source", "tmpfs");
+          kata_gen_kv_str (g, "fstype", "tmpfs");
+          yajl_gen_string (g, (const unsigned char *) "options", 7);
+          yajl_gen_array_open (g);
+          yajl_gen_array_close (g);
+          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
+          yajl_gen_map_close (g);
+        }
     yajl_gen_array_close (g);
     kata_gen_kv_bool (g, "sandbox_pidns", false);
     if (!j->new_sandbox)
@@ -556,6 +583,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       return kata_error_wrap (err, "start the shim of %s", id);
     j->shim_child = !opts->detach;
     j->shim_start = kata_proc_start_time (j->shim);
+    kata_host_cgroup_join (j->c, j->shim);
   }
   kata_log_stage ("shim-started");
   j->c->shim_pid = j->shim;
@@ -709,7 +737,7 @@ kill_container_shims (const kata_container_state_t *c)
 
 /* Removes one container of a sandbox (state, mounts, mapping); the caller holds the lock. */
 static void
-remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive)
+remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive, bool cgroups)
 {
   cleanup_free char *dir = kata_state_container_dir (ctx->root, sid, c->id);
   cleanup_error kata_error_t *e = NULL;
@@ -722,6 +750,8 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
         kata_debug ("delete %s: %s", c->id, e->msg);
     }
   kill_container_shims (c);
+  if (cgroups)
+    kata_host_cgroup_remove (c);
   run_stored_hooks (c, "poststop", "stopped", 0);
   unbind_container_mounts (ctx->root, c);
   kata_rm_rf (dir, NULL);
@@ -776,19 +806,20 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
             if (strcmp (sb->containers[i], id) == 0)
               continue;
             if (kata_container_state_load (ctx->root, sid, sb->containers[i], &o, NULL) == 0)
-              remove_one (ctx, sid, o, vm_alive);
+              remove_one (ctx, sid, o, vm_alive, true);
             else
               kata_mapping_remove (ctx->root, sb->containers[i]);
           }
-      remove_one (ctx, sid, c, vm_alive);
+      remove_one (ctx, sid, c, vm_alive, false);
       close (lock);
       lock = -1;
       if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
         return -1;
+      kata_host_cgroup_remove (c); /* QEMU and the monitor were in it */
     }
   else
     {
-      remove_one (ctx, sid, c, vm_alive);
+      remove_one (ctx, sid, c, vm_alive, true);
       if (sb)
         {
           kata_sandbox_state_remove_container (sb, id);
@@ -849,7 +880,10 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
             if (stat (p, &st) < 0 || !S_ISDIR (st.st_mode))
               continue;
             if (kata_container_state_load (ctx->root, sid, de->d_name, &o, NULL) == 0)
-              kill_container_shims (o);
+              {
+                kill_container_shims (o);
+                kata_host_cgroup_remove (o);
+              }
             if (kata_validate_id (de->d_name, NULL) == 0)
               kata_mapping_remove (ctx->root, de->d_name);
           }
@@ -862,6 +896,8 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
         }
       if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
         return -1;
+      if (c)
+        kata_host_cgroup_remove (c);
     }
   else
     {
@@ -881,6 +917,8 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
               kata_rm_rf (p, NULL);
             }
       kata_rm_rf (cdir, NULL);
+      if (c)
+        kata_host_cgroup_remove (c);
       if (sb)
         {
           cleanup_lock int lock = -1;

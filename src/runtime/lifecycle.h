@@ -46,6 +46,16 @@ void kata_kill_wait (pid_t pid, unsigned long long start, int timeout_ms);
 int kata_container_lookup (kata_context_t *ctx, const char *id, char **sid, kata_container_state_t **c,
                            kata_sandbox_state_t **sb, kata_error_t **err);
 
+/* Host cgroups (cgroup-host.c): creates CGROUPS_PATH (the spec's linux.cgroupsPath;
+   NULL/"" = none) in every hierarchy, recording the dirs in C; --systemd-cgroup without
+   systemd is an error, as in runc. */
+int kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_container_state_t *c,
+                             kata_error_t **err);
+/* Moves PID (the whole process) into C's cgroup in every hierarchy (best effort). */
+void kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid);
+/* Removes the cgroup dirs that create made (the processes must be gone). */
+void kata_host_cgroup_remove (const kata_container_state_t *c);
+
 /* Random hex string of 2*BYTES characters. */
 char *kata_random_hex (size_t bytes);
 

@@ -169,6 +169,8 @@ kata_container_state_to_json (const kata_container_state_t *s)
     }
   yajl_gen_array_close (g);
   gen_strv (g, "mounts", s->mounts, s->mounts_len);
+  gen_strv (g, "cgroup_paths", s->cgroup_paths, s->cgroup_paths_len);
+  gen_strv (g, "cgroups_made", s->cgroups_made, s->cgroups_made_len);
   if (s->process_json)
     kata_gen_kv_raw (g, "process", s->process_json);
   if (s->hooks_json)
@@ -241,6 +243,8 @@ kata_container_state_from_json (const char *data, size_t len, kata_container_sta
         }
     }
   json_strv (t, "mounts", &s->mounts, &s->mounts_len);
+  json_strv (t, "cgroup_paths", &s->cgroup_paths, &s->cgroup_paths_len);
+  json_strv (t, "cgroups_made", &s->cgroups_made, &s->cgroups_made_len);
   v = kata_json_get (t, "process");
   if (v && YAJL_IS_OBJECT (v))
     s->process_json = kata_json_dump (v);
@@ -380,6 +384,8 @@ kata_container_state_free (kata_container_state_t *s)
     free (s->execs[i].exec_id);
   free (s->execs);
   kata_state_strv_free (s->mounts, s->mounts_len);
+  kata_state_strv_free (s->cgroup_paths, s->cgroup_paths_len);
+  kata_state_strv_free (s->cgroups_made, s->cgroups_made_len);
   free (s->process_json);
   free (s->hooks_json);
   free (s);
@@ -426,6 +432,13 @@ kata_container_state_add_mount (kata_container_state_t *s, const char *path)
 {
   s->mounts = xrealloc (s->mounts, (s->mounts_len + 1) * sizeof (char *));
   s->mounts[s->mounts_len++] = xstrdup (path);
+}
+
+void
+kata_container_state_add_cgroup (kata_container_state_t *s, const char *made)
+{
+  s->cgroups_made = xrealloc (s->cgroups_made, (s->cgroups_made_len + 1) * sizeof (char *));
+  s->cgroups_made[s->cgroups_made_len++] = xstrdup (made);
 }
 
 kata_exec_state_t *

@@ -45,6 +45,10 @@ typedef struct kata_container_state_s
   size_t mounts_len;
   char *process_json; /* the container's OCI process (defaults for exec), or NULL */
   char *hooks_json;   /* the container's OCI hooks (poststart/poststop), or NULL */
+  char **cgroup_paths; /* host cgroup of the container, one dir per hierarchy (joined by its processes) */
+  size_t cgroup_paths_len;
+  char **cgroups_made; /* the cgroup dirs create made (removed on delete, last first) */
+  size_t cgroups_made_len;
 } kata_container_state_t;
 
 typedef struct kata_sandbox_state_s
@@ -103,6 +107,7 @@ static inline void kata_sandbox_state_freep (kata_sandbox_state_t **s) { kata_sa
 void kata_sandbox_state_add_container (kata_sandbox_state_t *s, const char *cid);
 void kata_sandbox_state_remove_container (kata_sandbox_state_t *s, const char *cid);
 void kata_container_state_add_mount (kata_container_state_t *s, const char *path);
+void kata_container_state_add_cgroup (kata_container_state_t *s, const char *made);
 kata_exec_state_t *kata_container_state_add_exec (kata_container_state_t *s, const char *exec_id);
 
 /* container -> sandbox mapping.  kata_mapping_claim creates <root>/mapping/<cid> (EEXIST:

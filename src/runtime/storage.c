@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static uint32_t
@@ -74,10 +76,17 @@ kata_bind_plan_free (kata_bind_plan_t *p, size_t n)
   free (p);
 }
 
+static bool
+statfs_is_tmpfs (const char *path)
+{
+  struct statfs sf;
+  return statfs (path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
 int
 kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_desc_t *mounts, size_t n,
-                         int (*stat_fn) (const char *, struct stat *), kata_bind_plan_t **out, size_t *nout,
-                         kata_error_t **err)
+                         int (*stat_fn) (const char *, struct stat *), bool (*is_tmpfs) (const char *),
+                         kata_bind_plan_t **out, size_t *nout, kata_error_t **err)
 {
   kata_bind_plan_t *plan = NULL;
   size_t i, k = 0;
@@ -86,6 +95,8 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
   *nout = 0;
   if (stat_fn == NULL)
     stat_fn = stat;
+  if (is_tmpfs == NULL)
+    is_tmpfs = statfs_is_tmpfs;
   for (i = 0; i < n; i++)
     {
       const kata_mount_desc_t *m = &mounts[i];
@@ -119,6 +130,13 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
       plan[k].name = xasprintf ("%s-%08x-%s", cid, h, base);
       plan[k].is_file = !S_ISDIR (st.st_mode);
       plan[k].readonly = has_option (m, "ro");
+      if (strstr (src, "kubernetes.io~empty-dir") && !plan[k].is_file && is_tmpfs (src))
+        {
+          plan[k].ephemeral = true;
+          plan[k].guest_source = xasprintf ("%s/%s", KATA_GUEST_EPHEMERAL_DIR, base);
+          k++;
+          continue;
+        }
       if (plan[k].is_file)
         plan[k].host_target = xasprintf ("%s/%s", plan[k].name, base);
       else

@@ -9,6 +9,7 @@
 #include "common/error.h"
 
 #define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
+#define KATA_GUEST_EPHEMERAL_DIR "/run/kata-containers/sandbox/ephemeral"
 
 /* One OCI mount, as the planner sees it. */
 typedef struct kata_mount_desc_s
@@ -30,15 +31,19 @@ typedef struct kata_bind_plan_s
   char *guest_source; /* KATA_GUEST_SHARED_DIR/<host_target>: the rewritten mount source */
   bool is_file;
   bool readonly;
+  bool ephemeral;     /* a Kubernetes emptyDir on tmpfs: no host bind; an "ephemeral" storage (a tmpfs
+                         made once per sandbox by the agent) at GUEST_SOURCE instead */
 } kata_bind_plan_t;
 
 /* Pure: decides which mounts are shared binds (type "bind", or options with bind/rbind,
    and a host source) and computes their names.  BUNDLE resolves relative sources.
    STAT_FN (NULL = stat) tells files from directories; a source it cannot stat is an error.
-   Other mounts (proc, tmpfs, ...) are not in the plan and pass through unchanged. */
+   Other mounts (proc, tmpfs, ...) are not in the plan and pass through unchanged.
+   IS_TMPFS (NULL = statfs) tells a Kubernetes emptyDir on tmpfs (a source with
+   "kubernetes.io~empty-dir"), which becomes an ephemeral storage named after it. */
 int kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_desc_t *mounts, size_t n,
-                             int (*stat_fn) (const char *, struct stat *), kata_bind_plan_t **out, size_t *nout,
-                             kata_error_t **err);
+                             int (*stat_fn) (const char *, struct stat *), bool (*is_tmpfs) (const char *),
+                             kata_bind_plan_t **out, size_t *nout, kata_error_t **err);
 void kata_bind_plan_free (kata_bind_plan_t *p, size_t n);
 
 /* Bind-mounts SOURCE (a directory or a file) on TARGET (created, as a dir or an empty file)

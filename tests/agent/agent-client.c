@@ -43,8 +43,7 @@ static int wait_status = -1;
 static uint32_t wait_id;
 static uint64_t deadline;
 
-static void __attribute__ ((noreturn))
-die (const char *fmt, ...)
+static void __attribute__ ((noreturn)) die (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -150,7 +149,7 @@ pump (uint32_t want, kata_frame_t *out, int ms)
         uint64_t now = kata_now_ns ();
         if (now >= deadline)
           die ("timed out");
-        if (t < 0 || (uint64_t) t > (deadline - now) / 1000000)
+        if (t < 0 || (uint64_t)t > (deadline - now) / 1000000)
           t = (deadline - now) / 1000000 + 1;
         r = poll (&pfd, 1, t);
         if (r == 0)
@@ -204,7 +203,7 @@ connect_agent (const char *path)
   if (strlen (path) >= sizeof sa.sun_path)
     die ("socket path too long");
   strcpy (sa.sun_path, path);
-  for (i = 0; connect (sock, (struct sockaddr *) &sa, sizeof sa) < 0; i++)
+  for (i = 0; connect (sock, (struct sockaddr *)&sa, sizeof sa) < 0; i++)
     {
       if (i > 100)
         die ("connect %s: %s", path, strerror (errno));
@@ -247,7 +246,7 @@ main (int argc, char **argv)
     }
   if (nargs < 2)
     die ("usage: agent-client SOCK hello|call|run|exec ...");
-  deadline = kata_now_ns () + (uint64_t) timeout * 1000000000ull;
+  deadline = kata_now_ns () + (uint64_t)timeout * 1000000000ull;
   connect_agent (args[0]);
   res = call ("Hello", "{\"version\":1}", &root, 0, NULL);
   if (strcmp (args[1], "hello") == 0)
@@ -268,7 +267,8 @@ main (int argc, char **argv)
     }
   if (strcmp (args[1], "wait") == 0 && nargs >= 3)
     {
-      char *p2 = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\"}", args[2], nargs >= 4 ? args[3] : "");
+      char *p2
+          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\"}", args[2], nargs >= 4 ? args[3] : "");
       wait_id = next_id++;
       send_req (wait_id, "WaitProcess", p2);
       while (wait_status < 0)
@@ -278,7 +278,8 @@ main (int argc, char **argv)
         }
       return wait_status;
     }
-  if (((strcmp (args[1], "run") == 0 || strcmp (args[1], "start") == 0) && nargs >= 4) || (strcmp (args[1], "exec") == 0 && nargs >= 5))
+  if (((strcmp (args[1], "run") == 0 || strcmp (args[1], "start") == 0) && nargs >= 4)
+      || (strcmp (args[1], "exec") == 0 && nargs >= 5))
     {
       int is_exec = args[1][0] == 'e';
       const char *cid = args[2];
@@ -301,7 +302,7 @@ main (int argc, char **argv)
             kata_gen_kv_str (g, "sandbox_container_id", sandbox_cid);
           if (sandbox_pidns)
             kata_gen_kv_bool (g, "sandbox_pidns", true);
-          yajl_gen_string (g, (const unsigned char *) "storages", 8);
+          yajl_gen_string (g, (const unsigned char *)"storages", 8);
           yajl_gen_array_open (g);
           for (i = 0; i < nstorages; i++)
             {
@@ -341,10 +342,11 @@ main (int argc, char **argv)
           if (sig_ms >= 0)
             {
               uint64_t el = (kata_now_ns () - t0) / 1000000;
-              ms = el >= (uint64_t) sig_ms ? 0 : (int) (sig_ms - el);
+              ms = el >= (uint64_t)sig_ms ? 0 : (int)(sig_ms - el);
               if (ms == 0)
                 {
-                  char *ps = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":%d}", cid, eid, sig);
+                  char *ps = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":%d}", cid,
+                                        eid, sig);
                   sig_ms = -1;
                   res = call ("SignalProcess", ps, &root, 0, NULL);
                   yajl_tree_free (root);

@@ -110,3 +110,31 @@ HOOK
 	[ "$(jq -r .status "$BUNDLE/hook-poststop.json")" = stopped ]
 	assert_root_clean
 }
+
+@test "host cgroups: the shim and QEMU join linux.cgroupsPath; delete removes it" {
+	cg="/kata-test-$$-$RANDOM/c7"
+	update_config '.linux.cgroupsPath = "'"$cg"'"'
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" c7
+	[ "$status" -eq 0 ]
+	shim="$(cat "$BUNDLE/pid")"
+	qemu="$(sandbox_value c7 qemu_pid)"
+	grep -q ":memory:$cg\$" "/proc/$shim/cgroup"
+	grep -q ":pids:$cg\$" "/proc/$shim/cgroup"
+	grep -q ":memory:$cg\$" "/proc/$qemu/cgroup"
+	[ -d "/sys/fs/cgroup/memory$cg" ]
+	kata_runtime delete --force c7
+	[ "$status" -eq 0 ]
+	[ ! -e "/sys/fs/cgroup/memory$cg" ]
+	[ ! -e "/sys/fs/cgroup/memory${cg%/c7}" ]
+	[ ! -e "/sys/fs/cgroup/pids${cg%/c7}" ]
+	assert_root_clean
+}
+
+@test "--systemd-cgroup without systemd fails like runc (no VM)" {
+	[ ! -d /run/systemd/system ] || skip "systemd runs here"
+	update_config '.linux.cgroupsPath = "system.slice:kata:c8"'
+	run "$KATA_RUNTIME" --root "$ROOT" --systemd-cgroup create --bundle "$BUNDLE" c8 </dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"systemd cgroup flag passed, but systemd support for managing cgroups is not available"* ]]
+	assert_root_clean
+}

@@ -223,3 +223,79 @@ function teardown() {
 	[ "$(cat "$BUNDLE/vol/g")" = new ]
 	assert_root_clean
 }
+
+@test "pause, resume, ps, list, update, events --stats" {
+	kata_runtime_detached run -d --pid-file "$BUNDLE/pid" --bundle "$BUNDLE" ops
+	[ "$status" -eq 0 ]
+	pid="$(cat "$BUNDLE/pid")"
+	kata_runtime pause ops
+	[ "$status" -eq 0 ]
+	[ "$(container_status ops)" = paused ]
+	kata_runtime pause ops
+	[ "$status" -ne 0 ]
+	kata_runtime resume ops
+	[ "$status" -eq 0 ]
+	[ "$(container_status ops)" = running ]
+	kata_runtime resume ops
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not paused"* ]]
+
+	kata_runtime ps --format json ops
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -c .)" = "[$pid]" ]
+	kata_runtime ps ops
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *UID*PID*PPID*CMD* ]]
+	[[ "$output" == *"sleep 1000"* ]]
+
+	kata_runtime list --format json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.[] | select(.id == "ops") | .status')" = running ]
+	[ "$(echo "$output" | jq -r '.[] | select(.id == "ops") | .pid')" = "$pid" ]
+
+	kata_runtime update --pids-limit 50 ops
+	[ "$status" -eq 0 ]
+	kata_runtime events --stats ops
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .type)" = stats ]
+	[ "$(echo "$output" | jq -r .id)" = ops ]
+	[ "$(echo "$output" | jq -r .data.pids.current)" -ge 1 ]
+	[ "$(echo "$output" | jq -r .data.pids.limit)" = 50 ]
+	[ "$(echo "$output" | jq -r .data.cpu.usage.total)" -gt 0 ]
+	[ "$(echo "$output" | jq -r .data.memory.usage.usage)" -gt 0 ]
+}
+
+@test "events: an OOM kill in the container is an oom event" {
+	update_config '.linux.resources.memory = {"limit": 33554432}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" oom1
+	[ "$status" -eq 0 ]
+	"$KATA_RUNTIME" --root "$ROOT" events --interval 1s oom1 >"$BUNDLE/events" 2>&1 &
+	ev=$!
+	sleep 2
+	kata_runtime exec oom1 sh -c 'x=a; while true; do x="$x$x"; done'
+	[ "$status" -eq 137 ]
+	for _ in $(seq 30); do grep -q '"type":"oom"' "$BUNDLE/events" && break; sleep 1; done
+	kill "$ev"
+	cat "$BUNDLE/events" >&2
+	grep -q '^{"type":"oom","id":"oom1"}$' "$BUNDLE/events"
+	grep -q '"type":"stats"' "$BUNDLE/events"
+}
+
+@test "a Kubernetes emptyDir on tmpfs becomes a guest tmpfs (ephemeral storage)" {
+	eph="$BUNDLE/pod/volumes/kubernetes.io~empty-dir/scratch"
+	mkdir -p "$eph"
+	mount -t tmpfs tmpfs "$eph"
+	update_config '.mounts += [{"destination":"/scratch","type":"bind","source":"'"$eph"'","options":["rbind","rw"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" eph1
+	[ "$status" -eq 0 ]
+	kata_runtime exec eph1 sh -c 'echo guest-only >/scratch/f; grep " /scratch " /proc/mounts'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *tmpfs* ]]
+	kata_runtime exec eph1 cat /scratch/f
+	[ "$output" = guest-only ]
+	[ ! -e "$eph/f" ]
+	kata_runtime delete --force eph1
+	[ "$status" -eq 0 ]
+	umount "$eph"
+	assert_root_clean
+}

@@ -10,7 +10,7 @@
 static void
 test_names (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (agent_cap_from_name ("CAP_CHOWN"), CAP_CHOWN);
   assert_int_equal (agent_cap_from_name ("CAP_KILL"), CAP_KILL);
   assert_int_equal (agent_cap_from_name ("CAP_SYS_ADMIN"), CAP_SYS_ADMIN);
@@ -25,11 +25,12 @@ static void
 test_mask (void **state)
 {
   char *caps[] = { "CAP_CHOWN", "CAP_KILL", "CAP_UNKNOWN_FUTURE" };
-  char *dflt[] = { "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-                   "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-                   "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE" };
+  char *dflt[] = { "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+                   "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+                   "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+                   "CAP_KILL",    "CAP_AUDIT_WRITE" };
   uint64_t m;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_caps_mask (caps, 3, &m, NULL), 0);
   assert_int_equal (m, 0x21);
   /* docker's default set: CapEff 00000000a80425fb */

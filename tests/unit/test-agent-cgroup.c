@@ -11,7 +11,7 @@ static void
 test_cpu_max (void **state)
 {
   char *s;
-  (void) state;
+  (void)state;
   s = agent_cgroup_cpu_max (50000, true, 100000, true);
   assert_string_equal (s, "50000 100000");
   free (s);
@@ -26,7 +26,7 @@ test_cpu_max (void **state)
 static void
 test_weight (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (agent_cgroup_shares_to_weight (0), 0);
   assert_int_equal (agent_cgroup_shares_to_weight (2), 1);
   assert_int_equal (agent_cgroup_shares_to_weight (1024), 39);

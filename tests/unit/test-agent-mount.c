@@ -19,7 +19,7 @@ test_options (void **state)
 {
   char *opts[] = { "nosuid", "noexec", "ro", "mode=755", "size=65536k", "rprivate", "strictatime" };
   agent_mount_opts_t o;
-  (void) state;
+  (void)state;
   agent_parse_mount_options (opts, 7, &o);
   assert_int_equal (o.flags, MS_NOSUID | MS_NOEXEC | MS_RDONLY | MS_STRICTATIME);
   assert_int_equal (o.propagation, MS_PRIVATE | MS_REC);
@@ -33,7 +33,7 @@ test_options_clear_and_bind (void **state)
 {
   char *opts[] = { "ro", "rw", "rbind", "nodev", "dev", "suid" };
   agent_mount_opts_t o;
-  (void) state;
+  (void)state;
   agent_parse_mount_options (opts, 6, &o);
   assert_int_equal (o.flags, MS_BIND | MS_REC);
   assert_true (o.clear & MS_RDONLY);
@@ -48,7 +48,7 @@ test_options_clear_and_bind (void **state)
 static void
 test_propagation (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (agent_propagation_flag ("rslave"), MS_SLAVE | MS_REC);
   assert_int_equal (agent_propagation_flag ("shared"), MS_SHARED);
   assert_int_equal (agent_propagation_flag ("runbindable"), MS_UNBINDABLE | MS_REC);
@@ -64,7 +64,7 @@ test_resolve (void **state)
   char p[512];
   char *r;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   assert_non_null (mkdtemp (root));
   snprintf (p, sizeof p, "%s/etc", root);
   mkdir (p, 0755);

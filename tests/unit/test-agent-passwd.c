@@ -26,7 +26,7 @@ test_lookup_name (void **state)
   uid_t uid = 99;
   gid_t gid = 99;
   char *home = NULL;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_passwd_lookup (passwd, "web", &uid, &gid, &home), 0);
   assert_int_equal (uid, 1000);
   assert_int_equal (gid, 1001);
@@ -47,7 +47,7 @@ test_lookup_uid (void **state)
 {
   char *name = NULL, *home = NULL;
   gid_t gid;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_passwd_lookup_uid (passwd, 1, &name, &gid, &home), 0);
   assert_string_equal (name, "daemon");
   assert_int_equal (gid, 1);
@@ -62,7 +62,7 @@ test_groups (void **state)
 {
   gid_t *g = NULL, gid;
   size_t n = 0;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_group_members (group, "web", &g, &n), 0);
   assert_int_equal (n, 2);
   assert_int_equal (g[0], 10);

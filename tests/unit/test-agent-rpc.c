@@ -59,7 +59,7 @@ static void
 test_bad_requests (void **state)
 {
   agent_t a;
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   a.epfd = a.chan_fd = -1;
   expect_error (&a, 1, "{\"method\":\"Nope\",\"params\":{}}", KATA_PROTO_ENOMETHOD);
@@ -69,18 +69,25 @@ test_bad_requests (void **state)
   expect_error (&a, 5, "{\"method\":\"Check\",\"params\":[]}", KATA_PROTO_EINVALID);
   expect_error (&a, 6, "{\"method\":\"Hello\",\"params\":{\"version\":2}}", KATA_PROTO_EVERSION);
   expect_error (&a, 7, "{\"method\":\"Hello\"}", KATA_PROTO_EVERSION);
-  expect_error (&a, 8, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"../x\"}}", KATA_PROTO_EPARAMS);
-  expect_error (&a, 9, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"c1\"}}", KATA_PROTO_EPARAMS);
-  expect_error (&a, 10, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"c1\",\"oci\":{\"process\":7}}}",
+  expect_error (&a, 8, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"../x\"}}",
                 KATA_PROTO_EPARAMS);
+  expect_error (&a, 9, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"c1\"}}",
+                KATA_PROTO_EPARAMS);
+  expect_error (
+      &a, 10, "{\"method\":\"CreateContainer\",\"params\":{\"container_id\":\"c1\",\"oci\":{\"process\":7}}}",
+      KATA_PROTO_EPARAMS);
   expect_error (&a, 11, "{\"method\":\"StartContainer\",\"params\":{\"container_id\":\"nope\"}}", ENOENT);
-  expect_error (&a, 12, "{\"method\":\"WaitProcess\",\"params\":{\"container_id\":\"nope\",\"exec_id\":\"\"}}", ENOENT);
-  expect_error (&a, 13, "{\"method\":\"SignalProcess\",\"params\":{\"container_id\":\"nope\",\"signal\":9}}", ENOENT);
-  expect_error (&a, 14, "{\"method\":\"SignalProcess\",\"params\":{\"container_id\":\"nope\",\"signal\":999}}",
+  expect_error (
+      &a, 12, "{\"method\":\"WaitProcess\",\"params\":{\"container_id\":\"nope\",\"exec_id\":\"\"}}", ENOENT);
+  expect_error (&a, 13, "{\"method\":\"SignalProcess\",\"params\":{\"container_id\":\"nope\",\"signal\":9}}",
+                ENOENT);
+  expect_error (&a, 14,
+                "{\"method\":\"SignalProcess\",\"params\":{\"container_id\":\"nope\",\"signal\":999}}",
                 KATA_PROTO_EPARAMS);
   expect_error (&a, 15, "{\"method\":\"RemoveContainer\",\"params\":{}}", ENOENT);
   expect_error (&a, 16, "{\"method\":\"ExecProcess\",\"params\":{\"container_id\":\"nope\"}}", ENOENT);
-  expect_error (&a, 17, "{\"method\":\"SetIdentity\",\"params\":{\"random_seed\":\"zz\"}}", KATA_PROTO_EPARAMS);
+  expect_error (&a, 17, "{\"method\":\"SetIdentity\",\"params\":{\"random_seed\":\"zz\"}}",
+                KATA_PROTO_EPARAMS);
   assert_int_equal (a.outq.len, 0);
   agent_buf_clear (&a.outq);
 }
@@ -90,7 +97,7 @@ test_simple (void **state)
 {
   agent_t a;
   char *s;
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   a.epfd = a.chan_fd = -1;
   s = expect_result (&a, 1, "{\"method\":\"Hello\",\"params\":{\"version\":1}}");
@@ -115,14 +122,14 @@ test_frames_before_hello (void **state)
   agent_t a;
   kata_frame_t f = { 0 };
   const char *hello = "{\"method\":\"Hello\",\"params\":{\"version\":1}}";
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   a.epfd = a.chan_fd = -1;
   a.await_hello = true;
   agent_send_frame (&a, KATA_FRAME_STREAM, 0, 5, "stale", 5);
   f.type = KATA_FRAME_REQ;
   f.id = 1;
-  f.payload = (char *) hello;
+  f.payload = (char *)hello;
   f.len = strlen (hello);
   agent_handle_frame (&a, &f);
   assert_false (a.await_hello);
@@ -143,7 +150,7 @@ test_resync (void **state)
   const char *hello = "{\"method\":\"Hello\",\"params\":{\"version\":1}}";
   const char *check = "{\"method\":\"Check\"}";
   uint8_t hdr[KATA_FRAME_HDR_LEN];
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   a.epfd = a.chan_fd = -1;
   kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 9, 2u << 20); /* too large */

@@ -15,7 +15,8 @@ parse (const char *json)
 {
   struct parser_context ctx = { 0 };
   parser_error e = NULL;
-  runtime_spec_schema_config_linux_seccomp *s = runtime_spec_schema_config_linux_seccomp_parse_data (json, &ctx, &e);
+  runtime_spec_schema_config_linux_seccomp *s
+      = runtime_spec_schema_config_linux_seccomp_parse_data (json, &ctx, &e);
   if (s == NULL)
     fail_msg ("parse: %s", e);
   return s;
@@ -24,18 +25,18 @@ parse (const char *json)
 static void
 test_basic (void **state)
 {
-  runtime_spec_schema_config_linux_seccomp *s
-      = parse ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
-               "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_NOPE\"],"
-               "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
-               "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-               "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
-               "{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38},"
-               "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,"
-               "\"op\":\"SCMP_CMP_EQ\"}]}]}");
+  runtime_spec_schema_config_linux_seccomp *s = parse (
+      "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+      "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_NOPE\"],"
+      "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+      "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+      "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+      "{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38},"
+      "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,"
+      "\"op\":\"SCMP_CMP_EQ\"}]}]}");
   agent_sc_filter_t f;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_seccomp_translate (s, &f, &err), 0);
   assert_int_equal (f.default_action, SCMP_ACT_ERRNO (38));
   assert_int_equal (f.arches_len, 2);
@@ -64,7 +65,7 @@ test_dup_index (void **state)
                "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},"
                "{\"index\":0,\"value\":2,\"valueTwo\":2,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}");
   agent_sc_filter_t f;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_seccomp_translate (s, &f, NULL), 0);
   assert_int_equal (f.rules_len, 2);
   assert_int_equal (f.rules[0].action, SCMP_ACT_ERRNO (EPERM));
@@ -88,7 +89,7 @@ test_errors (void **state)
     "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_WHAT\"}]}]}",
   };
   size_t i;
-  (void) state;
+  (void)state;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       runtime_spec_schema_config_linux_seccomp *s = parse (bad[i]);
@@ -106,7 +107,7 @@ static void
 test_actions (void **state)
 {
   uint32_t a;
-  (void) state;
+  (void)state;
   assert_int_equal (agent_seccomp_action ("SCMP_ACT_KILL_PROCESS", 0, false, &a), 0);
   assert_int_equal (a, SCMP_ACT_KILL_PROCESS);
   assert_int_equal (agent_seccomp_action ("SCMP_ACT_TRACE", 5, true, &a), 0);

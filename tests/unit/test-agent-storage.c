@@ -17,7 +17,7 @@ static char last_fstype[64], last_data[256];
 static int
 fake_mount (const char *src, const char *dst, const char *fstype, unsigned long flags, const char *data)
 {
-  (void) src, (void) dst, (void) flags;
+  (void)src, (void)dst, (void)flags;
   mounts++;
   snprintf (last_fstype, sizeof last_fstype, "%s", fstype ? fstype : "");
   snprintf (last_data, sizeof last_data, "%s", data ? data : "");
@@ -27,7 +27,7 @@ fake_mount (const char *src, const char *dst, const char *fstype, unsigned long 
 static int
 fake_umount (const char *dst)
 {
-  (void) dst;
+  (void)dst;
   umounts++;
   return 0;
 }
@@ -46,10 +46,11 @@ static void
 test_refcount (void **state)
 {
   agent_t a;
-  yajl_val st = parse ("{\"driver\":\"9p\",\"source\":\"kataShared\",\"fstype\":\"9p\","
-                       "\"options\":[\"trans=virtio\",\"version=9p2000.L\",\"nodev\"],\"mount_point\":\"" MP "\"}");
+  yajl_val st
+      = parse ("{\"driver\":\"9p\",\"source\":\"kataShared\",\"fstype\":\"9p\","
+               "\"options\":[\"trans=virtio\",\"version=9p2000.L\",\"nodev\"],\"mount_point\":\"" MP "\"}");
   char *mp = NULL;
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   mounts = umounts = 0;
   agent_storage_mount_fn = fake_mount;
@@ -85,7 +86,7 @@ test_rejects (void **state)
     "{\"driver\":\"floppy\",\"source\":\"x\",\"mount_point\":\"" MP "3\"}",
   };
   size_t i;
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   agent_storage_mount_fn = fake_mount;
   agent_storage_umount_fn = fake_umount;
@@ -115,7 +116,7 @@ test_batch_rollback (void **state)
   char **mps = NULL;
   size_t n = 0;
   kata_error_t *err = NULL;
-  (void) state;
+  (void)state;
   memset (&a, 0, sizeof a);
   agent_storage_mount_fn = fake_mount;
   agent_storage_umount_fn = fake_umount;

@@ -26,6 +26,33 @@ fake_stat (const char *path, struct stat *st)
   return 0;
 }
 
+static bool
+fake_tmpfs (const char *path)
+{
+  return strstr (path, "/tmpfs/") != NULL;
+}
+
+static void
+test_ephemeral (void **state)
+{
+  (void) state;
+  kata_mount_desc_t m[] = {
+    { "/cache", "bind", "/var/lib/kubelet/pods/u/volumes/kubernetes.io~empty-dir/tmpfs/cache", NULL, 0 },
+    { "/data", "bind", "/var/lib/kubelet/pods/u/volumes/kubernetes.io~empty-dir/data", NULL, 0 },
+  };
+  kata_bind_plan_t *p = NULL;
+  size_t n = 0;
+  assert_int_equal (kata_storage_plan_binds ("c1", "/b", m, 2, fake_stat, fake_tmpfs, &p, &n, NULL), 0);
+  assert_int_equal (n, 2);
+  assert_true (p[0].ephemeral);
+  assert_string_equal (p[0].guest_source, KATA_GUEST_EPHEMERAL_DIR "/cache");
+  assert_null (p[0].host_target);
+  /* A host emptyDir (not tmpfs) is shared like any bind mount. */
+  assert_false (p[1].ephemeral);
+  assert_non_null (strstr (p[1].guest_source, KATA_GUEST_SHARED_DIR "/c1-"));
+  kata_bind_plan_free (p, n);
+}
+
 static void
 test_plan (void **state)
 {
@@ -45,7 +72,7 @@ test_plan (void **state)
   kata_bind_plan_t *p = NULL;
   size_t n = 0;
 
-  assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &p, &n, NULL), 0);
+  assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &p, &n, NULL), 0);
   assert_int_equal (n, 4);
 
   assert_int_equal (p[0].index, 2);
@@ -85,8 +112,8 @@ test_plan (void **state)
   {
     kata_bind_plan_t *a = NULL, *b = NULL;
     size_t na, nb;
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &a, &na, NULL), 0);
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, &b, &nb, NULL), 0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &a, &na, NULL), 0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &b, &nb, NULL), 0);
     assert_string_equal (a[0].name, b[0].name);
     kata_bind_plan_free (a, na);
     kata_bind_plan_free (b, nb);
@@ -96,7 +123,7 @@ test_plan (void **state)
   {
     kata_mount_desc_t bad[] = { { "/x", "bind", "/missing/dir", NULL, 0 } };
     kata_error_t *err = NULL;
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", bad, 1, fake_stat, &p, &n, &err), -1);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", bad, 1, fake_stat, fake_tmpfs, &p, &n, &err), -1);
     assert_non_null (strstr (err->msg, "/missing/dir"));
     assert_int_equal (err->status, ENOENT);
     kata_error_free (err);
@@ -105,7 +132,7 @@ test_plan (void **state)
   /* Odd bytes in the basename do not reach the path. */
   {
     kata_mount_desc_t odd[] = { { "/x", "bind", "/srv/we ird:name", NULL, 0 } };
-    assert_int_equal (kata_storage_plan_binds ("c1", "/b", odd, 1, fake_stat, &p, &n, NULL), 0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/b", odd, 1, fake_stat, fake_tmpfs, &p, &n, NULL), 0);
     assert_null (strchr (p[0].name, ' '));
     assert_null (strchr (p[0].name, ':'));
     kata_bind_plan_free (p, n);
@@ -205,6 +232,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_plan),
+    cmocka_unit_test (test_ephemeral),
     cmocka_unit_test (test_bind_unbind),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

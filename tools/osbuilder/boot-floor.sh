@@ -193,9 +193,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } 
 mkdir -p "$work/share"
 echo "hello from the host" > "$work/share/hello.txt"
 
+[ $probe -eq 1 ] && runs=1
 echo "kernel dir: $kdir"
 echo "accel: $accel (-cpu $cpu), host TSC: ${tsc_khz:-unknown} kHz, runs: $runs"
-[ $probe -eq 1 ] && runs=1
 status=0
 for m in $machines; do
 	if [ "$m" = microvm ] && [ ! -f "$kdir/vmlinux.container" ]; then

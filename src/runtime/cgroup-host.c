@@ -1,0 +1,202 @@
+/* Host cgroups of a container (ARCHITECTURE.md "Host cgroups and VM sizing"): the
+   spec's linux.cgroupsPath is created in every mounted hierarchy (v1 controllers,
+   name=systemd, and the unified one), the container's shim joins it, and for a
+   sandbox the monitor and QEMU join it too.  Removed on delete. */
+#include "runtime/lifecycle.h"
+#include "runtime/log.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+static int
+write_str (const char *path, const char *s)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  int r;
+  if (fd < 0)
+    return -1;
+  r = kata_write_all (fd, s, strlen (s));
+  close (fd);
+  return r < 0 ? -1 : 0;
+}
+
+/* A new cpuset cgroup (v1) starts with empty cpus/mems: copy the parent's. */
+static void
+init_cpuset (const char *dir)
+{
+  static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+  size_t i;
+  for (i = 0; i < 2; i++)
+    {
+      cleanup_free char *mine = xasprintf ("%s/%s", dir, files[i]);
+      cleanup_free char *parent = xasprintf ("%s/../%s", dir, files[i]);
+      cleanup_free char *cur = NULL;
+      cleanup_free char *val = NULL;
+      size_t len = 0;
+      if (kata_read_file (mine, &cur, &len, 4096, NULL) < 0)
+        continue;
+      if (len > 0 && cur[0] != '\n')
+        continue;
+      if (kata_read_file (parent, &val, &len, 4096, NULL) == 0 && len > 0)
+        write_str (mine, val);
+    }
+}
+
+/* The hierarchies: every directory of /sys/fs/cgroup that is a cgroup mount
+   (or /sys/fs/cgroup itself on a v2-only host). */
+static char **
+hierarchies (size_t *n)
+{
+  struct statfs sf;
+  char **v = NULL;
+  size_t k = 0;
+  DIR *d;
+  struct dirent *de;
+
+  *n = 0;
+  if (statfs (CGROUP_ROOT, &sf) == 0 && sf.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */)
+    {
+      v = xmalloc0 (sizeof (char *));
+      v[0] = xstrdup (CGROUP_ROOT);
+      *n = 1;
+      return v;
+    }
+  d = opendir (CGROUP_ROOT);
+  if (d == NULL)
+    return NULL;
+  while ((de = readdir (d)))
+    {
+      cleanup_free char *p = NULL;
+      struct stat st;
+      if (de->d_name[0] == '.')
+        continue;
+      p = xasprintf ("%s/%s", CGROUP_ROOT, de->d_name);
+      if (lstat (p, &st) < 0 || !S_ISDIR (st.st_mode))
+        continue; /* symlinks like cpu,cpuacct -> cpu */
+      if (statfs (p, &sf) < 0 || (sf.f_type != 0x27e0eb /* CGROUP_SUPER_MAGIC */ && sf.f_type != 0x63677270))
+        continue;
+      v = xrealloc (v, (k + 1) * sizeof (char *));
+      v[k++] = STEAL_POINTER (&p);
+    }
+  closedir (d);
+  *n = k;
+  return v;
+}
+
+/* "/a/b" or "a/b" -> "a/b"; systemd's "slice:prefix:name" -> "slice/prefix-name.scope". */
+static char *
+relative_path (const char *cgroups_path, bool systemd)
+{
+  if (systemd && strchr (cgroups_path, ':'))
+    {
+      cleanup_free char *copy = xstrdup (cgroups_path);
+      char *slice = copy, *prefix, *name;
+      prefix = strchr (slice, ':');
+      *prefix++ = '\0';
+      name = strchr (prefix, ':');
+      if (name)
+        *name++ = '\0';
+      if (*slice == '\0')
+        slice = (char *) "system.slice";
+      return name ? xasprintf ("%s/%s-%s.scope", slice, prefix, name) : xasprintf ("%s/%s.scope", slice, prefix);
+    }
+  while (*cgroups_path == '/')
+    cgroups_path++;
+  return xstrdup (cgroups_path);
+}
+
+int
+kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_container_state_t *c,
+                         kata_error_t **err)
+{
+  cleanup_free char *rel = NULL;
+  char **h;
+  size_t n, i;
+  int ret = 0;
+
+  if (cgroups_path == NULL || cgroups_path[0] == '\0')
+    return 0;
+  if (ctx->systemd_cgroup && access ("/run/systemd/system", F_OK) < 0)
+    return kata_make_error_nostr (err, EINVAL,
+                                  "systemd cgroup flag passed, but systemd support for managing cgroups is not "
+                                  "available");
+  rel = relative_path (cgroups_path, ctx->systemd_cgroup);
+  if (rel[0] == '\0' || strstr (rel, "..") != NULL)
+    return kata_make_error_nostr (err, EINVAL, "invalid cgroupsPath `%s`", cgroups_path);
+  h = hierarchies (&n);
+  for (i = 0; i < n && ret == 0; i++)
+    {
+      cleanup_free char *full = xasprintf ("%s/%s", h[i], rel);
+      char *s = full + strlen (h[i]) + 1;
+      /* mkdir -p, remembering what we made (removed on delete, deepest first). */
+      for (;; s++)
+        {
+          bool last = *s == '\0';
+          if (*s != '/' && !last)
+            continue;
+          *s = '\0';
+          if (mkdir (full, 0755) == 0)
+            {
+              kata_container_state_add_cgroup (c, full);
+              if (strstr (h[i], "cpuset"))
+                init_cpuset (full);
+            }
+          else if (errno != EEXIST)
+            {
+              ret = kata_make_error (err, errno, "create cgroup `%s`", full);
+              break;
+            }
+          if (last)
+            break;
+          *s = '/';
+        }
+      if (ret == 0)
+        {
+          cleanup_free char *dir = xasprintf ("%s/%s", h[i], rel);
+          c->cgroup_paths = xrealloc (c->cgroup_paths, (c->cgroup_paths_len + 1) * sizeof (char *));
+          c->cgroup_paths[c->cgroup_paths_len++] = STEAL_POINTER (&dir);
+        }
+    }
+  kata_state_strv_free (h, n);
+  return ret;
+}
+
+void
+kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid)
+{
+  char buf[32];
+  size_t i;
+  if (pid <= 0)
+    return;
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (i = 0; i < c->cgroup_paths_len; i++)
+    {
+      cleanup_free char *procs = xasprintf ("%s/cgroup.procs", c->cgroup_paths[i]);
+      if (write_str (procs, buf) < 0)
+        kata_debug ("join %s: %s", procs, strerror (errno));
+    }
+}
+
+void
+kata_host_cgroup_remove (const kata_container_state_t *c)
+{
+  size_t i;
+  for (i = c->cgroups_made_len; i > 0; i--)
+    {
+      const char *d = c->cgroups_made[i - 1];
+      int tries;
+      /* A killed process leaves its cgroup a moment after it is gone. */
+      for (tries = 0; tries < 50 && rmdir (d) < 0 && errno == EBUSY; tries++)
+        {
+          struct timespec ts = { 0, 20 * 1000 * 1000 };
+          nanosleep (&ts, NULL);
+        }
+    }
+}
