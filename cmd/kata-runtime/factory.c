@@ -1,15 +1,20 @@
-/* kata-runtime factory init|status|destroy: the VM factory (templating/cache).
-   Not implemented yet: each fails, it never pretends to succeed. */
+/* kata-runtime factory init|status|destroy: the VM factory (templating and the VM cache,
+   docs/factory.md). */
 #include <config.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd/kata-runtime/common.h"
+#include "common/utils.h"
+#include "runtime/factory.h"
 
 static const struct argp_option options[] = { { 0 } };
 
 static error_t
 parse_opt (int key, char *arg, struct argp_state *state)
 {
+  (void)key, (void)arg, (void)state;
   return ARGP_ERR_UNKNOWN;
 }
 
@@ -28,8 +33,9 @@ static const struct argp argp
 int
 cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
 {
-  int first;
+  int first, r;
   const char *sub;
+  cleanup_free char *out = NULL;
 
   if (kata_cmd_parse (&argp, argc, argv, &first, NULL, err) < 0)
     return -1;
@@ -39,5 +45,18 @@ cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (strcmp (sub, "init") != 0 && strcmp (sub, "status") != 0 && strcmp (sub, "destroy") != 0)
     return kata_make_error_nostr (
         err, EINVAL, "factory: unknown subcommand \"%s\" (expected init, status or destroy)", sub);
-  return kata_make_error_nostr (err, KATA_ENOTIMPL, "factory: not implemented yet");
+  if (kata_context_load_config (ctx, err) < 0)
+    return -1;
+  if (strcmp (sub, "init") == 0)
+    r = kata_factory_init (ctx->cfg, &out, err);
+  else if (strcmp (sub, "status") == 0)
+    r = kata_factory_status (ctx->cfg, &out, err);
+  else
+    r = kata_factory_destroy (ctx->cfg, &out, err);
+  if (r < 0)
+    return -1;
+  if (out)
+    fputs (out, stdout);
+  fflush (stdout);
+  return 0;
 }

@@ -481,6 +481,9 @@ boot_agent (monitor_t *m, char **msg)
 {
   uint64_t t0 = kata_now_ns ();
   int timeout_s = m->cfg->hypervisor.boot_timeout > 0 ? m->cfg->hypervisor.boot_timeout : 60;
+  /* A clone answers within a fraction of a second; a broken one falls back to a cold boot soon. */
+  if (m->params.boot_mode == KATA_VM_BOOT_CLONE && timeout_s > 15)
+    timeout_s = 15;
   uint64_t deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
   uint64_t next_hello = 0;
   uint32_t first_hello = 0, create_id = 0;
@@ -1273,6 +1276,16 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
     }
 }
 
+/* Back to a cold boot with the sandbox's own size, after a failed clone. */
+static void
+clone_to_cold (monitor_t *m)
+{
+  m->params.boot_mode = KATA_VM_BOOT_COLD;
+  m->params.template_path = NULL;
+  m->params.vcpus = m->vcpus;
+  m->params.memory_mb = m->memory_mb;
+}
+
 int
 kata_monitor_main (int argc, char **argv)
 {
@@ -1359,7 +1372,36 @@ kata_monitor_main (int argc, char **argv)
             "factory init`); booting normally",
             m->sid, m->cfg->factory.template_path);
     }
-  if (m->ops->start (&m->params, &m->vm, &err) < 0)
+  if (m->params.boot_mode == KATA_VM_BOOT_CLONE && m->ops->start (&m->params, &m->vm, &err) < 0)
+    {
+      /* A corrupt template must not keep sandboxes from starting. */
+      kata_warn ("sandbox %s: cannot clone the VM template in `%s` (%s); falling back to a cold boot", m->sid,
+                 m->cfg->factory.template_path, err->msg);
+      kata_error_free (err);
+      err = NULL;
+      clone_to_cold (m);
+    }
+  else if (m->params.boot_mode == KATA_VM_BOOT_CLONE)
+    {
+      kata_debug ("sandbox %s: QEMU pid %d (%s, template clone)", m->sid, (int)m->vm.pid, m->vm.accel);
+      if (boot_agent (m, &bootmsg) == 0)
+        goto booted;
+      kata_warn ("sandbox %s: the clone of the VM template in `%s` did not come up (%s); falling back to a "
+                 "cold boot",
+                 m->sid, m->cfg->factory.template_path, bootmsg);
+      free (bootmsg);
+      bootmsg = NULL;
+      m->ops->stop (&m->vm, true, NULL);
+      m->ops->release (&m->vm);
+      memset (&m->vm, 0, sizeof m->vm);
+      if (m->agent_fd >= 0)
+        close (m->agent_fd);
+      m->agent_fd = -1;
+      kata_frame_reader_free (&m->agent_rd);
+      m->qemu_exited = false;
+      clone_to_cold (m);
+    }
+  if (m->vm.pid == 0 && m->ops->start (&m->params, &m->vm, &err) < 0)
     {
       report (ready, "err %d %s\n", err->status, err->msg);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
@@ -1374,6 +1416,7 @@ kata_monitor_main (int argc, char **argv)
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
+booted:
   kata_log_stage ("agent-ready");
   if (bind_monitor_sock (m, &err) < 0)
     {

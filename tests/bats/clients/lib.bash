@@ -13,7 +13,7 @@
 #   RUNC_RUNTIME        reference runtime (default: runc in PATH)
 #   KATA_CLIENTS_CACHE  where the busybox image tar is built once per run
 #   KATA_CLIENTS_TIMEOUT_RUNC / KATA_CLIENTS_TIMEOUT_KATA
-#                       per-client-command time-outs in seconds (60 / 150)
+#                       per-client-command time-outs in seconds (60 / 90)
 #   KATA_CLIENTS_KEEP=1 keep the temporary directory for post-mortems
 
 CLIENTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +25,7 @@ RUNC_RUNTIME=${RUNC_RUNTIME:-$(command -v runc || echo /usr/sbin/runc)}
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
 CLIENT_IMAGE=localhost/kata-busybox:latest
 CLIENTS_TIMEOUT_RUNC=${KATA_CLIENTS_TIMEOUT_RUNC:-60}
-CLIENTS_TIMEOUT_KATA=${KATA_CLIENTS_TIMEOUT_KATA:-150}
+CLIENTS_TIMEOUT_KATA=${KATA_CLIENTS_TIMEOUT_KATA:-90}
 # bats >= 1.7 kills a test that runs longer than this.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
 
@@ -249,6 +249,7 @@ clients_tmp_cleanup() {
 kata_qemu_path() {
   local conf p
   for conf in "${KATA_CONF_FILE:-}" /etc/kata-containers/configuration.toml \
+              /usr/local/share/defaults/kata-containers/configuration.toml \
               /usr/share/defaults/kata-containers/configuration.toml; do
     [ -n "$conf" ] && [ -f "$conf" ] || continue
     p=$(sed -n 's/^[[:space:]]*path[[:space:]]*=[[:space:]]*"\(.*qemu[^"]*\)".*/\1/p' "$conf" | head -1)
@@ -316,7 +317,7 @@ tty_script() {
   local ts=$1 rows=$2 cols=$3 cmd=$4 hold holdpid rc
   exec {hold}< <(exec sleep 900)
   holdpid=$!
-  timeout $((TMO + 30)) script -qfec "stty rows $rows cols $cols; $cmd" "$ts" <&$hold
+  timeout $((TMO + 10)) script -qfec "stty rows $rows cols $cols; $cmd" "$ts" <&$hold
   rc=$?
   kill "$holdpid" 2>/dev/null
   exec {hold}<&-
@@ -378,3 +379,7 @@ show_daemon_log() {
   tail -n +"$((${LOG_MARK:-0} + 1))" "$1" | grep -E 'level=(error|fatal|warning)' |
     tail -8 | cut -c1-600 | sed 's/^/# daemon: /' >&3 || true
 }
+
+# The command of the long-running container shared by several scenarios.
+SHARED_CMD="sleep 86400"
+shared_name() { echo "kc-shared-$RT"; }

@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# kata-runtime factory init|status|destroy: VM templating (real VMs).
+# One template is made for the whole file (setup_file) in a temp dir; every test
+# uses its own --kata-config pointing at it.
+
+load helpers-vm
+
+# A configuration.toml with [factory] set: write_factory_config FILE TEMPLATE_PATH [ENABLE]
+function write_factory_config() {
+	local file="$1" tp="$2" enable="${3:-true}" base
+	base="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r '.Runtime.Config.Path')"
+	[ -r "$base" ] || fail "no base configuration.toml ($base)"
+	sed -e "s|^enable_template = .*|enable_template = $enable|" \
+		-e "s|^template_path = .*|template_path = \"$tp\"|" \
+		-e "s|^vm_cache_number = .*|vm_cache_number = 0|" "$base" >"$file"
+	grep -q "^enable_template = $enable" "$file" || fail "no [factory] enable_template in $base"
+}
+
+function setup_file() {
+	export FACTORY_DIR
+	FACTORY_DIR="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-factory.XXXXXX")"
+	export FACTORY_CFG="$FACTORY_DIR/configuration.toml"
+	export FACTORY_TPL="$FACTORY_DIR/template"
+}
+
+function teardown_file() {
+	if [ -n "${FACTORY_DIR:-}" ] && [ -f "$FACTORY_CFG" ]; then
+		"$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy >/dev/null 2>&1 || true
+		umount -l "$FACTORY_TPL" 2>/dev/null || true
+		rm -rf "$FACTORY_DIR"
+	fi
+}
+
+function setup() {
+	requires_for_test
+	[ -f "$FACTORY_CFG" ] || write_factory_config "$FACTORY_CFG" "$FACTORY_TPL"
+	LOG="$FACTORY_DIR/log.$BATS_TEST_NUMBER"
+	rm -f "$LOG"
+}
+
+function teardown() {
+	teardown_bundle
+}
+
+# The template of this file, made once (init is idempotent).
+function ensure_template() {
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory init
+	echo "factory init (status=$status): $output" >&2
+	[ "$status" -eq 0 ] || fail "factory init failed: $output"
+	[ -s "$FACTORY_TPL/state" ] || fail "no template state"
+}
+
+# Runs a container with hostname HOST in the foreground from the factory config.
+function run_clone() {
+	local id="$1" host="$2"
+	update_config ".hostname = \"$host\""
+	run "$KATA_RUNTIME" --root "$ROOT" --log "$LOG" --debug --kata-config "${3:-$FACTORY_CFG}" run "$id"
+	echo "run $id (status=$status): $output" >&2
+}
+
+@test "factory status and init without a factory (no VM)" {
+	write_factory_config "$FACTORY_DIR/off.toml" "$FACTORY_DIR/none" false
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_DIR/off.toml" factory status
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "vm factory not enabled" ]
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_DIR/off.toml" factory init
+	[ "$status" -eq 0 ]
+	[ "$output" = "vm factory not enabled" ]
+	[ ! -e "$FACTORY_DIR/none" ]
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_DIR/off.toml" factory bogus
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'unknown subcommand "bogus"'* ]]
+}
+
+@test "factory init makes a template on a tmpfs; status shows it with its sizes" {
+	ensure_template
+	[[ "$output" == *"vm factory initialized"* ]]
+	[ -f "$FACTORY_TPL/memory" ] && [ -f "$FACTORY_TPL/template.json" ]
+	[ "$(stat -f -c %T "$FACTORY_TPL")" = tmpfs ]
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory status
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "vm factory is on" ]
+	[[ "${lines[1]}" =~ ^template:\ $FACTORY_TPL:\ [0-9]+\ vCPUs,\ [0-9]+\ MiB\;\ memory\ file\ [0-9.]+\ MiB\ \([0-9.]+\ [KMG]iB\ in\ use\),\ device\ state\ [0-9.]+\ KiB$ ]]
+	# init again: the template is kept
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory init
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm template already exists in $FACTORY_TPL"* ]]
+}
+
+@test "containers run from the template: output, hostname and random pool per clone" {
+	ensure_template
+	setup_bundle sh -c 'hostname; head -c 16 /dev/urandom | od -An -x | tr -d " "; echo ok'
+	run_clone c1 clone-one
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = clone-one ]
+	[ "${lines[2]}" = ok ]
+	rand1="${lines[1]}"
+	[[ "$rand1" =~ ^[0-9a-f]{32}$ ]]
+	grep -q "cloning the VM template in $FACTORY_TPL" "$LOG"
+	grep -q "stage template-restored" "$LOG"
+	! grep -q "falling back to a cold boot" "$LOG"
+
+	run_clone c2 clone-two
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = clone-two ]
+	[ "${lines[2]}" = ok ]
+	[[ "${lines[1]}" =~ ^[0-9a-f]{32}$ ]]
+	[ "${lines[1]}" != "$rand1" ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "two clones at once: the guest clock is the host's, boot_id is the template's" {
+	ensure_template
+	setup_bundle sleep 1000
+	update_config '.hostname = "par-a"'
+	kata_runtime_detached --kata-config "$FACTORY_CFG" run -d --bundle "$BUNDLE" pa
+	[ "$status" -eq 0 ]
+	update_config '.hostname = "par-b"'
+	kata_runtime_detached --kata-config "$FACTORY_CFG" run -d --bundle "$BUNDLE" pb
+	[ "$status" -eq 0 ]
+	kata_runtime exec pa hostname
+	[ "$output" = par-a ]
+	kata_runtime exec pb hostname
+	[ "$output" = par-b ]
+	kata_runtime exec pa cat /proc/sys/kernel/random/boot_id
+	ba="$output"
+	kata_runtime exec pb cat /proc/sys/kernel/random/boot_id
+	[ "$output" = "$ba" ]
+	kata_runtime exec pa date +%s
+	[ "$status" -eq 0 ]
+	now="$(date +%s)"
+	[ $((now - output)) -lt 30 ] && [ $((output - now)) -lt 30 ]
+}
+
+@test "a corrupt template falls back to a cold boot with a warning" {
+	ensure_template
+	local bad="$FACTORY_DIR/bad"
+	mkdir -p "$bad"
+	cp "$FACTORY_TPL/template.json" "$bad/"
+	truncate -s "$(stat -c %s "$FACTORY_TPL/memory")" "$bad/memory"
+	head -c 65536 /dev/urandom >"$bad/state"
+	write_factory_config "$FACTORY_DIR/bad.toml" "$bad"
+	setup_bundle sh -c 'hostname; echo ok'
+	run_clone cb cold-host "$FACTORY_DIR/bad.toml"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cold-host ]
+	[ "${lines[1]}" = ok ]
+	grep -q 'level=warning msg="sandbox cb: cannot clone the VM template in `'"$bad"'`.*falling back to a cold boot' "$LOG"
+	# a missing template: a warning, and a cold boot
+	rm -f "$bad/state"
+	run_clone cm cold-host2 "$FACTORY_DIR/bad.toml"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cold-host2 ]
+	grep -q "enable_template is set but there is no VM template in \`$bad\`" "$LOG"
+	rm -rf "$bad"
+}
+
+@test "factory destroy removes the template and unmounts its tmpfs" {
+	ensure_template
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy
+	[ "$status" -eq 0 ]
+	[ "$output" = "vm factory destroyed" ]
+	[ ! -e "$FACTORY_TPL" ]
+	! grep -qF " $FACTORY_TPL " /proc/self/mounts
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory status
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "vm factory is off" ]
+	[ "${lines[1]}" = "template: none in $FACTORY_TPL (sandboxes boot cold)" ]
+	# destroy is idempotent
+	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy
+	[ "$status" -eq 0 ]
+}
