@@ -42,6 +42,13 @@ cmd_factory (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (kata_cmd_check_args ("factory", argc - first, 1, err) < 0)
     return -1;
   sub = argv[first];
+  if (strcmp (sub, "__vmcache") == 0)
+    {
+      /* Hidden: the VM cache daemon, started detached by `factory init`. */
+      if (kata_context_load_config (ctx, err) < 0)
+        return -1;
+      return kata_vmcache_main (ctx->cfg);
+    }
   if (strcmp (sub, "init") != 0 && strcmp (sub, "status") != 0 && strcmp (sub, "destroy") != 0)
     return kata_make_error_nostr (
         err, EINVAL, "factory: unknown subcommand \"%s\" (expected init, status or destroy)", sub);

@@ -500,6 +500,11 @@ agent_h_create_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   r.is_init = true;
   r.exec_id = "";
   r.sandbox = scid && *scid ? agent_container_find (a, scid) : NULL;
+  if (scid && *scid && r.sandbox == NULL)
+    {
+      kata_make_error_nostr (err, ENOENT, "sandbox container %s not found", scid);
+      goto fail;
+    }
   r.sandbox_pidns = kata_json_bool (params, "sandbox_pidns", false);
   if (spawn (a, &r, &p, err) < 0)
     goto fail;

@@ -14,7 +14,14 @@ int kata_factory_status (const kata_config_t *cfg, char **out, kata_error_t **er
 /* Kills the cache daemon and its VMs, removes the template (and its tmpfs). */
 int kata_factory_destroy (const kata_config_t *cfg, char **out, kata_error_t **err);
 
-/* Entry of the hidden subcommand `kata-runtime __vmcache CONFIG-JSON-FILE`. */
-int kata_vmcache_main (int argc, char **argv);
+/* The cache daemon: `kata-runtime [--kata-config F] [--log L] factory __vmcache` (hidden). */
+int kata_vmcache_main (const kata_config_t *cfg);
+
+/* Takes a standby VM from the cache at cfg->factory.vm_cache_endpoint for the sandbox
+   whose monitor arguments are ARGS_JSON (root, sandbox_id, hostname, cgroup_path...).
+   On success the standby monitor has become the sandbox's; INFO gets its pids. */
+struct kata_monitor_info_s;
+int kata_vmcache_claim (const kata_config_t *cfg, const char *args_json, struct kata_monitor_info_s *info,
+                        kata_error_t **err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/utils.h"
 #include "runtime/hypervisor.h"
+#include "runtime/factory.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
 
@@ -158,6 +159,12 @@ kata_monitor_cleanup_dirs (const char *root, const char *sid, bool keep_console)
     }
 }
 
+char *
+kata_monitor_args_json (const kata_sandbox_spec_t *spec)
+{
+  return args_json (spec);
+}
+
 int
 kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, kata_error_t **err)
 {
@@ -172,6 +179,22 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
   int status;
 
   memset (info, 0, sizeof *info);
+  /* VM cache (docs/factory.md): take a standby VM when the sandbox needs nothing at boot. */
+  if (spec->cfg->factory.vm_cache_number > 0 && spec->nics_len == 0 && spec->block_rootfs == NULL
+      && spec->root[0] == '/')
+    {
+      kata_error_t *e = NULL;
+      cleanup_free char *a = args_json (spec);
+      if (kata_vmcache_claim (spec->cfg, a, info, &e) == 0)
+        {
+          kata_log_stage ("monitor-ready");
+          return 0;
+        }
+      kata_warn ("sandbox %s: no VM from the VM cache at `%s` (%s); starting one", spec->sandbox_id,
+                 spec->cfg->factory.vm_cache_endpoint, e->msg);
+      kata_error_free (e);
+      memset (info, 0, sizeof *info);
+    }
   if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
     return -1;
   args_path = xasprintf ("%s/%s", vm_dir, MON_ARGS_FILE);

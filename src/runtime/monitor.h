@@ -67,6 +67,9 @@ void kata_monitor_cleanup_dirs (const char *root, const char *sandbox_id, bool k
 /* Writes PID to CGROUP_PATH/cgroup.procs. */
 int kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err);
 
+/* The monitor's arguments for SPEC as JSON (malloc'd): what the VM cache hands a standby monitor. */
+char *kata_monitor_args_json (const kata_sandbox_spec_t *spec);
+
 /* Entry of the hidden subcommand `kata-runtime __monitor ...`. */
 int kata_monitor_main (int argc, char **argv);
 

@@ -5,14 +5,16 @@
 
 load helpers-vm
 
-# A configuration.toml with [factory] set: write_factory_config FILE TEMPLATE_PATH [ENABLE]
+# A configuration.toml with [factory] set:
+#   write_factory_config FILE TEMPLATE_PATH [ENABLE [CACHE_NUMBER CACHE_ENDPOINT]]
 function write_factory_config() {
-	local file="$1" tp="$2" enable="${3:-true}" base
+	local file="$1" tp="$2" enable="${3:-true}" cn="${4:-0}" ep="${5:-$FACTORY_DIR/cache.sock}" base
 	base="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r '.Runtime.Config.Path')"
 	[ -r "$base" ] || fail "no base configuration.toml ($base)"
 	sed -e "s|^enable_template = .*|enable_template = $enable|" \
 		-e "s|^template_path = .*|template_path = \"$tp\"|" \
-		-e "s|^vm_cache_number = .*|vm_cache_number = 0|" "$base" >"$file"
+		-e "s|^vm_cache_number = .*|vm_cache_number = $cn|" \
+		-e "s|^vm_cache_endpoint = .*|vm_cache_endpoint = \"$ep\"|" "$base" >"$file"
 	grep -q "^enable_template = $enable" "$file" || fail "no [factory] enable_template in $base"
 }
 
@@ -24,6 +26,9 @@ function setup_file() {
 }
 
 function teardown_file() {
+	if [ -n "${FACTORY_DIR:-}" ] && [ -f "$FACTORY_DIR/cache.toml" ]; then
+		"$KATA_RUNTIME" --kata-config "$FACTORY_DIR/cache.toml" factory destroy >/dev/null 2>&1 || true
+	fi
 	if [ -n "${FACTORY_DIR:-}" ] && [ -f "$FACTORY_CFG" ]; then
 		"$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy >/dev/null 2>&1 || true
 		umount -l "$FACTORY_TPL" 2>/dev/null || true
@@ -110,7 +115,7 @@ function run_clone() {
 	assert_no_vm_process
 }
 
-@test "two clones at once: the guest clock is the host's, boot_id is the template's" {
+@test "two clones at once: each its own hostname, the guest clock is the host's" {
 	ensure_template
 	setup_bundle sleep 1000
 	update_config '.hostname = "par-a"'
@@ -123,10 +128,6 @@ function run_clone() {
 	[ "$output" = par-a ]
 	kata_runtime exec pb hostname
 	[ "$output" = par-b ]
-	kata_runtime exec pa cat /proc/sys/kernel/random/boot_id
-	ba="$output"
-	kata_runtime exec pb cat /proc/sys/kernel/random/boot_id
-	[ "$output" = "$ba" ]
 	kata_runtime exec pa date +%s
 	[ "$status" -eq 0 ]
 	now="$(date +%s)"
@@ -170,4 +171,58 @@ function run_clone() {
 	# destroy is idempotent
 	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy
 	[ "$status" -eq 0 ]
+}
+
+@test "vm cache: init starts the daemon, sandboxes take cached VMs, status and destroy" {
+	local cfg="$FACTORY_DIR/cache.toml" ep="$FACTORY_DIR/cache.sock"
+	write_factory_config "$cfg" "$FACTORY_DIR/no-template" false 1 "$ep"
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory init
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "vm cache started: 1 VMs at $ep" ]
+	[ "${lines[1]}" = "vm factory initialized" ]
+	[ -S "$ep" ]
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory status
+	echo "$output" >&2
+	[ "${lines[0]}" = "vm factory is on" ]
+	[[ "${lines[2]}" =~ ^cache:\ 1\ of\ 1\ VMs\ ready\ \(0\ starting\)\ at\ $ep,\ daemon\ pid\ [0-9]+$ ]]
+	[[ "${lines[3]}" =~ ^\ \ vm[0-9]+:\ ready,\ QEMU\ pid\ [0-9]+,\ RSS\ [0-9.]+\ MiB$ ]]
+
+	setup_bundle sh -c 'hostname; head -c 16 /dev/urandom | od -An -x | tr -d " "; echo ok'
+	run_clone k1 cached-one "$cfg"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cached-one ]
+	[ "${lines[2]}" = ok ]
+	rand1="${lines[1]}"
+	grep -q "sandbox k1: took over the cached VM" "$LOG"
+	assert_root_clean
+
+	# the VM handed out is replaced in the background
+	for i in $(seq 120); do
+		run "$KATA_RUNTIME" --kata-config "$cfg" factory status
+		[[ "${lines[2]}" == "cache: 1 of 1 VMs ready"* ]] && break
+		sleep 1
+	done
+	[[ "${lines[2]}" == "cache: 1 of 1 VMs ready"* ]]
+	run_clone k2 cached-two "$cfg"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cached-two ]
+	[ "${lines[1]}" != "$rand1" ]
+	grep -q "sandbox k2: took over the cached VM" "$LOG"
+
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory destroy
+	[ "$status" -eq 0 ]
+	[ "$output" = "vm factory destroyed" ]
+	[ ! -e "$ep" ] && [ ! -e "$ep.d" ]
+	sleep 1
+	[ -z "$(pgrep -f -- "$ep.d" || true)" ]
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory status
+	[ "${lines[0]}" = "vm factory is off" ]
+	[ "${lines[2]}" = "cache: not running (vm_cache_number = 1, endpoint $ep)" ]
+
+	# no daemon: a warning, and the sandbox boots its own VM
+	run_clone k3 cold-three "$cfg"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cold-three ]
+	grep -q "sandbox k3: no VM from the VM cache at \`$ep\`" "$LOG"
 }

@@ -32,6 +32,8 @@ function setup() {
 	ip -n "$NS_PEER" addr add "$PEER_IP/24" dev peer0
 	setup_bundle sleep 1000
 	use_netns "$NS_POD"
+	# busybox ping needs a raw socket
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
 }
 
 function teardown() {
@@ -116,8 +118,9 @@ function assert_netns_clean() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"3 packets transmitted, 3 packets received"* ]]
 	# and the peer pings the container (the guest answers, not the host netns)
-	run ip netns exec "$NS_PEER" ping -c 2 -W 10 "$POD_IP"
+	run ip netns exec "$NS_PEER" "$BUSYBOX" ping -c 2 -W 10 "$POD_IP"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 packets transmitted, 2 packets received"* ]]
 }
 
 @test "a server in the container is reached from the peer" {
@@ -129,7 +132,8 @@ function assert_netns_clean() {
 	require_wired net3
 	local i got=""
 	for ((i = 0; i < 30; i++)); do
-		got="$(ip netns exec "$NS_PEER" "$BUSYBOX" wget -q -T 5 -O - "http://$POD_IP:8080/index.html" 2>/dev/null || true)"
+		# (busybox wget -T crashes in some builds: time it out from outside)
+		got="$(timeout 10 ip netns exec "$NS_PEER" "$BUSYBOX" wget -q -O - "http://$POD_IP:8080/index.html" 2>/dev/null || true)"
 		[ -n "$got" ] && break
 		sleep 1
 	done
