@@ -1,9 +1,11 @@
 #!/bin/bash
-# Runs every test: unit tests (cmocka) and integration tests (bats, real VMs).
-# Installs what it needs through the project's own scripts first.
-# Ends with one line "N passed, N failed[, N skipped]" adding both up.
+# Runs every test: unit tests (cmocka), the agent's VM integration test, and
+# the integration tests (bats, real VMs, real clients).  Installs what it
+# needs through the project's own scripts first, and ends with one line
+# "N passed, N failed, N skipped" adding everything up.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 bash tools/install-deps.sh || exit 1
 set -e
 [ -x configure ] || ./autogen.sh
@@ -12,27 +14,44 @@ make -j"$(nproc)"
 make guest-image
 make install >/dev/null
 set +e
-make -k check >/tmp/kata-unit.out 2>&1
+out=${KATA_TEST_OUT:-$(mktemp -d /tmp/kata-tests.XXXXXX)}
+tpass=0; tfail=0; tskip=0
+add_summary() { # FILE RC NAME: sum every "N passed, N failed[, N skipped]" line
+  local file=$1 rc=$2 name=$3 p f s
+  p=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | awk '{s+=$3} END {print s+0}')
+  s=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$file" | awk '{s+=$5} END {print s+0}')
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc"; fi
+  echo "$name: $p passed, $f failed, $s skipped"
+  tpass=$((tpass + p)); tfail=$((tfail + f)); tskip=$((tskip + s))
+}
+
+echo "== unit tests"
+make -k check > "$out/unit.out" 2>&1
 unit_rc=$?
 upass=0; ufail=0
-for log in tests/unit/*.log tests/agent/*.log; do
-  [ -f "$log" ] || continue
+for log in tests/unit/*.log; do
   case $log in *test-suite.log) continue;; esac
-  p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
-  f=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+  p=$(grep -E '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
   upass=$((upass + p)); ufail=$((ufail + f))
 done
-if [ $unit_rc -ne 0 ] && [ $ufail -eq 0 ]; then ufail=1; cat /tmp/kata-unit.out | tail -40; fi
-grep -E '^(# (TOTAL|PASS|FAIL|ERROR))' /tmp/kata-unit.out || true
-echo "unit: $upass passed, $ufail failed"
-KATA_RUNTIME=/usr/local/bin/kata-runtime bash tests/bats/run-bats.sh > /tmp/kata-bats.out 2>&1
-bats_rc=$?
-cat /tmp/kata-bats.out
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/kata-bats.out | tail -1)
-bpass=$(echo "$summary" | awk '{print $1+0}')
-bfail=$(echo "$summary" | awk '{print $3+0}')
-bskip=$(echo "$summary" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p'); bskip=${bskip:-0}
-if [ $bats_rc -ne 0 ] && [ "${bfail:-0}" -eq 0 ]; then bfail=1; fi
-total_pass=$((upass + ${bpass:-0})); total_fail=$((ufail + ${bfail:-0}))
-echo "$total_pass passed, $total_fail failed, $bskip skipped"
-[ $total_fail -eq 0 ]
+grep -E '^(PASS|FAIL|ERROR|# )' "$out/unit.out"
+if [ $unit_rc -ne 0 ] && [ $ufail -eq 0 ]; then ufail=1; tail -40 "$out/unit.out"; fi
+echo "$upass passed, $ufail failed, 0 skipped" > "$out/unit.sum"
+add_summary "$out/unit.sum" 0 unit
+
+echo "== agent in a VM (q35 and microvm)"
+timeout 1200 make agent-test > "$out/agent.out" 2>&1
+rc=$?
+grep -E '^(ok|not ok|FAIL)' "$out/agent.out" | grep -v '^ok' | head -40
+add_summary "$out/agent.out" $rc agent
+
+echo "== bats"
+KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 3600 bash tests/bats/run-bats.sh > "$out/bats.out" 2>&1
+rc=$?
+grep -E '^not ok|^# ' "$out/bats.out" | head -80
+add_summary "$out/bats.out" $rc bats
+
+echo "$tpass passed, $tfail failed, $tskip skipped"
+[ $tfail -eq 0 ]
