@@ -4,6 +4,7 @@
 #include "runtime/hooks.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
+#include "runtime/network.h"
 #include "runtime/shim.h"
 #include "runtime/storage.h"
 #include "common/json.h"
@@ -120,6 +121,7 @@ typedef struct create_job_s
   kata_bind_plan_t *plan;
   size_t nplan;
   int lock;
+  kata_net_plan_t *net;
 } create_job_t;
 
 static bool
@@ -455,6 +457,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       cleanup_free char *sbs = kata_state_sandbox_dir (root, j->sid);
       cleanup_free char *sbs_top = xasprintf ("%s/sbs", root);
       kata_sandbox_spec_t sspec = { 0 };
+      cleanup_free kata_vm_nic_t *nics = NULL;
       int64_t mem = 0, quota = 0, period = 0;
       long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
 
@@ -492,10 +495,34 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       sspec.hostname = spec->hostname;
       sspec.netns_path = netns;
       sspec.debug = ctx->debug;
+      if (netns)
+        {
+          cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+          const char *model = ctx->cfg->runtime.internetworking_model;
+          if (kata_network_save_intent (netns, model, netstate, err) < 0)
+            return -1;
+          if (kata_network_setup_ex (netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
+            return kata_error_wrap (err, "sandbox %s", j->sid);
+          if (kata_network_save_state (j->net, netstate, err) < 0)
+            return -1;
+          nics = xmalloc0 ((j->net->n + 1) * sizeof *nics);
+          for (size_t k = 0; k < j->net->n; k++)
+            nics[k] = (kata_vm_nic_t){ .tap = j->net->ifaces[k].tap, .mac = j->net->ifaces[k].mac };
+          sspec.nics = nics;
+          sspec.nics_len = j->net->n;
+        }
       kata_debug ("sandbox %s: %d vCPUs, %d MiB", j->sid, sb->vcpus, sb->memory_mb);
       if (kata_monitor_start (&sspec, &j->info, err) < 0)
         return kata_error_wrap (err, "start sandbox %s", j->sid);
       j->monitor_started = true;
+      for (size_t k = 0; j->net && k < j->net->n; k++)
+        if (kata_lifecycle_call (root, j->sid, "UpdateInterface", j->net->ifaces[k].update_json, NULL, NULL,
+                                 KATA_SHORT_TIMEOUT_MS, err) < 0)
+          return kata_error_wrap (err, "sandbox %s: interface %s", j->sid, j->net->ifaces[k].name);
+      if (j->net && j->net->n_routes > 0
+          && kata_lifecycle_call (root, j->sid, "UpdateRoutes", j->net->routes_json, NULL, NULL,
+                                  KATA_SHORT_TIMEOUT_MS, err) < 0)
+        return kata_error_wrap (err, "sandbox %s: routes", j->sid);
       kata_host_cgroup_join (j->c, j->info.monitor_pid);
       kata_host_cgroup_join (j->c, j->info.qemu_pid);
       kata_host_cgroup_join (j->c, j->info.virtiofsd_pid);
@@ -615,6 +642,7 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
     close (j.lock);
   kata_container_state_free (j.c);
   kata_bind_plan_free (j.plan, j.nplan);
+  kata_network_plan_free (j.net);
   free (j.sid);
   return r;
 }

@@ -3,6 +3,7 @@
 #include "runtime/client.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
+#include "runtime/network.h"
 #include "runtime/storage.h"
 #include "common/json.h"
 #include "common/utils.h"
@@ -234,6 +235,12 @@ kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_stat
   else
     kill_by_cmdline (pattern, pattern2);
 
+  {
+    /* QEMU is gone: its taps and the veths' redirects go too */
+    cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+    if (kata_network_teardown_state (netstate, err) < 0)
+      return kata_error_wrap (err, "destroy sandbox %s", sid);
+  }
   if (kata_storage_umount_all_under (shared, err) < 0)
     return kata_error_wrap (err, "destroy sandbox %s", sid);
   if (kata_rm_rf (shared, err) < 0 || kata_rm_rf (vm, err) < 0 || kata_rm_rf (sbs, err) < 0)
