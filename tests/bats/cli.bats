@@ -198,13 +198,17 @@ function teardown() {
 	echo "$output" | jq -e '.annotations["io.katacontainers.runtime.version"] == "0.1.0"'
 }
 
-@test "factory init/status/destroy fail: not implemented yet" {
-	local sub
-	for sub in init status destroy; do
-		kata_runtime factory "$sub"
-		[ "$status" -eq 1 ]
-		[ "$output" = "factory: not implemented yet" ]
-	done
+@test "factory with the factory disabled: Kata 1.x's messages, and argument errors" {
+	kata_runtime factory init
+	[ "$status" -eq 0 ]
+	[ "$output" = "vm factory not enabled" ]
+	kata_runtime factory status
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" = "vm factory not enabled" ]]
+	[[ "$output" == *"cache: off (vm_cache_number = 0)"* ]]
+	kata_runtime factory destroy
+	[ "$status" -eq 0 ]
+	[ "$output" = "vm factory destroyed" ]
 	kata_runtime factory bogus
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'unknown subcommand "bogus"'* ]]
