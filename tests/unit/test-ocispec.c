@@ -371,6 +371,14 @@ test_round_trip_containerd (void **state)
   round_trip_file ("containerd-config.json");
 }
 
+/* Captured from the real clients by tests/unit/data/capture-configs.sh. */
+static void
+test_round_trip_captured (void **state)
+{
+  round_trip_file ("podman-captured.json");
+  round_trip_file ("containerd-captured.json");
+}
+
 static const char unknown_json[]
     = "{\"ociVersion\":\"1.2.0\",\"x-top\":{\"a\":[1,2.5,true,null,\"s\"]},"
       "\"process\":{\"cwd\":\"/\",\"x-proc\":7,\"user\":{\"uid\":1,\"x-user\":\"u\"}},"
@@ -1187,6 +1195,7 @@ main (void)
     cmocka_unit_test (test_round_trip_crun),
     cmocka_unit_test (test_round_trip_podman),
     cmocka_unit_test (test_round_trip_containerd),
+    cmocka_unit_test (test_round_trip_captured),
     cmocka_unit_test (test_unknown_fields_preserved),
     cmocka_unit_test (test_strict_rejects_unknown),
     cmocka_unit_test (test_error_paths),
