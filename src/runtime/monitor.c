@@ -531,7 +531,11 @@ boot_agent (monitor_t *m, char **msg)
           uint32_t id = new_id (m);
           if (first_hello == 0)
             first_hello = id;
-          if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, hello, strlen (hello), NULL) < 0)
+          /* A guest that never opens its port never drains the socket: only
+             write when there is room, so boot_timeout always fires.  */
+          struct pollfd wp = { .fd = m->agent_fd, .events = POLLOUT };
+          if (poll (&wp, 1, 0) == 1 && (wp.revents & POLLOUT)
+              && kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, hello, strlen (hello), NULL) < 0)
             {
               *msg = boot_closed (m);
               return -1;
