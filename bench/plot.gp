@@ -55,25 +55,34 @@ set title "density: run -d time of pod N"
 set style data linespoints
 set xlabel "pod"
 set ylabel "seconds"
-if (has_density) {
-	plot "density.dat" using 1:($3 == 0 ? $2 : NaN) title "run -d (ok)" pt 7 ps 0.6, \
-	     "" using 1:($3 != 0 ? $2 : NaN) title "failed" pt 2 ps 1.2 lc rgb "red"
+if (has_density && has_density_template) {
+	plot "density.dat" using 1:($3 == 0 ? $2 : NaN) title "cold: run -d" pt 7 ps 0.6, \
+	     "" using 1:($3 != 0 ? $2 : NaN) title "cold: failed" pt 2 ps 1.2 lc rgb "red", \
+	     "density-template.dat" using 1:($3 == 0 ? $2 : NaN) title "template: run -d" pt 5 ps 0.6
+} else { if (has_density) {
+	plot "density.dat" using 1:($3 == 0 ? $2 : NaN) title "cold: run -d" pt 7 ps 0.6, \
+	     "" using 1:($3 != 0 ? $2 : NaN) title "cold: failed" pt 2 ps 1.2 lc rgb "red"
 } else {
 	set label 1 "no density data" at graph 0.4, graph 0.5
 	plot [0:1][0:1] -1 notitle
 	unset label 1
-}
+} }
 
 # 4. density: memory per pod
 set title "density: memory per running pod"
 set xlabel "pods running"
 set ylabel "MiB per pod"
-if (has_density) {
-	plot "density.dat" using 4:5 title "PSS (QEMU + virtiofsd + monitor + shim) / pods" pt 7 ps 0.6, \
-	     "" using 4:6 title "MemAvailable drop / pods" pt 5 ps 0.6
+if (has_density && has_density_template) {
+	plot "density.dat" using 4:5 title "cold: PSS (QEMU + virtiofsd + monitor + shim) / pods" pt 7 ps 0.6, \
+	     "" using 4:6 title "cold: MemAvailable drop / pods" pt 5 ps 0.6, \
+	     "density-template.dat" using 4:5 title "template: PSS / pods" pt 9 ps 0.8, \
+	     "" using 4:6 title "template: MemAvailable drop / pods" pt 11 ps 0.8
+} else { if (has_density) {
+	plot "density.dat" using 4:5 title "cold: PSS (QEMU + virtiofsd + monitor + shim) / pods" pt 7 ps 0.6, \
+	     "" using 4:6 title "cold: MemAvailable drop / pods" pt 5 ps 0.6
 } else {
 	set label 1 "no density data" at graph 0.4, graph 0.5
 	plot [0:1][0:1] -1 notitle
 	unset label 1
-}
+} }
 unset multiplot

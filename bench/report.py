@@ -168,6 +168,7 @@ LC_ROWS = [
 STAGES = [
     ("config parsed", r"^stage config-parsed\b"),
     ("QEMU exec'd", r"^stage qemu-started\b"),
+    ("template restored", r"^stage template-restored\b"),
     ("agent socket connected", r"^connected to the agent socket"),
     ("console: `kata-agent: ready`", None),  # bench/watch-console.py on the VM's console.log
     ("agent ready (Hello answered)", r"^stage agent-ready\b"),
@@ -211,16 +212,20 @@ def result_note(r):
     return "; ".join(notes)
 
 
-def breakdown(raw, runs):
+FALLBACK = re.compile(r"no VM from the VM cache|there is no VM template|cannot clone the VM template|"
+                      r"did not come up .*falling back|falling back to a cold boot")
+
+
+def breakdown(raw, row="kata-cold"):
     """per-run stage times (ms since the bench exec'd `run`), from the --debug logs"""
     starts = {}
-    for r in read_tsv(os.path.join(raw, "lifecycle", "kata-cold.tsv")):
+    for r in read_tsv(os.path.join(raw, "lifecycle", row + ".tsv")):
         try:
             starts[r[0]] = (float(r[1]), float(r[2]))
         except (IndexError, ValueError):
             pass
     console = {}
-    for r in read_tsv(os.path.join(raw, "kata-cold-console-ready.tsv")):
+    for r in read_tsv(os.path.join(raw, row + "-console-ready.tsv")):
         try:
             console[r[0]] = float(r[1])
         except (IndexError, ValueError):
@@ -228,24 +233,30 @@ def breakdown(raw, runs):
     per_stage = {label: [] for label, _ in STAGES}
     per_stage["run returned"] = []
     runs_used = 0
+    fallbacks = []
     for i, (t0, t1) in sorted(starts.items(), key=lambda kv: int(kv[0])):
-        logf = os.path.join(raw, "kata-cold", "run-%s.log.json" % i)
+        logf = os.path.join(raw, row, "run-%s.log.json" % i)
         txt = read(logf)
         if not txt:
             continue
         seen = {}
+        fb = None
         for line in txt.splitlines():
             try:
                 j = json.loads(line)
             except ValueError:
                 continue
             msg = j.get("msg", "")
+            if fb is None and FALLBACK.search(msg):
+                fb = msg
             t = parse_time(j.get("time", ""))
             if t is None:
                 continue
             for label, rx in STAGES:
                 if rx and label not in seen and re.search(rx, msg):
                     seen[label] = (t - t0) * 1000.0
+        if fb:
+            fallbacks.append((i, fb))
         if not seen:
             continue
         if i in console:
@@ -270,12 +281,12 @@ def breakdown(raw, runs):
             "n": len(xs),
         })
         prev = m
-    return {"runs": runs_used, "stages": rows, "raw": per_stage}
+    return {"runs": runs_used, "stages": rows, "raw": per_stage, "fallbacks": fallbacks}
 
 
-def memory(raw):
+def memory(raw, pfx=""):
     snaps = []
-    for f in glob.glob(os.path.join(raw, "memory", "pods-*.tsv")):
+    for f in glob.glob(os.path.join(raw, "memory", pfx + "pods-*.tsv")):
         k = int(re.search(r"pods-(\d+)\.tsv$", f).group(1))
         comp = {}
         pods = set()
@@ -291,11 +302,11 @@ def memory(raw):
         npods = len(pods) or k
         per_pod = {c: sum(v) / float(npods) for c, v in comp.items()}
         mx = {c: max(v) for c, v in comp.items()}
-        mi = (read(os.path.join(raw, "memory", "pods-%d.meminfo" % k)) or "").strip()
+        mi = (read(os.path.join(raw, "memory", pfx + "pods-%d.meminfo" % k)) or "").strip()
         avail = int(mi.split("=", 1)[1]) if mi.startswith("memavail_kb=") else None
         q = {}
         nq = 0
-        for r in read_tsv(os.path.join(raw, "memory", "qemu-%d.tsv" % k), header=True):
+        for r in read_tsv(os.path.join(raw, "memory", pfx + "qemu-%d.tsv" % k), header=True):
             try:
                 vals = [int(x) for x in r[1:6]]
             except (IndexError, ValueError):
@@ -309,8 +320,8 @@ def memory(raw):
     return sorted(snaps, key=lambda s: s["pods"])
 
 
-def density(raw):
-    rows = read_tsv(os.path.join(raw, "density.tsv"), header=True)
+def density(raw, name="density"):
+    rows = read_tsv(os.path.join(raw, name + ".tsv"), header=True)
     pts = []
     for r in rows:
         try:
@@ -320,10 +331,10 @@ def density(raw):
             })
         except (IndexError, ValueError):
             pass
-    mi = (read(os.path.join(raw, "density.meminfo")) or "").strip()
+    mi = (read(os.path.join(raw, name + ".meminfo")) or "").strip()
     avail0 = int(mi.split("=", 1)[1]) if mi.startswith("memavail0_kb=") else None
     dels = []
-    for r in read_tsv(os.path.join(raw, "density-delete.tsv"), header=True):
+    for r in read_tsv(os.path.join(raw, name + "-delete.tsv"), header=True):
         try:
             if r[2] == "0":
                 dels.append(float(r[1]))
@@ -332,9 +343,9 @@ def density(raw):
     return {
         "points": pts,
         "memavail0_kb": avail0,
-        "status": read_status(os.path.join(raw, "density.status")) or "not run",
-        "first_error": first_err(os.path.join(raw, "density.err"))[0],
-        "failures": first_err(os.path.join(raw, "density.err"))[1],
+        "status": read_status(os.path.join(raw, name + ".status")) or "not run",
+        "first_error": first_err(os.path.join(raw, name + ".err"))[0],
+        "failures": first_err(os.path.join(raw, name + ".err"))[1],
         "delete": stats(dels),
     }
 
@@ -392,6 +403,7 @@ def build(outdir):
         s = lc.get(row, {}).get("stats")
         return s["median"] if s else None
 
+    bds = {row: breakdown(raw, row) for row in ("kata-cold", "kata-template", "kata-cache")}
     md.append("## Lifecycle: `run` of `/bin/true` (create, start, wait, delete)")
     md.append("")
     rows = []
@@ -410,19 +422,44 @@ def build(outdir):
                 shown = st
             rows.append([label, shown, "", "", "", "0/%d" % runs, "", "", "", "" if shown == st else short(st, 300)])
             continue
+        note = result_note(r)
+        fbs = bds[row]["fallbacks"] if row in bds else []
+        if fbs and row != "kata-cold":
+            r["fallbacks"] = len(fbs)
+            note = "; ".join(x for x in (note, "**%d of %d runs fell back to a cold boot**: %s" % (
+                len(fbs), s["n"], short(fbs[0][1], 120))) if x)
         rows.append([label, fmt_s(s["median"]), fmt_s(s["p95"]), fmt_s(s["min"]), fmt_s(s["max"]),
                      "%d/%d" % (s["n"], runs), fmt_ratio(s["median"], med("runc")),
-                     fmt_ratio(s["median"], med("crun")), fmt_ratio(s["median"], med("floor")), result_note(r)])
+                     fmt_ratio(s["median"], med("crun")), fmt_ratio(s["median"], med("floor")), note])
     md.append(table(["", "median", "p95", "min", "max", "ok", "× runc", "× crun", "× floor", "notes"], rows))
     md.append("")
     chk = (read(os.path.join(raw, "floor-cmdline.txt")) or "").strip().splitlines()
     if chk:
         md.append("Floor command line check: %s." % chk[0])
         md.append("")
+    fact = {}
+    for line in (read(os.path.join(raw, "factory.txt")) or "").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            try:
+                fact[k] = float(v)
+            except ValueError:
+                pass
+    if fact:
+        parts = []
+        if "template_init_s" in fact:
+            parts.append("`factory init` of the template: %s" % fmt_s(fact["template_init_s"]))
+        if "cache_init_s" in fact:
+            parts.append("`factory init` of a VM cache of 1: %s" % fmt_s(fact["cache_init_s"]))
+        md.append("Factory set-up (once, not in the rows): " + "; ".join(parts) + ". The cache row waits, "
+                  "untimed, for the cache daemon to boot the replacement VM after each run.")
+        md.append("")
+        res["factory"] = fact
 
     # -- breakdown
-    bd = breakdown(raw, runs)
-    res["breakdown"] = {"runs": bd["runs"], "stages": bd["stages"]}
+    bd = bds["kata-cold"]
+    res["breakdown"] = {row: {"runs": b["runs"], "stages": b["stages"], "fallbacks": b["fallbacks"]}
+                        for row, b in bds.items()}
     md.append("## Boot breakdown of a cold `run` (kata-runtime `--debug` log)")
     md.append("")
     if bd["stages"]:
@@ -456,6 +493,31 @@ def build(outdir):
     else:
         md.append("No data: %s" % short(lc["kata-cold"]["status"], 300))
         md.append("")
+    others = [(row, lab) for row, lab in (("kata-template", "template"), ("kata-cache", "VM cache"))
+              if bds[row]["stages"]]
+    if others:
+        cols = [("kata-cold", "cold")] + others
+        at = {row: {x["stage"]: x for x in bds[row]["stages"]} for row, _ in cols}
+        order = [label for label, _ in STAGES] + ["run returned"]
+        rows = []
+        for label in order:
+            if not any(label in at[row] for row, _ in cols):
+                continue
+            line = [label]
+            for row, _ in cols:
+                x = at[row].get(label)
+                line += [fmt_ms(x["at_median_ms"]) if x else "-",
+                         fmt_ms(x["step_median_ms"]) if x and x["step_median_ms"] is not None else ""]
+            rows.append(line)
+        hdr = ["stage"]
+        for _, lab in cols:
+            hdr += ["%s at (ms)" % lab, "step"]
+        md.append("The same stages for the factory rows (median ms since the exec of `run`; a template clone "
+                  "restores instead of booting, a cached VM is booted beforehand, so the QEMU and agent stages "
+                  "drop out):")
+        md.append("")
+        md.append(table(hdr, rows))
+        md.append("")
 
     # -- exec
     ex = {row: row_result(os.path.join(raw, "exec"), row, runs) for row in ("crun", "runc", "kata")}
@@ -478,29 +540,42 @@ def build(outdir):
 
     # -- memory
     mem = memory(raw)
+    mem_t = memory(raw, "template-")
     dn = density(raw)
-    res["memory"] = mem
+    dn_t = density(raw, "density-template")
+    res["memory"] = {"cold": mem, "template": mem_t}
     md.append("## Memory: PSS per idle pod (MiB, from /proc/PID/smaps_rollup)")
     md.append("")
     rows = []
     vfs_na = env.get("shared_fs", "") != "virtio-fs"
-    for s in mem:
-        pp = s["per_pod_kb"]
 
-        def g(c):
-            if c == "virtiofsd" and vfs_na:
-                return "n/a (%s)" % env.get("shared_fs", "no virtio-fs")
-            return fmt_mib(pp.get(c))
+    def mem_rows(snaps, kind, status):
+        out = []
+        for s in snaps:
+            pp = s["per_pod_kb"]
 
-        ms = None if pp.get("monitor") is None and pp.get("shim") is None else pp.get("monitor", 0) + pp.get("shim", 0)
-        tot = sum(pp.values()) if pp else None
-        miss = ", ".join("%s missing in %d pods" % (c, n) for c, n in sorted(s["missing"].items())
-                         if not (c == "virtiofsd" and vfs_na))
-        rows.append(["%d, cold" % s["pods"], g("qemu"), g("virtiofsd"), g("monitor"), g("shim"), fmt_mib(ms),
-                     fmt_mib(tot), fmt_mib(s["max_kb"].get("qemu")), miss])
-    if not mem:
-        rows.append(["cold", "-", "-", "-", "-", "-", "-", "-", short(dn["status"], 300)])
-    rows.append(["template", "n/a (factory not implemented)", "", "", "", "", "", "", ""])
+            def g(c):
+                if c == "virtiofsd" and vfs_na:
+                    return "n/a (%s)" % env.get("shared_fs", "no virtio-fs")
+                return fmt_mib(pp.get(c))
+
+            ms = (None if pp.get("monitor") is None and pp.get("shim") is None
+                  else pp.get("monitor", 0) + pp.get("shim", 0))
+            tot = sum(pp.values()) if pp else None
+            miss = ", ".join("%s missing in %d pods" % (c, n) for c, n in sorted(s["missing"].items())
+                             if not (c == "virtiofsd" and vfs_na))
+            out.append(["%d, %s" % (s["pods"], kind), g("qemu"), g("virtiofsd"), g("monitor"), g("shim"),
+                        fmt_mib(ms), fmt_mib(tot), fmt_mib(s["max_kb"].get("qemu")), miss])
+        if not snaps:
+            st = status
+            if st.startswith("n/a"):
+                out.append([kind, st if st.startswith("n/a (") else "n/a (%s)" % st, "", "", "", "", "", "", ""])
+            else:
+                out.append([kind, "-", "-", "-", "-", "-", "-", "-", short(st, 300)])
+        return out
+
+    rows += mem_rows(mem, "cold", dn["status"])
+    rows += mem_rows(mem_t, "template", dn_t["status"])
     md.append("Pods idle for %s s before the snapshot; values are the mean per pod; VM memory %s MiB." % (
         env.get("settle", "?"), env.get("vm_mem_mb", "?")))
     md.append("")
@@ -508,13 +583,14 @@ def build(outdir):
                     rows))
     md.append("")
     qrows = []
-    for s in mem:
+    for s in mem + mem_t:
         q = s.get("qemu_split_kb")
         if q:
-            qrows.append(["%d" % s["pods"], fmt_mib(q.get("guest_ram")), fmt_mib(q.get("tcg_cache")),
+            qrows.append(["%d, %s" % (s["pods"], "template" if s in mem_t else "cold"), fmt_mib(q.get("guest_ram")), fmt_mib(q.get("tcg_cache")),
                           fmt_mib(q.get("files")), fmt_mib(q.get("other_anon")), fmt_mib(q.get("thp_rss"))])
     if qrows:
-        md.append("QEMU's PSS by mapping (MiB, mean per pod): guest RAM (the %s MiB RAM mapping), TCG translation "
+        md.append("QEMU's PSS by mapping (MiB, mean per pod): guest RAM (the %s MiB RAM mapping; for a template clone "
+                  "the copy-on-write mapping of the template's memory file), TCG translation "
                   "cache (anonymous executable mapping), files (QEMU and its libraries), other anonymous memory "
                   "(heap, thread stacks, malloc arenas); and the RSS in transparent huge pages (AnonHugePages), "
                   "which QEMU asks for on guest RAM and the TCG cache." % env.get("vm_mem_mb", "?"))
@@ -523,37 +599,43 @@ def build(outdir):
         md.append("")
 
     # -- density
-    pts = dn["points"]
-    res["density"] = {k: v for k, v in dn.items() if k != "points"}
-    res["density"]["points"] = pts
+    res["density"] = {}
     md.append("## Density: idle pods started one after another")
     md.append("")
-    ok = [p for p in pts if p["rc"] == 0]
-    if pts:
+    drows = []
+    for kind, d in (("cold", dn), ("template", dn_t)):
+        pts = d["points"]
+        res["density"][kind] = {k: v for k, v in d.items()}
+        ok = [p for p in pts if p["rc"] == 0]
+        if not pts:
+            st = d["status"]
+            drows.append([kind, "-", "-", "-", "-", "-", "-", "-", "-", "-",
+                          st if st.startswith("n/a") else short(st, 300)])
+            continue
         secs = [p["secs"] for p in ok]
-        s = stats(secs)
+        st_ = stats(secs)
         last = pts[-1]
         running = last["running"]
         pss_pp = last["total_pss_kb"] / float(running) if running else None
-        drop_pp = ((dn["memavail0_kb"] - last["memavail_kb"]) / float(running)
-                   if running and dn["memavail0_kb"] else None)
-        firsts = [p["secs"] for p in ok[:5]]
-        lasts = [p["secs"] for p in ok[-5:]]
+        drop_pp = ((d["memavail0_kb"] - last["memavail_kb"]) / float(running)
+                   if running and d["memavail0_kb"] else None)
         note = []
-        if dn["failures"]:
-            note.append("%d failed: %s" % (dn["failures"], short(dn["first_error"], 120)))
-        if dn["status"] != "ok":
-            note.append(short(dn["status"], 160))
-        md.append(table(
-            ["pods asked", "pods running", "start time/pod median", "p95", "first 5 (median)", "last 5 (median)",
-             "PSS/pod at the end (MiB)", "MemAvailable drop/pod (MiB)", "delete/pod median", "notes"],
-            [[env.get("pods", "?"), running, fmt_s(s["median"]) if s else "-", fmt_s(s["p95"]) if s else "-",
-              fmt_s(median(firsts)), fmt_s(median(lasts)), fmt_mib(pss_pp), fmt_mib(drop_pp),
-              fmt_s(dn["delete"]["median"]) if dn["delete"] else "-", "; ".join(note)]]))
-        res["density"]["summary"] = {"running": running, "start": s, "pss_per_pod_kb": pss_pp,
-                                     "memavail_drop_per_pod_kb": drop_pp}
-    else:
-        md.append("No data: %s" % short(dn["status"], 300))
+        if d["failures"]:
+            note.append("%d failed: %s" % (d["failures"], short(d["first_error"], 120)))
+        if d["status"] != "ok":
+            note.append(short(d["status"], 160))
+        drows.append([kind, len(pts), running, fmt_s(st_["median"]) if st_ else "-",
+                      fmt_s(st_["p95"]) if st_ else "-", fmt_s(median([p["secs"] for p in ok[:5]])),
+                      fmt_s(median([p["secs"] for p in ok[-5:]])), fmt_mib(pss_pp), fmt_mib(drop_pp),
+                      fmt_s(d["delete"]["median"]) if d["delete"] else "-", "; ".join(note)])
+        res["density"][kind]["summary"] = {"running": running, "start": st_, "pss_per_pod_kb": pss_pp,
+                                           "memavail_drop_per_pod_kb": drop_pp}
+    md.append(table(["pods", "started", "running", "run -d median", "p95", "first 5 (median)", "last 5 (median)",
+                     "PSS/pod at the end (MiB)", "MemAvailable drop/pod (MiB)", "delete median", "notes"], drows))
+    md.append("")
+    md.append("The template ramp goes up to the largest `BENCH_MEM_POINTS` count (10 by default). A clone maps "
+              "the template's memory file copy-on-write, so the pages it has not written are shared page cache "
+              "(tmpfs), split among the clones in PSS and counted once in MemAvailable.")
     md.append("")
 
     # -- goals
@@ -568,7 +650,8 @@ def build(outdir):
 
     cold, tpl = med("kata-cold"), med("kata-template")
     if tpl is not None and cold:
-        goals.append(["template run ≤ 0.25× cold run", fmt_ratio(tpl, cold), verdict(tpl / cold, 0.25)])
+        goals.append(["template run ≤ 0.25× cold run", "%s (%s vs %s)" % (fmt_ratio(tpl, cold), fmt_s(tpl),
+                                                                         fmt_s(cold)), verdict(tpl / cold, 0.25)])
     else:
         goals.append(["template run ≤ 0.25× cold run", short(lc["kata-template"]["status"], 120), "n/a"])
     fl = med("floor")
@@ -578,7 +661,7 @@ def build(outdir):
     else:
         goals.append(["cold run ≤ 1.15× floor", "no data", "n/a"])
     ms_vals, q_vals = [], []
-    for s in mem:
+    for s in mem:  # the goals are about cold pods; template pods are in the memory table
         pp = s["per_pod_kb"]
         if "monitor" in pp or "shim" in pp:
             ms_vals.append((s["pods"], pp.get("monitor", 0) + pp.get("shim", 0)))
@@ -625,16 +708,17 @@ def build(outdir):
             v = s["at_median_ms"] if s["step_median_ms"] is None else s["step_median_ms"]
             f.write('"→ %s" %.3f\n' % (s["stage"], max(0.001, v)))
             nb += 1
-    with open(os.path.join(outdir, "density.dat"), "w") as f:
-        f.write("# pod secs rc running pss_per_pod_mib memavail_drop_per_pod_mib\n")
-        for p in pts:
-            pp = p["total_pss_kb"] / MIB / p["running"] if p["running"] else float("nan")
-            dr = ((dn["memavail0_kb"] - p["memavail_kb"]) / MIB / p["running"]
-                  if p["running"] and dn["memavail0_kb"] else float("nan"))
-            f.write("%d %.6f %d %d %.3f %.3f\n" % (p["pod"], p["secs"], p["rc"], p["running"], pp, dr))
+    for fname, d in (("density.dat", dn), ("density-template.dat", dn_t)):
+        with open(os.path.join(outdir, fname), "w") as f:
+            f.write("# pod secs rc running pss_per_pod_mib memavail_drop_per_pod_mib\n")
+            for p in d["points"]:
+                pp = p["total_pss_kb"] / MIB / p["running"] if p["running"] else float("nan")
+                dr = ((d["memavail0_kb"] - p["memavail_kb"]) / MIB / p["running"]
+                      if p["running"] and d["memavail0_kb"] else float("nan"))
+                f.write("%d %.6f %d %d %.3f %.3f\n" % (p["pod"], p["secs"], p["rc"], p["running"], pp, dr))
     with open(os.path.join(outdir, "plotvars.gp"), "w") as f:
-        f.write("has_lifecycle = %d\nhas_breakdown = %d\nhas_density = %d\n" % (
-            1 if n else 0, 1 if nb else 0, 1 if pts else 0))
+        f.write("has_lifecycle = %d\nhas_breakdown = %d\nhas_density = %d\nhas_density_template = %d\n" % (
+            1 if n else 0, 1 if nb else 0, 1 if dn["points"] else 0, 1 if dn_t["points"] else 0))
         f.write('title_date = "%s"\n' % env.get("date", ""))
 
     with open(os.path.join(outdir, "results.md"), "w") as f:
@@ -654,7 +738,8 @@ def update_docs(doc, outdir):
         sys.exit("report.py: %s has no %s ... %s block" % (doc, BEGIN, END))
     md = read(os.path.join(outdir, "results.md")) or ""
     docdir = os.path.dirname(os.path.abspath(doc))
-    rel = os.path.relpath(os.path.abspath(outdir), docdir)
+    outdir = os.path.realpath(outdir)
+    rel = os.path.relpath(outdir, docdir)
     lines = []
     for line in md.splitlines():
         if line.startswith("# "):

@@ -12,7 +12,11 @@
 #   exec       `exec ID true` in a running container: crun, runc, kata-runtime
 #   density    idle pods (`run -d` of sleep) one after another up to BENCH_PODS,
 #              with PSS per component (QEMU, virtiofsd, monitor, shim) after
-#              BENCH_SETTLE seconds of idling at BENCH_MEM_POINTS pods
+#              BENCH_SETTLE seconds of idling at BENCH_MEM_POINTS pods; then
+#              the same for template clones, up to the largest BENCH_MEM_POINTS
+# The template and VM-cache rows need `kata-runtime factory status` to succeed
+# (else "n/a (factory not implemented)"); the suite makes its own template and
+# cache under its temporary directory and destroys them at the end.
 # then writes results.md, results.json, bench.png and the raw data to the
 # results directory.
 #
@@ -139,8 +143,11 @@ cleanup() {
 			timeout -k 5 60 "$1" --root "$2" delete --force "$id" >/dev/null 2>&1; done' \
 			crun-clean "$CRUN" "$work/roots/crun" "${CRUN_IDS[@]}"
 	fi
-	if [ "${factory_started:-0}" = 1 ]; then
-		timeout 60 "$RT" --kata-config "$kcfg_template" factory destroy >/dev/null 2>&1
+	if [ "${template_started:-0}" = 1 ]; then
+		timeout 120 "$RT" --kata-config "$kcfg_template" factory destroy >/dev/null 2>&1
+	fi
+	if [ "${cache_started:-0}" = 1 ]; then
+		timeout 120 "$RT" --kata-config "$kcfg_cache" factory destroy >/dev/null 2>&1
 	fi
 	# Whatever is still mounted under the work dir, deepest first.
 	awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
@@ -452,6 +459,10 @@ floor_once() {
 	floor_argv "$d" "$d/shared" "floor-$i"
 	: >"$d/console.log"
 	FLOOR_ERR=
+	# The watcher starts before the clock, as in lc_kata.
+	python3 "$here/watch-console.py" "$d/console.log" "$d/ready" "$FLOOR_TMO" "@$d/qemu.pid" &
+	WATCH_PID=$!
+	sleep 0.2
 	T_START=$EPOCHREALTIME
 	if [ "$H_SHAREDFS" = virtio-fs ]; then
 		"$H_VFSD" "--socket-path=$d/vfsd.sock" -o "source=$d/shared" -o "cache=${H_VFSCACHE:-auto}" \
@@ -468,11 +479,11 @@ floor_once() {
 	(cd "$d" && exec "${FA[@]}" </dev/null >"$d/qemu.log" 2>&1) &
 	qpid=$!
 	FLOOR_PIDS+=("$qpid")
-	python3 "$here/watch-console.py" "$d/console.log" "$d/ready" "$FLOOR_TMO" "$qpid" &
-	CUR_PID=$!
+	echo "$qpid" >"$d/qemu.pid"
+	CUR_PID=$WATCH_PID
 	wait "$CUR_PID"
 	RC=$?
-	CUR_PID=
+	CUR_PID='' WATCH_PID=''
 	if [ $RC = 0 ] && [ -s "$d/ready" ]; then
 		T_END=$(<"$d/ready")
 		T_END=${T_END%%[!0-9.]*}
@@ -541,19 +552,24 @@ lc_runc() {
 }
 # lc_kata ROW CONFIG ROOT I LOG
 lc_kata() {
-	local row=$1 cfg=$2 root=$3 i=$4 logf=$5 id=$1-$4 e=$work/err/$1 wpid
+	local row=$1 cfg=$2 root=$3 i=$4 logf=$5 id=$1-$4 e=$work/err/$1 wpid=
 	KATA_IDS["$root $id"]=1
-	# The console line the floor waits for, seen in this run too (breakdown).
+	# The console line the floor waits for, seen in a cold run too (breakdown).
+	# (A template clone prints none; a cached VM printed it long before.)
 	rm -f "$work/ready"
-	python3 "$here/watch-console.py" "$root/vm/$id/console.log" "$work/ready" "$TMO" &
-	wpid=$!
-	WATCH_PID=$wpid
-	sleep 0.2 # let it start before the clock does
+	if [ "$row" = kata-cold ]; then
+		python3 "$here/watch-console.py" "$root/vm/$id/console.log" "$work/ready" "$TMO" &
+		wpid=$!
+		WATCH_PID=$wpid
+	fi
+	sleep 0.2 # let it start before the clock does (and the same pause for every kata row)
 	timed "$e" "$RT" --kata-config "$cfg" --root "$root" --debug --log "$logf" --log-format json \
 		run -b "$work/kata-true" "$id"
-	kill "$wpid" 2>/dev/null
-	wait "$wpid" 2>/dev/null
-	WATCH_PID=
+	if [ -n "$wpid" ]; then
+		kill "$wpid" 2>/dev/null
+		wait "$wpid" 2>/dev/null
+		WATCH_PID=
+	fi
 	if [ -s "$work/ready" ]; then
 		printf '%s\t%s\n' "$i" "$(<"$work/ready")" >>"$raw/$row-console-ready.tsv"
 	fi
@@ -610,6 +626,13 @@ lifecycle_section() {
 		KATA_IDS["$root_cold kata-warmup"]=1
 		timed "$work/err/kata" "$RT" --kata-config "$kcfg" --root "$root_cold" --debug \
 			--log "$raw/kata-cold/warmup.log.json" --log-format json run -b "$work/kata-true" kata-warmup
+		if [ "$RC" != 0 ] && [ "$RC" != 124 ]; then
+			log "kata-runtime warm-up run failed ($(errmsg "$work/err/kata")); once more"
+			kata_delete "$root_cold" kata-warmup
+			KATA_IDS["$root_cold kata-warmup"]=1
+			timed "$work/err/kata" "$RT" --kata-config "$kcfg" --root "$root_cold" --debug \
+				--log "$raw/kata-cold/warmup.log.json" --log-format json run -b "$work/kata-true" kata-warmup
+		fi
 		if [ "$RC" = 0 ]; then
 			kata_forget "$root_cold" kata-warmup
 			log "kata-runtime warm-up run: ${T}s"
@@ -626,8 +649,9 @@ lifecycle_section() {
 		floor_once 0
 		if [ $RC = 0 ]; then log "floor warm-up boot: ${T}s"; else row_status floor "failed: $FLOOR_ERR"; fi
 	fi
-	if [ $factory_ok = 1 ]; then
-		factory_setup || true
+	if [ $factory_ok = 1 ] && [ $kata_ok = 1 ]; then
+		active kata-template && template_setup
+		active kata-cache && cache_setup
 	fi
 
 	for i in $(seq 1 "$RUNS"); do
@@ -635,56 +659,85 @@ lifecycle_section() {
 		active crun && lc_crun "$i"
 		active runc && lc_runc "$i"
 		active kata-cold && lc_kata kata-cold "$kcfg" "$root_cold" "$i" "$raw/kata-cold/run-$i.log.json"
-		active kata-template && lc_kata kata-template "$kcfg_template" "$root_tpl" "$i" "$work/tpl-$i.log"
-		active kata-cache && lc_kata kata-cache "$kcfg_cache" "$root_cache" "$i" "$work/cache-$i.log"
+		active kata-template && lc_kata kata-template "$kcfg_template" "$root_tpl" "$i" "$raw/kata-template/run-$i.log.json"
+		if active kata-cache; then
+			lc_kata kata-cache "$kcfg_cache" "$root_cache" "$i" "$raw/kata-cache/run-$i.log.json"
+			# untimed: the daemon boots a replacement; let it finish before the next row runs
+			cache_wait_full || log "warning: the VM cache did not refill within ${FLOOR_TMO}s"
+		fi
 		active floor && lc_floor "$i"
 	done
-	factory_teardown
+	cache_teardown # its standby VM must not idle through the other sections
 	for r in $ROWS_LC; do
 		[ -f "$raw/lifecycle/$r.status" ] || echo ok >"$raw/lifecycle/$r.status"
 	done
 	return 0
 }
 
-# The VM factory, wired for when `kata-runtime factory` exists (Kata 1.x:
-# enable_template + `factory init`; vm_cache_number + a `factory init` server).
+# The VM factory (docs/factory.md): a copy of the configuration with
+# enable_template = true and the template under the work dir; another with
+# vm_cache_number = 1 and the cache endpoint under the work dir (the runtime
+# root must be on the endpoint's filesystem for the hand-over).
 kcfg_template=$work/configuration-template.toml
 kcfg_cache=$work/configuration-cache.toml
-factory_setup() {
+template_started=0 cache_started=0 root_tpl='' root_cache=''
+template_setup() {
 	new_kata_root kata-template root_tpl
-	new_kata_root kata-cache root_cache
+	mkdir -p "$raw/kata-template"
 	cp "$kcfg" "$kcfg_template"
 	toml_set "$kcfg_template" factory enable_template true
 	toml_set "$kcfg_template" factory template_path "\"$work/template\""
-	if "$RT" --kata-config "$kcfg_template" factory init >"$work/err/factory-init" 2>&1; then
-		factory_started=1
+	toml_set "$kcfg_template" factory vm_cache_number 0
+	template_started=1
+	timed "$work/err/factory-template" "$RT" --kata-config "$kcfg_template" factory init
+	if [ "$RC" = 0 ]; then
+		echo "template_init_s=$T" >>"$raw/factory.txt"
+		"$RT" --kata-config "$kcfg_template" factory status >"$raw/factory-template-status.txt" 2>&1
+		log "factory init (template): ${T}s"
 	else
-		row_status kata-template "failed: factory init: $(RC=1 errmsg "$work/err/factory-init")"
+		row_status kata-template "failed: factory init: $(errmsg "$work/err/factory-template")"
 	fi
+}
+cache_setup() {
+	new_kata_root kata-cache root_cache
+	mkdir -p "$raw/kata-cache"
 	cp "$kcfg" "$kcfg_cache"
+	toml_set "$kcfg_cache" factory enable_template false
 	toml_set "$kcfg_cache" factory vm_cache_number 1
 	toml_set "$kcfg_cache" factory vm_cache_endpoint "\"$work/cache.sock\""
-	"$RT" --kata-config "$kcfg_cache" factory init >"$work/err/factory-cache" 2>&1 &
-	cache_pid=$!
-	BG_PIDS+=("$cache_pid")
-	local n=0
-	while [ ! -S "$work/cache.sock" ] && [ $n -lt "$FLOOR_TMO" ]; do
-		kill -0 "$cache_pid" 2>/dev/null || break
-		sleep 1
+	cache_started=1
+	timed "$work/err/factory-cache" "$RT" --kata-config "$kcfg_cache" factory init
+	if [ "$RC" = 0 ] && cache_wait_full; then
+		echo "cache_init_s=$T" >>"$raw/factory.txt"
+		log "factory init (VM cache of 1): ${T}s"
+	else
+		row_status kata-cache "failed: the VM cache did not come up: $(errmsg "$work/err/factory-cache")"
+	fi
+}
+# Waits until `factory status` says "cache: N of N VMs ready".
+cache_wait_full() {
+	local n=0 line
+	while [ $n -lt $((FLOOR_TMO * 5)) ]; do
+		line=$("$RT" --kata-config "$kcfg_cache" factory status 2>/dev/null | grep '^cache: [0-9]* of [0-9]* VMs ready')
+		if [ -n "$line" ]; then
+			set -- $line
+			[ "$2" = "$4" ] && [ "$2" -gt 0 ] && return 0
+		fi
+		sleep 0.2
 		n=$((n + 1))
 	done
-	[ -S "$work/cache.sock" ] || row_status kata-cache "failed: the VM cache did not come up: $(RC=1 errmsg "$work/err/factory-cache")"
+	return 1
 }
-factory_teardown() {
-	if [ "${factory_started:-0}" = 1 ]; then
-		timeout 120 "$RT" --kata-config "$kcfg_template" factory destroy >/dev/null 2>&1
-		factory_started=0
-	fi
-	if [ -n "${cache_pid:-}" ]; then
+cache_teardown() {
+	if [ "$cache_started" = 1 ]; then
 		timeout 120 "$RT" --kata-config "$kcfg_cache" factory destroy >/dev/null 2>&1
-		kill "$cache_pid" 2>/dev/null
-		wait "$cache_pid" 2>/dev/null
-		cache_pid=
+		cache_started=0
+	fi
+}
+template_teardown() {
+	if [ "$template_started" = 1 ]; then
+		timeout 120 "$RT" --kata-config "$kcfg_template" factory destroy >/dev/null 2>&1
+		template_started=0
 	fi
 }
 
@@ -784,8 +837,17 @@ pss_kb() { awk '/^Pss:/ { print $2; f = 1; exit } END { if (!f) print "" }' "/pr
 rss_kb() { awk '/^Rss:/ { print $2; f = 1; exit } END { if (!f) print "" }' "/proc/$1/smaps_rollup" 2>/dev/null; }
 memavail_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 
-# pod_pids ROOT ID: "component pid" lines (QEMU, virtiofsd, monitor, shim)
+# pod_pids ROOT ID: "component pid" lines (QEMU, virtiofsd, monitor, shim),
+# looked up once per pod (an idle pod keeps its processes)
+declare -A POD_PIDS=()
 pod_pids() {
+	local k="$1 $2"
+	if [ -z "${POD_PIDS[$k]:-}" ]; then
+		POD_PIDS[$k]=$(pod_pids_lookup "$1" "$2")
+	fi
+	printf '%s\n' "${POD_PIDS[$k]}"
+}
+pod_pids_lookup() {
 	local root=$1 id=$2 sb=$1/sbs/$2/sandbox.json shim
 	if [ -r "$sb" ]; then
 		jq -r '"qemu \(.qemu_pid // 0)", "virtiofsd \(.virtiofsd_pid // 0)", "monitor \(.monitor_pid // 0)"' "$sb" 2>/dev/null
@@ -794,10 +856,10 @@ pod_pids() {
 	echo "shim ${shim:-0}"
 }
 
-# snapshot ROOT K IDS...: PSS of every component of every pod -> raw/memory/pods-K.tsv
+# snapshot PREFIX ROOT K IDS...: PSS of every component of every pod -> raw/memory/PREFIXpods-K.tsv
 snapshot() {
-	local root=$1 k=$2 f=$raw/memory/pods-$2.tsv id comp pid
-	shift 2
+	local pfx=$1 root=$2 k=$3 f=$raw/memory/$1pods-$3.tsv id comp pid
+	shift 3
 	printf 'pod\tcomponent\tpid\tpss_kb\trss_kb\n' >"$f"
 	for id in "$@"; do
 		while read -r comp pid; do
@@ -808,23 +870,25 @@ snapshot() {
 			fi
 		done < <(pod_pids "$root" "$id")
 	done
-	echo "memavail_kb=$(memavail_kb)" >"$raw/memory/pods-$k.meminfo"
+	echo "memavail_kb=$(memavail_kb)" >"$raw/memory/${pfx}pods-$k.meminfo"
 	# QEMU's PSS by mapping: guest RAM, the TCG translation cache, files, the rest
-	printf 'pod\tguest_ram_kb\ttcg_cache_kb\tfiles_kb\tother_anon_kb\tanon_huge_rss_kb\n' >"$raw/memory/qemu-$k.tsv"
+	printf 'pod\tguest_ram_kb\ttcg_cache_kb\tfiles_kb\tother_anon_kb\tanon_huge_rss_kb\n' >"$raw/memory/${pfx}qemu-$k.tsv"
 	awk -F'\t' '$2 == "qemu" && $3 > 0 { print $1, $3 }' "$f" | while read -r id pid; do
-		printf '%s\t%s\n' "$id" "$(qemu_smaps "$pid")" >>"$raw/memory/qemu-$k.tsv"
+		printf '%s\t%s\n' "$id" "$(qemu_smaps "$pid")" >>"$raw/memory/${pfx}qemu-$k.tsv"
 	done
 }
 
 # qemu_smaps PID: "ram tcg files other" PSS (kB) of a QEMU process by mapping,
-# then its RSS in transparent huge pages
+# then its RSS in transparent huge pages.  Guest RAM is the read-write mapping
+# of exactly the VM's memory size (anonymous, a memfd for virtio-fs, or the
+# template's memory file for a clone).
 qemu_smaps() {
 	awk -v ram=$((${H_MEM:-0} * 1024)) '
 		/^[0-9a-f]+-[0-9a-f]+ / { perms = $2; path = (NF >= 6) ? $6 : ""; next }
 		/^Size:/ { size = $2; next }
 		/^AnonHugePages:/ { h += $2; next }
 		/^Pss:/ {
-			if (size == ram && perms ~ /^rw/ && (path == "" || path ~ /^\/memfd:/)) r += $2
+			if (size == ram && perms ~ /^rw/) r += $2 # anonymous, memfd, or a template clone'"'"'s memory file
 			else if (path == "" && perms ~ /x/) t += $2
 			else if (path ~ /^\//) f += $2
 			else o += $2
@@ -845,80 +909,115 @@ total_pss_kb() { # ROOT IDS...: PSS of all components of the pods
 	echo $sum
 }
 
+# density_section NAME CONFIG PODS: NAME "" (cold) or "template-"; files
+# raw/density.tsv / raw/density-template.tsv, raw/memory/[template-]pods-K.tsv
 density_section() {
-	local root i id e=$work/err/density points last_snap=0 avail0 avail
+	local pfx=$1 cfg=$2 npods=$3 root i id e=$work/err/density points last_snap=0 avail0 avail
+	local dn=density${pfx:+-${pfx%-}} label=${pfx:-cold}
 	local -a live=()
-	if [ "$PODS" = 0 ]; then
-		echo "n/a (BENCH_PODS=0)" >"$raw/density.status"
+	label=${label%-}
+	if [ "$npods" = 0 ]; then
+		echo "n/a (BENCH_PODS=0)" >"$raw/$dn.status"
 		return 0
 	fi
 	if [ $kata_ok = 0 ]; then
-		echo "failed: $kata_err" >"$raw/density.status"
+		echo "failed: $kata_err" >"$raw/$dn.status"
 		return 0
 	fi
-	new_kata_root pods root
-	points=" $MEM_POINTS $PODS "
-	log "density: up to $PODS idle pods; PSS snapshots at pods: $MEM_POINTS $PODS (after ${SETTLE}s idle)"
+	new_kata_root "pods${pfx:+-${pfx%-}}" root
+	points=" $MEM_POINTS $npods "
+	log "density ($label): up to $npods idle pods; PSS snapshots at pods: $(printf '%s\n' $points | sort -nu | awk -v n="$npods" '$1 <= n' | tr '\n' ' ')(after ${SETTLE}s idle)"
 	avail0=$(memavail_kb)
-	echo "memavail0_kb=$avail0" >"$raw/density.meminfo"
-	printf 'pod\tstart\tend\tsecs\trc\tpods_running\ttotal_pss_kb\tmemavail_kb\n' >"$raw/density.tsv"
+	echo "memavail0_kb=$avail0" >"$raw/$dn.meminfo"
+	printf 'pod\tstart\tend\tsecs\trc\tpods_running\ttotal_pss_kb\tmemavail_kb\n' >"$raw/$dn.tsv"
 	CONSEC=() DISABLED=()
-	for i in $(seq 1 "$PODS"); do
+	for i in $(seq 1 "$npods"); do
 		avail=$(memavail_kb)
 		if [ $((avail / 1024)) -lt "$MIN_AVAIL_MB" ]; then
-			echo "stopped at $((i - 1)) pods: MemAvailable $((avail / 1024)) MiB < BENCH_MIN_AVAIL_MB=$MIN_AVAIL_MB" >"$raw/density.status"
+			echo "stopped at $((i - 1)) pods: MemAvailable $((avail / 1024)) MiB < BENCH_MIN_AVAIL_MB=$MIN_AVAIL_MB" >"$raw/$dn.status"
 			log "density: low memory, stopping"
 			break
 		fi
 		id=pod-$i
 		KATA_IDS["$root $id"]=1
-		timed "$e" "$RT" --kata-config "$kcfg" --root "$root" run -d -b "$work/kata-sleep" "$id"
+		timed "$e" "$RT" --kata-config "$cfg" --root "$root" run -d -b "$work/kata-sleep" "$id"
 		if [ "$RC" = 0 ]; then
 			live+=("$id")
+			POD_PIDS["$root $id"]=$(pod_pids_lookup "$root" "$id")
 			CONSEC[density]=0
 		else
-			printf 'pod %s: %s\n' "$i" "$(errmsg "$e")" >>"$raw/density.err"
+			printf 'pod %s: %s\n' "$i" "$(errmsg "$e")" >>"$raw/$dn.err"
 			log "density: pod $i failed: $(errmsg "$e")"
 			kata_delete "$root" "$id"
 			CONSEC[density]=$((${CONSEC[density]:-0} + 1))
 		fi
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$T_START" "$T_END" "$T" "$RC" "${#live[@]}" \
-			"$(total_pss_kb "$root" "${live[@]}")" "$(memavail_kb)" >>"$raw/density.tsv"
-		log "density: pod $i: ${T}s (rc $RC), ${#live[@]} running"
+			"$(total_pss_kb "$root" "${live[@]}")" "$(memavail_kb)" >>"$raw/$dn.tsv"
+		log "density ($label): pod $i: ${T}s (rc $RC), ${#live[@]} running"
 		if [ "${CONSEC[density]}" -ge 3 ]; then
-			echo "stopped at pod $i: 3 failures in a row" >"$raw/density.status"
+			echo "stopped at pod $i: 3 failures in a row" >"$raw/$dn.status"
 			break
 		fi
 		case "$points" in *" $i "*)
 			if [ "${#live[@]}" -gt 0 ]; then
 				sleep "$SETTLE"
-				snapshot "$root" "${#live[@]}" "${live[@]}"
+				snapshot "$pfx" "$root" "${#live[@]}" "${live[@]}"
 				last_snap=${#live[@]}
-				log "memory snapshot at ${#live[@]} pods"
+				log "memory snapshot ($label) at ${#live[@]} pods"
 			fi
 			;;
 		esac
 	done
 	if [ "${#live[@]}" -gt 0 ] && [ "$last_snap" != "${#live[@]}" ]; then
 		sleep "$SETTLE"
-		snapshot "$root" "${#live[@]}" "${live[@]}"
+		snapshot "$pfx" "$root" "${#live[@]}" "${live[@]}"
 	fi
-	[ -f "$raw/density.status" ] || echo ok >"$raw/density.status"
-	log "density: deleting ${#live[@]} pods"
-	printf 'pod\tsecs\trc\n' >"$raw/density-delete.tsv"
+	[ -f "$raw/$dn.status" ] || echo ok >"$raw/$dn.status"
+	log "density ($label): deleting ${#live[@]} pods"
+	printf 'pod\tsecs\trc\n' >"$raw/$dn-delete.tsv"
 	for id in "${live[@]}"; do
-		timed "$e" "$RT" --kata-config "$kcfg" --root "$root" delete --force "$id"
-		printf '%s\t%s\t%s\n' "$id" "$T" "$RC" >>"$raw/density-delete.tsv"
+		timed "$e" "$RT" --kata-config "$cfg" --root "$root" delete --force "$id"
+		printf '%s\t%s\t%s\n' "$id" "$T" "$RC" >>"$raw/$dn-delete.tsv"
 		kata_forget "$root" "$id"
 	done
 	return 0
+}
+
+# Template pods, up to the largest BENCH_MEM_POINTS (at most BENCH_PODS).
+template_density_section() {
+	local n=0 p st
+	for p in $MEM_POINTS; do [ "$p" -gt $n ] && n=$p; done
+	[ "$n" -gt "$PODS" ] && n=$PODS
+	[ "$n" -gt 0 ] || n=$PODS
+	if [ $kata_ok != 1 ]; then
+		echo "failed: $kata_err" >"$raw/density-template.status"
+		return 0
+	fi
+	if [ $factory_ok != 1 ]; then
+		echo "$factory_msg" >"$raw/density-template.status"
+		return 0
+	fi
+	[ "$template_started" = 1 ] || template_setup # the lifecycle section was skipped
+	st=$(cat "$raw/lifecycle/kata-template.status" 2>/dev/null) || st=ok
+	case "$st" in
+	ok | "") ;;
+	*)
+		echo "$st" >"$raw/density-template.status"
+		return 0
+		;;
+	esac
+	density_section template- "$kcfg_template" "$n"
 }
 
 # ---------------------------------------------------------------- main
 skipped lifecycle || lifecycle_section
 skipped barefloor || barefloor_section
 skipped exec || exec_section
-skipped density || density_section
+if ! skipped density; then
+	density_section "" "$kcfg" "$PODS"
+	template_density_section
+fi
+template_teardown
 
 {
 	echo "load_end=$(loadavg)"
