@@ -1,11 +1,18 @@
 /* Host cgroups of a container (ARCHITECTURE.md "Host cgroups and VM sizing"): the
    spec's linux.cgroupsPath is created in every mounted hierarchy (v1 controllers,
    name=systemd, and the unified one), the container's shim joins it, and for a
-   sandbox the monitor and QEMU join it too.  Removed on delete. */
+   sandbox the monitor and QEMU join it too.  Removed on delete.
+
+   Host limits (docs/cgroups.md): the cgroup of a sandbox container (the one that holds
+   QEMU) gets memory = guest memory + [runtime] host_cgroup_overhead_mb, and, when the
+   spec sets a CPU quota, cfs quota = spec quota + half a period (QEMU's main loop, the
+   monitor and the shim).  A pod container's cgroup holds only its shim: no limits. */
 #include "runtime/lifecycle.h"
 #include "runtime/log.h"
 #include "common/utils.h"
+#include "oci_runtime_spec.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,6 +119,94 @@ relative_path (const char *cgroups_path, bool systemd)
   return xstrdup (cgroups_path);
 }
 
+/* Writes VALUE to FILE in every dir of C that has FILE (absent: that controller is
+   not in that hierarchy). */
+static void
+write_all_dirs (const kata_container_state_t *c, const char *file, const char *value)
+{
+  size_t i;
+  for (i = 0; i < c->cgroup_paths_len; i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", c->cgroup_paths[i], file);
+      if (access (p, F_OK) < 0)
+        continue;
+      if (write_str (p, value) < 0)
+        kata_warn ("cgroup: write %s to %s: %s", value, p, strerror (errno));
+      else
+        kata_debug ("cgroup: %s = %s", p, value);
+    }
+}
+
+/* Host limits of a sandbox's cgroup from the VM's size (MEMORY_MB) and the spec's CPU
+   QUOTA/PERIOD (<= 0: no CPU limit).  Memory: guest memory + the overhead; it is never
+   below what the VM may touch, so the host never OOM-kills QEMU for guest memory. */
+void kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_state_t *c, int memory_mb,
+                                  int64_t quota, int64_t period);
+void
+kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_state_t *c, int memory_mb,
+                             int64_t quota, int64_t period)
+{
+  int overhead = cfg && cfg->runtime.host_cgroup_overhead_mb > 0 ? cfg->runtime.host_cgroup_overhead_mb : 0;
+  char buf[64];
+
+  if (memory_mb > 0)
+    {
+      int64_t bytes = ((int64_t) memory_mb + overhead) << 20;
+      snprintf (buf, sizeof buf, "%" PRId64, bytes);
+      write_all_dirs (c, "memory.limit_in_bytes", buf); /* v1 */
+      write_all_dirs (c, "memory.max", buf);            /* v2 */
+    }
+  if (quota > 0 && period > 0)
+    {
+      int64_t host_quota = quota + period / 2;
+      snprintf (buf, sizeof buf, "%" PRId64, period);
+      write_all_dirs (c, "cpu.cfs_period_us", buf);
+      snprintf (buf, sizeof buf, "%" PRId64, host_quota);
+      write_all_dirs (c, "cpu.cfs_quota_us", buf);
+      snprintf (buf, sizeof buf, "%" PRId64 " %" PRId64, host_quota, period);
+      write_all_dirs (c, "cpu.max", buf);
+    }
+}
+
+/* The limits of a new sandbox's cgroup, from its bundle's config.json (sized as the
+   VM is: kata_sandbox_size). */
+static void
+set_sandbox_limits (kata_context_t *ctx, const kata_container_state_t *c)
+{
+  cleanup_free char *path = NULL;
+  struct parser_context pctx = { 0 };
+  parser_error perr = NULL;
+  runtime_spec_schema_config_schema *spec;
+  int64_t mem = 0, quota = 0, period = 0;
+  long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+  int vcpus = 0, memory_mb = 0;
+
+  if (c->bundle == NULL || c->id == NULL || c->sandbox_id == NULL || strcmp (c->id, c->sandbox_id) != 0)
+    return;
+  path = xasprintf ("%s/config.json", c->bundle);
+  spec = runtime_spec_schema_config_schema_parse_file (path, &pctx, &perr);
+  free (perr);
+  if (spec == NULL)
+    return;
+  if (spec->linux && spec->linux->resources)
+    {
+      runtime_spec_schema_config_linux_resources *r = spec->linux->resources;
+      if (r->memory && r->memory->limit_present)
+        mem = r->memory->limit;
+      if (r->cpu && r->cpu->quota_present)
+        quota = r->cpu->quota;
+      if (r->cpu && r->cpu->period_present)
+        period = (int64_t) r->cpu->period;
+    }
+  free_runtime_spec_schema_config_schema (spec);
+  if (quota > 0 && period <= 0)
+    period = 100000; /* the kernel's default */
+  if (mem <= 0 && quota <= 0)
+    return; /* no limits asked for: none on the host either */
+  kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int) ncpu : 0, &vcpus, &memory_mb);
+  kata_host_cgroup_set_limits (ctx->cfg, c, mem > 0 ? memory_mb : 0, quota, period);
+}
+
 int
 kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_container_state_t *c,
                          kata_error_t **err)
@@ -165,6 +260,8 @@ kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_con
         }
     }
   kata_state_strv_free (h, n);
+  if (ret == 0)
+    set_sandbox_limits (ctx, c);
   return ret;
 }
 

@@ -540,16 +540,27 @@ kata_container_resume (kata_context_t *ctx, const char *id, kata_error_t **err)
   return set_status (ctx, sid, id, "running", err);
 }
 
+/* In cgroup-host.c (declared here: lifecycle.h is not ours to change). */
+void kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_state_t *c, int memory_mb,
+                                  int64_t quota, int64_t period);
+
+/* The guest's cgroup gets the new limits (UpdateContainer).  Memory cannot grow past
+   the VM's memory (no hot-plug): such a limit is refused before anything changes.  The
+   host cgroup of the sandbox keeps "guest memory + overhead" (memory given to the guest
+   cannot be taken back without a balloon) and gets a new CPU quota (+ the overhead
+   share).  See docs/cgroups.md. */
 int
 kata_container_update (kata_context_t *ctx, const char *id, const char *resources_json, kata_error_t **err)
 {
   cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_free char *params = NULL;
   cleanup_free char *norm = NULL;
   struct parser_context gen = { .options = OPT_GEN_SIMPLIFY };
   parser_error perr = NULL;
   runtime_spec_schema_config_linux_resources *r;
+  int64_t mem = 0, quota = 0, period = 0;
 
   r = runtime_spec_schema_config_linux_resources_parse_data (resources_json ? resources_json : "{}", NULL, &perr);
   if (r == NULL)
@@ -558,12 +569,25 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
       free (perr);
       return -1;
     }
+  if (r->memory && r->memory->limit_present)
+    mem = r->memory->limit;
+  if (r->cpu && r->cpu->quota_present)
+    quota = r->cpu->quota;
+  if (r->cpu && r->cpu->period_present)
+    period = (int64_t) r->cpu->period;
   norm = runtime_spec_schema_config_linux_resources_generate_json (r, &gen, NULL);
   free_runtime_spec_schema_config_linux_resources (r);
   if (norm == NULL)
     return kata_make_error_nostr (err, EINVAL, "invalid resources");
   if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
     return -1;
+  if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
+    return kata_error_wrap (err, "update %s", id);
+  if (mem > 0 && sb->memory_mb > 0 && mem > ((int64_t) sb->memory_mb << 20))
+    return kata_make_error_nostr (err, EINVAL,
+                                  "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
+                                  "hot-plug is not supported; recreate the container with the larger limit",
+                                  id, (long long) mem, sb->memory_mb);
   {
     yajl_gen g = kata_gen_new ();
     yajl_gen_map_open (g);
@@ -574,6 +598,15 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   }
   if (kata_lifecycle_call (ctx->root, sid, "UpdateContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "update %s", id);
+  if (strcmp (id, sid) == 0 && (mem > 0 || quota > 0))
+    {
+      cleanup_error kata_error_t *e = NULL;
+      if (kata_context_load_config (ctx, &e) < 0)
+        kata_warn ("update %s: host cgroup not updated: %s", id, e->msg);
+      else
+        kata_host_cgroup_set_limits (ctx->cfg, c, mem > 0 ? sb->memory_mb : 0, quota,
+                                     quota > 0 && period <= 0 ? 100000 : period);
+    }
   return 0;
 }
 

@@ -65,6 +65,11 @@ kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_
   return 0;
 }
 
+/* VM size (docs/cgroups.md): guest memory = the limit rounded up to MiB, at least 128
+   MiB (the guest kernel, agent and page cache need that much), default_memory when
+   unset; vCPUs = ceil(quota / period) (a quota without a period uses the kernel's
+   default 100000 us), capped by default_maxvcpus and the host's CPUs, default_vcpus
+   when unset.  No hot-plug: the size is fixed at boot. */
 void
 kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, int64_t period, int host_cpus,
                    int *vcpus, int *memory_mb)
@@ -85,6 +90,8 @@ kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, i
   else
     *memory_mb = def_mem;
 
+  if (quota > 0 && period <= 0)
+    period = 100000;
   if (quota > 0 && period > 0)
     {
       int64_t c = (quota + period - 1) / period;
