@@ -10,6 +10,7 @@
 #include "cmd/kata-runtime/common.h"
 #include "common/utils.h"
 #include "runtime/hypervisor.h"
+#include "runtime/network.h"
 
 static const struct argp_option options[] = { { 0 } };
 
@@ -68,6 +69,36 @@ check_readable (struct check *c, const char *what, const char *path)
     }
   close (fd);
   line (c, "PASS", "%s %s is readable", what, path);
+}
+
+/* Network and cgroup facts the runtime depends on. */
+static void
+check_host (struct check *c)
+{
+  kata_error_t *e = NULL;
+  int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      close (fd);
+      line (c, "PASS", "tun/tap: /dev/net/tun can be opened");
+    }
+  else
+    line (c, "FAIL", "tun/tap: /dev/net/tun: %s (fix: modprobe tun)", strerror (errno));
+  if (kata_network_probe_tc (&e) == 0)
+    line (c, "PASS", "tc: ingress qdisc, u32 filter and mirred redirect work");
+  else
+    {
+      line (c, "FAIL", "tc: %s (fix: modprobe sch_ingress cls_u32 act_mirred)", e->msg);
+      kata_error_free (e);
+    }
+  if (access ("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+    line (c, "PASS", "cgroups: unified (cgroup v2 only)");
+  else if (access ("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0)
+    line (c, "PASS", "cgroups: hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)");
+  else if (access ("/sys/fs/cgroup/memory", F_OK) == 0)
+    line (c, "PASS", "cgroups: legacy (v1 only)");
+  else
+    line (c, "FAIL", "cgroups: no cgroup hierarchy mounted under /sys/fs/cgroup (fix: mount cgroup2 or the v1 controllers)");
 }
 
 int
@@ -134,7 +165,16 @@ cmd_kata_check (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
       check_readable (&c, "guest kernel", ctx->cfg->hypervisor.kernel);
       if (ctx->cfg->hypervisor.initrd && *ctx->cfg->hypervisor.initrd)
         check_readable (&c, "guest initrd", ctx->cfg->hypervisor.initrd);
+      if (strcmp (ctx->cfg->hypervisor.shared_fs, "virtio-fs") == 0)
+        {
+          if (access (ctx->cfg->hypervisor.virtio_fs_daemon, X_OK) == 0)
+            line (&c, "PASS", "virtiofsd %s is executable", ctx->cfg->hypervisor.virtio_fs_daemon);
+          else
+            line (&c, "FAIL", "virtiofsd %s: %s (install qemu-system-x86, or set shared_fs = \"virtio-9p\")",
+                  ctx->cfg->hypervisor.virtio_fs_daemon, strerror (errno));
+        }
     }
+  check_host (&c);
 
   fflush (stdout);
   if (c.failed)

@@ -1093,3 +1093,52 @@ kata_netns_remove (const char *path, kata_error_t **err)
     return kata_make_error (err, errno, "remove `%s`", path);
   return 0;
 }
+
+/* kata-check: can this kernel do tcfilter?  In a throwaway network namespace
+   (a child process), add an ingress qdisc on lo and a u32 + mirred filter. */
+int
+kata_network_probe_tc (kata_error_t **err)
+{
+  int pfd[2];
+  pid_t pid;
+  char msg[256] = "";
+  ssize_t n;
+  int status = 0;
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return kata_make_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return kata_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      struct nl_sock *s = NULL;
+      kata_error_t *e = NULL;
+      int lo;
+      close (pfd[0]);
+      if (unshare (CLONE_NEWNET) < 0)
+        kata_make_error (&e, errno, "unshare(CLONE_NEWNET)");
+      else if (nl_open (&s, &e) == 0 && (lo = link_index (s, "lo", &e)) > 0 && link_up (s, lo, "lo", 0, &e) == 0
+               && add_ingress (s, lo, "lo", &e) == 0)
+        add_redirect (s, lo, "lo", lo, "lo", &e);
+      if (e)
+        {
+          (void)!write (pfd[1], e->msg, strlen (e->msg));
+          _exit (1);
+        }
+      _exit (0);
+    }
+  close (pfd[1]);
+  n = read (pfd[0], msg, sizeof msg - 1);
+  close (pfd[0]);
+  if (n > 0)
+    msg[n] = '\0';
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return kata_make_error_nostr (err, EOPNOTSUPP, "%s", msg[0] ? msg : "tc probe failed");
+  return 0;
+}

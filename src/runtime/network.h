@@ -127,6 +127,8 @@ int kata_network_save_intent (const char *netns_path, const char *model, const c
    tap<N>_kata of the netns), then removes it.  A missing file is not an error
    (nothing was set up, or it was already torn down); nor is model "none". */
 int kata_network_teardown_state (const char *path, kata_error_t **err);
+/* kata-check: ingress qdisc + u32 + mirred work (probed in a throwaway netns). */
+int kata_network_probe_tc (kata_error_t **err);
 
 /* Removes, inside NETNS_PATH, the taps named in TAPS (TAPS NULL: every
    tap<N>_kata of the netns, since a netns serves one sandbox) and the ingress

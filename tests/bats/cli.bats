@@ -228,6 +228,13 @@ function teardown() {
 	if [ -d /sys/module/kvm_pvm ]; then
 		echo "$output" | grep -F 'kvm_pvm' >/dev/null
 	fi
+	# the host facts the network and cgroup code rely on
+	echo "$output" | grep -E '^(PASS|FAIL): tun/tap: ' >/dev/null
+	echo "$output" | grep -E '^(PASS|FAIL): tc: ' >/dev/null
+	echo "$output" | grep -E '^(PASS|FAIL): cgroups: ' >/dev/null
+	if [ -d /sys/fs/cgroup/unified ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+		echo "$output" | grep -F 'PASS: cgroups: hybrid' >/dev/null
+	fi
 	if echo "$output" | grep -q '^FAIL: '; then
 		[ "$status" -eq 1 ]
 		[[ "${lines[-1]}" == "kata-check: "*" check(s) failed: this host cannot run a sandbox" ]]
