@@ -122,7 +122,39 @@ typedef struct create_job_s
   size_t nplan;
   int lock;
   kata_net_plan_t *net;
+  char *blk_dev;    /* the rootfs is this block device's filesystem: hot-plugged, not shared */
+  char *blk_fstype;
+  char *blk_pci;    /* its guest PCI address ("10/00") once hot-plugged */
 } create_job_t;
+
+/* A container whose rootfs was hot-plugged has this file (holding the drive id) in
+   its state dir: delete unplugs the drive after RemoveContainer. */
+#define BLOCK_MARKER "rootfs-drive"
+
+static char *
+block_marker_path (const char *root, const char *sid, const char *cid)
+{
+  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
+  return xasprintf ("%s/" BLOCK_MARKER, dir);
+}
+
+/* MonitorHotUnplug of the drive named in CID's marker (best effort; the VM may be gone). */
+static void
+unplug_rootfs_drive (const char *root, const char *sid, const char *cid)
+{
+  cleanup_free char *marker = block_marker_path (root, sid, cid);
+  cleanup_free char *drive = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_error kata_error_t *e = NULL;
+  size_t len = 0;
+
+  if (access (marker, F_OK) < 0 || kata_read_file (marker, &drive, &len, 256, NULL) < 0 || len == 0)
+    return;
+  params = xasprintf ("{\"id\":\"%s\"}", drive);
+  if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+    kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
+  unlink (marker);
+}
 
 static bool
 mount_parent_too (const char *root, const char *sid, const char *target)
@@ -168,6 +200,8 @@ create_rollback (create_job_t *j)
           e = NULL;
         }
     }
+  if (j->blk_pci && !j->new_sandbox)
+    unplug_rootfs_drive (root, j->sid, j->id);
   if (j->c)
     unbind_container_mounts (root, j->c);
   if (j->new_sandbox && j->sbs_made)
@@ -228,6 +262,8 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
     }
   r = kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, NULL, &j->plan, &j->nplan, err);
   free (descs);
+  if (r == 0)
+    kata_storage_plan_local (j->plan, j->nplan);
   return r;
 }
 
@@ -244,7 +280,42 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
   if (kata_mkdir_p (shared, 0700, err) < 0)
     return -1;
   kata_container_state_add_mount (j->c, rootfs_target);
-  if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
+  if (j->blk_dev)
+    {
+      /* Not shared: the agent mounts the hot-plugged disk on the (empty) directory the
+         guest sees through the shared dir.  The host's mount of it is left alone. */
+      cleanup_free char *params = NULL;
+      cleanup_free char *cdir = kata_state_container_dir (root, j->sid, j->id);
+      cleanup_free char *marker = block_marker_path (root, j->sid, j->id);
+      cleanup_free char *drive = xasprintf ("drive-%s", j->id);
+      cleanup_yajl_val yajl_val resp = NULL;
+      yajl_val result = NULL;
+      const char *pci;
+
+      if (kata_mkdir_p (rootfs_target, 0755, err) < 0)
+        return kata_error_wrap (err, "rootfs");
+      {
+        yajl_gen g = kata_gen_new ();
+        yajl_gen_map_open (g);
+        kata_gen_kv_str (g, "id", drive);
+        kata_gen_kv_str (g, "path", j->blk_dev);
+        kata_gen_kv_bool (g, "readonly", false);
+        yajl_gen_map_close (g);
+        params = kata_gen_finish (g, NULL);
+      }
+      if (kata_lifecycle_call (root, j->sid, "MonitorHotplugBlock", params, &resp, &result, KATA_CALL_TIMEOUT_MS,
+                               err)
+          < 0)
+        return kata_error_wrap (err, "rootfs on %s", j->blk_dev);
+      pci = kata_json_str (result, "pci");
+      if (pci == NULL || pci[0] == '\0')
+        return kata_make_error_nostr (err, EIO, "MonitorHotplugBlock of %s: no pci address", j->blk_dev);
+      j->blk_pci = xstrdup (pci);
+      if (kata_mkdir_p (cdir, 0700, err) < 0 || kata_write_file_atomic (marker, drive, strlen (drive), 0600, err) < 0)
+        return kata_error_wrap (err, "rootfs drive marker");
+      kata_debug ("container %s: rootfs %s hot-plugged at %s", j->id, j->blk_dev, j->blk_pci);
+    }
+  else if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
     return kata_error_wrap (err, "rootfs");
   free (spec->root->path);
   spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
@@ -254,16 +325,13 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
       kata_bind_plan_t *p = &j->plan[i];
       cleanup_free char *target = NULL;
       runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
-      if (p->ephemeral)
+      if (!p->ephemeral && !p->local)
         {
-          free (m->source);
-          m->source = xstrdup (p->guest_source);
-          continue;
+          target = xasprintf ("%s/%s", shared, p->host_target);
+          kata_container_state_add_mount (j->c, target);
+          if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
+            return kata_error_wrap (err, "mount %s", m->destination);
         }
-      target = xasprintf ("%s/%s", shared, p->host_target);
-      kata_container_state_add_mount (j->c, target);
-      if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
-        return kata_error_wrap (err, "mount %s", m->destination);
       free (m->source);
       m->source = xstrdup (p->guest_source);
       if (m->type == NULL)
@@ -401,6 +469,9 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   }
   if (plan_storage (j, spec, bundle, err) < 0)
     return -1;
+  if (!ctx->cfg->hypervisor.disable_block_device_use && kata_storage_block_rootfs (rootfs, &j->blk_dev, &j->blk_fstype))
+    kata_debug ("container %s: rootfs %s is %s (%s): hot-plugged, not shared", id, rootfs, j->blk_dev,
+                j->blk_fstype);
   kata_log_stage ("config-parsed");
 
   if (kata_sandbox_decide (spec->annotations ? spec->annotations->keys : NULL,
@@ -567,8 +638,34 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     kata_gen_kv_raw (g, "oci", guest_spec);
     yajl_gen_string (g, (const unsigned char *) "storages", 8);
     yajl_gen_array_open (g);
+    if (j->blk_pci)
+      {
+        cleanup_free char *mp = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, id);
+        yajl_gen_map_open (g);
+        kata_gen_kv_str (g, "driver", "blk");
+        kata_gen_kv_str (g, "source", j->blk_pci);
+        kata_gen_kv_str (g, "fstype", j->blk_fstype);
+        yajl_gen_string (g, (const unsigned char *) "options", 7);
+        yajl_gen_array_open (g);
+        yajl_gen_array_close (g);
+        kata_gen_kv_str (g, "mount_point", mp);
+        yajl_gen_map_close (g);
+      }
     for (i = 0; i < j->nplan; i++)
-      if (j->plan[i].ephemeral)
+      if (j->plan[i].local)
+        {
+          yajl_gen_map_open (g);
+          kata_gen_kv_str (g, "driver", "local");
+          kata_gen_kv_str (g, "source", "local");
+          kata_gen_kv_str (g, "fstype", "local");
+          yajl_gen_string (g, (const unsigned char *) "options", 7);
+          yajl_gen_array_open (g);
+          yajl_gen_string (g, (const unsigned char *) "mode=0777", 9);
+          yajl_gen_array_close (g);
+          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
+          yajl_gen_map_close (g);
+        }
+      else if (j->plan[i].ephemeral)
         {
           yajl_gen_map_open (g);
           kata_gen_kv_str (g, "driver", "ephemeral");
@@ -643,6 +740,9 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
   kata_container_state_free (j.c);
   kata_bind_plan_free (j.plan, j.nplan);
   kata_network_plan_free (j.net);
+  free (j.blk_dev);
+  free (j.blk_fstype);
+  free (j.blk_pci);
   free (j.sid);
   return r;
 }
@@ -765,7 +865,8 @@ kill_container_shims (const kata_container_state_t *c)
 
 /* Removes one container of a sandbox (state, mounts, mapping); the caller holds the lock. */
 static void
-remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive, bool cgroups)
+remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive, bool cgroups,
+            bool unplug)
 {
   cleanup_free char *dir = kata_state_container_dir (ctx->root, sid, c->id);
   cleanup_error kata_error_t *e = NULL;
@@ -776,6 +877,10 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
       if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
           < 0)
         kata_debug ("delete %s: %s", c->id, e->msg);
+      /* After RemoveContainer unmounted it in the guest; the VM's own shutdown frees
+         the drives of a sandbox that goes as a whole. */
+      if (unplug)
+        unplug_rootfs_drive (ctx->root, sid, c->id);
     }
   kill_container_shims (c);
   if (cgroups)
@@ -834,11 +939,11 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
             if (strcmp (sb->containers[i], id) == 0)
               continue;
             if (kata_container_state_load (ctx->root, sid, sb->containers[i], &o, NULL) == 0)
-              remove_one (ctx, sid, o, vm_alive, true);
+              remove_one (ctx, sid, o, vm_alive, true, false);
             else
               kata_mapping_remove (ctx->root, sb->containers[i]);
           }
-      remove_one (ctx, sid, c, vm_alive, false);
+      remove_one (ctx, sid, c, vm_alive, false, false);
       close (lock);
       lock = -1;
       if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
@@ -847,7 +952,7 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
     }
   else
     {
-      remove_one (ctx, sid, c, vm_alive, true);
+      remove_one (ctx, sid, c, vm_alive, true, true);
       if (sb)
         {
           kata_sandbox_state_remove_container (sb, id);

@@ -149,6 +149,62 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
   return 0;
 }
 
+size_t
+kata_storage_plan_local (kata_bind_plan_t *p, size_t n)
+{
+  size_t i, k = 0;
+  for (i = 0; i < n; i++)
+    {
+      const char *b;
+      cleanup_free char *base = NULL;
+      if (p[i].ephemeral || p[i].is_file || p[i].host_source == NULL
+          || strstr (p[i].host_source, "kubernetes.io~empty-dir") == NULL)
+        continue;
+      b = strrchr (p[i].host_source, '/');
+      base = safe_basename (b ? b + 1 : p[i].host_source);
+      p[i].local = true;
+      free (p[i].host_target);
+      p[i].host_target = NULL;
+      free (p[i].guest_source);
+      p[i].guest_source = xasprintf ("%s/%s", KATA_GUEST_LOCAL_DIR, base);
+      k++;
+    }
+  return k;
+}
+
+bool
+kata_storage_block_rootfs (const char *rootfs, char **device, char **fstype)
+{
+  struct libmnt_table *tb;
+  struct libmnt_fs *fs;
+  struct stat st;
+  const char *src, *root, *target;
+  bool ok = false;
+
+  *device = NULL;
+  *fstype = NULL;
+  tb = mnt_new_table_from_file ("/proc/self/mountinfo");
+  if (tb == NULL)
+    return false;
+  /* The last mount on ROOTFS is the one that is seen. */
+  fs = mnt_table_find_target (tb, rootfs, MNT_ITER_BACKWARD);
+  if (fs)
+    {
+      src = mnt_fs_get_srcpath (fs);
+      root = mnt_fs_get_root (fs);
+      target = mnt_fs_get_target (fs);
+      if (src && src[0] == '/' && target && strcmp (target, rootfs) == 0 && (root == NULL || strcmp (root, "/") == 0)
+          && stat (src, &st) == 0 && S_ISBLK (st.st_mode))
+        {
+          *device = xstrdup (src);
+          *fstype = xstrdup (mnt_fs_get_fstype (fs) ? mnt_fs_get_fstype (fs) : "ext4");
+          ok = true;
+        }
+    }
+  mnt_unref_table (tb);
+  return ok;
+}
+
 static int
 make_target (const char *source, const char *target, kata_error_t **err)
 {

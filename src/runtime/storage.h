@@ -10,6 +10,7 @@
 
 #define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
 #define KATA_GUEST_EPHEMERAL_DIR "/run/kata-containers/sandbox/ephemeral"
+#define KATA_GUEST_LOCAL_DIR "/run/kata-containers/sandbox/local"
 
 /* One OCI mount, as the planner sees it. */
 typedef struct kata_mount_desc_s
@@ -33,6 +34,9 @@ typedef struct kata_bind_plan_s
   bool readonly;
   bool ephemeral;     /* a Kubernetes emptyDir on tmpfs: no host bind; an "ephemeral" storage (a tmpfs
                          made once per sandbox by the agent) at GUEST_SOURCE instead */
+  bool local;         /* a Kubernetes emptyDir NOT on tmpfs (set by kata_storage_plan_local): no host
+                         bind; a "local" storage (a guest directory, mode 0777, once per sandbox) at
+                         GUEST_SOURCE instead */
 } kata_bind_plan_t;
 
 /* Pure: decides which mounts are shared binds (type "bind", or options with bind/rbind,
@@ -45,6 +49,16 @@ int kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mou
                              int (*stat_fn) (const char *, struct stat *), bool (*is_tmpfs) (const char *),
                              kata_bind_plan_t **out, size_t *nout, kata_error_t **err);
 void kata_bind_plan_free (kata_bind_plan_t *p, size_t n);
+
+/* Pure: turns the plan's host emptyDir entries (a directory source with
+   "kubernetes.io~empty-dir", not ephemeral) into "local" storages at
+   KATA_GUEST_LOCAL_DIR/<basename>, shared by the pod's containers.  Returns how many. */
+size_t kata_storage_plan_local (kata_bind_plan_t *p, size_t n);
+
+/* True when ROOTFS (an absolute, canonical path) is the mount point of a whole block
+   device filesystem (a loop or devmapper device mounted there, root "/"): *DEVICE gets
+   the device path and *FSTYPE its filesystem type (both malloc'ed). */
+bool kata_storage_block_rootfs (const char *rootfs, char **device, char **fstype);
 
 /* Bind-mounts SOURCE (a directory or a file) on TARGET (created, as a dir or an empty file)
    with libmount, recursively; READONLY remounts it read-only. */
