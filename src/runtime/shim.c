@@ -313,6 +313,19 @@ setup_console_socket (shim_t *s)
   if (send_console (s->console_socket, master, "/dev/ptmx", &err) < 0)
     ready_fail (s, "%s", err->msg);
   close (master);
+  /* The caller (containerd's shim, conmon) reads our inherited stdout/stderr
+     until EOF: with a console socket nothing goes there, so let them go.  */
+  {
+    int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0)
+      {
+        for (int fd = 0; fd <= 2; fd++)
+          if (fd != slave)
+            dup2 (null, fd);
+        if (null > 2)
+          close (null);
+      }
+  }
   s->in_fd = s->out_fd = s->tty_fd = slave;
   s->err_fd = -1;
 }
