@@ -32,7 +32,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = "$d/debug.sock"
   level = "info"
 EOF
-  in_netns containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  in_netns containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 3>&- &
   echo $! >"$d/containerd.pid"
   if ! wait_for 60 ctr --address "$CTRD_SOCK" version; then
     tail -30 "$d/containerd.log" >&2
@@ -56,6 +56,7 @@ setup() { mark_daemon_log "$CLIENTS_TMP/containerd.log"; }
 
 teardown() {
   show_daemon_log "$CLIENTS_TMP/containerd.log"
+  kill_stuck "kc${BATS_TEST_NUMBER}-"
   ct_rm_all
   # an attached client started in the background (not `jobs -p`: that
   # would include bats' own time-out watchdog)
@@ -64,11 +65,12 @@ teardown() {
 
 CT() { echo "ctr --address $CTRD_SOCK -n $CTR_NS"; }
 ct() { timeout "${TMO:-60}" ctr --address "$CTRD_SOCK" -n "$CTR_NS" "$@"; }
-# ct_rm_all [all]: removes the test's containers (and with "all" the shared ones)
+# ct_rm_all [all]: removes this test's containers (with "all": every one)
 ct_rm_all() {
-  local TMO=180 c
+  local TMO=60 c
+  [ "${1:-}" = all ] && TMO=180
   for c in $(ct containers ls -q 2>/dev/null); do
-    [ "${1:-}" = all ] || [ "${c#kc-shared-}" = "$c" ] || continue
+    [ "${1:-}" = all ] || [[ $c == kc${BATS_TEST_NUMBER}-* ]] || continue
     ct tasks rm -f "$c" >/dev/null 2>&1
     ct containers rm "$c" >/dev/null 2>&1
   done
@@ -97,7 +99,7 @@ ticks_gt() { [ "$(ticks "$1")" -gt "$2" ]; }
 # its pid in CT_PID.
 ct_attached() {
   local n=$1 out=$2; shift 2
-  ct run $(OPTS) "$CLIENT_IMAGE" "$n" "$@" >"$out" 2>&1 </dev/null &
+  ct run $(OPTS) "$CLIENT_IMAGE" "$n" "$@" >"$out" 2>&1 </dev/null 3>&- &
   CT_PID=$!
 }
 
@@ -194,6 +196,8 @@ sc_rm_f() {
   local n; n=$(cname)
   run ct run -d $(OPTS) "$CLIENT_IMAGE" "$n" sleep 1000
   assert_status 0
+  run timeout 30 "$RT_PATH" --root "/run/containerd/runc/$CTR_NS" state "$n"
+  assert_status 0
   run --separate-stderr ct tasks rm -f "$n"
   assert_status 0
   assert_eq "" "$output" "ctr tasks rm -f output"
@@ -233,7 +237,7 @@ sc_tty_resize() {
   local n; n=$(cname)
   resize_run "$(CT) run --rm -t $(OPTS) $CLIENT_IMAGE $n sh -c $(printf %q "$RESIZE_INNER")"
   assert_status 0
-  assert_eq "A:40 100 B:50 100" "$(resize_lines)" "terminal size seen in the container"
+  assert_eq "T:/dev/pts/0 A:40 100 B:50 100" "$(resize_lines)" "terminal size seen in the container"
 }
 
 sc_top_ps() {
@@ -255,7 +259,7 @@ sc_stats() {
   mem=$(awk '$1 == "memory.usage_in_bytes" { print $2 }' <<<"$output")
   pids=$(awk '$1 == "pids.current" { print $2 }' <<<"$output")
   [ "${mem:-0}" -gt 0 ] 2>/dev/null || fail "metrics: memory.usage_in_bytes is '$mem' in: $output"
-  [ "${pids:-0}" -ge 1 ] 2>/dev/null || fail "metrics: pids.current is '$pids' in: $output"
+  check_cgroup_pids "$pids" "$output"
 }
 
 # ------------------------------------------------------------------ tests --

@@ -210,6 +210,18 @@ describe_pids() {
 
 no_process_with() { [ -z "$(pids_matching "$1")" ]; }
 
+# kill_stuck ID...: after a failed test, ends what is left of its containers
+# (a client still waiting, the shim, the runtime's processes for them), so
+# that a hung container costs one time-out and not one per later clean-up.
+kill_stuck() {
+  [ -z "${TEST_DONE:-}" ] || return 0
+  local id
+  for id in "$@"; do
+    [ -n "$id" ] && kill_matching "$id"
+  done
+  return 0
+}
+
 kill_matching() {
   local pids
   pids=$(pids_matching "$1")
@@ -315,19 +327,21 @@ check_uname() {
 # kept open (and empty) so that it never sends EOF into the terminal.
 tty_script() {
   local ts=$1 rows=$2 cols=$3 cmd=$4 hold holdpid rc
-  exec {hold}< <(exec sleep 900)
+  exec {hold}< <(exec sleep 900 3>&-)
   holdpid=$!
-  timeout $((TMO + 10)) script -qfec "stty rows $rows cols $cols; $cmd" "$ts" <&$hold
+  # exec: the client is script's child, so that script's own clean-up on a
+  # time-out (SIGTERM, then SIGKILL to its child) reaches the client
+  timeout $((TMO + 10)) script -qfec "stty rows $rows cols $cols; exec $cmd" "$ts" <&$hold
   rc=$?
   kill "$holdpid" 2>/dev/null
   exec {hold}<&-
   return $rc
 }
 
-# The container side of the resize scenario: prints A:<size> once the
+# The container side of the resize scenario: prints T:<its tty>, A:<size> once the
 # terminal has a size (the client sets it just after the start), then waits
 # (up to 30 s) for the size to change to 50 100 and prints B:<size>.
-RESIZE_INNER='sized() { case "$1" in [1-9]*) return 0;; esac; return 1; }; s=$(stty size 2>/dev/null); i=0; while ! sized "$s" && [ $i -lt 100 ]; do sleep 0.1; s=$(stty size 2>/dev/null); i=$((i+1)); done; echo "A:$s"; i=0; while [ "$s" != "50 100" ] && [ $i -lt 150 ]; do sleep 0.2; s=$(stty size 2>/dev/null); i=$((i+1)); done; echo "B:$s"'
+RESIZE_INNER='echo "T:$(tty)"; sized() { case "$1" in [1-9]*) return 0;; esac; return 1; }; s=$(stty size 2>/dev/null); i=0; while ! sized "$s" && [ $i -lt 100 ]; do sleep 0.1; s=$(stty size 2>/dev/null); i=$((i+1)); done; echo "A:$s"; i=0; while [ "$s" != "50 100" ] && [ $i -lt 150 ]; do sleep 0.2; s=$(stty size 2>/dev/null); i=$((i+1)); done; echo "B:$s"'
 
 # resize_run CLIENT-COMMAND: runs CLIENT-COMMAND (which must run $RESIZE_INNER
 # in a container with a tty) at 40x100, and once A: shows up resizes the
@@ -339,17 +353,14 @@ resize_run() {
   cat >"$drv" <<EOF
 ( n=0; while ! grep -q 'A:' '$ts' 2>/dev/null && [ \$n -lt $((TMO * 5)) ]; do sleep 0.2; n=\$((n+1)); done
   stty rows 50 </dev/tty ) &
-$1
-rc=\$?
-wait
-exit \$rc
+exec $1
 EOF
   run tty_script "$ts" 40 100 "sh $drv"
   output=$(printf '%s' "$output" | tty_clean)
 }
 
-# Output lines that start with A: or B: (terminal noise removed).
-resize_lines() { printf '%s\n' "$output" | grep -E '^(A|B):' | tr '\n' ' ' | sed 's/ $//'; }
+# Output lines that start with T:, A: or B: (terminal noise removed).
+resize_lines() { printf '%s\n' "$output" | grep -E '^(T|A|B):' | tr '\n' ' ' | sed 's/ $//'; }
 
 # ------------------------------------------------- container-side scripts --
 
@@ -383,3 +394,17 @@ show_daemon_log() {
 # The command of the long-running container shared by several scenarios.
 SHARED_CMD="sleep 86400"
 shared_name() { echo "kc-shared-$RT"; }
+
+# check_cgroup_pids N OUTPUT: the pid count a client read from the
+# container's host cgroup.  runc: the one process of the container.  kata:
+# the host processes the runtime puts there (the shims, and for the sandbox
+# also QEMU and the monitor); a count of 0 or hundreds means the client read
+# some other cgroup.
+check_cgroup_pids() {
+  if [ "$RT" = runc ]; then
+    assert_eq 1 "$1" "pids in the container's cgroup (in: $2)"
+  else
+    [ "$1" -ge 1 ] 2>/dev/null && [ "$1" -le 20 ] ||
+      fail "pids in the container's cgroup is '$1', expected 1..20 (in: $2)"
+  fi
+}
