@@ -204,8 +204,10 @@ forward_signal (int sig)
     kill (forward_pid, sig);
 }
 
-static int
-wait_forwarding (pid_t pid)
+/* Waits for PID (a foreground shim), forwarding the usual signals to it.
+   Returns its status as a shell would (128+signal when killed). */
+int
+kata_wait_forwarding (pid_t pid)
 {
   static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
   struct sigaction sa = { .sa_handler = forward_signal }, old[sizeof sigs / sizeof sigs[0]];
@@ -340,7 +342,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   if (opts->detach)
     return 0;
   {
-    int st = wait_forwarding (pid);
+    int st = kata_wait_forwarding (pid);
     if (exit_status)
       *exit_status = st;
   }

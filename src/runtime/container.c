@@ -1073,15 +1073,6 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
 
 /* ---- run ---- */
 
-static volatile pid_t forward_pid;
-
-static void
-forward_signal (int sig)
-{
-  if (forward_pid > 0)
-    kill (forward_pid, sig);
-}
-
 int
 kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts, int *exit_status,
                     kata_error_t **err)
@@ -1089,10 +1080,6 @@ kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_
   kata_create_opts_t o = *opts;
   cleanup_error kata_error_t *e = NULL;
   pid_t pid = 0;
-  int status = 0;
-  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-  struct sigaction sa = { .sa_handler = forward_signal }, old[sizeof sigs / sizeof sigs[0]];
-  size_t i;
 
   if (exit_status)
     *exit_status = 0;
@@ -1111,23 +1098,11 @@ kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_
   if (o.detach)
     return 0;
 
-  forward_pid = pid;
-  sigemptyset (&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction (sigs[i], &sa, &old[i]);
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      {
-        status = 255 << 8;
-        break;
-      }
-  forward_pid = 0;
-  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction (sigs[i], &old[i], NULL);
-
-  if (exit_status)
-    *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  {
+    int st = kata_wait_forwarding (pid);
+    if (exit_status)
+      *exit_status = st;
+  }
   if (kata_container_delete (ctx, id, true, &e) < 0)
     kata_warn ("run: delete %s: %s", id, e->msg);
   return 0;

@@ -59,4 +59,7 @@ void kata_host_cgroup_remove (const kata_container_state_t *c);
 /* Random hex string of 2*BYTES characters. */
 char *kata_random_hex (size_t bytes);
 
+/* container-ops.c: waits for a foreground shim, forwarding signals; shell-style status. */
+int kata_wait_forwarding (pid_t pid);
+
 #endif
