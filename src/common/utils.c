@@ -423,12 +423,27 @@ kata_recv_fd (int sock)
   return fd;
 }
 
-#ifdef KATA_FAULT_INJECTION
 void
 kata_fault_point (const char *name)
 {
+#ifdef KATA_FAULT_INJECTION
   const char *f = getenv ("KATA_FAULT_INJECT");
-  if (f && strcmp (f, name) == 0)
-    kill (getpid (), SIGKILL);
-}
+  const char *mark = getenv ("KATA_FAULT_MARK");
+  if (f == NULL || strcmp (f, name) != 0)
+    return;
+  if (mark && *mark)
+    {
+      int fd = open (mark, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      if (fd >= 0)
+        {
+          dprintf (fd, "%s %d\n", name, (int) getpid ());
+          close (fd);
+        }
+    }
+  kill (getpid (), SIGKILL);
+  for (;;)
+    pause ();
+#else
+  (void) name;
 #endif
+}

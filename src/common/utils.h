@@ -60,12 +60,11 @@ int kata_set_nonblock (int fd, int on);
 int kata_send_fd (int sock, int fd);
 int kata_recv_fd (int sock);
 
-/* Fault injection: aborts (SIGKILL to self) when $KATA_FAULT_INJECT == NAME.
-   Compiled in only with --enable-fault-injection. */
-#ifdef KATA_FAULT_INJECTION
+/* Fault injection (docs/lifecycle.md "Fault injection"): in a build configured with
+   --enable-fault-injection, the process SIGKILLs itself at the point NAME when
+   $KATA_FAULT_INJECT == NAME (after appending NAME to $KATA_FAULT_MARK, if set), to
+   look like a crash there.  In other builds it does nothing.  A function, not a
+   macro, so that whether it is active never depends on config.h being included. */
 void kata_fault_point (const char *name);
-#else
-#define kata_fault_point(name) do { } while (0)
-#endif
 
 #endif

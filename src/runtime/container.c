@@ -541,6 +541,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
           return kata_make_error (err, errno, "mkdir `%s`", sbs);
         }
       j->sbs_made = true;
+      kata_fault_point ("create-state-dir");
       if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
         return -1;
       if (spec->linux && spec->linux->resources)
@@ -583,9 +584,11 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
           sspec.nics_len = j->net->n;
         }
       kata_debug ("sandbox %s: %d vCPUs, %d MiB", j->sid, sb->vcpus, sb->memory_mb);
+      kata_fault_point ("create-before-vm");
       if (kata_monitor_start (&sspec, &j->info, err) < 0)
         return kata_error_wrap (err, "start sandbox %s", j->sid);
       j->monitor_started = true;
+      kata_fault_point ("create-vm-started");
       for (size_t k = 0; j->net && k < j->net->n; k++)
         if (kata_lifecycle_call (root, j->sid, "UpdateInterface", j->net->ifaces[k].update_json, NULL, NULL,
                                  KATA_SHORT_TIMEOUT_MS, err) < 0)
@@ -602,6 +605,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (kata_sandbox_state_save (root, sb, err) < 0)
         return -1;
       kata_log_stage ("vm-ready");
+      kata_fault_point ("create-vm-ready");
     }
   else
     {
@@ -611,6 +615,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         return -1;
       if (!kata_monitor_alive (&sb->info))
         return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
+      kata_fault_point ("join-locked");
     }
 
   if (prepare_storage (j, spec, err) < 0)
@@ -687,6 +692,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (kata_lifecycle_call (root, j->sid, "CreateContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "create container %s", id);
   j->agent_created = true;
+  kata_fault_point ("create-after-create-container");
   j->c->stream = (uint32_t) kata_json_int (result, "stream", 0);
   kata_log_stage ("container-created");
 
@@ -720,6 +726,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (kata_sandbox_state_save (root, sb, err) < 0)
         return -1;
     }
+  kata_fault_point ("create-before-pid-file");
   if (write_pid_file (opts->pid_file, j->shim, err) < 0)
     return -1;
   if (shim_pid)
@@ -773,8 +780,10 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
   if (strcmp (status, "created") != 0)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  kata_fault_point ("start-before-agent");
   if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "start container %s", id);
+  kata_fault_point ("start-after-agent");
   free (c->status);
   c->status = xstrdup ("running");
   if (kata_container_state_save (ctx->root, c, err) < 0)
@@ -882,10 +891,12 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
       if (unplug)
         unplug_rootfs_drive (ctx->root, sid, c->id);
     }
+  kata_fault_point ("delete-after-remove");
   kill_container_shims (c);
   if (cgroups)
     kata_host_cgroup_remove (c);
   run_stored_hooks (c, "poststop", "stopped", 0);
+  kata_fault_point ("delete-before-state-removal");
   unbind_container_mounts (ctx->root, c);
   kata_rm_rf (dir, NULL);
   kata_mapping_remove (ctx->root, c->id);

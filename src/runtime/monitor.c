@@ -1615,6 +1615,7 @@ kata_monitor_main (int argc, char **argv)
       return 1;
     }
   kata_debug ("sandbox %s: QEMU pid %d (%s)", m->sid, (int)m->vm.pid, m->vm.accel);
+  kata_fault_point ("monitor-qemu-started");
   if (boot_agent (m, &bootmsg) < 0)
     {
       kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, bootmsg);
@@ -1625,6 +1626,7 @@ kata_monitor_main (int argc, char **argv)
     }
 booted:
   kata_log_stage ("agent-ready");
+  kata_fault_point ("monitor-agent-ready");
   if (m->standby)
     ready = standby_wait (m, ready);
   if (bind_monitor_sock (m, &err) < 0)

@@ -242,6 +242,7 @@ kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_stat
   else
     kill_by_cmdline (pattern, pattern2);
 
+  kata_fault_point ("delete-after-vm-stop");
   {
     /* QEMU is gone: its taps and the veths' redirects go too */
     cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);

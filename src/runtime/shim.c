@@ -525,6 +525,7 @@ kata_shim_main (int argc, char **argv)
   else
     setup_stdio (s);
   atexit (restore_terminal);
+  kata_fault_point ("shim-attached");
   if (s->ready_fd >= 0)
     {
       kata_write_all (s->ready_fd, "ok", 2);
