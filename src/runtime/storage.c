@@ -72,6 +72,7 @@ kata_bind_plan_free (kata_bind_plan_t *p, size_t n)
       free (p[i].name);
       free (p[i].host_target);
       free (p[i].guest_source);
+      free (p[i].fstype);
     }
   free (p);
 }
@@ -105,8 +106,15 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
       char *src;
       uint32_t h;
 
-      if (!is_bind (m) || m->source == NULL || m->source[0] == '\0')
+      if (m->source == NULL || m->source[0] == '\0')
         continue;
+      if (!is_bind (m))
+        {
+          /* A mount of a host block device ("type": "ext4", "source": "/dev/sdb1"): a
+             block volume.  Other sources ("proc", "tmpfs", ...) pass through. */
+          if (m->source[0] != '/' || stat_fn (m->source, &st) < 0 || !S_ISBLK (st.st_mode))
+            continue;
+        }
       if (m->source[0] == '/')
         src = xstrdup (m->source);
       else
@@ -130,6 +138,16 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
       plan[k].name = xasprintf ("%s-%08x-%s", cid, h, base);
       plan[k].is_file = !S_ISDIR (st.st_mode);
       plan[k].readonly = has_option (m, "ro");
+      if (S_ISBLK (st.st_mode))
+        {
+          plan[k].is_file = false;
+          plan[k].block = true;
+          if (m->type && m->type[0] && strcmp (m->type, "bind") != 0 && strcmp (m->type, "none") != 0)
+            plan[k].fstype = xstrdup (m->type);
+          plan[k].guest_source = xasprintf ("%s/%s", KATA_GUEST_BLOCK_DIR, plan[k].name);
+          k++;
+          continue;
+        }
       if (strstr (src, "kubernetes.io~empty-dir") && !plan[k].is_file && is_tmpfs (src))
         {
           plan[k].ephemeral = true;
@@ -150,6 +168,76 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
 }
 
 size_t
+kata_storage_plan_block_fallback (kata_bind_plan_t *p, size_t n)
+{
+  size_t i, k = 0;
+  for (i = 0; i < n; i++)
+    {
+      if (!p[i].block)
+        continue;
+      p[i].block = false;
+      p[i].host_mount = true;
+      free (p[i].host_target);
+      p[i].host_target = xstrdup (p[i].name);
+      free (p[i].guest_source);
+      p[i].guest_source = xasprintf ("%s/%s", KATA_GUEST_SHARED_DIR, p[i].host_target);
+      k++;
+    }
+  return k;
+}
+
+const char *
+kata_storage_detect_fstype (const char *dev)
+{
+  unsigned char b[65536 + 128];
+  ssize_t n;
+  int fd = open (dev, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  memset (b, 0, sizeof b);
+  n = pread (fd, b, sizeof b, 0);
+  close (fd);
+  if (n < 1082)
+    return NULL;
+  if (b[1080] == 0x53 && b[1081] == 0xef) /* ext2/3/4 s_magic (the ext4 driver mounts all) */
+    return "ext4";
+  if (memcmp (b, "XFSB", 4) == 0)
+    return "xfs";
+  if (n >= 65536 + 72 && memcmp (b + 65536 + 64, "_BHRfS_M", 8) == 0)
+    return "btrfs";
+  if (b[510] == 0x55 && b[511] == 0xaa && (memcmp (b + 54, "FAT", 3) == 0 || memcmp (b + 82, "FAT32", 5) == 0))
+    return "vfat";
+  return NULL;
+}
+
+char *
+kata_storage_blockdev_path (const char *sysfs, int64_t major, int64_t minor, kata_error_t **err)
+{
+  cleanup_free char *uevent = NULL;
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  char *line, *save = NULL;
+
+  if (major < 0 || minor < 0)
+    return kata_make_error_nostr (err, EINVAL, "block device %lld:%lld: bad number", (long long) major,
+                                  (long long) minor),
+           NULL;
+  uevent = xasprintf ("%s/dev/block/%lld:%lld/uevent", sysfs ? sysfs : "/sys", (long long) major,
+                      (long long) minor);
+  if (kata_read_file (uevent, &buf, &len, 65536, err) < 0)
+    {
+      kata_error_wrap (err, "no host block device %lld:%lld", (long long) major, (long long) minor);
+      return NULL;
+    }
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    if (strncmp (line, "DEVNAME=", 8) == 0 && line[8] && strstr (line + 8, "..") == NULL)
+      return xasprintf ("/dev/%s", line + 8);
+  kata_make_error_nostr (err, ENODEV, "block device %lld:%lld: no DEVNAME in `%s`", (long long) major,
+                         (long long) minor, uevent);
+  return NULL;
+}
+
+size_t
 kata_storage_plan_local (kata_bind_plan_t *p, size_t n)
 {
   size_t i, k = 0;
@@ -157,7 +245,7 @@ kata_storage_plan_local (kata_bind_plan_t *p, size_t n)
     {
       const char *b;
       cleanup_free char *base = NULL;
-      if (p[i].ephemeral || p[i].is_file || p[i].host_source == NULL
+      if (p[i].ephemeral || p[i].is_file || p[i].block || p[i].host_mount || p[i].host_source == NULL
           || strstr (p[i].host_source, "kubernetes.io~empty-dir") == NULL)
         continue;
       b = strrchr (p[i].host_source, '/');

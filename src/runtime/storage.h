@@ -5,12 +5,14 @@
 #define KATA_STORAGE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include "common/error.h"
 
 #define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
 #define KATA_GUEST_EPHEMERAL_DIR "/run/kata-containers/sandbox/ephemeral"
 #define KATA_GUEST_LOCAL_DIR "/run/kata-containers/sandbox/local"
+#define KATA_GUEST_BLOCK_DIR "/run/kata-containers/sandbox/storage"
 
 /* One OCI mount, as the planner sees it. */
 typedef struct kata_mount_desc_s
@@ -37,6 +39,12 @@ typedef struct kata_bind_plan_s
   bool local;         /* a Kubernetes emptyDir NOT on tmpfs (set by kata_storage_plan_local): no host
                          bind; a "local" storage (a guest directory, mode 0777, once per sandbox) at
                          GUEST_SOURCE instead */
+  bool block;         /* the source is a block device on the host: hot-plugged (virtio-blk), a "blk"
+                         storage mounted by the agent at GUEST_SOURCE (KATA_GUEST_BLOCK_DIR/NAME),
+                         the container gets a bind from it; no host bind */
+  bool host_mount;    /* a block device with disable_block_device_use (kata_storage_plan_block_fallback):
+                         the runtime mounts it (FSTYPE) on the shared dir's NAME, shared like a directory */
+  char *fstype;       /* block: the mount's type when it names a filesystem, else NULL (detect it) */
 } kata_bind_plan_t;
 
 /* Pure: decides which mounts are shared binds (type "bind", or options with bind/rbind,
@@ -49,6 +57,19 @@ int kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mou
                              int (*stat_fn) (const char *, struct stat *), bool (*is_tmpfs) (const char *),
                              kata_bind_plan_t **out, size_t *nout, kata_error_t **err);
 void kata_bind_plan_free (kata_bind_plan_t *p, size_t n);
+
+/* Pure: turns the plan's block-device volumes into host mounts shared through the shared dir
+   (host_target NAME, guest_source KATA_GUEST_SHARED_DIR/NAME): disable_block_device_use.
+   Returns how many. */
+size_t kata_storage_plan_block_fallback (kata_bind_plan_t *p, size_t n);
+
+/* The filesystem on block device (or image) DEV from its superblock: "ext4" (ext2/3/4),
+   "xfs", "btrfs", "vfat", or NULL (unknown or unreadable). */
+const char *kata_storage_detect_fstype (const char *dev);
+
+/* The host block device with MAJOR:MINOR, as Kata finds it: SYSFS/dev/block/MAJ:MIN/uevent
+   DEVNAME=<name> -> /dev/<name> (SYSFS NULL = "/sys").  Malloc'ed, or NULL with ERR set. */
+char *kata_storage_blockdev_path (const char *sysfs, int64_t major, int64_t minor, kata_error_t **err);
 
 /* Pure: turns the plan's host emptyDir entries (a directory source with
    "kubernetes.io~empty-dir", not ephemeral) into "local" storages at

@@ -22,7 +22,10 @@ fake_stat (const char *path, struct stat *st)
       errno = ENOENT;
       return -1;
     }
-  st->st_mode = strstr (path, ".conf") || strstr (path, "hosts") ? S_IFREG | 0644 : S_IFDIR | 0755;
+  if (strncmp (path, "/dev/blk", 8) == 0)
+    st->st_mode = S_IFBLK | 0660;
+  else
+    st->st_mode = strstr (path, ".conf") || strstr (path, "hosts") ? S_IFREG | 0644 : S_IFDIR | 0755;
   return 0;
 }
 
@@ -227,6 +230,158 @@ test_bind_unbind (void **state)
   free (t3);
 }
 
+/* Every kind at once: pass-through, bind of a dir and of a file, ephemeral and local
+   emptyDirs, block volumes (bind of a device, or a typed mount of one). */
+static void
+test_classify (void **state)
+{
+  (void) state;
+  char *o_ro[] = { "ro" };
+  char *o_rbind[] = { "rbind", "rw" };
+  kata_mount_desc_t m[] = {
+    { "/proc", "proc", "proc", NULL, 0 },                                                      /* pass */
+    { "/d", "bind", "/srv/dir", o_rbind, 2 },                                                  /* 0: bind */
+    { "/etc/resolv.conf", "bind", "/srv/resolv.conf", NULL, 0 },                               /* 1: file */
+    { "/e", "bind", "/p/volumes/kubernetes.io~empty-dir/tmpfs/eph", NULL, 0 },                 /* 2: ephemeral */
+    { "/l", "bind", "/p/volumes/kubernetes.io~empty-dir/loc", NULL, 0 },                       /* 3: local */
+    { "/vol", "bind", "/dev/blk0", o_rbind, 2 },                                               /* 4: block, no type */
+    { "/vol2", "xfs", "/dev/blk1", o_ro, 1 },                                                  /* 5: block, typed, ro */
+    { "/t", "tmpfs", "/srv/notblock", NULL, 0 },                                               /* pass: not a device */
+    { "/m", "ext4", "/missing/dev", NULL, 0 },                                                 /* pass: no such source */
+  };
+  kata_bind_plan_t *p = NULL;
+  size_t n = 0, i;
+  char *g;
+
+  assert_int_equal (kata_storage_plan_binds ("c2", "/b", m, 9, fake_stat, fake_tmpfs, &p, &n, NULL), 0);
+  assert_int_equal (n, 6);
+  assert_int_equal (kata_storage_plan_local (p, n), 1);
+
+  assert_int_equal (p[0].index, 1);
+  assert_false (p[0].is_file || p[0].ephemeral || p[0].local || p[0].block || p[0].host_mount);
+  assert_true (p[1].is_file);
+  assert_false (p[1].block);
+  assert_true (p[2].ephemeral);
+  assert_false (p[2].local || p[2].block);
+  assert_true (p[3].local);
+  assert_null (p[3].host_target);
+  assert_string_equal (p[3].guest_source, KATA_GUEST_LOCAL_DIR "/loc");
+
+  /* A bind of a block device: hot-plugged, not a file bind, fs type to be detected. */
+  assert_int_equal (p[4].index, 5);
+  assert_true (p[4].block);
+  assert_false (p[4].is_file || p[4].local || p[4].ephemeral || p[4].readonly);
+  assert_null (p[4].fstype);
+  assert_null (p[4].host_target);
+  assert_string_equal (p[4].host_source, "/dev/blk0");
+  g = xasprintf ("%s/%s", KATA_GUEST_BLOCK_DIR, p[4].name);
+  assert_string_equal (p[4].guest_source, g);
+  free (g);
+  assert_string_equal (p[4].name + strlen (p[4].name) - 5, "-blk0");
+
+  /* A typed mount of a block device: the type is the fs type; "ro" is kept. */
+  assert_int_equal (p[5].index, 6);
+  assert_true (p[5].block);
+  assert_true (p[5].readonly);
+  assert_string_equal (p[5].fstype, "xfs");
+
+  /* disable_block_device_use: the block volumes become host mounts in the shared dir. */
+  assert_int_equal (kata_storage_plan_block_fallback (p, n), 2);
+  for (i = 0; i < n; i++)
+    assert_false (p[i].block);
+  assert_true (p[4].host_mount && p[5].host_mount);
+  assert_false (p[0].host_mount || p[2].host_mount || p[3].host_mount);
+  assert_string_equal (p[4].host_target, p[4].name);
+  g = xasprintf ("%s/%s", KATA_GUEST_SHARED_DIR, p[4].name);
+  assert_string_equal (p[4].guest_source, g);
+  free (g);
+  assert_string_equal (p[5].fstype, "xfs");
+  /* The ephemeral and local entries are left alone. */
+  assert_true (p[2].ephemeral && p[3].local);
+  assert_int_equal (kata_storage_plan_block_fallback (p, n), 0);
+  kata_bind_plan_free (p, n);
+
+  /* A missing block source of a bind is still an error. */
+  {
+    kata_mount_desc_t bad[] = { { "/x", "bind", "/missing/blk", NULL, 0 } };
+    kata_error_t *err = NULL;
+    assert_int_equal (kata_storage_plan_binds ("c2", "/b", bad, 1, fake_stat, fake_tmpfs, &p, &n, &err), -1);
+    kata_error_free (err);
+  }
+}
+
+static char *
+write_image (const char *dir, const char *name, size_t off, const char *magic, size_t mlen)
+{
+  char *path = xasprintf ("%s/%s", dir, name);
+  FILE *f = fopen (path, "w");
+  char zero[4096] = { 0 };
+  size_t i;
+  assert_non_null (f);
+  for (i = 0; i < 20; i++)
+    assert_int_equal (fwrite (zero, 1, sizeof zero, f), sizeof zero);
+  if (magic)
+    {
+      assert_int_equal (fseek (f, (long) off, SEEK_SET), 0);
+      assert_int_equal (fwrite (magic, 1, mlen, f), mlen);
+    }
+  fclose (f);
+  return path;
+}
+
+static void
+test_detect_fstype (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/kata-test-fs.XXXXXX";
+  char *a, *b, *c, *d;
+  assert_non_null (mkdtemp (dir));
+  a = write_image (dir, "ext", 1080, "\x53\xef", 2);
+  b = write_image (dir, "xfs", 0, "XFSB", 4);
+  c = write_image (dir, "zero", 0, NULL, 0);
+  d = write_image (dir, "btrfs", 65536 + 64, "_BHRfS_M", 8);
+  assert_string_equal (kata_storage_detect_fstype (a), "ext4");
+  assert_string_equal (kata_storage_detect_fstype (b), "xfs");
+  assert_string_equal (kata_storage_detect_fstype (d), "btrfs");
+  assert_null (kata_storage_detect_fstype (c));
+  assert_null (kata_storage_detect_fstype ("/nonexistent/dev"));
+  unlink (a), unlink (b), unlink (c), unlink (d);
+  free (a), free (b), free (c), free (d);
+  rmdir (dir);
+}
+
+static void
+test_blockdev_path (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/kata-test-sys.XXXXXX";
+  char *p, *f;
+  kata_error_t *err = NULL;
+  assert_non_null (mkdtemp (dir));
+  p = xasprintf ("%s/dev/block/7:3", dir);
+  assert_int_equal (kata_mkdir_p (p, 0755, NULL), 0);
+  f = xasprintf ("%s/uevent", p);
+  assert_int_equal (kata_write_file_atomic (f, "MAJOR=7\nMINOR=3\nDEVNAME=loop3\nDEVTYPE=disk\n", 43, 0644, NULL), 0);
+  free (p);
+  p = kata_storage_blockdev_path (dir, 7, 3, NULL);
+  assert_string_equal (p, "/dev/loop3");
+  free (p);
+
+  /* No such device: an error naming the numbers. */
+  assert_null (kata_storage_blockdev_path (dir, 7, 4, &err));
+  assert_non_null (strstr (err->msg, "7:4"));
+  kata_error_free (err);
+  err = NULL;
+
+  /* A DEVNAME that climbs out of /dev is refused. */
+  assert_int_equal (kata_write_file_atomic (f, "MAJOR=7\nDEVNAME=../etc/x\n", 25, 0644, NULL), 0);
+  assert_null (kata_storage_blockdev_path (dir, 7, 3, &err));
+  kata_error_free (err);
+  unlink (f);
+  free (f);
+  assert_int_equal (kata_rm_rf (dir, NULL), 0);
+}
+
 int
 main (void)
 {
@@ -234,6 +389,9 @@ main (void)
     cmocka_unit_test (test_plan),
     cmocka_unit_test (test_ephemeral),
     cmocka_unit_test (test_bind_unbind),
+    cmocka_unit_test (test_classify),
+    cmocka_unit_test (test_detect_fstype),
+    cmocka_unit_test (test_blockdev_path),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
