@@ -90,6 +90,7 @@ static const key_desc_t qemu_keys[] = {
   BOOL ("enable_debug", hypervisor.enable_debug),
   INT ("boot_timeout", hypervisor.boot_timeout, 1, 3600),
   { "tb_size", K_TBSIZE, OFF (hypervisor.tb_size), 0, 1024 * 1024, NULL },
+  STR ("seccompsandbox", hypervisor.seccompsandbox),
   { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -154,6 +155,7 @@ kata_config_default (void)
   c->hypervisor.enable_debug = false;
   c->hypervisor.boot_timeout = 60;
   c->hypervisor.tb_size = xstrdup ("0");
+  c->hypervisor.seccompsandbox = xstrdup (KATA_QEMU_SANDBOX_DEFAULT);
   c->agent.debug = false;
   c->agent.kernel_modules = xmalloc0 (sizeof (char *));
   c->agent.kernel_modules_len = 0;
@@ -197,6 +199,7 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.virtio_fs_cache);
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
+  free (c->hypervisor.seccompsandbox);
   free_strv (c->agent.kernel_modules);
   free (c->runtime.internetworking_model);
   free (c->factory.template_path);

@@ -12,6 +12,9 @@
 /* Largest configuration file accepted. */
 #define KATA_CONFIG_MAX_SIZE (1024 * 1024)
 
+/* QEMU's -sandbox default (hypervisor.qemu.seccompsandbox). */
+#define KATA_QEMU_SANDBOX_DEFAULT "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
 /* Every string field below is never NULL after kata_config_load or
    kata_config_default (it may be ""), except path.  */
 typedef struct kata_config_s
@@ -39,6 +42,8 @@ typedef struct kata_config_s
     int boot_timeout;              /* seconds to wait for the agent, default 60 */
     char *tb_size;                 /* TCG translation-block cache in MiB, as a decimal
                                       string; default "0" = QEMU's default.  Never NULL. */
+    char *seccompsandbox;          /* QEMU -sandbox value ("" = none); default
+                                      "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" */
   } hypervisor;
   struct
   {

@@ -14,6 +14,7 @@
 #include "runtime/factory.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
+#include "runtime/state.h"
 
 #define MON_ARGS_FILE "monitor.json"
 #define MON_SOCK "monitor.sock"
@@ -67,6 +68,7 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_str (g, "virtio_fs_daemon", c->hypervisor.virtio_fs_daemon);
   kata_gen_kv_str (g, "virtio_fs_cache", c->hypervisor.virtio_fs_cache);
   kata_gen_kv_str (g, "tb_size", c->hypervisor.tb_size);
+  kata_gen_kv_str (g, "seccompsandbox", c->hypervisor.seccompsandbox);
   kata_gen_kv_int (g, "msize_9p", c->hypervisor.msize_9p);
   kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
   kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);
@@ -156,6 +158,7 @@ kata_monitor_cleanup_dirs (const char *root, const char *sid, bool keep_console)
     {
       kata_rm_rf (vm_dir, NULL);
       rmdir (shared); /* only when empty */
+      kata_state_prune (root);
     }
 }
 
@@ -195,8 +198,10 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
       kata_error_free (e);
       memset (info, 0, sizeof *info);
     }
-  if (kata_mkdir_p (vm_dir, 0700, err) < 0 || kata_mkdir_p (shared, 0700, err) < 0)
-    return -1;
+  if (kata_state_mkdir (vm_dir, false) < 0)
+    return kata_make_error (err, errno, "mkdir `%s`", vm_dir);
+  if (kata_state_mkdir (shared, false) < 0)
+    return kata_make_error (err, errno, "mkdir `%s`", shared);
   args_path = xasprintf ("%s/%s", vm_dir, MON_ARGS_FILE);
   args = args_json (spec);
   if (kata_write_file_atomic (args_path, args, strlen (args), 0600, err) < 0)

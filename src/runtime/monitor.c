@@ -277,6 +277,7 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.virtio_fs_daemon, h, "virtio_fs_daemon");
   set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
   set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
+  set_str (&m->cfg->hypervisor.seccompsandbox, h, "seccompsandbox");
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
   m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);

@@ -232,10 +232,22 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_addf (&s, "file:%s", console);
   strv_add (&s, "-qmp");
   strv_addf (&s, "unix:%s,server=on,wait=off", qmp);
-  strv_add (&s, "-sandbox");
-  /* exec: migration (templates) forks a shell: no spawn=deny there. */
-  strv_add (&s, tmpl ? "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny"
-                     : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  /* QEMU's seccomp sandbox (configuration.toml: seccompsandbox; "" turns it off).  The
+     default denies obsolete syscalls, setuid & co, fork/exec and sched/affinity changes.
+     Templates save and restore through "exec:" migration URIs, which fork a shell:
+     spawn=deny is dropped for template and clone VMs only. */
+  if (cfg->hypervisor.seccompsandbox && *cfg->hypervisor.seccompsandbox)
+    {
+      cleanup_free char *sb = xstrdup (cfg->hypervisor.seccompsandbox);
+      if (tmpl)
+        {
+          char *sp = strstr (sb, ",spawn=deny");
+          if (sp)
+            memmove (sp, sp + strlen (",spawn=deny"), strlen (sp + strlen (",spawn=deny")) + 1);
+        }
+      strv_add (&s, "-sandbox");
+      strv_add (&s, sb);
+    }
   if (p->boot_mode == KATA_VM_BOOT_CLONE)
     {
       strv_add (&s, "-incoming");
@@ -318,6 +330,13 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
   cleanup_close int netns = -1;
   pid_t pid;
 
+  /* Named before anything is spawned, rather than as QEMU's exit message. */
+  if (access (p->cfg->hypervisor.path, X_OK) < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.path `%s`", p->cfg->hypervisor.path);
+  if (access (p->cfg->hypervisor.kernel, R_OK) < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.kernel `%s`", p->cfg->hypervisor.kernel);
+  if (p->cfg->hypervisor.initrd && *p->cfg->hypervisor.initrd && access (p->cfg->hypervisor.initrd, R_OK) < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.initrd `%s`", p->cfg->hypervisor.initrd);
   if (kata_hypervisor_choose_accel (p->cfg->hypervisor.accel, &accel, &reason, err) < 0)
     return -1;
   if (kata_qemu_build_argv (p, accel, &argv, err) < 0)
@@ -493,13 +512,27 @@ qemu_resume (kata_vm_t *vm, kata_error_t **err)
   return kata_qmp_cont (q, err);
 }
 
+/* The block node of hot-plugged device ID: QEMU limits node names to 31 characters, so
+   it is a hash of the (unbounded) device id. */
+static char *
+hotplug_node_name (const char *id)
+{
+  uint32_t h = 2166136261u;
+  for (const char *p = id; *p; p++)
+    {
+      h ^= (unsigned char)*p;
+      h *= 16777619u;
+    }
+  return xasprintf ("hp-%08x", h);
+}
+
 static int
 qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
                     kata_error_t **err)
 {
   qemu_priv_t *pr = vm->priv;
   kata_qmp_t *q;
-  cleanup_free char *node = xasprintf ("drive-%s", id);
+  cleanup_free char *node = hotplug_node_name (id);
   cleanup_free char *args = NULL;
   int port = -1;
 
@@ -548,7 +581,7 @@ qemu_hot_unplug (kata_vm_t *vm, const char *id, kata_error_t **err)
 {
   qemu_priv_t *pr = vm->priv;
   kata_qmp_t *q;
-  cleanup_free char *node = xasprintf ("drive-%s", id);
+  cleanup_free char *node = hotplug_node_name (id);
 
   if (get_qmp (vm, &q, err) < 0)
     return -1;
