@@ -4,9 +4,11 @@
 #include "agent/agent.h"
 #include "common/json.h"
 #include "common/utils.h"
+#include "agent/storage-blk.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,8 +16,10 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -158,11 +162,34 @@ close_all (int *fds, size_t n)
       }
 }
 
+/* Receives the pty master the child sends once it has opened the container's /dev/ptmx.
+   Returns the fd; -1 when the child closed the socket without sending one (it failed and
+   says why on the sync pipe); -2 on a time-out (the child is killed and reaped). */
+static int
+recv_console (int sock, pid_t pid, kata_error_t **err)
+{
+  struct pollfd pfd = { .fd = sock, .events = POLLIN };
+  int r, fd, st;
+  do
+    r = poll (&pfd, 1, CHILD_TIMEOUT_MS);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, &st, 0);
+      kata_make_error_nostr (err, ETIMEDOUT, "container process sent no terminal in %d ms", CHILD_TIMEOUT_MS);
+      return -2;
+    }
+  fd = kata_recv_fd (sock);
+  return fd >= 0 ? fd : -1;
+}
+
 static int
 spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **err)
 {
   agent_child_args_t args;
-  /* 0..5: stdin r/w, stdout r/w, stderr r/w; 6,7: sync r/w; 8,9: start r/w; 10: master; 11: slave */
+  /* 0..5: stdin r/w, stdout r/w, stderr r/w; 6,7: sync r/w; 8,9: start r/w;
+     10, 11: console socketpair (agent end, child end) that brings back the pty master */
   int fds[12];
   int nsfds[8], nstypes[8], nns = 0;
   int pid_ns_fd = -1, self_pid_ns = -1;
@@ -170,7 +197,7 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
   pid_t pid;
   agent_process_t *p;
   size_t i;
-  int r2;
+  int r2, master = -1;
 
   for (i = 0; i < 12; i++)
     fds[i] = -1;
@@ -178,27 +205,14 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
     nsfds[i] = -1;
   memset (&args, 0, sizeof args);
 
+  /* With a terminal the child allocates the pty from the container's devpts, after its
+     mounts (runc does the same), and sends the master back here. */
   if (r->proc->terminal)
     {
-      char *name;
-      fds[10] = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (fds[10] < 0 || grantpt (fds[10]) < 0 || unlockpt (fds[10]) < 0
-          || (name = ptsname (fds[10])) == NULL)
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[10]) < 0)
         {
-          kata_make_error (err, errno, "allocate a pty");
+          kata_make_error (err, errno, "socketpair");
           goto fail;
-        }
-      fds[11] = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (fds[11] < 0)
-        {
-          kata_make_error (err, errno, "open `%s`", name);
-          goto fail;
-        }
-      if (r->proc->console_size)
-        {
-          struct winsize ws
-              = { .ws_row = r->proc->console_size->height, .ws_col = r->proc->console_size->width };
-          ioctl (fds[10], TIOCSWINSZ, &ws);
         }
     }
   else
@@ -280,15 +294,15 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
   args.unshare_flags = unshare_flags;
   if (r->proc->terminal)
     {
-      args.stdio[0] = args.stdio[1] = args.stdio[2] = fds[11];
-      args.pty_slave = fds[11];
+      args.stdio[0] = args.stdio[1] = args.stdio[2] = -1;
+      args.console_sock = fds[11];
     }
   else
     {
       args.stdio[0] = fds[0];
       args.stdio[1] = fds[3];
       args.stdio[2] = fds[5];
-      args.pty_slave = -1;
+      args.console_sock = -1;
     }
   args.sync_fd = fds[7];
   args.start_fd = fds[8];
@@ -327,17 +341,23 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
       kata_make_error (err, r2, "clone");
       goto fail;
     }
+  if (r->proc->terminal)
+    {
+      close (fds[11]);
+      fds[11] = -1;
+      master = recv_console (fds[10], pid, err);
+      if (master == -2)
+        goto fail;
+    }
 
   p = agent_process_new (a, r->c, r->exec_id);
   p->pid = pid;
   p->terminal = r->proc->terminal;
-  if (r->proc->terminal)
+  if (r->proc->terminal && master >= 0)
     {
-      p->out_fd = fds[10];
-      p->in_fd = fcntl (fds[10], F_DUPFD_CLOEXEC, 3);
-      fds[10] = -1;
-      close (fds[11]);
-      fds[11] = -1;
+      /* without a master the child failed: the caller reads why on the sync pipe */
+      p->out_fd = master;
+      p->in_fd = fcntl (master, F_DUPFD_CLOEXEC, 3);
     }
   else
     {
@@ -432,6 +452,63 @@ agent_check_oom (agent_t *a)
     }
 }
 
+/* CreateContainer's "devices": hot-plugged block devices named by the spec's linux.devices
+   (by "container_path").  In the VM the disk has its own major:minor: the spec's device
+   entry gets the guest's numbers, and so does every device cgroup rule that named the
+   host's (as Kata's agent does).  create_devices() then makes the node at the path with
+   the spec's file mode, uid and gid. */
+static int
+update_spec_devices (runtime_spec_schema_config_schema *spec, yajl_val devs, kata_error_t **err)
+{
+  size_t i, k;
+  if (devs == NULL)
+    return 0;
+  for (i = 0; i < devs->u.array.len; i++)
+    {
+      yajl_val d = devs->u.array.values[i];
+      const char *driver = kata_json_str (d, "driver");
+      const char *source = kata_json_str (d, "source");
+      const char *cpath = kata_json_str (d, "container_path");
+      runtime_spec_schema_defs_linux_device *dv = NULL;
+      cleanup_free char *dev = NULL;
+      struct stat st;
+      int64_t hmaj, hmin;
+
+      if (driver == NULL || source == NULL || cpath == NULL || strcmp (driver, "blk") != 0)
+        return kata_make_error_nostr (err, KATA_PROTO_EPARAMS,
+                                      "devices[%zu]: driver \"blk\", source and container_path are required", i);
+      for (k = 0; spec->linux && k < spec->linux->devices_len; k++)
+        if (spec->linux->devices[k]->path && strcmp (spec->linux->devices[k]->path, cpath) == 0)
+          dv = spec->linux->devices[k];
+      if (dv == NULL)
+        return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "device `%s` is not in linux.devices", cpath);
+      dev = agent_wait_block_device (source, err);
+      if (dev == NULL)
+        return kata_error_wrap (err, "device %s", cpath);
+      if (stat (dev, &st) < 0 || !S_ISBLK (st.st_mode))
+        return kata_make_error (err, errno ? errno : ENOTBLK, "device %s: `%s`", cpath, dev);
+      hmaj = dv->major;
+      hmin = dv->minor;
+      dv->major = major (st.st_rdev);
+      dv->minor = minor (st.st_rdev);
+      dv->major_present = dv->minor_present = true;
+      if (spec->linux->resources)
+        for (k = 0; k < spec->linux->resources->devices_len; k++)
+          {
+            runtime_spec_schema_defs_linux_device_cgroup *r = spec->linux->resources->devices[k];
+            if (r->type && strcmp (r->type, "b") == 0 && r->major_present && r->minor_present && r->major == hmaj
+                && r->minor == hmin)
+              {
+                r->major = dv->major;
+                r->minor = dv->minor;
+              }
+          }
+      agent_log ("device %s: host %lld:%lld is %s (%lld:%lld) in the guest", cpath, (long long) hmaj,
+                 (long long) hmin, dev, (long long) dv->major, (long long) dv->minor);
+    }
+  return 0;
+}
+
 int
 agent_h_create_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
@@ -471,6 +548,8 @@ agent_h_create_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   a->containers = c;
 
   if (agent_storages_mount (a, kata_json_array (params, "storages"), &c->storages, &c->storages_len, err) < 0)
+    goto fail;
+  if (update_spec_devices (c->spec, kata_json_array (params, "devices"), err) < 0)
     goto fail;
   if (c->spec->root == NULL || c->spec->root->path == NULL)
     {

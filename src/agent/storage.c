@@ -4,6 +4,7 @@
 #include "agent/agent.h"
 #include "common/json.h"
 #include "common/utils.h"
+#include "agent/storage-blk.h"
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -100,6 +101,25 @@ find_block_device (const char *source)
   return NULL;
 }
 
+char *
+agent_wait_block_device (const char *source, kata_error_t **err)
+{
+  char *dev = NULL;
+  int i;
+  if (source == NULL || source[0] == '\0')
+    return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "block device: no source"), NULL;
+  if (source[0] == '/' && (strncmp (source, "/dev/", 5) != 0 || strstr (source, "..")))
+    return kata_make_error_nostr (err, EPERM, "block device `%s` is not under /dev", source), NULL;
+  for (i = 0; i < 1000 && (dev = find_block_device (source)) == NULL; i++)
+    {
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  if (dev == NULL)
+    kata_make_error_nostr (err, ENODEV, "block device `%s` did not appear", source);
+  return dev;
+}
+
 static int
 mount_storage (const char *driver, const char *source, const char *fstype, agent_mount_opts_t *o,
                const char *mp, bool *mounted, kata_error_t **err)
@@ -138,19 +158,21 @@ mount_storage (const char *driver, const char *source, const char *fstype, agent
     }
   if (strcmp (driver, "blk") == 0 || strcmp (driver, "virtio-blk") == 0 || strcmp (driver, "scsi") == 0)
     {
-      cleanup_free char *dev = NULL;
+      cleanup_free char *dev = agent_wait_block_device (source, err);
+      static const char *const guess[] = { "ext4", "xfs", "btrfs", "vfat", NULL };
       int i;
-      for (i = 0; i < 1000 && (dev = find_block_device (source)) == NULL; i++)
-        {
-          struct timespec ts = { 0, 10 * 1000 * 1000 };
-          nanosleep (&ts, NULL);
-        }
       if (dev == NULL)
         {
           errno = ENODEV;
-          return kata_make_error (err, ENODEV, "block device `%s` did not appear", source);
+          return -1;
         }
-      return agent_storage_mount_fn (dev, mp, fstype && *fstype ? fstype : "ext4", flags, o->data);
+      if (fstype && *fstype)
+        return agent_storage_mount_fn (dev, mp, fstype, flags, o->data);
+      /* No type given: try the usual ones, as mount(8) does without -t. */
+      for (i = 0; guess[i]; i++)
+        if (agent_storage_mount_fn (dev, mp, guess[i], flags, o->data) == 0)
+          return 0;
+      return kata_make_error (err, errno, "mount block device `%s` on `%s`: unknown filesystem", dev, mp);
     }
   errno = EINVAL;
   return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "unknown storage driver `%s`", driver);
