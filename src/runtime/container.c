@@ -17,7 +17,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,35 +127,111 @@ typedef struct create_job_s
   char *blk_dev;    /* the rootfs is this block device's filesystem: hot-plugged, not shared */
   char *blk_fstype;
   char *blk_pci;    /* its guest PCI address ("10/00") once hot-plugged */
+  char **vol_pci;   /* per plan entry: the guest PCI address of a hot-plugged block volume */
+  size_t ndev;      /* linux.devices of type "b": hot-plugged */
+  size_t *dev_index; /* into spec->linux->devices */
+  char **dev_host;  /* the host device (/dev/<name> from /sys/dev/block/MAJ:MIN) */
+  char **dev_pci;   /* its guest PCI address once hot-plugged */
+  bool drives;      /* something was hot-plugged (the state dir's "drives" lists it) */
 } create_job_t;
 
-/* A container whose rootfs was hot-plugged has this file (holding the drive id) in
-   its state dir: delete unplugs the drive after RemoveContainer. */
-#define BLOCK_MARKER "rootfs-drive"
+/* The drives hot-plugged for a container (rootfs, block volumes, block devices) are
+   listed, one device id a line, in this file of its state dir: delete unplugs them,
+   last first, after RemoveContainer. */
+#define DRIVES_FILE "drives"
 
 static char *
-block_marker_path (const char *root, const char *sid, const char *cid)
+drives_path (const char *root, const char *sid, const char *cid)
 {
   cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
-  return xasprintf ("%s/" BLOCK_MARKER, dir);
+  return xasprintf ("%s/" DRIVES_FILE, dir);
 }
 
-/* MonitorHotUnplug of the drive named in CID's marker (best effort; the VM may be gone). */
-static void
-unplug_rootfs_drive (const char *root, const char *sid, const char *cid)
+/* Appends DRIVE to CID's list (before the hot-plug, so that a half-done plug is undone too). */
+static int
+drives_add (const char *root, const char *sid, const char *cid, const char *drive, kata_error_t **err)
 {
-  cleanup_free char *marker = block_marker_path (root, sid, cid);
-  cleanup_free char *drive = NULL;
-  cleanup_free char *params = NULL;
-  cleanup_error kata_error_t *e = NULL;
+  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
+  cleanup_free char *path = drives_path (root, sid, cid);
+  cleanup_free char *old = NULL;
+  cleanup_free char *buf = NULL;
   size_t len = 0;
 
-  if (access (marker, F_OK) < 0 || kata_read_file (marker, &drive, &len, 256, NULL) < 0 || len == 0)
+  if (kata_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  if (access (path, F_OK) == 0 && kata_read_file (path, &old, &len, 65536, err) < 0)
+    return -1;
+  buf = xasprintf ("%s%s\n", old ? old : "", drive);
+  return kata_write_file_atomic (path, buf, strlen (buf), 0600, err);
+}
+
+/* MonitorHotUnplug of every drive in CID's list, last first (best effort; the VM may be gone). */
+static void
+unplug_drives (const char *root, const char *sid, const char *cid)
+{
+  cleanup_free char *path = drives_path (root, sid, cid);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  char *p;
+
+  if (access (path, F_OK) < 0 || kata_read_file (path, &buf, &len, 65536, NULL) < 0)
     return;
-  params = xasprintf ("{\"id\":\"%s\"}", drive);
-  if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
-    kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
-  unlink (marker);
+  while (len > 0 && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  while (len > 0)
+    {
+      cleanup_free char *params = NULL;
+      cleanup_error kata_error_t *e = NULL;
+      const char *drive;
+      p = strrchr (buf, '\n');
+      drive = p ? p + 1 : buf;
+      if (*drive)
+        {
+          params = xasprintf ("{\"id\":\"%s\"}", drive);
+          if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e) < 0)
+            kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
+          else
+            kata_debug ("container %s: %s unplugged", cid, drive);
+        }
+      if (p == NULL)
+        break;
+      *p = '\0';
+      len = (size_t) (p - buf);
+    }
+  unlink (path);
+}
+
+/* Hot-plugs host block device PATH as drive DRIVE of container CID: *PCI gets its guest address. */
+static int
+hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readonly, char **pci,
+               kata_error_t **err)
+{
+  cleanup_free char *params = NULL;
+  cleanup_yajl_val yajl_val resp = NULL;
+  yajl_val result = NULL;
+  const char *a;
+  yajl_gen g;
+
+  if (drives_add (j->ctx->root, j->sid, j->id, drive, err) < 0)
+    return kata_error_wrap (err, "drive list");
+  j->drives = true;
+  g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "id", drive);
+  kata_gen_kv_str (g, "path", path);
+  kata_gen_kv_bool (g, "readonly", readonly);
+  yajl_gen_map_close (g);
+  params = kata_gen_finish (g, NULL);
+  if (kata_lifecycle_call (j->ctx->root, j->sid, "MonitorHotplugBlock", params, &resp, &result,
+                           KATA_CALL_TIMEOUT_MS, err)
+      < 0)
+    return -1;
+  a = kata_json_str (result, "pci");
+  if (a == NULL || a[0] == '\0')
+    return kata_make_error_nostr (err, EIO, "MonitorHotplugBlock of %s: no pci address", path);
+  *pci = xstrdup (a);
+  kata_debug ("container %s: %s hot-plugged as %s at %s", j->id, path, drive, a);
+  return 0;
 }
 
 static bool
@@ -200,8 +278,8 @@ create_rollback (create_job_t *j)
           e = NULL;
         }
     }
-  if (j->blk_pci && !j->new_sandbox)
-    unplug_rootfs_drive (root, j->sid, j->id);
+  if (j->drives && !j->new_sandbox)
+    unplug_drives (root, j->sid, j->id);
   if (j->c)
     unbind_container_mounts (root, j->c);
   if (j->new_sandbox && j->sbs_made)
@@ -262,9 +340,58 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
     }
   r = kata_storage_plan_binds (j->id, bundle, descs, spec->mounts_len, NULL, NULL, &j->plan, &j->nplan, err);
   free (descs);
-  if (r == 0)
-    kata_storage_plan_local (j->plan, j->nplan);
-  return r;
+  if (r < 0)
+    return r;
+  kata_storage_plan_local (j->plan, j->nplan);
+  if (j->ctx->cfg->hypervisor.disable_block_device_use)
+    kata_storage_plan_block_fallback (j->plan, j->nplan);
+  j->vol_pci = xmalloc0 ((j->nplan + 1) * sizeof (char *));
+  for (i = 0; i < j->nplan; i++)
+    {
+      kata_bind_plan_t *p = &j->plan[i];
+      const char *fs;
+      if ((!p->block && !p->host_mount) || p->fstype)
+        continue;
+      fs = kata_storage_detect_fstype (p->host_source);
+      if (fs == NULL)
+        return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                      "mount %s: cannot tell the filesystem on block device `%s`; set the mount's "
+                                      "\"type\"",
+                                      spec->mounts[p->index]->destination, p->host_source);
+      p->fstype = xstrdup (fs);
+    }
+
+  /* linux.devices of type "b": find the host device from its major:minor. */
+  if (spec->linux)
+    for (i = 0; i < spec->linux->devices_len; i++)
+      {
+        runtime_spec_schema_defs_linux_device *dv = spec->linux->devices[i];
+        struct stat st;
+        char *host;
+        if (dv->type == NULL || strcmp (dv->type, "b") != 0)
+          continue;
+        if (dv->path == NULL || dv->path[0] != '/')
+          return kata_make_error_nostr (err, KATA_EBADCONFIG, "linux.devices[%zu]: path must be absolute", i);
+        host = kata_storage_blockdev_path (NULL, dv->major, dv->minor, err);
+        if (host == NULL)
+          return kata_error_wrap (err, "device %s", dv->path);
+        if (stat (host, &st) < 0 || !S_ISBLK (st.st_mode) || major (st.st_rdev) != (unsigned) dv->major
+            || minor (st.st_rdev) != (unsigned) dv->minor)
+          {
+            kata_make_error_nostr (err, ENODEV, "device %s: `%s` is not block device %lld:%lld", dv->path, host,
+                                   (long long) dv->major, (long long) dv->minor);
+            free (host);
+            return -1;
+          }
+        j->dev_index = xrealloc (j->dev_index, (j->ndev + 1) * sizeof (size_t));
+        j->dev_host = xrealloc (j->dev_host, (j->ndev + 1) * sizeof (char *));
+        j->dev_pci = xrealloc (j->dev_pci, (j->ndev + 1) * sizeof (char *));
+        j->dev_index[j->ndev] = i;
+        j->dev_host[j->ndev] = host;
+        j->dev_pci[j->ndev] = NULL;
+        j->ndev++;
+      }
+  return 0;
 }
 
 /* Binds the rootfs and the planned bind mounts into the shared dir and rewrites SPEC
@@ -284,36 +411,11 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
     {
       /* Not shared: the agent mounts the hot-plugged disk on the (empty) directory the
          guest sees through the shared dir.  The host's mount of it is left alone. */
-      cleanup_free char *params = NULL;
-      cleanup_free char *cdir = kata_state_container_dir (root, j->sid, j->id);
-      cleanup_free char *marker = block_marker_path (root, j->sid, j->id);
       cleanup_free char *drive = xasprintf ("drive-%s", j->id);
-      cleanup_yajl_val yajl_val resp = NULL;
-      yajl_val result = NULL;
-      const char *pci;
-
       if (kata_mkdir_p (rootfs_target, 0755, err) < 0)
         return kata_error_wrap (err, "rootfs");
-      {
-        yajl_gen g = kata_gen_new ();
-        yajl_gen_map_open (g);
-        kata_gen_kv_str (g, "id", drive);
-        kata_gen_kv_str (g, "path", j->blk_dev);
-        kata_gen_kv_bool (g, "readonly", false);
-        yajl_gen_map_close (g);
-        params = kata_gen_finish (g, NULL);
-      }
-      if (kata_lifecycle_call (root, j->sid, "MonitorHotplugBlock", params, &resp, &result, KATA_CALL_TIMEOUT_MS,
-                               err)
-          < 0)
+      if (hotplug_drive (j, drive, j->blk_dev, false, &j->blk_pci, err) < 0)
         return kata_error_wrap (err, "rootfs on %s", j->blk_dev);
-      pci = kata_json_str (result, "pci");
-      if (pci == NULL || pci[0] == '\0')
-        return kata_make_error_nostr (err, EIO, "MonitorHotplugBlock of %s: no pci address", j->blk_dev);
-      j->blk_pci = xstrdup (pci);
-      if (kata_mkdir_p (cdir, 0700, err) < 0 || kata_write_file_atomic (marker, drive, strlen (drive), 0600, err) < 0)
-        return kata_error_wrap (err, "rootfs drive marker");
-      kata_debug ("container %s: rootfs %s hot-plugged at %s", j->id, j->blk_dev, j->blk_pci);
     }
   else if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
     return kata_error_wrap (err, "rootfs");
@@ -325,7 +427,24 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
       kata_bind_plan_t *p = &j->plan[i];
       cleanup_free char *target = NULL;
       runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
-      if (!p->ephemeral && !p->local)
+      if (p->block)
+        {
+          cleanup_free char *drive = xasprintf ("vol%zu-%s", i, j->id);
+          if (hotplug_drive (j, drive, p->host_source, p->readonly, &j->vol_pci[i], err) < 0)
+            return kata_error_wrap (err, "mount %s (block device %s)", m->destination, p->host_source);
+        }
+      else if (p->host_mount)
+        {
+          /* disable_block_device_use: the host mounts the device, the guest sees it over the shared dir. */
+          target = xasprintf ("%s/%s", shared, p->host_target);
+          kata_container_state_add_mount (j->c, target);
+          if (kata_mkdir_p (target, 0700, err) < 0)
+            return kata_error_wrap (err, "mount %s", m->destination);
+          if (mount (p->host_source, target, p->fstype, p->readonly ? MS_RDONLY : 0, NULL) < 0)
+            return kata_make_error (err, errno, "mount %s: mount block device `%s` (%s) on `%s`", m->destination,
+                                    p->host_source, p->fstype, target);
+        }
+      else if (!p->ephemeral && !p->local)
         {
           target = xasprintf ("%s/%s", shared, p->host_target);
           kata_container_state_add_mount (j->c, target);
@@ -334,13 +453,26 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
         }
       free (m->source);
       m->source = xstrdup (p->guest_source);
-      if (m->type == NULL)
-        m->type = xstrdup ("bind");
+      if (m->type == NULL || p->block || p->host_mount)
+        {
+          free (m->type);
+          m->type = xstrdup ("bind");
+        }
       if (!opt_has (m, "bind") && !opt_has (m, "rbind"))
         {
           m->options = xrealloc (m->options, (m->options_len + 1) * sizeof (char *));
           m->options[m->options_len++] = xstrdup ("rbind");
         }
+    }
+
+  /* linux.devices of type "b": the host device is hot-plugged; the agent makes the node
+     at the spec's path with the guest device's numbers. */
+  for (i = 0; i < j->ndev; i++)
+    {
+      runtime_spec_schema_defs_linux_device *dv = spec->linux->devices[j->dev_index[i]];
+      cleanup_free char *drive = xasprintf ("dev%zu-%s", i, j->id);
+      if (hotplug_drive (j, drive, j->dev_host[i], false, &j->dev_pci[i], err) < 0)
+        return kata_error_wrap (err, "device %s (%s)", dv->path, j->dev_host[i]);
     }
   return 0;
 }
@@ -534,7 +666,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
 
       if (kata_mkdir_p (sbs_top, 0700, err) < 0)
         return -1;
-      if (mkdir (sbs, 0700) < 0)
+      if (kata_state_mkdir (sbs, true) < 0)
         {
           if (errno == EEXIST)
             return kata_make_error_nostr (err, KATA_EEXIST_ID, "container with id exists: %s", id);
@@ -657,7 +789,21 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         yajl_gen_map_close (g);
       }
     for (i = 0; i < j->nplan; i++)
-      if (j->plan[i].local)
+      if (j->plan[i].block)
+        {
+          yajl_gen_map_open (g);
+          kata_gen_kv_str (g, "driver", "blk");
+          kata_gen_kv_str (g, "source", j->vol_pci[i]);
+          kata_gen_kv_str (g, "fstype", j->plan[i].fstype);
+          yajl_gen_string (g, (const unsigned char *) "options", 7);
+          yajl_gen_array_open (g);
+          if (j->plan[i].readonly)
+            yajl_gen_string (g, (const unsigned char *) "ro", 2);
+          yajl_gen_array_close (g);
+          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
+          yajl_gen_map_close (g);
+        }
+      else if (j->plan[i].local)
         {
           yajl_gen_map_open (g);
           kata_gen_kv_str (g, "driver", "local");
@@ -683,6 +829,20 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
           yajl_gen_map_close (g);
         }
     yajl_gen_array_close (g);
+    if (j->ndev)
+      {
+        yajl_gen_string (g, (const unsigned char *) "devices", 7);
+        yajl_gen_array_open (g);
+        for (i = 0; i < j->ndev; i++)
+          {
+            yajl_gen_map_open (g);
+            kata_gen_kv_str (g, "driver", "blk");
+            kata_gen_kv_str (g, "source", j->dev_pci[i]);
+            kata_gen_kv_str (g, "container_path", spec->linux->devices[j->dev_index[i]]->path);
+            yajl_gen_map_close (g);
+          }
+        yajl_gen_array_close (g);
+      }
     kata_gen_kv_bool (g, "sandbox_pidns", false);
     if (!j->new_sandbox)
       kata_gen_kv_str (g, "sandbox_container_id", j->sid);
@@ -750,6 +910,17 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
   free (j.blk_dev);
   free (j.blk_fstype);
   free (j.blk_pci);
+  for (size_t k = 0; j.vol_pci && k < j.nplan; k++)
+    free (j.vol_pci[k]);
+  free (j.vol_pci);
+  for (size_t k = 0; k < j.ndev; k++)
+    {
+      free (j.dev_host[k]);
+      free (j.dev_pci[k]);
+    }
+  free (j.dev_index);
+  free (j.dev_host);
+  free (j.dev_pci);
   free (j.sid);
   return r;
 }
@@ -889,7 +1060,7 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
       /* After RemoveContainer unmounted it in the guest; the VM's own shutdown frees
          the drives of a sandbox that goes as a whole. */
       if (unplug)
-        unplug_rootfs_drive (ctx->root, sid, c->id);
+        unplug_drives (ctx->root, sid, c->id);
     }
   kata_fault_point ("delete-after-remove");
   kill_container_shims (c);
@@ -1049,6 +1220,16 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
       cleanup_dir DIR *d = opendir (shared);
       struct dirent *de;
       size_t idlen = strlen (id);
+      if (sb && kata_monitor_alive (&sb->info))
+        {
+          /* Its hot-plugged drives: the guest lets go of them first. */
+          cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", id);
+          cleanup_error kata_error_t *e = NULL;
+          if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+              < 0)
+            kata_debug ("cleanup %s: %s", id, e->msg);
+          unplug_drives (ctx->root, sid, id);
+        }
       kata_storage_umount_all_under (prefix, NULL);
       kata_rm_rf (prefix, NULL);
       /* Bind mounts of this container: <shared>/<id>-<hash>-<name>. */
