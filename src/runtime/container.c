@@ -8,6 +8,7 @@
 #include "runtime/shim.h"
 #include "runtime/storage.h"
 #include "common/json.h"
+#include "common/proto.h"
 #include "common/utils.h"
 #include "oci_runtime_spec.h"
 #include <errno.h>
@@ -586,6 +587,21 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: process property must not be empty", config_path);
   if (spec->root == NULL || spec->root->path == NULL || spec->root->path[0] == '\0')
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: root.path must be set", config_path);
+  for (i = 0; i < spec->mounts_len; i++) /* hostile input: refused before anything starts */
+    {
+      const char *d = spec->mounts[i]->destination ? spec->mounts[i]->destination : "";
+      if (strcmp (d, "..") == 0 || strncmp (d, "../", 3) == 0 || strstr (d, "/../") || (strlen (d) >= 3 && strcmp (d + strlen (d) - 3, "/..") == 0))
+        return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: mounts[%zu].destination `%s` contains `..`",
+                                      config_path, i, d);
+    }
+  {
+    cleanup_free char *g = generate_guest_spec (spec, err); /* must fit one agent frame */
+    if (g == NULL)
+      return -1;
+    if (strlen (g) > KATA_FRAME_MAX_PAYLOAD - 4096)
+      return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: the spec is too large (%zu bytes, limit %u)",
+                                    config_path, strlen (g), KATA_FRAME_MAX_PAYLOAD - 4096);
+  }
   terminal = spec->process->terminal_present && spec->process->terminal;
   if (terminal && opts->detach && (opts->console_socket == NULL || opts->console_socket[0] == '\0'))
     return kata_make_error_nostr (err, EINVAL,
