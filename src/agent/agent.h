@@ -331,7 +331,7 @@ typedef struct agent_child_args_s
   int ns_types[8];
   int unshare_flags; /* namespaces to create (besides those from clone) */
   int stdio[3];      /* child ends */
-  int pty_slave;     /* -1 without a terminal */
+  int console_sock;  /* terminal: child end of the socketpair the pty master goes back on; else -1 */
   int sync_fd;       /* write end: messages to the parent (CLOEXEC) */
   int start_fd;      /* read end: wait for StartContainer (init only) */
   int close_fds[16];

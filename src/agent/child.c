@@ -74,6 +74,62 @@ agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error_t *
   return kata_make_error_nostr (err, EPROTO, "unexpected message from child");
 }
 
+/* The terminal, allocated as runc does: from the container's own devpts (its /dev/ptmx,
+   once the process is inside the container's mount namespace and root), so that the slave
+   is /dev/pts/N there and ttyname() finds it.  The master goes back to the agent over
+   a->console_sock (SCM_RIGHTS); the slave becomes the controlling terminal and fds 0-2. */
+static void
+setup_console (agent_child_args_t *a)
+{
+  runtime_spec_schema_config_schema_process *p = a->process;
+  kata_error_t *err = NULL;
+  char name[64];
+  unsigned int n = 0;
+  int unlock = 0, master, slave, i;
+
+  master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    {
+      kata_make_error (&err, errno, "open /dev/ptmx in the container");
+      child_fail (a, err);
+    }
+  if (ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCGPTN, &n) < 0)
+    {
+      kata_make_error (&err, errno, "unlock the pty");
+      child_fail (a, err);
+    }
+  snprintf (name, sizeof name, "/dev/pts/%u", n);
+  slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    {
+      kata_make_error (&err, errno, "open `%s`", name);
+      child_fail (a, err);
+    }
+  if (p && p->console_size)
+    {
+      struct winsize ws = { .ws_row = p->console_size->height, .ws_col = p->console_size->width };
+      ioctl (master, TIOCSWINSZ, &ws);
+    }
+  if (kata_send_fd (a->console_sock, master) < 0)
+    {
+      kata_make_error (&err, errno, "send the pty master to the agent");
+      child_fail (a, err);
+    }
+  close (master);
+  close (a->console_sock);
+  a->console_sock = -1;
+  if (ioctl (slave, TIOCSCTTY, 0) < 0)
+    agent_log ("TIOCSCTTY: %s", strerror (errno));
+  for (i = 0; i < 3; i++)
+    if (dup2 (slave, i) < 0)
+      {
+        kata_make_error (&err, errno, "dup2 the pty slave");
+        child_fail (a, err);
+      }
+  if (slave > 2)
+    close (slave);
+}
+
 static const char *
 env_get (char **env, size_t n, const char *key)
 {
@@ -250,11 +306,7 @@ agent_child_run (agent_child_args_t *a)
     }
 
   setsid ();
-  if (a->pty_slave >= 0)
-    {
-      if (ioctl (a->pty_slave, TIOCSCTTY, 0) < 0)
-        agent_log ("TIOCSCTTY: %s", strerror (errno));
-    }
+  /* Pipes now; a terminal once inside the container's root (setup_console). */
   for (i = 0; i < 3; i++)
     if (a->stdio[i] >= 0 && dup2 (a->stdio[i], i) < 0)
       {
@@ -264,8 +316,6 @@ agent_child_run (agent_child_args_t *a)
   for (i = 0; i < 3; i++)
     if (a->stdio[i] > 2)
       close (a->stdio[i]);
-  if (a->pty_slave > 2)
-    close (a->pty_slave);
 
   if (a->is_init)
     {
@@ -287,6 +337,9 @@ agent_child_run (agent_child_args_t *a)
           child_fail (a, err);
         }
     }
+
+  if (a->console_sock >= 0)
+    setup_console (a);
 
   if (p == NULL || p->args_len == 0)
     {

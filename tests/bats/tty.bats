@@ -75,3 +75,47 @@ function teardown() {
 	[ "$rc" -eq 0 ]
 	grep -q '^50 132' <(tr -d '\r' <"$BUNDLE/out")
 }
+
+# The pty comes from the container's own devpts (runc's behaviour): `tty` names it
+# /dev/pts/N, and that node is in the container's /dev/pts.
+@test "run -d --console-socket: tty names /dev/pts/<n> of the container" {
+	"$RECV" "$SOCK" 24 80 'echo "T:$(tty)"; echo "P:" $(ls /dev/pts); exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime_detached run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty6
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	name="$(tr -d '\r' <"$BUNDLE/out" | sed -n 's/^T:\(\/dev\/pts\/[0-9][0-9]*\)$/\1/p' | head -1)"
+	[ -n "$name" ]
+	# the slave is listed in the container's /dev/pts, next to ptmx
+	pts="$(tr -d '\r' <"$BUNDLE/out" | grep '^P: ' | head -1)"
+	[[ " ${pts#P: } " == *" ${name#/dev/pts/} "* ]]
+	[[ " ${pts#P: } " == *" ptmx "* ]]
+	wait_for_container 120 0.5 tty6 stopped
+}
+
+@test "exec -t --console-socket: tty names /dev/pts/<n> of the container" {
+	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" tty7
+	[ "$status" -eq 0 ]
+	"$RECV" "$SOCK" 30 90 'echo "T:$(tty)"; echo "P:" $(ls /dev/pts); stty size; exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime_detached exec -t -d --console-socket "$SOCK" tty7 sh
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	grep -q '^30 90' <(tr -d '\r' <"$BUNDLE/out")
+	# exec joins the container's mount namespace: its pty is in the container's devpts
+	name="$(tr -d '\r' <"$BUNDLE/out" | sed -n 's/^T:\(\/dev\/pts\/[0-9][0-9]*\)$/\1/p' | head -1)"
+	[ -n "$name" ]
+	pts="$(tr -d '\r' <"$BUNDLE/out" | grep '^P: ' | head -1)"
+	[[ " ${pts#P: } " == *" ${name#/dev/pts/} "* ]]
+}
