@@ -110,8 +110,10 @@ agent_wait_block_device (const char *source, kata_error_t **err)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "block device: no source"), NULL;
   if (source[0] == '/' && (strncmp (source, "/dev/", 5) != 0 || strstr (source, "..")))
     return kata_make_error_nostr (err, EPERM, "block device `%s` is not under /dev", source), NULL;
-  for (i = 0; i < 1000 && (dev = find_block_device (source)) == NULL; i++)
+  for (i = 0; i < 1000 && ((dev = find_block_device (source)) == NULL || access (dev, F_OK) < 0); i++)
     {
+      free (dev);
+      dev = NULL;
       struct timespec ts = { 0, 10 * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }
@@ -167,7 +169,18 @@ mount_storage (const char *driver, const char *source, const char *fstype, agent
           return -1;
         }
       if (fstype && *fstype)
-        return agent_storage_mount_fn (dev, mp, fstype, flags, o->data);
+        {
+          /* A disk that just appeared in sysfs may not open yet (ENXIO/ENOENT): retry a while. */
+          for (i = 0;; i++)
+            {
+              struct timespec ts = { 0, 20 * 1000 * 1000 };
+              if (agent_storage_mount_fn (dev, mp, fstype, flags, o->data) == 0)
+                return 0;
+              if ((errno != ENXIO && errno != ENOENT) || i >= 500)
+                return -1;
+              nanosleep (&ts, NULL);
+            }
+        }
       /* No type given: try the usual ones, as mount(8) does without -t. */
       for (i = 0; guess[i]; i++)
         if (agent_storage_mount_fn (dev, mp, guess[i], flags, o->data) == 0)
