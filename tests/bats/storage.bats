@@ -8,6 +8,7 @@ load helpers-vm
 
 LOOPDEV=""
 IMG_MNT=""
+EXTRA_LOOPS=()
 
 function setup() {
 	requires_for_test
@@ -22,6 +23,45 @@ function teardown() {
 	if [ -n "$LOOPDEV" ]; then
 		losetup -d "$LOOPDEV" 2>/dev/null || true
 	fi
+	local l
+	for l in "${EXTRA_LOOPS[@]}"; do
+		losetup -d "$l" 2>/dev/null || true
+	done
+}
+
+# A copy of the installed configuration.toml at $1 with the sed expressions $2...
+function config_copy() {
+	local cfg="$1" src
+	shift
+	src="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)"
+	[ -r "$src" ] || src=/usr/local/share/defaults/kata-containers/configuration.toml
+	[ -r "$src" ] || skip "no configuration.toml to copy"
+	cp "$src" "$cfg"
+	local e
+	for e in "$@"; do
+		sed -i "$e" "$cfg"
+	done
+}
+
+# A new loop device over a new image of $2 (e.g. 32M) in dir $1, ext4 when $3 = ext4;
+# its name in $NEWLOOP (detached by teardown).
+function new_loop() {
+	local img="$1/disk$((${#EXTRA_LOOPS[@]} + 1)).img"
+	truncate -s "$2" "$img"
+	if [ "${3:-}" = ext4 ]; then
+		mkfs.ext4 -q "$img"
+	fi
+	NEWLOOP="$(losetup -f --show "$img")"
+	EXTRA_LOOPS+=("$NEWLOOP")
+	[ -b "$NEWLOOP" ]
+}
+
+# The host block devices QEMU (pid $1) has open, one /dev path a line.
+function qemu_open_devs() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		readlink "$f" 2>/dev/null
+	done | grep '^/dev/loop' | sort -u || true
 }
 
 # Loop devices attached to FILE (one per line).
@@ -64,7 +104,7 @@ function loops_of() {
 
 	# Not shared: nothing is mounted under the shared dir for its rootfs.
 	! grep -qF " $ROOT/shared/blkpod/blkctr/rootfs " /proc/self/mountinfo
-	[ "$(cat "$ROOT/sbs/blkpod/blkctr/rootfs-drive")" = drive-blkctr ]
+	[ "$(cat "$ROOT/sbs/blkpod/blkctr/drives")" = drive-blkctr ]
 
 	kata_runtime exec blkctr sh -c 'grep " / " /proc/mounts'
 	[ "$status" -eq 0 ]
@@ -187,7 +227,7 @@ function loops_of() {
 	KATA_CONF_FILE="$cfg" kata_runtime_detached run -d --bundle "$BUNDLE" nob1
 	[ "$status" -eq 0 ]
 	grep -qF " $ROOT/shared/nob1/nob1/rootfs " /proc/self/mountinfo
-	[ ! -e "$ROOT/sbs/nob1/nob1/rootfs-drive" ]
+	[ ! -e "$ROOT/sbs/nob1/nob1/drives" ]
 	kata_runtime exec nob1 sh -c 'grep " / " /proc/mounts'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" / 9p "* ]]
@@ -215,4 +255,164 @@ function loops_of() {
 	[ ! -e "$BUNDLE/rovol/g" ]
 	[ "$(cat "$BUNDLE/rwvol/g")" = ok ]
 	assert_root_clean
+}
+
+@test "block-device volumes and a linux.devices block device are hot-plugged; unplugged on the app container's delete" {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
+	local imgdir pod_bundle qpid rwdev rodev rawdev rawimg maj min out gmaj_min
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-img.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	new_loop "$imgdir" 32M ext4
+	rwdev="$NEWLOOP"
+	new_loop "$imgdir" 32M ext4
+	rodev="$NEWLOOP"
+	mkdir -p "$imgdir/m"
+	mount "$rodev" "$imgdir/m"
+	echo ro-content >"$imgdir/m/r"
+	umount "$imgdir/m"
+	new_loop "$imgdir" 4M
+	rawdev="$NEWLOOP"
+	rawimg="$(losetup -n -O BACK-FILE "$rawdev")"
+	maj=$((0x$(stat -c %t "$rawdev")))
+	min=$((0x$(stat -c %T "$rawdev")))
+
+	pod_bundle="$BUNDLE"
+	kata_runtime_detached run -d --bundle "$pod_bundle" bvpod
+	[ "$status" -eq 0 ]
+	qpid="$(sandbox_value bvpod qemu_pid)"
+
+	BUNDLE="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-bundle.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$BUNDLE")
+	cp "$pod_bundle/config.json" "$BUNDLE/"
+	ln -s "$pod_bundle/rootfs" "$BUNDLE/rootfs"
+	update_config '.annotations["io.kubernetes.cri.container-type"] = "container" | .annotations["io.kubernetes.cri.sandbox-id"] = "bvpod"'
+	# A bind of a block device (type detected), a typed read-only mount of one, and
+	# a raw block device with its host numbers, mode 0640, uid/gid 1000/1001.
+	update_config '.mounts += [{"destination":"/data","type":"bind","source":"'"$rwdev"'","options":["rbind","rw"]},
+		{"destination":"/rodata","type":"ext4","source":"'"$rodev"'","options":["ro"]}]
+		| .linux.devices = [{"type":"b","path":"/dev/xdisk","major":'"$maj"',"minor":'"$min"',"fileMode":416,"uid":1000,"gid":1001}]
+		| .linux.resources.devices = [{"allow":false,"access":"rwm"},{"allow":true,"type":"b","major":'"$maj"',"minor":'"$min"',"access":"rwm"}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" bvapp
+	[ "$status" -eq 0 ]
+	[ "$(container_status bvapp)" = running ]
+
+	# Hot-plugged, not shared: nothing of them under the shared dir, QEMU has them open.
+	[ "$(wc -l <"$ROOT/sbs/bvpod/bvapp/drives")" -eq 3 ]
+	! grep -qF "$ROOT/shared/bvpod/bvapp-" /proc/self/mountinfo
+	out="$(qemu_open_devs "$qpid")"
+	echo "QEMU has open: $out" >&2
+	[[ "$out" == *"$rwdev"* && "$out" == *"$rodev"* && "$out" == *"$rawdev"* ]]
+
+	kata_runtime exec bvapp sh -c 'grep -E " /(data|rodata) " /proc/mounts'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ /dev/vd[a-z]\ /data\ ext4\ rw, ]]
+	[[ "$output" =~ /dev/vd[a-z]\ /rodata\ ext4\ ro, ]]
+	kata_runtime exec bvapp sh -c 'echo vol-data >/data/f && sync && cat /rodata/r; if echo x >/rodata/w; then echo WROTE; else echo REFUSED; fi'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *ro-content* ]]
+	[[ "$output" == *REFUSED* ]]
+	[[ "$output" != *WROTE* ]]
+
+	# The device node: at the spec's path, mode/uid/gid from the spec, the GUEST
+	# disk's numbers (virtio-blk), not the host's loop numbers.
+	kata_runtime exec bvapp sh -c 'stat -c "%F %a %u %g %t:%T" /dev/xdisk'
+	[ "$status" -eq 0 ]
+	echo "$output" >&2
+	read -r -a f <<<"$output"
+	[ "${f[0]} ${f[1]} ${f[2]}" = "block special file" ]
+	[ "${f[3]} ${f[4]} ${f[5]}" = "640 1000 1001" ]
+	gmaj_min="${f[6]}"
+	[ "$gmaj_min" != "$(printf '%x:%x' "$maj" "$min")" ]
+	kata_runtime exec bvapp sh -c 'grep -l "^$((0x${1%%:*})):$((0x${1##*:}))$" /sys/block/vd*/dev' sh "$gmaj_min"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ /sys/block/vd[a-z]/dev ]]
+	# The spec's mode applies: root without CAP_DAC_OVERRIDE (runc's default caps) may
+	# not open it, its owner may.
+	kata_runtime exec bvapp dd if=/dev/xdisk of=/dev/null count=1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	kata_runtime exec --user 1000:1001 bvapp sh -c 'echo through-the-device | dd of=/dev/xdisk bs=512 conv=sync 2>&1 && sync && echo done'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *done ]]
+
+	# Delete the app container: its three drives leave the guest and QEMU.
+	kata_runtime delete --force bvapp
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/sbs/bvpod/bvapp" ]
+	[ "$(container_status bvpod)" = running ]
+	kata_runtime exec bvpod cat /proc/partitions
+	[ "$status" -eq 0 ]
+	! [[ "$output" =~ vd[a-z] ]]
+	[ -z "$(qemu_open_devs "$qpid")" ]
+	# Not busy any more: the host mounts it and detaches it.
+	mount -o ro "$rwdev" "$imgdir/m"
+	out="$(cat "$imgdir/m/f")"
+	umount "$imgdir/m"
+	[ "$out" = vol-data ]
+	losetup -d "$rwdev"
+	[ -z "$(losetup -n -O NAME -j "$imgdir/disk1.img")" ]
+	losetup -d "$rawdev"
+	[ "$(head -c 19 "$rawimg")" = through-the-device ]
+
+	kata_runtime delete --force bvpod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+	losetup -d "$rodev"
+	[ -z "$(losetup -a | grep -F "$imgdir" || true)" ]
+	! grep -qF "$imgdir" /proc/self/mountinfo
+}
+
+@test "disable_block_device_use: a block-device volume is mounted on the host and shared" {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
+	local imgdir cfg dev out
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-img.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	new_loop "$imgdir" 32M ext4
+	dev="$NEWLOOP"
+	cfg="$imgdir/configuration.toml"
+	config_copy "$cfg" '/^disable_block_device_use/d' 's/^\[hypervisor\.qemu\]$/[hypervisor.qemu]\ndisable_block_device_use = true/'
+	grep -q '^disable_block_device_use = true' "$cfg"
+
+	update_config '.mounts += [{"destination":"/data","type":"bind","source":"'"$dev"'","options":["rbind","rw"]}]'
+	KATA_CONF_FILE="$cfg" kata_runtime_detached run -d --bundle "$BUNDLE" nobv
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/sbs/nobv/nobv/drives" ]
+	# The host mounts the device in the shared dir; the guest sees it over 9p.
+	grep -F "$ROOT/shared/nobv/nobv-" /proc/self/mountinfo | grep -q " ext4 $dev "
+	kata_runtime exec nobv sh -c 'grep " /data " /proc/mounts; echo shared >/data/s; cat /proc/partitions'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" /data 9p "* ]]
+	! [[ "$output" =~ vd[a-z] ]]
+	kata_runtime delete --force nobv
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+	! grep -qF " $dev " /proc/self/mountinfo
+	mkdir -p "$imgdir/m"
+	mount -o ro "$dev" "$imgdir/m"
+	out="$(cat "$imgdir/m/s")"
+	umount "$imgdir/m"
+	[ "$out" = shared ]
+}
+
+@test "microvm: a block-device volume fails create with a clear error, nothing left" {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
+	local imgdir cfg
+	[ -r /usr/share/kata-containers/vmlinux.container ] || skip "no uncompressed guest kernel for microvm"
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-img.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	new_loop "$imgdir" 32M ext4
+	cfg="$imgdir/configuration.toml"
+	config_copy "$cfg" 's/^machine_type = .*/machine_type = "microvm"/' \
+		's|^kernel = .*|kernel = "/usr/share/kata-containers/vmlinux.container"|'
+	grep -q '^machine_type = "microvm"' "$cfg"
+	update_config '.mounts += [{"destination":"/data","type":"bind","source":"'"$NEWLOOP"'","options":["rbind"]}]'
+	KATA_CONF_FILE="$cfg" kata_runtime_detached run -d --bundle "$BUNDLE" mvbv
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"microvm"*"no hot-plug"* ]]
+	kata_runtime state mvbv
+	[ "$status" -ne 0 ]
+	assert_root_clean
+	assert_no_vm_process
 }
