@@ -10,8 +10,14 @@ function setup() {
 	setup_bundle sleep 1000
 }
 
+POD_LOOPS=()
+
 function teardown() {
 	teardown_bundle
+	local l
+	for l in "${POD_LOOPS[@]}"; do
+		losetup -d "$l" 2>/dev/null || true
+	done
 }
 
 function join_pod() {
@@ -72,4 +78,76 @@ function join_pod() {
 	assert_no_vm_process
 	[ -z "$(losetup -a | grep -F "$ROOT" || true)" ]
 	[ -z "$(ls -A "$ed")" ]
+}
+
+# The host block devices QEMU (pid $1) has open, one /dev path a line.
+function qemu_open_devs() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		readlink "$f" 2>/dev/null
+	done | grep '^/dev/loop' | sort -u || true
+}
+
+@test "block volumes of two app containers: deleting one unplugs only its drive; deleting the pod releases the rest" {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
+	local imgdir l1 l2 qpid out
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-img.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	truncate -s 32M "$imgdir/1.img" "$imgdir/2.img"
+	mkfs.ext4 -q "$imgdir/1.img"
+	mkfs.ext4 -q "$imgdir/2.img"
+	l1="$(losetup -f --show "$imgdir/1.img")"
+	l2="$(losetup -f --show "$imgdir/2.img")"
+	POD_LOOPS=("$l1" "$l2")
+
+	kata_runtime_detached run -d --bundle "$BUNDLE" bpod
+	[ "$status" -eq 0 ]
+	qpid="$(sandbox_value bpod qemu_pid)"
+	join_pod bpod
+	cp "$BUNDLE/config.json" "$imgdir/base.json"
+	update_config '.mounts += [{"destination":"/v","type":"bind","source":"'"$l1"'","options":["rbind"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" bapp1
+	cp "$imgdir/base.json" "$BUNDLE/config.json"
+	update_config '.mounts += [{"destination":"/v","type":"ext4","source":"'"$l2"'","options":["rw"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" bapp2
+	[ "$status" -eq 0 ]
+	[ "$(qemu_open_devs "$qpid" | tr '\n' ' ')" = "$(printf '%s\n' "$l1" "$l2" | sort | tr '\n' ' ')" ]
+	kata_runtime exec bapp1 sh -c 'echo one >/v/f; sync'
+	[ "$status" -eq 0 ]
+	kata_runtime exec bapp2 sh -c 'echo two >/v/f; sync'
+	[ "$status" -eq 0 ]
+
+	kata_runtime delete --force bapp1
+	[ "$status" -eq 0 ]
+	# Only bapp1's drive is gone, from QEMU and from the guest.
+	[ "$(qemu_open_devs "$qpid")" = "$l2" ]
+	kata_runtime exec bapp2 sh -c 'cat /v/f; grep -c "vd[a-z]$" /proc/partitions'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = two ]
+	[ "${lines[1]}" = 1 ]
+	# Not busy: the host mounts and detaches it.
+	mkdir -p "$imgdir/m"
+	mount -o ro "$l1" "$imgdir/m"
+	out="$(cat "$imgdir/m/f")"
+	umount "$imgdir/m"
+	[ "$out" = one ]
+	losetup -d "$l1"
+	[ -z "$(losetup -n -O NAME -j "$imgdir/1.img")" ]
+
+	# The pod goes with bapp2 still holding its drive: the VM's end releases it.
+	kata_runtime delete --force bpod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+	! grep -qF "$imgdir" /proc/self/mountinfo
+	run fsck.ext4 -n "$l2"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	mount -o ro "$l2" "$imgdir/m"
+	out="$(cat "$imgdir/m/f")"
+	umount "$imgdir/m"
+	[ "$out" = two ]
+	losetup -d "$l2"
+	[ -z "$(losetup -a | grep -F "$imgdir" || true)" ]
+	[ -z "$(ls -A "$ROOT/sbs" "$ROOT/shared" 2>/dev/null || true)" ]
 }
