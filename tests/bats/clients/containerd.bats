@@ -19,6 +19,10 @@ setup_file() {
   clients_netns_add kc-ct
   local d=$CLIENTS_TMP
   export CTRD_SOCK=$d/c.sock CTR_NS=kc-$$
+  clients_add_root "/run/containerd/runc/$CTR_NS"
+  # the runtimes put each container in the cgroup /<namespace>/<id> and
+  # leave /<namespace> behind
+  clients_add_cgroup "$CTR_NS"
   cat >"$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
@@ -42,14 +46,12 @@ EOF
 }
 
 teardown_file() {
+  [ -n "${CLIENTS_TMP:-}" ] || return 0
   ct_rm_all all 2>/dev/null || true
   kill_pidfile "$CLIENTS_TMP/containerd.pid" 30
-  kill_matching "$CLIENTS_TMP/"
-  clients_runtime_gc "$KATA_RUNTIME" "/run/containerd/runc/$CTR_NS"
-  clients_runtime_gc "$RUNC_RUNTIME" "/run/containerd/runc/$CTR_NS"
-  # runtimes leave empty directories behind
-  find "/run/containerd/runc/$CTR_NS" -depth -type d -empty -delete 2>/dev/null || true
-  clients_tmp_cleanup
+  # also deletes what the runtimes left in /run/containerd/runc/$CTR_NS, and
+  # the empty directories
+  clients_sweep "$CLIENTS_TMP"
 }
 
 setup() { mark_daemon_log "$CLIENTS_TMP/containerd.log"; }

@@ -14,11 +14,16 @@ setup_file() {
   clients_netns_add kc-dk
   local d=$CLIENTS_TMP
   export DOCKER_SOCK=$d/docker.sock DOCKER_EXEC=$d/x DOCKER_DATA=$d/data
+  clients_add_root "$DOCKER_EXEC/runtime-runc/moby"
+  # the containers' host cgroups under a parent of this run's, which the
+  # sweep removes (docker's default, /docker, is shared with a real dockerd)
+  clients_add_cgroup "$CLIENTS_NETNS"
   cat >"$d/daemon.json" <<EOF
 {
   "runtimes": { "kata": { "path": "$KATA_RUNTIME" } },
   "iptables": false, "ip-masq": false, "ip6tables": false, "bridge": "none",
-  "storage-driver": "vfs", "log-driver": "json-file"
+  "storage-driver": "vfs", "log-driver": "json-file",
+  "cgroup-parent": "/$CLIENTS_NETNS"
 }
 EOF
   in_netns dockerd --config-file "$d/daemon.json" --data-root "$DOCKER_DATA" \
@@ -33,13 +38,11 @@ EOF
 }
 
 teardown_file() {
+  [ -n "${CLIENTS_TMP:-}" ] || return 0
   dk_rm_all all 2>/dev/null || true
   kill_pidfile "$CLIENTS_TMP/dockerd.pid" 30
   kill_pidfile "$CLIENTS_TMP/dockerd.pid.launch" 5
-  kill_matching "$CLIENTS_TMP/"
-  clients_runtime_gc "$KATA_RUNTIME" "$DOCKER_EXEC/runtime-runc/moby"
-  clients_runtime_gc "$RUNC_RUNTIME" "$DOCKER_EXEC/runtime-runc/moby"
-  clients_tmp_cleanup
+  clients_sweep "$CLIENTS_TMP"
 }
 
 setup() { mark_daemon_log "$CLIENTS_TMP/dockerd.log"; }
@@ -253,6 +256,14 @@ sc_stats() {
   check_cgroup_pids "$pids" "$output"
   assert_match '^[0-9.]+[KMG]i?B / ' "$mem" "stats: memory usage"
   [[ $mem != 0B* ]] || fail "stats: no memory usage: $output"
+  # the default table: the header and one row for the container (shown in
+  # the TAP output; docs/compatibility.md quotes it)
+  run dk stats --no-stream "$n"
+  assert_status 0
+  printf '%s\n' "$output" | sed "s/^/# docker stats ($RT): /" >&3
+  assert_match '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' \
+    "$(head -1 <<<"$output")" "stats: header"
+  stats_row_check "$n" "$output"
 }
 
 # ------------------------------------------------------------------ tests --

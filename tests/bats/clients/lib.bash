@@ -15,6 +15,8 @@
 #   KATA_CLIENTS_TIMEOUT_RUNC / KATA_CLIENTS_TIMEOUT_KATA
 #                       per-client-command time-outs in seconds (60 / 90)
 #   KATA_CLIENTS_KEEP=1 keep the temporary directory for post-mortems
+#   KATA_CLIENTS_REGISTRY  file that lists each file's temporary directory, so
+#                       that run-clients.sh can sweep them whatever happened
 
 CLIENTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLIENTS_SRC_ROOT=$(cd "$CLIENTS_LIB_DIR/../../.." && pwd)
@@ -154,6 +156,31 @@ clients_tmp_init() {
   CLIENTS_TMP=$(mktemp -d "/tmp/kc-$1.XXXXXX")
   export CLIENTS_TMP
   chmod 755 "$CLIENTS_TMP"
+  if [ -n "${KATA_CLIENTS_REGISTRY:-}" ]; then
+    echo "$CLIENTS_TMP" >>"$KATA_CLIENTS_REGISTRY"
+  fi
+}
+
+# clients_add_root DIR: a runtime state root outside $CLIENTS_TMP that only
+# this file uses (containerd's /run/containerd/runc/<ns>); the sweep deletes
+# whatever containers are left there, and the empty directories.
+clients_add_root() { echo "$1" >>"$CLIENTS_TMP/roots"; }
+
+# clients_add_cgroup NAME: a cgroup /NAME (in every hierarchy) that only this
+# file uses; the sweep removes it once it is empty.
+clients_add_cgroup() { echo "$1" >>"$CLIENTS_TMP/cgroups"; }
+
+clients_rm_cgroups() {
+  local name h
+  for name in $(cat "$1/cgroups" 2>/dev/null); do
+    case $name in "" | */* | .*) continue ;; esac
+    for h in /sys/fs/cgroup/* /sys/fs/cgroup/unified; do
+      [ -d "$h/$name" ] || continue
+      # rmdir removes only empty cgroups: a busy one stays (and is reported)
+      find "$h/$name" -depth -type d -exec rmdir {} + 2>/dev/null ||
+        echo "cgroup $h/$name still in use" >&2
+    done
+  done
 }
 
 # clients_netns_add NAME: a new, empty network namespace (only lo, up).
@@ -224,6 +251,11 @@ kill_stuck() {
 
 kill_matching() {
   local pids
+  # a short pattern (say an empty $CLIENTS_TMP plus "/") would match anything
+  if [ ${#1} -lt 5 ] || [ "$1" = "/tmp/" ]; then
+    echo "kill_matching: refusing pattern '$1'" >&2
+    return 0
+  fi
   pids=$(pids_matching "$1")
   [ -n "$pids" ] || return 0
   kill -TERM $pids 2>/dev/null || true
@@ -243,6 +275,7 @@ clients_runtime_gc() {
 
 clients_tmp_cleanup() {
   [ -n "${CLIENTS_TMP:-}" ] && [ -d "$CLIENTS_TMP" ] || return 0
+  case $CLIENTS_TMP in /tmp/kc-?*) ;; *) return 0 ;; esac
   kill_matching "$CLIENTS_TMP/"
   clients_umount_under "$CLIENTS_TMP"
   if [ -s "$CLIENTS_TMP/netns" ]; then
@@ -255,9 +288,60 @@ clients_tmp_cleanup() {
   fi
 }
 
+# clients_sweep DIR: everything a file's run may have left, from its
+# temporary directory DIR alone (the files' teardown_file do the same in
+# order; run-clients.sh calls this for each directory in the registry when
+# it exits, so that a test file killed half-way leaves nothing behind):
+# processes whose command line names DIR (daemons, shims, conmon, the
+# runtimes' monitors and QEMU), the containers the runtimes still hold (in
+# roots under DIR, in the roots listed in DIR/roots, and by id from DIR/ids
+# in the runtimes' default roots), mounts under DIR, the network namespace,
+# DIR itself.
+clients_sweep() {
+  local dir=$1 root id
+  case $dir in /tmp/kc-?*) ;; *) return 0 ;; esac
+  [ -d "$dir" ] || return 0
+  kill_matching "$dir/"
+  for root in $(find "$dir" -xdev -maxdepth 6 -type d -name sbs 2>/dev/null | sed 's,/sbs$,,') \
+              $(cat "$dir/roots" 2>/dev/null); do
+    clients_runtime_gc "$KATA_RUNTIME" "$root"
+    clients_runtime_gc "$RUNC_RUNTIME" "$root"
+    kill_matching "$root/"
+    case $root in "$dir"/*) ;; *) find "$root" -depth -type d -empty -delete 2>/dev/null ;; esac
+  done
+  # podman's containers: the ids recorded, and those in its storage (a test
+  # killed before it recorded its container)
+  for id in $( { cat "$dir/ids" 2>/dev/null; ls "$dir"/*/vfs-containers 2>/dev/null; } |
+              grep -xE '[0-9a-f]{64}' | sort -u); do
+    [ -x "$KATA_RUNTIME" ] && timeout 60 "$KATA_RUNTIME" delete --force "$id" >/dev/null 2>&1
+    timeout 30 "$RUNC_RUNTIME" delete --force "$id" >/dev/null 2>&1
+  done
+  clients_rm_cgroups "$dir"
+  CLIENTS_TMP=$dir clients_tmp_cleanup 3>/dev/null
+}
+
 # --------------------------------------------------------------- runtimes ---
 
-# Is this machine able to run kata at all?  Sets KATA_SKIP_REASON when not.
+# kata_virt_unusable: prints why this host cannot run a VM at all (no QEMU,
+# no accelerator that works), from `kata-runtime kata-check`, run once per
+# file; prints nothing when it can.  Other kata-check failures are not a
+# reason to skip: the tests then fail and say why.
+kata_virt_unusable() {
+  local f=$CLIENTS_TMP/kata-check q
+  if [ ! -s "$f" ]; then
+    timeout 120 "$KATA_RUNTIME" kata-check >"$f" 2>&1
+    echo "rc=$?" >>"$f"
+  fi
+  grep -E '^FAIL: (QEMU|accelerator)' "$f" | head -1 | sed 's/^FAIL: //'
+  if ! grep -qE '^(PASS|FAIL): QEMU' "$f"; then
+    # an older kata-check: look for the binary ourselves
+    q=$(kata_qemu_path)
+    if [ -z "$q" ] || [ ! -x "$q" ]; then
+      echo "no QEMU binary (${q:-qemu-system-x86_64 not in PATH})"
+    fi
+  fi
+}
+
 kata_qemu_path() {
   local conf p
   for conf in "${KATA_CONF_FILE:-}" /etc/kata-containers/configuration.toml \
@@ -272,7 +356,8 @@ kata_qemu_path() {
 
 # rt_select runc|kata: sets RT (name), RT_PATH (binary), TMO (per-command
 # time-out).  Skips the kata variant only when there is no virtualisation at
-# all; a missing or broken kata-runtime is a failure, never a silent pass.
+# all (the reason is in the skip message); a missing or broken kata-runtime
+# is a failure, never a silent pass.
 rt_select() {
   RT=$1
   case $RT in
@@ -282,12 +367,12 @@ rt_select() {
     kata)
       RT_PATH=$KATA_RUNTIME
       TMO=$CLIENTS_TIMEOUT_KATA
-      local q
-      q=$(kata_qemu_path)
-      if [ -z "$q" ] || [ ! -x "$q" ]; then
-        skip "no usable virtualisation: no QEMU binary (${q:-qemu-system-x86_64 not in PATH})"
-      fi
       [ -x "$KATA_RUNTIME" ] || fail "kata-runtime not installed at $KATA_RUNTIME (make install)" || return 1
+      local why
+      why=$(kata_virt_unusable)
+      if [ -n "$why" ]; then
+        skip "no usable virtualisation: $why"
+      fi
       local broken=$CLIENTS_TMP/kata-broken
       if [ -s "$broken" ]; then
         fail "kata-runtime could not run a container earlier in this file, not trying again: $(cat "$broken")"
@@ -389,6 +474,17 @@ show_daemon_log() {
   [ -z "${TEST_DONE:-}" ] && [ -n "${RT:-}" ] && [ -f "$1" ] || return 0
   tail -n +"$((${LOG_MARK:-0} + 1))" "$1" | grep -E 'level=(error|fatal|warning)' |
     tail -8 | cut -c1-600 | sed 's/^/# daemon: /' >&3 || true
+}
+
+# stats_row_check NAME OUTPUT: the default `stats --no-stream` table of docker
+# and podman has exactly one row, for NAME: short id, name, CPU %, memory
+# usage / limit.
+stats_row_check() {
+  local rows row
+  rows=$(tail -n +2 <<<"$2" | grep -c .)
+  assert_eq 1 "$rows" "stats: number of rows (in: $2)" || return 1
+  row=$(tail -n +2 <<<"$2" | grep .)
+  assert_match "^[0-9a-f]{12} +$1 +[0-9.]+% +[0-9.]+[kKMG]i?B / [0-9.]+[kKMGT]i?B " "$row" "stats: the container's row"
 }
 
 # The command of the long-running container shared by several scenarios.

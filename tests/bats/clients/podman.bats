@@ -40,16 +40,12 @@ EOF
 }
 
 teardown_file() {
+  [ -n "${CLIENTS_TMP:-}" ] || return 0
   pm_rm_all all 2>/dev/null || true
-  kill_matching "$CLIENTS_TMP/"
   # what a runtime may still hold for containers of this file (conmon passes
-  # no --root: runc keeps its state in /run/runc, kata-runtime in /run/vc)
-  local id
-  for id in $(sort -u "$CLIENTS_TMP/ids" 2>/dev/null); do
-    [ -x "$KATA_RUNTIME" ] && timeout 60 "$KATA_RUNTIME" delete --force "$id" >/dev/null 2>&1
-    timeout 30 "$RUNC_RUNTIME" delete --force "$id" >/dev/null 2>&1
-  done
-  clients_tmp_cleanup
+  # no --root: runc keeps its state in /run/runc, kata-runtime in /run/vc):
+  # the sweep deletes the ids listed in $CLIENTS_TMP/ids
+  clients_sweep "$CLIENTS_TMP"
 }
 
 setup() { mark_daemon_log /dev/null; }
@@ -275,6 +271,14 @@ sc_stats() {
   check_cgroup_pids "$pids" "$output"
   assert_match '^[0-9.]+[kMG]?B / ' "$mem" "stats: memory usage"
   [[ $mem != 0B* ]] || fail "stats: no memory usage: $output"
+  # the default table: the header and one row for the container (shown in
+  # the TAP output; docs/compatibility.md quotes it)
+  run pm stats --no-stream "$n"
+  assert_status 0
+  printf '%s\n' "$output" | sed "s/^/# podman stats ($RT): /" >&3
+  assert_match '^ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET IO +BLOCK IO +PIDS' \
+    "$(head -1 <<<"$output")" "stats: header"
+  stats_row_check "$n" "$output"
 }
 
 # ------------------------------------------------------------------ tests --
