@@ -1222,7 +1222,7 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
         {
           size_t i;
           for (i = 0; i < sb->containers_len; i++)
-            if (kata_validate_id (sb->containers[i], NULL) == 0)
+            if (strcmp (sb->containers[i], id) != 0 && kata_validate_id (sb->containers[i], NULL) == 0)
               kata_mapping_remove (ctx->root, sb->containers[i]);
         }
       if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)

@@ -249,9 +249,11 @@ kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_stat
     if (kata_network_teardown_state (netstate, err) < 0)
       return kata_error_wrap (err, "destroy sandbox %s", sid);
   }
+  kata_state_cgroups_release (root, sid);
   if (kata_storage_umount_all_under (shared, err) < 0)
     return kata_error_wrap (err, "destroy sandbox %s", sid);
   if (kata_rm_rf (shared, err) < 0 || kata_rm_rf (vm, err) < 0 || kata_rm_rf (sbs, err) < 0)
     return kata_error_wrap (err, "destroy sandbox %s", sid);
+  kata_state_prune (root);
   return 0;
 }

@@ -1,5 +1,6 @@
 /* State on disk.  Every write is atomic (temp + fsync + rename + fsync dir). */
 #include "runtime/state.h"
+#include "runtime/runtime.h"
 #include "common/json.h"
 #include "common/utils.h"
 #include <errno.h>
@@ -54,26 +55,76 @@ int
 kata_state_lock (const char *root, const char *sid, int *fd, kata_error_t **err)
 {
   cleanup_free char *path = xasprintf ("%s/sbs/%s/lock", root, sid);
-  int f;
+  int f, tries;
 
   *fd = -1;
-  f = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (f < 0)
+  for (tries = 0;; tries++)
     {
-      if (errno == ENOENT)
-        return kata_make_error_nostr (err, KATA_ENOTFOUND, "sandbox %s does not exist", sid);
-      return kata_make_error (err, errno, "open `%s`", path);
-    }
-  while (flock (f, LOCK_EX) < 0)
-    {
-      if (errno == EINTR)
-        continue;
-      int e = errno;
+      struct stat a, b;
+      f = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (f < 0)
+        {
+          if (errno == ENOENT)
+            return kata_make_error_nostr (err, KATA_ENOTFOUND, "sandbox %s does not exist", sid);
+          return kata_make_error (err, errno, "open `%s`", path);
+        }
+      while (flock (f, LOCK_EX) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          int e = errno;
+          close (f);
+          return kata_make_error (err, e, "flock `%s`", path);
+        }
+      /* The sandbox may have been deleted (and even made again) while we waited: the
+         lock only counts when it is still the file at PATH. */
+      if (fstat (f, &a) == 0 && stat (path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        break;
       close (f);
-      return kata_make_error (err, e, "flock `%s`", path);
+      if (tries >= 100)
+        return kata_make_error_nostr (err, KATA_ENOTFOUND, "sandbox %s does not exist", sid);
     }
   *fd = f;
   return 0;
+}
+
+int
+kata_state_mkdir (const char *path, bool excl)
+{
+  int tries;
+  for (tries = 0; tries < 1000; tries++)
+    {
+      cleanup_free char *parent = xstrdup (path);
+      char *slash = strrchr (parent, '/');
+      if (mkdir (path, 0700) == 0)
+        return 0;
+      if (errno == EEXIST)
+        {
+          if (excl)
+            return -1;
+          return 0;
+        }
+      if (errno != ENOENT || slash == NULL || slash == parent)
+        return -1;
+      /* A concurrent delete may remove the (empty) parent between its mkdir and ours. */
+      *slash = '\0';
+      if (kata_state_mkdir (parent, false) < 0)
+        return -1;
+    }
+  errno = ENOENT;
+  return -1;
+}
+
+void
+kata_state_prune (const char *root)
+{
+  static const char *const kinds[] = { "mapping", "sbs", "vm", "shared" };
+  size_t i;
+  for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", root, kinds[i]);
+      rmdir (p); /* only when empty */
+    }
 }
 
 /* ---- serialisation ---- */
@@ -434,9 +485,72 @@ kata_container_state_add_mount (kata_container_state_t *s, const char *path)
   s->mounts[s->mounts_len++] = xstrdup (path);
 }
 
+#define CGROUPS_LEFT "cgroups-left"
+
+/* rmdir of a host cgroup dir: 0 when it is gone.  A dir whose processes just died may
+   stay busy a moment: wait for it (up to 1 s) when no process is listed in it, or
+   always with WAIT. */
+static int
+cgroup_rmdir (const char *path, bool wait)
+{
+  int tries;
+  for (tries = 0; tries < 50; tries++)
+    {
+      cleanup_free char *procs = NULL;
+      cleanup_free char *p = NULL;
+      if (rmdir (path) == 0 || errno == ENOENT)
+        return 0;
+      if (errno != EBUSY)
+        return -1;
+      p = xasprintf ("%s/cgroup.procs", path);
+      if (!wait && (kata_read_file (p, &procs, NULL, 65536, NULL) < 0 || procs[0] != '\0'))
+        return -1;
+      usleep (20000);
+    }
+  return -1;
+}
+
+void
+kata_state_cgroups_release (const char *root, const char *sid)
+{
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/" CGROUPS_LEFT, root, sid);
+  cleanup_free char *data = NULL;
+  char *lines[256];
+  size_t n = 0, i;
+  char *save = NULL, *l;
+  if (kata_read_file (path, &data, NULL, 1 << 20, NULL) < 0)
+    return;
+  for (l = strtok_r (data, "\n", &save); l && n < 256; l = strtok_r (NULL, "\n", &save))
+    if (strncmp (l, "cgroup /sys/fs/cgroup/", 22) == 0 && strstr (l, "/../") == NULL)
+      lines[n++] = l + 7;
+  for (i = n; i > 0; i--)
+    cgroup_rmdir (lines[i - 1], true);
+  unlink (path);
+}
+
+/* The mapping entry this process claimed: the journal of what create makes outside
+   --root (host cgroup dirs), so that a crashed create can be undone. */
+static char *claimed_entry;
+
+static void
+journal_append (const char *line)
+{
+  int fd;
+  if (claimed_entry == NULL)
+    return;
+  fd = open (claimed_entry, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  if (kata_write_all (fd, line, strlen (line)) == 0)
+    fsync (fd);
+  close (fd);
+}
+
 void
 kata_container_state_add_cgroup (kata_container_state_t *s, const char *made)
 {
+  cleanup_free char *line = xasprintf ("cgroup %s\n", made);
+  journal_append (line);
   s->cgroups_made = xrealloc (s->cgroups_made, (s->cgroups_made_len + 1) * sizeof (char *));
   s->cgroups_made[s->cgroups_made_len++] = xstrdup (made);
 }
@@ -457,14 +571,12 @@ kata_container_state_add_exec (kata_container_state_t *s, const char *exec_id)
 int
 kata_mapping_claim (const char *root, const char *cid, const char *sid, kata_error_t **err)
 {
-  cleanup_free char *top = xasprintf ("%s/mapping", root);
   cleanup_free char *dir = kata_state_mapping_dir (root, cid);
   cleanup_free char *entry = xasprintf ("%s/%s", dir, sid);
-  int fd;
+  char buf[64];
+  int fd, n;
 
-  if (kata_mkdir_p (top, 0700, err) < 0)
-    return -1;
-  if (mkdir (dir, 0700) < 0)
+  if (kata_state_mkdir (dir, true) < 0)
     {
       if (errno == EEXIST)
         return kata_make_error_nostr (err, KATA_EEXIST_ID, "container with id exists: %s", cid);
@@ -477,9 +589,35 @@ kata_mapping_claim (const char *root, const char *cid, const char *sid, kata_err
       rmdir (dir);
       return kata_make_error (err, e, "create `%s`", entry);
     }
-  fsync (fd);
+  /* The creator: while it lives and container.json is missing, the id is being created;
+     once it is dead, the create crashed (docs/lifecycle.md "Crashes"). */
+  n = snprintf (buf, sizeof buf, "%d %llu\n", (int) getpid (), kata_proc_start_time (getpid ()));
+  if (kata_write_all (fd, buf, (size_t) n) < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      close (fd);
+      unlink (entry);
+      rmdir (dir);
+      return kata_make_error (err, e, "write `%s`", entry);
+    }
   close (fd);
+  free (claimed_entry);
+  claimed_entry = xstrdup (entry);
   return 0;
+}
+
+bool
+kata_mapping_creator_alive (const char *root, const char *cid, const char *sid)
+{
+  cleanup_free char *entry = xasprintf ("%s/mapping/%s/%s", root, cid, sid);
+  cleanup_free char *data = NULL;
+  int pid = 0;
+  unsigned long long start = 0;
+  if (kata_read_file (entry, &data, NULL, 256, NULL) < 0)
+    return false;
+  if (sscanf (data, "%d %llu", &pid, &start) != 2)
+    return false;
+  return kata_state_pid_alive (pid, start);
 }
 
 int
@@ -510,7 +648,63 @@ int
 kata_mapping_remove (const char *root, const char *cid)
 {
   cleanup_free char *dir = kata_state_mapping_dir (root, cid);
-  return kata_rm_rf (dir, NULL);
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  int r;
+
+  /* What the journal says create made outside --root, deepest (last) first; after a
+     complete delete these are gone already.  Dirs still in use (the sandbox's VM runs
+     in them) are handed to the sandbox: kata_state_cgroups_release removes them once
+     the VM is gone. */
+  while (d && (de = readdir (d)))
+    {
+      cleanup_free char *entry = NULL;
+      cleanup_free char *data = NULL;
+      cleanup_free char *left = NULL;
+      char *lines[64];
+      bool failed[64];
+      size_t n = 0, i, k;
+      char *save = NULL, *l;
+      if (de->d_name[0] == '.')
+        continue;
+      entry = xasprintf ("%s/%s", dir, de->d_name);
+      if (kata_read_file (entry, &data, NULL, 65536, NULL) < 0)
+        continue;
+      for (l = strtok_r (data, "\n", &save); l && n < 64; l = strtok_r (NULL, "\n", &save))
+        if (strncmp (l, "cgroup /sys/fs/cgroup/", 22) == 0 && strstr (l, "/../") == NULL)
+          lines[n++] = l + 7;
+      for (i = n; i > 0; i--)
+        {
+          size_t len = strlen (lines[i - 1]);
+          failed[i - 1] = false;
+          for (k = i; k < n; k++)
+            if (failed[k] && strncmp (lines[k], lines[i - 1], len) == 0 && lines[k][len] == '/')
+              failed[i - 1] = true;
+          if (!failed[i - 1] && cgroup_rmdir (lines[i - 1], false) < 0)
+            failed[i - 1] = true;
+        }
+      for (i = 0; i < n; i++)
+        if (failed[i])
+          {
+            char *t = xasprintf ("%scgroup %s\n", left ? left : "", lines[i]);
+            free (left);
+            left = t;
+          }
+      if (left && kata_validate_id (de->d_name, NULL) == 0)
+        {
+          cleanup_free char *keep = xasprintf ("%s/sbs/%s/" CGROUPS_LEFT, root, de->d_name);
+          int fd = open (keep, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+          if (fd >= 0)
+            {
+              if (kata_write_all (fd, left, strlen (left)) == 0)
+                fsync (fd);
+              close (fd);
+            }
+        }
+    }
+  r = kata_rm_rf (dir, NULL);
+  kata_state_prune (root);
+  return r;
 }
 
 static int

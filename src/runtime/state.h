@@ -81,6 +81,14 @@ kata_state_unlockp (int *fd)
   *fd = -1;
 }
 #define cleanup_lock __attribute__ ((cleanup (kata_state_unlockp)))
+/* mkdir PATH (0700), making missing parents; retries when a concurrent delete removes
+   an empty parent in between.  EXCL: EEXIST is an error (-1, errno).  */
+int kata_state_mkdir (const char *path, bool excl);
+/* Removes <root>/{mapping,sbs,vm,shared} when they are empty (after the last entry went). */
+void kata_state_prune (const char *root);
+/* Removes the host cgroup dirs a sandbox's containers made that were still in use when
+   their mapping went (<root>/sbs/<sid>/cgroups-left); call once the VM is gone. */
+void kata_state_cgroups_release (const char *root, const char *sid);
 
 /* Serialisation (pure; for tests too). */
 char *kata_container_state_to_json (const kata_container_state_t *s);
@@ -116,6 +124,9 @@ int kata_mapping_claim (const char *root, const char *cid, const char *sid, kata
 /* Missing: KATA_ENOTFOUND "container does not exist". */
 int kata_mapping_lookup (const char *root, const char *cid, char **sid, kata_error_t **err);
 int kata_mapping_remove (const char *root, const char *cid);
+/* True while the process that claimed CID (recorded in the mapping entry) is alive:
+   the create is in progress, not crashed. */
+bool kata_mapping_creator_alive (const char *root, const char *cid, const char *sid);
 /* Every container id in <root>/mapping (sorted). */
 int kata_mapping_list (const char *root, char ***ids, size_t *n, kata_error_t **err);
 

@@ -122,3 +122,65 @@ function __kata_runtime_to_file() {
 	cat "$log"
 	return "$rc"
 }
+
+# ---- fault injection (docs/lifecycle.md "Fault injection") ----
+
+# Builds a kata-runtime configured with --enable-fault-injection under DEST, from a
+# copy of this working tree (tracked and untracked-but-not-ignored files, so that
+# uncommitted work is what gets tested), and prints its path.  $KATA_FAULT_RUNTIME,
+# when set, is used instead.  Fails with the reason on stderr.
+function build_fault_runtime() {
+	local dest="$1" src tool
+	if [ -n "${KATA_FAULT_RUNTIME:-}" ]; then
+		[ -x "$KATA_FAULT_RUNTIME" ] || { echo "KATA_FAULT_RUNTIME=$KATA_FAULT_RUNTIME is not executable" >&2; return 1; }
+		echo "$KATA_FAULT_RUNTIME"
+		return 0
+	fi
+	for tool in git autoreconf make cc pkg-config; do
+		command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; return 1; }
+	done
+	src="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || { echo "$src is not a git work tree" >&2; return 1; }
+	mkdir -p "$dest/src" || return 1
+	(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		xargs -0 cp --parents -a -t "$dest/src") || { echo "cannot copy $src" >&2; return 1; }
+	if ! (cd "$dest/src" && ./autogen.sh && ./configure --prefix=/usr/local --sysconfdir=/etc \
+		--enable-fault-injection && make -j"$(nproc)" kata-runtime) >"$dest/build.log" 2>&1; then
+		echo "the fault-injection build failed ($dest/build.log):" >&2
+		tail -5 "$dest/build.log" >&2
+		return 1
+	fi
+	echo "$dest/src/kata-runtime"
+}
+
+# "PID START" of every process whose command line names $ROOT (monitor, QEMU, shims).
+function root_processes() {
+	local p
+	for p in $(pgrep -f -- "$ROOT"); do
+		echo "$p $(proc_start_time "$p")"
+	done
+}
+
+# Nothing of $ROOT is left: none of the processes listed in FILE ("PID START" lines)
+# nor any other naming $ROOT, no mount, no loop device, no file or dir under $ROOT,
+# and no host cgroup named CGROUP (when given) in any hierarchy.
+function assert_nothing_left() {
+	local file="$1" cg="${2:-}" pid start d
+	if [ -f "$file" ]; then
+		while read -r pid start; do
+			[ -n "$start" ] || continue
+			wait_pid_gone "$pid" "$start" 15 || fail "process $pid ($(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)) is left"
+		done <"$file"
+	fi
+	assert_no_vm_process
+	! grep -F -- "$ROOT" /proc/self/mountinfo || fail "mounts left under $ROOT"
+	! losetup -a 2>/dev/null | grep -F -- "$ROOT" || fail "loop devices left for $ROOT"
+	d="$(find "$ROOT" -mindepth 1 2>/dev/null || true)"
+	[ -z "$d" ] || fail "left under $ROOT: $d"
+	if [ -n "$cg" ]; then
+		for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+			[ ! -e "$d${cg#/}" ] || fail "host cgroup $d${cg#/} is left"
+		done
+	fi
+}
