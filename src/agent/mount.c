@@ -265,6 +265,65 @@ is_bind (runtime_spec_schema_defs_mount *m, agent_mount_opts_t *o)
   return o->bind || (m->type && strcmp (m->type, "bind") == 0);
 }
 
+static bool
+path_under (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  if (n == 1 && dir[0] == '/')
+    return path[0] == '/';
+  return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Opens DEST (already resolved by agent_resolve_in_root) with O_PATH|O_NOFOLLOW and checks
+   that what was opened is inside ROOTFS, so that a component swapped for a symlink since
+   the walk cannot redirect the mount; PROCFD gets "/proc/self/fd/N", the path to mount on
+   (as runc does).  Returns the fd (the caller closes it). */
+static int
+open_dest_in_root (const char *rootfs, const char *dest, char *procfd, size_t len, kata_error_t **err)
+{
+  char real_root[PATH_MAX], link[PATH_MAX];
+  ssize_t n;
+  int fd;
+
+  if (realpath (rootfs, real_root) == NULL)
+    return kata_make_error (err, errno, "rootfs `%s`", rootfs);
+  fd = open (dest, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return kata_make_error (err, errno, "open `%s`", dest);
+  snprintf (procfd, len, "/proc/self/fd/%d", fd);
+  n = readlink (procfd, link, sizeof link - 1);
+  if (n < 0)
+    {
+      int e = errno;
+      close (fd);
+      return kata_make_error (err, e, "readlink `%s`", procfd);
+    }
+  link[n] = '\0';
+  if (!path_under (link, real_root))
+    {
+      close (fd);
+      return kata_make_error (err, EPERM, "mount destination `%s` resolves to `%s`, outside the container's rootfs",
+                              dest, link);
+    }
+  return fd;
+}
+
+/* A bind source in the guest must be in the agent's run dir: the shared dir or a storage
+   (ephemeral, local, blk, ...), after symlinks.  REAL gets the resolved path. */
+static int
+check_bind_source (const char *src, char *real, kata_error_t **err)
+{
+  if (src == NULL || src[0] != '/')
+    return kata_make_error_nostr (err, EPERM, "bind mount source `%s` is not an absolute path", src ? src : "");
+  if (realpath (src, real) == NULL)
+    return kata_make_error (err, errno, "bind mount source `%s`", src);
+  if (!path_under (real, AGENT_RUN_DIR))
+    return kata_make_error_nostr (err, EPERM,
+                                  "bind mount source `%s` (`%s`) is outside the shared dir and the sandbox's storages",
+                                  src, real);
+  return 0;
+}
+
 static int
 do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error_t **err)
 {
@@ -275,6 +334,8 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error
   bool bind;
   int create = RESOLVE_MKDIR;
   struct stat st;
+  char procfd[64];
+  int dest_fd = -1;
 
   agent_parse_mount_options (m->options, m->options_len, &o);
   bind = is_bind (m, &o);
@@ -287,14 +348,38 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error
       return -1;
     }
   flags = o.flags;
+  {
+    char real_src[PATH_MAX];
+    int fd;
+    if (bind && check_bind_source (m->source, real_src, err) < 0)
+      {
+        agent_mount_opts_free (&o);
+        return -1;
+      }
+    fd = open_dest_in_root (rootfs, dest, procfd, sizeof procfd, err);
+    if (fd < 0)
+      {
+        agent_mount_opts_free (&o);
+        return -1;
+      }
+    if (bind)
+      {
+        int r = mount (real_src, procfd, NULL, MS_BIND | (o.rbind ? MS_REC : 0), NULL);
+        int e = errno;
+        close (fd);
+        if (r < 0)
+          {
+            errno = e;
+            mount_err (err, "bind", m->source, m->destination);
+            agent_mount_opts_free (&o);
+            return -1;
+          }
+      }
+    else
+      dest_fd = fd; /* mounted on below, through PROCFD */
+  }
   if (bind)
     {
-      if (mount (m->source, dest, NULL, MS_BIND | (o.rbind ? MS_REC : 0), NULL) < 0)
-        {
-          mount_err (err, "bind", m->source, m->destination);
-          agent_mount_opts_free (&o);
-          return -1;
-        }
       if (flags & ~(MS_BIND | MS_REC | MS_REMOUNT))
         {
           unsigned long keep = 0;
@@ -318,13 +403,17 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error
       if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
         {
           /* The guest is cgroup v2 only: mount the container's cgroup namespace view. */
-          if (mount ("cgroup2", dest, "cgroup2", flags & ~MS_REC, NULL) < 0)
+          if (mount ("cgroup2", procfd, "cgroup2", flags & ~MS_REC, NULL) < 0)
             agent_log ("mount cgroup2 on %s: %s", dest, strerror (errno));
+          close (dest_fd);
           agent_mount_opts_free (&o);
           return 0;
         }
-      if (mount (src, dest, type, flags & ~MS_REC, o.data) < 0)
+      if (mount (src, procfd, type, flags & ~MS_REC, o.data) < 0)
         {
+          int e = errno;
+          close (dest_fd);
+          errno = e;
           /* mqueue/sysfs may be refused in some namespace setups: bind instead, as runc does */
           if ((errno == EPERM || errno == EBUSY) && strcmp (type, "sysfs") == 0)
             {
@@ -338,6 +427,7 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error
           agent_mount_opts_free (&o);
           return -1;
         }
+      close (dest_fd);
     }
   if (o.propagation && mount (NULL, dest, NULL, o.propagation, NULL) < 0)
     {

@@ -310,6 +310,63 @@ PY
 out=$(ac run c19 "$work/c19.json" --storage '{"driver":"local","source":"local","options":["mode=0750"],"mount_point":"/run/kata-containers/sandbox/local/vol2"}' 2>&1)
 check_eq "local storage with mode 0750" "750" "$out"
 
+# ---- path resolution: symlinks in the rootfs never lead a mount out of it ----
+ln -sfn /../../etc "$root/escape-abs"
+ln -sfn ../../../../../etc "$root/escape-rel"
+ln -sfn /etc "$root/etc-link"
+spec '["sh","-c","grep -E \" /etc \" /proc/mounts | cut -d\" \" -f3; grep -c . /etc/passwd 2>/dev/null || echo empty"]' > "$work/c20.json"
+python3 - "$work/c20.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["mounts"].append({"destination": "/escape-abs", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]})
+json.dump(s, open(p, "w"))
+PY
+# The tmpfs lands on the container's /etc (it hides its passwd), not on the guest's /etc.
+out=$(ac run c20 "$work/c20.json" 2>&1 | tr '\n' ' ')
+check_eq "mount on a symlink to /../../etc lands inside the rootfs" "tmpfs empty " "$out"
+spec '["sh","-c","grep \" /etc/sub \" /proc/mounts | cut -d\" \" -f3"]' > "$work/c21.json"
+python3 - "$work/c21.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["mounts"].append({"destination": "/escape-rel/sub", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]})
+json.dump(s, open(p, "w"))
+PY
+out=$(ac run c21 "$work/c21.json" 2>&1)
+check_eq "mount under a relative symlink climbing out lands inside the rootfs" "tmpfs" "$out"
+rmdir "$root/etc/sub" 2>/dev/null
+# The agent's own /etc was not touched: a fresh container sees the rootfs's passwd.
+spec '["sh","-c","grep -c . /etc/passwd; grep -c \" /etc\" /proc/mounts"]' > "$work/c22.json"
+out=$(ac run c22 "$work/c22.json" 2>&1 | tr '\n' ' ')
+check_eq "the rootfs's /etc is intact afterwards" "2 0 " "$out"
+
+# ---- mount sources outside the shared dir and the storages are refused ----
+bind_spec() { # file source
+	spec '["true"]' > "$1"
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s["mounts"].append({"destination": "/x", "type": "bind", "source": sys.argv[2], "options": ["rbind"]})
+json.dump(s, open(p, "w"))
+PY
+}
+bind_spec "$work/c23.json" /etc
+out=$(ac run c23 "$work/c23.json" 2>&1); st=$?
+case "$st:$out" in 0:*) nok "bind of the guest's /etc: accepted: [$out]";; *"outside the shared dir"*) ok "bind of the guest's /etc is refused";; *) nok "bind of /etc: [$out]";; esac
+bind_spec "$work/c24.json" "$rootpath/etc-link"
+out=$(ac run c24 "$work/c24.json" 2>&1); st=$?
+case "$st:$out" in 0:*) nok "bind through a symlink to /etc: accepted: [$out]";; *"outside the shared dir"*) ok "bind source through a symlink to /etc is refused";; *) nok "bind via symlink: [$out]";; esac
+bind_spec "$work/c25.json" /run/kata-containers/shared/containers/../../../../etc
+out=$(ac run c25 "$work/c25.json" 2>&1); st=$?
+case "$st:$out" in 0:*) nok "bind of shared/../../../etc: accepted: [$out]";; *"outside the shared dir"*) ok "bind source climbing out of the shared dir is refused";; *) nok "bind via ..: [$out]";; esac
+spec '["true"]' > "$work/c26.json"
+out=$(ac run c26 "$work/c26.json" --storage '{"driver":"bind","source":"/etc","options":[],"mount_point":"/run/kata-containers/sandbox/evil"}' 2>&1); st=$?
+case "$st:$out" in 0:*) nok "bind storage from /etc: accepted";; *"is not under /run/kata-containers"*) ok "bind storage from /etc is refused";; *) nok "bind storage: [$out]";; esac
+out=$(ac run c27 "$work/c26.json" --storage '{"driver":"ephemeral","source":"tmpfs","options":[],"mount_point":"/etc/evil"}' 2>&1); st=$?
+case "$st:$out" in 0:*) nok "storage mount point /etc/evil: accepted";; *"is not under /run/kata-containers"*) ok "storage mount point outside the run dir is refused";; *) nok "storage mount point: [$out]";; esac
+out=$(ac run c28 "$work/c26.json" --storage '{"driver":"blk","source":"/dev/../etc/passwd","fstype":"ext4","options":[],"mount_point":"/run/kata-containers/sandbox/storage/evil"}' 2>&1); st=$?
+case "$st:$out" in 0:*) nok "blk storage from /dev/../etc: accepted";; *"is not under /dev"*) ok "blk storage source outside /dev is refused";; *) nok "blk storage: [$out]";; esac
+rm -f "$root/escape-abs" "$root/escape-rel" "$root/etc-link"
+
 # terminal: output comes through a pty
 spec '["sh","-c","test -t 0 && test -t 1 && echo tty-ok; stty size"]' > "$work/c12.json"
 sed -i 's/"terminal":false/"terminal":true,"consoleSize":{"height":40,"width":100}/' "$work/c12.json"
