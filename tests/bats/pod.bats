@@ -10,13 +10,23 @@ function setup() {
 	setup_bundle sleep 1000
 }
 
-POD_LOOPS=()
+POD_IMGS=()
 
 function teardown() {
+	# Loop devices over this test's images only (a number may be someone else's by now):
+	# found before the images go, detached after the VMs went.
+	local i l pairs=()
+	for i in "${POD_IMGS[@]}"; do
+		for l in $(losetup -n -O NAME -j "$i" 2>/dev/null); do
+			pairs+=("$l=$i")
+		done
+	done
 	teardown_bundle
-	local l
-	for l in "${POD_LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null || true
+	for i in "${pairs[@]}"; do
+		l="${i%%=*}"
+		case "$(losetup -n -O BACK-FILE "$l" 2>/dev/null)" in
+		"${i#*=}"*) losetup -d "$l" 2>/dev/null || true ;;
+		esac
 	done
 }
 
@@ -98,7 +108,7 @@ function qemu_open_devs() {
 	mkfs.ext4 -q "$imgdir/2.img"
 	l1="$(losetup -f --show "$imgdir/1.img")"
 	l2="$(losetup -f --show "$imgdir/2.img")"
-	POD_LOOPS=("$l1" "$l2")
+	POD_IMGS=("$imgdir/1.img" "$imgdir/2.img")
 
 	kata_runtime_detached run -d --bundle "$BUNDLE" bpod
 	[ "$status" -eq 0 ]

@@ -8,7 +8,7 @@ load helpers-vm
 
 LOOPDEV=""
 IMG_MNT=""
-EXTRA_LOOPS=()
+EXTRA_IMGS=()
 
 function setup() {
 	requires_for_test
@@ -16,6 +16,14 @@ function setup() {
 }
 
 function teardown() {
+	# Loop devices over this test's images only (a number may be someone else's by now):
+	# found before the images go, detached after the VMs went.
+	local i l pairs=()
+	for i in "${EXTRA_IMGS[@]}"; do
+		for l in $(losetup -n -O NAME -j "$i" 2>/dev/null); do
+			pairs+=("$l=$i")
+		done
+	done
 	teardown_bundle
 	if [ -n "$IMG_MNT" ]; then
 		umount "$IMG_MNT" 2>/dev/null || true
@@ -23,9 +31,11 @@ function teardown() {
 	if [ -n "$LOOPDEV" ]; then
 		losetup -d "$LOOPDEV" 2>/dev/null || true
 	fi
-	local l
-	for l in "${EXTRA_LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null || true
+	for i in "${pairs[@]}"; do
+		l="${i%%=*}"
+		case "$(losetup -n -O BACK-FILE "$l" 2>/dev/null)" in
+		"${i#*=}"*) losetup -d "$l" 2>/dev/null || true ;;
+		esac
 	done
 }
 
@@ -46,13 +56,13 @@ function config_copy() {
 # A new loop device over a new image of $2 (e.g. 32M) in dir $1, ext4 when $3 = ext4;
 # its name in $NEWLOOP (detached by teardown).
 function new_loop() {
-	local img="$1/disk$((${#EXTRA_LOOPS[@]} + 1)).img"
+	local img="$1/disk$((${#EXTRA_IMGS[@]} + 1)).img"
 	truncate -s "$2" "$img"
 	if [ "${3:-}" = ext4 ]; then
 		mkfs.ext4 -q "$img"
 	fi
 	NEWLOOP="$(losetup -f --show "$img")"
-	EXTRA_LOOPS+=("$NEWLOOP")
+	EXTRA_IMGS+=("$img")
 	[ -b "$NEWLOOP" ]
 }
 
