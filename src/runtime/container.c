@@ -612,8 +612,11 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   {
     cleanup_free char *r = spec->root->path[0] == '/' ? xstrdup (spec->root->path)
                                                        : xasprintf ("%s/%s", bundle, spec->root->path);
+    struct stat rst;
     if (realpath (r, rootfs) == NULL)
       return kata_make_error (err, errno, "rootfs `%s`", r);
+    if (stat (rootfs, &rst) < 0 || !S_ISDIR (rst.st_mode))
+      return kata_make_error_nostr (err, KATA_EBADCONFIG, "rootfs `%s`: not a directory", r);
   }
   if (plan_storage (j, spec, bundle, err) < 0)
     return -1;
