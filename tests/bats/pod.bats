@@ -161,3 +161,51 @@ function qemu_open_devs() {
 	[ -z "$(losetup -a | grep -F "$imgdir" || true)" ]
 	[ -z "$(ls -A "$ROOT/sbs" "$ROOT/shared" 2>/dev/null || true)" ]
 }
+
+@test "a failed create in a pod unplugs the drives it hot-plugged; delete --force of broken state unplugs too" {
+	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
+	local imgdir l1 qpid
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-img.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	truncate -s 32M "$imgdir/1.img"
+	mkfs.ext4 -q "$imgdir/1.img"
+	l1="$(losetup -f --show "$imgdir/1.img")"
+	POD_IMGS=("$imgdir/1.img")
+
+	kata_runtime_detached run -d --bundle "$BUNDLE" fpod
+	[ "$status" -eq 0 ]
+	qpid="$(sandbox_value fpod qemu_pid)"
+	join_pod fpod
+	update_config '.mounts += [{"destination":"/v","type":"bind","source":"'"$l1"'","options":["rbind"]}]'
+	cp "$BUNDLE/config.json" "$imgdir/vol.json"
+
+	# The prestart hook runs after the hot-plug and fails: the rollback unplugs.
+	update_config '.hooks = {"prestart": [{"path": "/bin/false"}]}'
+	kata_runtime_detached create --bundle "$BUNDLE" fapp1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *prestart* ]]
+	[ -z "$(qemu_open_devs "$qpid")" ]
+	[ ! -e "$ROOT/sbs/fpod/fapp1" ]
+	[ "$(container_status fpod)" = running ]
+
+	# A container whose state file is broken: delete --force still unplugs its drive.
+	cp "$imgdir/vol.json" "$BUNDLE/config.json"
+	kata_runtime_detached run -d --bundle "$BUNDLE" fapp2
+	[ "$status" -eq 0 ]
+	[ "$(qemu_open_devs "$qpid")" = "$l1" ]
+	: >"$ROOT/sbs/fpod/fapp2/container.json"
+	kata_runtime delete --force fapp2
+	[ "$status" -eq 0 ]
+	[ -z "$(qemu_open_devs "$qpid")" ]
+	[ ! -e "$ROOT/sbs/fpod/fapp2" ]
+	kata_runtime exec fpod cat /proc/partitions
+	[ "$status" -eq 0 ]
+	! [[ "$output" =~ vd[a-z] ]]
+	losetup -d "$l1"
+	[ -z "$(losetup -n -O NAME -j "$imgdir/1.img")" ]
+
+	kata_runtime delete --force fpod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
