@@ -202,6 +202,57 @@ unplug_drives (const char *root, const char *sid, const char *cid)
   unlink (path);
 }
 
+/* The host devices (major:minor, one a line) a container has hot-plugged, in its state
+   dir: one device is hot-plugged once per sandbox, because two guest disks over one
+   device would have the guest mount one filesystem twice. */
+#define BLOCK_DEVS_FILE "block-devices"
+
+/* Fails when host device RDEV is already hot-plugged for a container of the sandbox
+   (CID itself included), else records it for CID. */
+static int
+claim_block_device (const char *root, const char *sid, const char *cid, dev_t rdev, const char *path,
+                    kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *mine = NULL;
+  cleanup_free char *old = NULL;
+  cleanup_free char *buf = NULL;
+  cleanup_dir DIR *d = opendir (sbs);
+  struct dirent *de;
+  char key[64];
+  size_t len = 0;
+
+  snprintf (key, sizeof key, "%u:%u\n", major (rdev), minor (rdev));
+  while (d && (de = readdir (d)))
+    {
+      cleanup_free char *f = NULL;
+      cleanup_free char *content = NULL;
+      size_t n = 0;
+      if (de->d_name[0] == '.')
+        continue;
+      f = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, de->d_name);
+      if (access (f, F_OK) < 0 || kata_read_file (f, &content, &n, 65536, NULL) < 0)
+        continue;
+      {
+        char *hit = strstr (content, key);
+        if (hit && (hit == content || hit[-1] == '\n'))
+          return kata_make_error_nostr (err, EBUSY,
+                                        "block device `%s` (%u:%u) is already hot-plugged for container %s of "
+                                        "sandbox %s; a block device is used by one container (or mount) at a time",
+                                        path, major (rdev), minor (rdev), de->d_name, sid);
+      }
+    }
+  mine = xasprintf ("%s/%s", sbs, cid);
+  if (kata_mkdir_p (mine, 0700, err) < 0)
+    return -1;
+  free (mine);
+  mine = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, cid);
+  if (access (mine, F_OK) == 0 && kata_read_file (mine, &old, &len, 65536, err) < 0)
+    return -1;
+  buf = xasprintf ("%s%s", old ? old : "", key);
+  return kata_write_file_atomic (mine, buf, strlen (buf), 0600, err);
+}
+
 /* Hot-plugs host block device PATH as drive DRIVE of container CID: *PCI gets its guest address. */
 static int
 hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readonly, char **pci,
@@ -212,7 +263,12 @@ hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readon
   yajl_val result = NULL;
   const char *a;
   yajl_gen g;
+  struct stat st;
 
+  if (stat (path, &st) < 0 || !S_ISBLK (st.st_mode))
+    return kata_make_error (err, errno ? errno : ENOTBLK, "`%s` is not a block device", path);
+  if (claim_block_device (j->ctx->root, j->sid, j->id, st.st_rdev, path, err) < 0)
+    return -1;
   if (drives_add (j->ctx->root, j->sid, j->id, drive, err) < 0)
     return kata_error_wrap (err, "drive list");
   j->drives = true;

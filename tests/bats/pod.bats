@@ -193,6 +193,15 @@ function qemu_open_devs() {
 	kata_runtime_detached run -d --bundle "$BUNDLE" fapp2
 	[ "$status" -eq 0 ]
 	[ "$(qemu_open_devs "$qpid")" = "$l1" ]
+	# The same device for a second container of the pod: refused (two guest disks over
+	# one filesystem), and fapp2's drive stays.
+	kata_runtime_detached create --bundle "$BUNDLE" fapp3
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already hot-plugged for container fapp2"* ]]
+	[ "$(qemu_open_devs "$qpid")" = "$l1" ]
+	kata_runtime exec fapp2 sh -c 'echo still >/v/s && cat /v/s'
+	[ "$status" -eq 0 ]
+	[ "$output" = still ]
 	: >"$ROOT/sbs/fpod/fapp2/container.json"
 	kata_runtime delete --force fapp2
 	[ "$status" -eq 0 ]
