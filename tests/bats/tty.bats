@@ -119,3 +119,13 @@ function teardown() {
 	pts="$(tr -d '\r' <"$BUNDLE/out" | grep '^P: ' | head -1)"
 	[[ " ${pts#P: } " == *" ${name#/dev/pts/} "* ]]
 }
+
+@test "a terminal without a devpts in the container fails with the cause, like runc" {
+	update_config '.mounts |= map(select(.destination != "/dev/pts"))'
+	"$RECV" "$SOCK" 24 80 'exit\n' 120 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	RPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	kata_runtime_detached run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty8
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/dev/ptmx"* ]]
+}
