@@ -222,6 +222,11 @@ kata_container_state_to_json (const kata_container_state_t *s)
   gen_strv (g, "mounts", s->mounts, s->mounts_len);
   gen_strv (g, "cgroup_paths", s->cgroup_paths, s->cgroup_paths_len);
   gen_strv (g, "cgroups_made", s->cgroups_made, s->cgroups_made_len);
+  if (s->creator_pid > 0)
+    {
+      kata_gen_kv_int (g, "creator_pid", s->creator_pid);
+      gen_kv_u64 (g, "creator_start", s->creator_start);
+    }
   if (s->process_json)
     kata_gen_kv_raw (g, "process", s->process_json);
   if (s->hooks_json)
@@ -296,6 +301,8 @@ kata_container_state_from_json (const char *data, size_t len, kata_container_sta
   json_strv (t, "mounts", &s->mounts, &s->mounts_len);
   json_strv (t, "cgroup_paths", &s->cgroup_paths, &s->cgroup_paths_len);
   json_strv (t, "cgroups_made", &s->cgroups_made, &s->cgroups_made_len);
+  s->creator_pid = (pid_t) kata_json_int (t, "creator_pid", 0);
+  s->creator_start = json_u64 (t, "creator_start");
   v = kata_json_get (t, "process");
   if (v && YAJL_IS_OBJECT (v))
     s->process_json = kata_json_dump (v);
@@ -355,18 +362,41 @@ kata_sandbox_state_from_json (const char *data, size_t len, kata_sandbox_state_t
   s->vcpus = (int) kata_json_int (t, "vcpus", 0);
   s->memory_mb = (int) kata_json_int (t, "memory_mb", 0);
   json_strv (t, "containers", &s->containers, &s->containers_len);
+  json_strv (t, "containers", &s->loaded, &s->loaded_len);
+  s->from_disk = true;
   *out = s;
   return 0;
 }
 
 /* ---- files ---- */
 
+static bool
+strv_has (char *const *v, size_t n, const char *x)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (v[i] && strcmp (v[i], x) == 0)
+      return true;
+  return false;
+}
+
 int
 kata_container_state_save (const char *root, const kata_container_state_t *s, kata_error_t **err)
 {
   cleanup_free char *dir = kata_state_container_dir (root, s->sandbox_id, s->id);
   cleanup_free char *path = xasprintf ("%s/container.json", dir);
-  cleanup_free char *json = kata_container_state_to_json (s);
+  cleanup_free char *json = NULL;
+  kata_container_state_t copy = *s;
+
+  /* Saved before its shim exists: by create, which is running. */
+  if (copy.shim_pid <= 0 && copy.creator_pid <= 0)
+    {
+      copy.creator_pid = getpid ();
+      copy.creator_start = kata_proc_start_time (copy.creator_pid);
+    }
+  else if (copy.shim_pid > 0)
+    copy.creator_pid = 0;
+  json = kata_container_state_to_json (&copy);
   if (mkdir (dir, 0700) < 0 && errno != EEXIST)
     return kata_make_error (err, errno, "mkdir `%s`", dir);
   if (kata_write_file_atomic (path, json, strlen (json), 0600, err) < 0)
@@ -394,7 +424,35 @@ int
 kata_sandbox_state_save (const char *root, const kata_sandbox_state_t *s, kata_error_t **err)
 {
   cleanup_free char *path = xasprintf ("%s/sbs/%s/sandbox.json", root, s->id);
-  cleanup_free char *json = kata_sandbox_state_to_json (s);
+  cleanup_free char *json = NULL;
+  kata_sandbox_state_t merged = *s;
+  char **list = NULL;
+  size_t n = 0, i;
+
+  /* The caller holds the lock, but its copy may have been loaded before it took it:
+     apply its additions and removals to the list on disk now. */
+  if (s->from_disk)
+    {
+      kata_sandbox_state_t *disk = NULL;
+      if (kata_sandbox_state_load (root, s->id, &disk, NULL) == 0)
+        {
+          list = xmalloc0 ((disk->containers_len + s->containers_len + 1) * sizeof (char *));
+          for (i = 0; i < disk->containers_len; i++)
+            if (!strv_has (s->loaded, s->loaded_len, disk->containers[i])
+                || strv_has (s->containers, s->containers_len, disk->containers[i]))
+              list[n++] = disk->containers[i];
+          for (i = 0; i < s->containers_len; i++)
+            if (!strv_has (s->loaded, s->loaded_len, s->containers[i]) && !strv_has (list, n, s->containers[i]))
+              list[n++] = s->containers[i];
+          merged.containers = list;
+          merged.containers_len = n;
+        }
+      json = kata_sandbox_state_to_json (&merged);
+      free (list);
+      kata_sandbox_state_free (disk);
+    }
+  else
+    json = kata_sandbox_state_to_json (s);
   if (kata_write_file_atomic (path, json, strlen (json), 0600, err) < 0)
     return kata_error_wrap (err, "save sandbox state");
   return 0;
@@ -450,6 +508,7 @@ kata_sandbox_state_free (kata_sandbox_state_t *s)
   free (s->id);
   free (s->config_path);
   kata_state_strv_free (s->containers, s->containers_len);
+  kata_state_strv_free (s->loaded, s->loaded_len);
   free (s);
 }
 
@@ -753,6 +812,9 @@ kata_container_state_status (const kata_container_state_t *c, const kata_sandbox
 {
   if (c->status == NULL || strcmp (c->status, "stopped") == 0)
     return "stopped";
+  if (c->shim_pid <= 0 && strcmp (c->status, "created") == 0
+      && kata_state_pid_alive (c->creator_pid, c->creator_start))
+    return "creating";
   if (!kata_state_pid_alive (c->shim_pid, c->shim_start))
     return "stopped";
   if (sb && !kata_monitor_alive (&sb->info))

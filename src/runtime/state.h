@@ -49,6 +49,8 @@ typedef struct kata_container_state_s
   size_t cgroup_paths_len;
   char **cgroups_made; /* the cgroup dirs create made (removed on delete, last first) */
   size_t cgroups_made_len;
+  pid_t creator_pid;   /* the create that saved it before the shim existed (shim_pid 0): */
+  unsigned long long creator_start; /* while it lives the status is "creating" */
 } kata_container_state_t;
 
 typedef struct kata_sandbox_state_s
@@ -61,6 +63,9 @@ typedef struct kata_sandbox_state_s
   int memory_mb;
   char **containers;
   size_t containers_len;
+  char **loaded;        /* containers as loaded: kata_sandbox_state_save applies only the */
+  size_t loaded_len;    /* changes made since to what is on disk then (no lost update) */
+  bool from_disk;
 } kata_sandbox_state_t;
 
 /* Paths (malloc'd). */
@@ -132,7 +137,8 @@ int kata_mapping_list (const char *root, char ***ids, size_t *n, kata_error_t **
 
 /* True when PID (with START) is alive; pid 0 is never alive. */
 bool kata_state_pid_alive (pid_t pid, unsigned long long start);
-/* The status a caller sees: the stored one, or "stopped" when the shim or the VM is gone. */
+/* The status a caller sees: the stored one, "creating" while create runs (no shim yet,
+   its creator alive), or "stopped" when the shim or the VM is gone. */
 const char *kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb);
 
 void kata_state_strv_free (char **v, size_t n);
