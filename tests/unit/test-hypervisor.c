@@ -56,7 +56,7 @@ test_argv_q35_9p (void **state)
   assert_non_null (
       strstr (s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
-  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 agent.debug=1 foo=bar "));
+  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
   assert_non_null (strstr (s, "-qmp unix:/run/vc/vm/sb/qmp.sock,server=on,wait=off "));
   assert_non_null (strstr (s, "-device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x10 "));
