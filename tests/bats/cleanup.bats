@@ -138,3 +138,19 @@ HOOK
 	[[ "$output" == *"systemd cgroup flag passed, but systemd support for managing cgroups is not available"* ]]
 	assert_root_clean
 }
+
+@test "the last delete leaves --root empty (no per-kind dirs), a pod's first one keeps them" {
+	kata_runtime_detached run -d --bundle "$BUNDLE" c9
+	[ "$status" -eq 0 ]
+	[ -d "$ROOT/mapping" ] && [ -d "$ROOT/sbs" ] && [ -d "$ROOT/vm" ] && [ -d "$ROOT/shared" ]
+	update_config '.annotations["io.kubernetes.cri.container-type"] = "container" | .annotations["io.kubernetes.cri.sandbox-id"] = "c9"'
+	kata_runtime_detached run -d --bundle "$BUNDLE" c10
+	[ "$status" -eq 0 ]
+	kata_runtime delete --force c10
+	[ "$status" -eq 0 ]
+	[ -d "$ROOT/mapping/c9" ] && [ ! -e "$ROOT/mapping/c10" ]
+	kata_runtime delete --force c9
+	[ "$status" -eq 0 ]
+	[ -z "$(find "$ROOT" -mindepth 1)" ] || fail "left under $ROOT: $(find "$ROOT" -mindepth 1)"
+	assert_no_vm_process
+}
