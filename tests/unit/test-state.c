@@ -321,6 +321,104 @@ test_mapping (void **state)
   rm_root (root);
 }
 
+/* Two writers whose copies of sandbox.json were loaded before they locked: neither
+   loses the other's change to the container list. */
+static void
+test_sandbox_save_merges (void **state)
+{
+  (void) state;
+  char *root = make_root ();
+  char *sbs = xasprintf ("%s/sbs/s1", root);
+  kata_sandbox_state_t sb = { .version = KATA_STATE_VERSION, .id = (char *) "s1" };
+  kata_sandbox_state_t *a = NULL, *b = NULL, *r = NULL;
+
+  assert_int_equal (kata_state_mkdir (sbs, true), 0);
+  kata_sandbox_state_add_container (&sb, "s1");
+  kata_sandbox_state_add_container (&sb, "p1");
+  assert_int_equal (kata_sandbox_state_save (root, &sb, NULL), 0);
+  assert_int_equal (kata_sandbox_state_load (root, "s1", &a, NULL), 0);
+  assert_int_equal (kata_sandbox_state_load (root, "s1", &b, NULL), 0);
+  kata_sandbox_state_remove_container (a, "p1");
+  assert_int_equal (kata_sandbox_state_save (root, a, NULL), 0);
+  kata_sandbox_state_add_container (b, "p2");
+  assert_int_equal (kata_sandbox_state_save (root, b, NULL), 0);
+  assert_int_equal (kata_sandbox_state_load (root, "s1", &r, NULL), 0);
+  assert_int_equal (r->containers_len, 2);
+  assert_string_equal (r->containers[0], "s1");
+  assert_string_equal (r->containers[1], "p2");
+  kata_sandbox_state_free (a);
+  kata_sandbox_state_free (b);
+  kata_sandbox_state_free (r);
+  kata_state_strv_free (sb.containers, sb.containers_len);
+  free (sbs);
+  rm_root (root);
+}
+
+/* Saved before its shim exists: "creating" while the saver lives, "stopped" after. */
+static void
+test_creating_status (void **state)
+{
+  (void) state;
+  char *root = make_root ();
+  char *sbs = xasprintf ("%s/sbs/s1", root);
+  kata_container_state_t c = { .version = KATA_STATE_VERSION, .id = (char *) "c1", .sandbox_id = (char *) "s1",
+                               .status = (char *) "created" };
+  kata_container_state_t *l = NULL;
+  pid_t child;
+  int st;
+
+  assert_int_equal (kata_state_mkdir (sbs, true), 0);
+  assert_int_equal (kata_container_state_save (root, &c, NULL), 0);
+  assert_int_equal (kata_container_state_load (root, "s1", "c1", &l, NULL), 0);
+  assert_int_equal (l->creator_pid, getpid ());
+  assert_string_equal (kata_container_state_status (l, NULL), "creating");
+  kata_container_state_free (l);
+  l = NULL;
+  /* saved by a process that is gone: a crashed create */
+  child = fork ();
+  if (child == 0)
+    _exit (kata_container_state_save (root, &c, NULL) == 0 ? 0 : 1);
+  assert_int_equal (waitpid (child, &st, 0), child);
+  assert_int_equal (WEXITSTATUS (st), 0);
+  assert_int_equal (kata_container_state_load (root, "s1", "c1", &l, NULL), 0);
+  assert_int_equal (l->creator_pid, child);
+  assert_string_equal (kata_container_state_status (l, NULL), "stopped");
+  kata_container_state_free (l);
+  free (sbs);
+  rm_root (root);
+}
+
+/* The per-kind dirs go with their last entry; the mapping records its creator. */
+static void
+test_prune_and_creator (void **state)
+{
+  (void) state;
+  char *root = make_root ();
+  char *p = NULL;
+  struct stat st;
+
+  assert_int_equal (kata_mapping_claim (root, "c1", "s1", NULL), 0);
+  assert_true (kata_mapping_creator_alive (root, "c1", "s1"));
+  assert_int_equal (kata_mapping_claim (root, "c2", "s1", NULL), 0);
+  kata_mapping_remove (root, "c1");
+  p = xasprintf ("%s/mapping", root);
+  assert_int_equal (stat (p, &st), 0);
+  kata_mapping_remove (root, "c2");
+  assert_int_equal (stat (p, &st), -1);
+  free (p);
+  /* made again when a concurrent delete removed the parent */
+  p = xasprintf ("%s/vm/s1", root);
+  assert_int_equal (kata_state_mkdir (p, true), 0);
+  assert_int_equal (kata_state_mkdir (p, true), -1);
+  assert_int_equal (errno, EEXIST);
+  assert_int_equal (rmdir (p), 0);
+  kata_state_prune (root);
+  assert_int_equal (kata_state_mkdir (p, false), 0);
+  assert_int_equal (rmdir (p), 0);
+  free (p);
+  rm_root (root);
+}
+
 static void
 test_sandbox_decide (void **state)
 {
@@ -468,6 +566,9 @@ main (void)
     cmocka_unit_test (test_lock_between_processes),
     cmocka_unit_test (test_pid_reuse),
     cmocka_unit_test (test_mapping),
+    cmocka_unit_test (test_sandbox_save_merges),
+    cmocka_unit_test (test_creating_status),
+    cmocka_unit_test (test_prune_and_creator),
     cmocka_unit_test (test_sandbox_decide),
     cmocka_unit_test (test_vm_sizing),
     cmocka_unit_test (test_hooks),
