@@ -1,6 +1,9 @@
 /* kata-runtime delete [--force] <container-id> */
 #include <config.h>
+#include <stdlib.h>
 #include "cmd/kata-runtime/common.h"
+#include "common/utils.h"
+#include "runtime/state.h"
 
 static const struct argp_option options[] = {
   { "force", 'f', NULL, 0, "Forcibly deletes the container if it is still running (uses SIGKILL)", 0 },
@@ -46,6 +49,20 @@ cmd_delete (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (kata_cmd_get_id ("delete", argc, argv, first, &id, err) < 0)
     return -1;
   if (kata_container_delete (ctx, id, force, err) < 0)
-    return -1;
+    {
+      /* A create that crashed before container.json was written left only its mapping
+         (and maybe a VM): its creator is dead, so nobody will finish it; clean it up
+         (docs/lifecycle.md "Crashes").  One still running is left alone. */
+      cleanup_free char *sid = NULL;
+      if (!force && (*err)->status == KATA_ENOTFOUND && kata_validate_id (id, NULL) == 0
+          && kata_mapping_lookup (ctx->root, id, &sid, NULL) == 0 && kata_validate_id (sid, NULL) == 0
+          && !kata_mapping_creator_alive (ctx->root, id, sid))
+        {
+          kata_error_free (*err);
+          *err = NULL;
+          return kata_container_cleanup_id (ctx, id, err);
+        }
+      return -1;
+    }
   return 0;
 }

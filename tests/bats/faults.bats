@@ -175,6 +175,10 @@ function join_pod() {
 @test "runtime killed during create, after the VM boots (VM started, VM ready)" {
 	fault_at create-vm-started create --bundle "$BUNDLE" f3
 	[ "$status" -eq 137 ]
+	# Its creator is dead: a plain delete cleans up the half-made sandbox (and its VM).
+	assert_state f3 gone
+	kata_runtime delete f3
+	[ "$status" -eq 0 ]
 	assert_recovers gone f3
 	fault_at create-vm-ready create --bundle "$BUNDLE" f4
 	[ "$status" -eq 137 ]
