@@ -114,6 +114,8 @@ kata_frame_read (int fd, kata_frame_t *f, kata_error_t **err)
 void
 kata_frame_reader_feed (kata_frame_reader_t *r, const void *data, size_t n)
 {
+  if (n == 0)
+    return; /* r->buf may still be NULL: no pointer arithmetic on it */
   if (r->len + n > r->cap)
     {
       size_t cap = r->cap ? r->cap : 4096;
