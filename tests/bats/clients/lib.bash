@@ -282,7 +282,7 @@ clients_tmp_cleanup() {
     ip netns del "$(cat "$CLIENTS_TMP/netns")" 2>/dev/null || true
   fi
   if [ "${KATA_CLIENTS_KEEP:-0}" = 1 ]; then
-    echo "# kept $CLIENTS_TMP" >&3
+    { echo "# kept $CLIENTS_TMP" >&3; } 2>/dev/null || echo "# kept $CLIENTS_TMP" >&2
   else
     rm -rf "$CLIENTS_TMP" 2>/dev/null || { sleep 1; clients_umount_under "$CLIENTS_TMP"; rm -rf "$CLIENTS_TMP"; } || true
   fi
@@ -317,7 +317,7 @@ clients_sweep() {
     timeout 30 "$RUNC_RUNTIME" delete --force "$id" >/dev/null 2>&1
   done
   clients_rm_cgroups "$dir"
-  CLIENTS_TMP=$dir clients_tmp_cleanup 3>/dev/null
+  CLIENTS_TMP=$dir clients_tmp_cleanup
 }
 
 # --------------------------------------------------------------- runtimes ---
