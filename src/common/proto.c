@@ -1,4 +1,5 @@
 #include "config.h"
+#include <stdbool.h>
 #include "common/proto.h"
 #include "common/json.h"
 #include "common/utils.h"
@@ -195,12 +196,30 @@ kata_msg_error (int code, const char *message)
   return kata_gen_finish (g, NULL);
 }
 
+/* A JSON string escape \u0000 would decode to a C string cut short ("c1\u0000/../x" read
+   as "c1"): both sides refuse messages that contain one. */
+static bool
+has_escaped_nul (const char *p, size_t len)
+{
+  for (size_t i = 0; i + 1 < len; i++)
+    if (p[i] == '\\')
+      {
+        if (p[i + 1] == 'u' && i + 5 < len && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0'
+            && p[i + 5] == '0')
+          return true;
+        i++; /* skip the escaped character (\\ included) */
+      }
+  return false;
+}
+
 int
 kata_msg_parse_request (const char *payload, size_t len, yajl_val *root, const char **method, yajl_val *params,
                         kata_error_t **err)
 {
   yajl_val v;
   *root = NULL;
+  if (has_escaped_nul (payload, len))
+    return kata_make_error_nostr (err, KATA_EPROTO, "invalid request: \\u0000 in a string");
   if (kata_json_parse (payload, len, &v, err) < 0)
     return -1;
   if (!YAJL_IS_OBJECT (v) || kata_json_str (v, "method") == NULL)
@@ -228,6 +247,8 @@ kata_msg_parse_response (const char *payload, size_t len, yajl_val *root, yajl_v
   *result = NULL;
   if (remote_code)
     *remote_code = 0;
+  if (has_escaped_nul (payload, len))
+    return kata_make_error_nostr (err, KATA_EPROTO, "invalid response: \\u0000 in a string");
   if (kata_json_parse (payload, len, &v, err) < 0)
     return -1;
   if (!YAJL_IS_OBJECT (v))
