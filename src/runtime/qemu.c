@@ -343,6 +343,16 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
     return -1;
   if (kata_qemu_build_argv (p, accel, &argv, err) < 0)
     return -1;
+  {
+    /* QEMU creates -serial file: with its umask (0644): made private first */
+    cleanup_free char *console = xasprintf ("%s/%s", p->vm_dir, KATA_VM_CONSOLE_LOG);
+    int cfd = open (console, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (cfd >= 0)
+      {
+        fchmod (cfd, 0600);
+        close (cfd);
+      }
+  }
   if (kata_log_debug_enabled ())
     {
       size_t len = 0;

@@ -9,6 +9,7 @@ load helpers-vm
 function setup() {
 	requires_for_test
 	setup_bundle sleep 1000
+	update_config '.root.readonly = false' # writes to /tmp must work (mkdir is what seccomp denies)
 }
 
 function teardown() {
@@ -57,7 +58,7 @@ function harden_spec() {
 	fi
 }
 
-@test "a template VM keeps the sandbox without spawn=deny; seccompsandbox = \"\" turns it off" {
+@test "seccompsandbox = \"\" in configuration.toml turns QEMU's sandbox off" {
 	local cfg="$BUNDLE/c.toml"
 	sed -e 's/^seccompsandbox = .*/seccompsandbox = ""/' "$(KATA_CONF_FILE= "$KATA_RUNTIME" kata-env --json | "$JQ" -r '.Runtime.Config.Path // empty')" >"$cfg" 2>/dev/null ||
 		skip "no configuration file to copy"
@@ -153,4 +154,30 @@ function harden_spec() {
 	# and with CAP_SYS_ADMIN, mounting the shared fs again does not show B either
 	kata_runtime exec pa sh -c "mkdir -p /tmp/m && (mount -t 9p -o trans=virtio kataShared /tmp/m 2>/dev/null || mount -t virtiofs kataShared /tmp/m 2>/dev/null) && ls -R /tmp/m | grep -c '$marker'; true"
 	[[ "$output" == "" || "$output" == 0 ]] || fail "B visible through the shared fs: $output"
+}
+
+@test "virtiofsd (shared_fs = virtio-fs) runs sandboxed: seccomp filter, own namespaces" {
+	local cfg="$BUNDLE/vfs.toml" pid
+	sed -e 's/^shared_fs = .*/shared_fs = "virtio-fs"/' "$(KATA_CONF_FILE= "$KATA_RUNTIME" kata-env --json | "$JQ" -r '.Runtime.Config.Path // empty')" >"$cfg" 2>/dev/null ||
+		skip "no configuration file to copy"
+	grep -q '^shared_fs = "virtio-fs"' "$cfg" || skip "no shared_fs line to change"
+	[ -x "$(grep -E '^virtio_fs_daemon' "$cfg" | cut -d'"' -f2)" ] || [ -x /usr/lib/qemu/virtiofsd ] || skip "no virtiofsd"
+	KATA_CONF_FILE="$cfg" kata_runtime_detached run -d --bundle "$BUNDLE" v1
+	[ "$status" -eq 0 ]
+	pid="$(pgrep -f -- "virtiofsd --socket-path=$ROOT/" | head -1)"
+	[ -n "$pid" ] || fail "no virtiofsd for $ROOT"
+	# the first process is the sandbox parent; its child serves the guest
+	local p
+	for p in $pid $(pgrep -P "$pid"); do
+		grep -E '^(Seccomp|CapEff):' "/proc/$p/status" >&2
+	done
+	local child
+	child="$(pgrep -P "$pid" | head -1)"
+	[ -n "$child" ] || child="$pid"
+	[ "$(awk '/^Seccomp:/ {print $2}' "/proc/$child/status")" = 2 ] || fail "virtiofsd without a seccomp filter"
+	# sandbox=namespace: its own mount, pid and network namespaces
+	[ "$(readlink "/proc/$child/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(readlink "/proc/$child/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	[ "$(readlink "/proc/$child/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'sandbox=namespace'
 }
