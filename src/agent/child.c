@@ -74,12 +74,19 @@ agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error_t *
   return kata_make_error_nostr (err, EPROTO, "unexpected message from child");
 }
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO ('T', 0x41)
+#endif
+
 /* The terminal, allocated as runc does: from the container's own devpts (its /dev/ptmx,
    once the process is inside the container's mount namespace and root), so that the slave
    is /dev/pts/N there and ttyname() finds it.  The master goes back to the agent over
-   a->console_sock (SCM_RIGHTS); the slave becomes the controlling terminal and fds 0-2. */
+   a->console_sock (SCM_RIGHTS); the slave becomes the controlling terminal and fds 0-2.
+   GUEST_MASTER is a pty master from the guest's devpts, opened before entering the
+   container: used only when the container has no /dev/ptmx (a spec without a devpts
+   mount, where runc fails); the terminal works then, but has no name in the container. */
 static void
-setup_console (agent_child_args_t *a)
+setup_console (agent_child_args_t *a, int guest_master)
 {
   runtime_spec_schema_config_schema_process *p = a->process;
   kata_error_t *err = NULL;
@@ -88,23 +95,45 @@ setup_console (agent_child_args_t *a)
   int unlock = 0, master, slave, i;
 
   master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0)
+  if (master < 0 && errno == ENOENT && guest_master >= 0)
     {
-      kata_make_error (&err, errno, "open /dev/ptmx in the container");
-      child_fail (a, err);
+      master = guest_master;
+      guest_master = -1;
+      if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
+        {
+          kata_make_error (&err, errno, "unlock the pty");
+          child_fail (a, err);
+        }
+      slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (slave < 0)
+        {
+          kata_make_error (&err, errno, "open the pty's slave");
+          child_fail (a, err);
+        }
+      agent_log ("no /dev/ptmx in the container: terminal from the guest's devpts");
     }
-  if (ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCGPTN, &n) < 0)
+  else
     {
-      kata_make_error (&err, errno, "unlock the pty");
-      child_fail (a, err);
+      if (master < 0)
+        {
+          kata_make_error (&err, errno, "open /dev/ptmx in the container");
+          child_fail (a, err);
+        }
+      if (ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCGPTN, &n) < 0)
+        {
+          kata_make_error (&err, errno, "unlock the pty");
+          child_fail (a, err);
+        }
+      snprintf (name, sizeof name, "/dev/pts/%u", n);
+      slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (slave < 0)
+        {
+          kata_make_error (&err, errno, "open `%s`", name);
+          child_fail (a, err);
+        }
     }
-  snprintf (name, sizeof name, "/dev/pts/%u", n);
-  slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    {
-      kata_make_error (&err, errno, "open `%s`", name);
-      child_fail (a, err);
-    }
+  if (guest_master >= 0)
+    close (guest_master);
   if (p && p->console_size)
     {
       struct winsize ws = { .ws_row = p->console_size->height, .ws_col = p->console_size->width };
@@ -282,6 +311,7 @@ agent_child_run (agent_child_args_t *a)
   char **env;
   size_t envn;
   cleanup_free char *exe = NULL;
+  int guest_master = -1;
 
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
@@ -290,6 +320,9 @@ agent_child_run (agent_child_args_t *a)
   for (i = 0; i < 16 && a->close_fds[i] >= 0; i++)
     close (a->close_fds[i]);
 
+  /* A fallback terminal, while /dev is still the guest's (see setup_console). */
+  if (a->console_sock >= 0)
+    guest_master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   /* Join the cgroup while /sys/fs/cgroup is still the guest's. */
   if (a->cgroup && agent_cgroup_write (a->cgroup, "cgroup.procs", "0", &err) < 0)
     child_fail (a, err);
@@ -339,7 +372,7 @@ agent_child_run (agent_child_args_t *a)
     }
 
   if (a->console_sock >= 0)
-    setup_console (a);
+    setup_console (a, guest_master);
 
   if (p == NULL || p->args_len == 0)
     {

@@ -120,12 +120,20 @@ function teardown() {
 	[[ " ${pts#P: } " == *" ${name#/dev/pts/} "* ]]
 }
 
-@test "a terminal without a devpts in the container fails with the cause, like runc" {
+@test "a terminal without a devpts in the container still works (guest's devpts)" {
+	# runc refuses this spec; the agent falls back to a pty of the guest's devpts:
+	# the process has a working terminal, only `tty` cannot name it
 	update_config '.mounts |= map(select(.destination != "/dev/pts"))'
-	"$RECV" "$SOCK" 24 80 'exit\n' 120 >"$BUNDLE/out" 2>"$BUNDLE/err" &
+	"$RECV" "$SOCK" 28 77 'stty size; exit\n' 180 >"$BUNDLE/out" 2>"$BUNDLE/err" &
 	RPID=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 	kata_runtime_detached run -d --console-socket "$SOCK" --bundle "$BUNDLE" tty8
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"/dev/ptmx"* ]]
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$RPID" || rc=$?
+	RPID=
+	cat "$BUNDLE/out" "$BUNDLE/err" >&2
+	[ "$rc" -eq 0 ]
+	grep -q '^28 77' <(tr -d '\r' <"$BUNDLE/out")
+	wait_for_container 120 0.5 tty8 stopped
 }
