@@ -16,11 +16,12 @@ make install >/dev/null
 set +e
 out=${KATA_TEST_OUT:-$(mktemp -d /tmp/kata-tests.XXXXXX)}
 tpass=0; tfail=0; tskip=0
-add_summary() { # FILE RC NAME: sum every "N passed, N failed[, N skipped]" line
-  local file=$1 rc=$2 name=$3 p f s
-  p=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | awk '{s+=$1} END {print s+0}')
-  f=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | awk '{s+=$3} END {print s+0}')
-  s=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$file" | awk '{s+=$5} END {print s+0}')
+add_summary() { # FILE RC NAME [last]: sum every "N passed, N failed[, N skipped]" line (or take the last one)
+  local file=$1 rc=$2 name=$3 pick=cat p f s
+  [ "${4:-}" = last ] && pick="tail -n 1"
+  p=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$3} END {print s+0}')
+  s=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$5} END {print s+0}')
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc"; fi
   echo "$name: $p passed, $f failed, $s skipped"
   tpass=$((tpass + p)); tfail=$((tfail + f)); tskip=$((tskip + s))
@@ -53,5 +54,26 @@ rc=$?
 grep -E '^not ok|^# ' "$out/bats.out" | head -80
 add_summary "$out/bats.out" $rc bats
 
+echo "== real clients: docker, podman, containerd (runc as the reference)"
+KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 2700 bash tests/bats/clients/run-clients.sh > "$out/clients.out" 2>&1
+rc=$?
+grep -E '^not ok|^# ' "$out/clients.out" | head -80
+add_summary "$out/clients.out" $rc clients last
+
+echo "== fuzz: every libFuzzer target for 60 s"
+FUZZ_TIME=60 timeout 1200 make fuzz > "$out/fuzz.out" 2>&1
+rc=$?
+grep -E '^fuzz: |^# ' "$out/fuzz.out" | head -40
+add_summary "$out/fuzz.out" $rc fuzz
+
+echo "== ASan+UBSan build: unit tests and bats against the sanitizer-built runtime"
+timeout 3000 bash tools/run-asan-tests.sh > "$out/asan.out" 2>&1
+rc=$?
+grep -E '^not ok|^asan|^# sanitizer|^(FAIL|ERROR)' "$out/asan.out" | head -60
+add_summary "$out/asan.out" $rc asan last
+
+echo "== counts"
+cat "$out"/*.out 2>/dev/null | grep -E '^# (faults injected|bad inputs tried|fuzz execs|hostile frames|sanitizer reports)' || true
+echo "total time: $((SECONDS / 60)) min"
 echo "$tpass passed, $tfail failed, $tskip skipped"
 [ $tfail -eq 0 ]
