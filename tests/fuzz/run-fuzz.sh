@@ -10,7 +10,7 @@
 #   run-fuzz.sh [SRCDIR] [BUILDDIR]       FUZZ_TARGETS="proto client" to select
 set -uo pipefail
 src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
-build=${2:-$src}
+build=$(cd "${2:-$src}" && pwd)
 out=$build/tests/fuzz/bin
 time=${FUZZ_TIME:-60}
 mkdir -p "$out"
