@@ -546,11 +546,22 @@ kata_container_state_add_mount (kata_container_state_t *s, const char *path)
 
 #define CGROUPS_LEFT "cgroups-left"
 
+static bool
+has_subdir (const char *path)
+{
+  cleanup_dir DIR *d = opendir (path);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return true;
+  return false;
+}
+
 /* rmdir of a host cgroup dir: 0 when it is gone.  A dir whose processes just died may
-   stay busy a moment: wait for it (up to 1 s) when no process is listed in it, or
-   always with WAIT. */
+   stay busy a moment: wait for it (up to 1 s), unless a process is still listed in it
+   or it has a child cgroup (then it is in use: -1 at once). */
 static int
-cgroup_rmdir (const char *path, bool wait)
+cgroup_rmdir (const char *path)
 {
   int tries;
   for (tries = 0; tries < 50; tries++)
@@ -562,7 +573,7 @@ cgroup_rmdir (const char *path, bool wait)
       if (errno != EBUSY)
         return -1;
       p = xasprintf ("%s/cgroup.procs", path);
-      if (!wait && (kata_read_file (p, &procs, NULL, 65536, NULL) < 0 || procs[0] != '\0'))
+      if (kata_read_file (p, &procs, NULL, 65536, NULL) < 0 || procs[0] != '\0' || has_subdir (path))
         return -1;
       usleep (20000);
     }
@@ -583,7 +594,7 @@ kata_state_cgroups_release (const char *root, const char *sid)
     if (strncmp (l, "cgroup /sys/fs/cgroup/", 22) == 0 && strstr (l, "/../") == NULL)
       lines[n++] = l + 7;
   for (i = n; i > 0; i--)
-    cgroup_rmdir (lines[i - 1], true);
+    cgroup_rmdir (lines[i - 1]);
   unlink (path);
 }
 
@@ -739,7 +750,7 @@ kata_mapping_remove (const char *root, const char *cid)
           for (k = i; k < n; k++)
             if (failed[k] && strncmp (lines[k], lines[i - 1], len) == 0 && lines[k][len] == '/')
               failed[i - 1] = true;
-          if (!failed[i - 1] && cgroup_rmdir (lines[i - 1], false) < 0)
+          if (!failed[i - 1] && cgroup_rmdir (lines[i - 1]) < 0)
             failed[i - 1] = true;
         }
       for (i = 0; i < n; i++)

@@ -48,7 +48,9 @@ function teardown() {
 		for id in $("$KATA_RUNTIME" --root "$ROOT" list -q 2>/dev/null); do
 			timeout 60 "$KATA_RUNTIME" --root "$ROOT" delete --force "$id" >/dev/null 2>&1
 		done
-		pkill -9 -f -- "$ROOT" 2>/dev/null || true
+		for p in $(pgrep -f -- "$ROOT"); do
+			kill -9 "$p" 2>/dev/null
+		done
 	fi
 	for d in /sys/fs/cgroup/*/; do
 		[ -n "${CG:-}" ] && [ -d "$d${CG#/}" ] && find "$d${CG#/}" -depth -type d -exec rmdir {} + 2>/dev/null
