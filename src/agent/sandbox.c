@@ -100,6 +100,11 @@ set_identity (yajl_val params, kata_error_t **err)
         {
           if (ioctl (fd, RNDADDENTROPY, rp) < 0)
             (void)!write (fd, rp->buf, n);
+          /* The crng reseeds from the pool only every 60 s once it is ready:
+             a clone of a template would hand out the template's stream until
+             then.  Force the reseed now so that every clone differs. */
+          if (ioctl (fd, RNDRESEEDCRNG) < 0)
+            agent_log ("RNDRESEEDCRNG: %s", strerror (errno));
           close (fd);
         }
       free (rp);
