@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -138,6 +140,19 @@ kata_join_cgroup (const char *cgroup_path, pid_t pid, kata_error_t **err)
   return 0;
 }
 
+static bool
+shared_dir_empty (const char *dir)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  if (d == NULL)
+    return false;
+  while ((de = readdir (d)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return false;
+  return true;
+}
+
 void
 kata_monitor_cleanup_dirs (const char *root, const char *sid, bool keep_console)
 {
@@ -157,7 +172,12 @@ kata_monitor_cleanup_dirs (const char *root, const char *sid, bool keep_console)
   else
     {
       kata_rm_rf (vm_dir, NULL);
-      rmdir (shared); /* only when empty */
+      /* only when empty; with virtio-fs it is a (shared) bind onto itself: unmount it first */
+      if (rmdir (shared) < 0 && errno == EBUSY && shared_dir_empty (shared))
+        {
+          umount2 (shared, MNT_DETACH);
+          rmdir (shared);
+        }
       kata_state_prune (root);
     }
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include "common/utils.h"
 #include "runtime/hypervisor.h"
 #include "runtime/log.h"
+#include "runtime/storage.h"
 
 int
 kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const char *sock_path, pid_t *pid_out,
@@ -33,6 +35,14 @@ kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, const ch
 
   if (access (daemon, X_OK) < 0)
     return kata_make_error (err, errno, "virtiofsd `%s`", daemon);
+  /* As Kata does: virtiofsd's namespace (sandbox=namespace) is a slave copy of ours taken
+     when it starts, so the rootfs and volumes bound under SHARED_DIR later reach it only if
+     SHARED_DIR is a mount of its own in a shared peer group (the host's / may be private).
+     The sandbox's cleanup unmounts it (kata_storage_umount_all_under, monitor cleanup). */
+  if (!kata_storage_is_mountpoint (shared_dir) && mount (shared_dir, shared_dir, NULL, MS_BIND, NULL) < 0)
+    return kata_make_error (err, errno, "bind `%s` onto itself", shared_dir);
+  if (mount (NULL, shared_dir, NULL, MS_SHARED, NULL) < 0)
+    return kata_make_error (err, errno, "make `%s` a shared mount", shared_dir);
   logpath = slash ? xasprintf ("%.*s/virtiofsd.log", (int)(slash - sock_path), sock_path)
                   : xstrdup ("virtiofsd.log");
   unlink (sock_path);
