@@ -188,16 +188,7 @@ set_sandbox_limits (kata_context_t *ctx, const kata_container_state_t *c)
   free (perr);
   if (spec == NULL)
     return;
-  if (spec->linux && spec->linux->resources)
-    {
-      runtime_spec_schema_config_linux_resources *r = spec->linux->resources;
-      if (r->memory && r->memory->limit_present)
-        mem = r->memory->limit;
-      if (r->cpu && r->cpu->quota_present)
-        quota = r->cpu->quota;
-      if (r->cpu && r->cpu->period_present)
-        period = (int64_t) r->cpu->period;
-    }
+  kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
   free_runtime_spec_schema_config_schema (spec);
   if (quota > 0 && period <= 0)
     period = 100000; /* the kernel's default */

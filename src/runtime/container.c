@@ -598,6 +598,24 @@ generate_guest_spec (oci_spec_t *spec, kata_error_t **err)
   return json;
 }
 
+/* One entry of CreateContainer's "storages": OPTION (or NULL) is its only mount option. */
+static void
+gen_storage (yajl_gen g, const char *driver, const char *source, const char *fstype, const char *option,
+             const char *mount_point)
+{
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "driver", driver);
+  kata_gen_kv_str (g, "source", source);
+  kata_gen_kv_str (g, "fstype", fstype);
+  yajl_gen_string (g, (const unsigned char *) "options", 7);
+  yajl_gen_array_open (g);
+  if (option)
+    yajl_gen_string (g, (const unsigned char *) option, strlen (option));
+  yajl_gen_array_close (g);
+  kata_gen_kv_str (g, "mount_point", mount_point);
+  yajl_gen_map_close (g);
+}
+
 static int
 create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, kata_error_t **err)
 {
@@ -751,16 +769,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       kata_fault_point ("create-state-dir");
       if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
         return -1;
-      if (spec->linux && spec->linux->resources)
-        {
-          runtime_spec_schema_config_linux_resources *r = spec->linux->resources;
-          if (r->memory && r->memory->limit_present)
-            mem = r->memory->limit;
-          if (r->cpu && r->cpu->quota_present)
-            quota = r->cpu->quota;
-          if (r->cpu && r->cpu->period_present)
-            period = (int64_t) r->cpu->period;
-        }
+      kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
       sb = xmalloc0 (sizeof *sb);
       sb->version = KATA_STATE_VERSION;
       sb->id = xstrdup (j->sid);
@@ -853,56 +862,16 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     if (j->blk_pci)
       {
         cleanup_free char *mp = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, id);
-        yajl_gen_map_open (g);
-        kata_gen_kv_str (g, "driver", "blk");
-        kata_gen_kv_str (g, "source", j->blk_pci);
-        kata_gen_kv_str (g, "fstype", j->blk_fstype);
-        yajl_gen_string (g, (const unsigned char *) "options", 7);
-        yajl_gen_array_open (g);
-        yajl_gen_array_close (g);
-        kata_gen_kv_str (g, "mount_point", mp);
-        yajl_gen_map_close (g);
+        gen_storage (g, "blk", j->blk_pci, j->blk_fstype, NULL, mp);
       }
     for (i = 0; i < j->nplan; i++)
       if (j->plan[i].block)
-        {
-          yajl_gen_map_open (g);
-          kata_gen_kv_str (g, "driver", "blk");
-          kata_gen_kv_str (g, "source", j->vol_pci[i]);
-          kata_gen_kv_str (g, "fstype", j->plan[i].fstype);
-          yajl_gen_string (g, (const unsigned char *) "options", 7);
-          yajl_gen_array_open (g);
-          if (j->plan[i].readonly)
-            yajl_gen_string (g, (const unsigned char *) "ro", 2);
-          yajl_gen_array_close (g);
-          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
-          yajl_gen_map_close (g);
-        }
+        gen_storage (g, "blk", j->vol_pci[i], j->plan[i].fstype, j->plan[i].readonly ? "ro" : NULL,
+                     j->plan[i].guest_source);
       else if (j->plan[i].local)
-        {
-          yajl_gen_map_open (g);
-          kata_gen_kv_str (g, "driver", "local");
-          kata_gen_kv_str (g, "source", "local");
-          kata_gen_kv_str (g, "fstype", "local");
-          yajl_gen_string (g, (const unsigned char *) "options", 7);
-          yajl_gen_array_open (g);
-          yajl_gen_string (g, (const unsigned char *) "mode=0777", 9);
-          yajl_gen_array_close (g);
-          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
-          yajl_gen_map_close (g);
-        }
+        gen_storage (g, "local", "local", "local", "mode=0777", j->plan[i].guest_source);
       else if (j->plan[i].ephemeral)
-        {
-          yajl_gen_map_open (g);
-          kata_gen_kv_str (g, "driver", "ephemeral");
-          kata_gen_kv_str (g, "source", "tmpfs");
-          kata_gen_kv_str (g, "fstype", "tmpfs");
-          yajl_gen_string (g, (const unsigned char *) "options", 7);
-          yajl_gen_array_open (g);
-          yajl_gen_array_close (g);
-          kata_gen_kv_str (g, "mount_point", j->plan[i].guest_source);
-          yajl_gen_map_close (g);
-        }
+        gen_storage (g, "ephemeral", "tmpfs", "tmpfs", NULL, j->plan[i].guest_source);
     yajl_gen_array_close (g);
     if (j->ndev)
       {

@@ -9,6 +9,7 @@
 #include "runtime/config.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "oci_runtime_spec.h"
 
 /* Timeouts of agent calls (TCG guests are slow). */
 #define KATA_CALL_TIMEOUT_MS 120000
@@ -29,6 +30,11 @@ int kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_
    (<= 0: unset).  HOST_CPUS caps the vCPUs (0: no cap). */
 void kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, int64_t period, int host_cpus,
                         int *vcpus, int *memory_mb);
+
+/* The limits kata_sandbox_size reads, from a spec's resources (R may be NULL): memory
+   limit, CPU quota and period in the spec's units; 0 when unset. */
+void kata_spec_limits (const runtime_spec_schema_config_linux_resources *r, int64_t *mem, int64_t *quota,
+                       int64_t *period);
 
 /* One call to the agent through the sandbox's monitor. */
 int kata_lifecycle_call (const char *root, const char *sid, const char *method, const char *params,

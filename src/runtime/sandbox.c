@@ -65,6 +65,14 @@ kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_
   return 0;
 }
 
+void
+kata_spec_limits (const runtime_spec_schema_config_linux_resources *r, int64_t *mem, int64_t *quota, int64_t *period)
+{
+  *mem = r && r->memory && r->memory->limit_present ? r->memory->limit : 0;
+  *quota = r && r->cpu && r->cpu->quota_present ? r->cpu->quota : 0;
+  *period = r && r->cpu && r->cpu->period_present ? (int64_t) r->cpu->period : 0;
+}
+
 /* VM size (docs/cgroups.md): guest memory = the limit rounded up to MiB, at least 128
    MiB (the guest kernel, agent and page cache need that much), default_memory when
    unset; vCPUs = ceil(quota / period) (a quota without a period uses the kernel's
