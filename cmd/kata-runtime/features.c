@@ -1,6 +1,7 @@
 /* kata-runtime features: the OCI features document (runtime-spec features.md). */
 #include <config.h>
 #include "cmd/kata-runtime/common.h"
+#include "common/cap-names.h"
 #include "common/json.h"
 #include "common/utils.h"
 
@@ -101,50 +102,6 @@ static const char *const mount_options[] = { "acl",
 
 /* Namespaces the guest agent creates for a container inside the VM. */
 static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "uts", NULL };
-
-static const char *const capabilities[] = { "CAP_CHOWN",
-                                            "CAP_DAC_OVERRIDE",
-                                            "CAP_DAC_READ_SEARCH",
-                                            "CAP_FOWNER",
-                                            "CAP_FSETID",
-                                            "CAP_KILL",
-                                            "CAP_SETGID",
-                                            "CAP_SETUID",
-                                            "CAP_SETPCAP",
-                                            "CAP_LINUX_IMMUTABLE",
-                                            "CAP_NET_BIND_SERVICE",
-                                            "CAP_NET_BROADCAST",
-                                            "CAP_NET_ADMIN",
-                                            "CAP_NET_RAW",
-                                            "CAP_IPC_LOCK",
-                                            "CAP_IPC_OWNER",
-                                            "CAP_SYS_MODULE",
-                                            "CAP_SYS_RAWIO",
-                                            "CAP_SYS_CHROOT",
-                                            "CAP_SYS_PTRACE",
-                                            "CAP_SYS_PACCT",
-                                            "CAP_SYS_ADMIN",
-                                            "CAP_SYS_BOOT",
-                                            "CAP_SYS_NICE",
-                                            "CAP_SYS_RESOURCE",
-                                            "CAP_SYS_TIME",
-                                            "CAP_SYS_TTY_CONFIG",
-                                            "CAP_MKNOD",
-                                            "CAP_LEASE",
-                                            "CAP_AUDIT_WRITE",
-                                            "CAP_AUDIT_CONTROL",
-                                            "CAP_SETFCAP",
-                                            "CAP_MAC_OVERRIDE",
-                                            "CAP_MAC_ADMIN",
-                                            "CAP_SYSLOG",
-                                            "CAP_WAKE_ALARM",
-                                            "CAP_BLOCK_SUSPEND",
-                                            "CAP_AUDIT_READ",
-                                            "CAP_PERFMON",
-                                            "CAP_BPF",
-                                            "CAP_CHECKPOINT_RESTORE",
-                                            NULL };
-
 static const char *const seccomp_actions[]
     = { "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
         "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
@@ -186,7 +143,7 @@ cmd_features (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   kata_gen_str (g, "linux");
   yajl_gen_map_open (g);
   gen_strv (g, "namespaces", namespaces);
-  gen_strv (g, "capabilities", capabilities);
+  gen_strv (g, "capabilities", kata_cap_names);
   kata_gen_str (g, "cgroup");
   yajl_gen_map_open (g);
   kata_gen_kv_bool (g, "v1", true);

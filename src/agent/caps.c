@@ -1,57 +1,13 @@
 /* Capabilities: OCI names -> numbers, and the five sets applied with libcap. */
 #include "config.h"
 #include "agent/agent.h"
+#include "common/cap-names.h"
 #include "common/utils.h"
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-
-static const char *const cap_names[] = {
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",
-  "CAP_NET_RAW",
-  "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",
-  "CAP_SYS_RAWIO",
-  "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN",
-  "CAP_SYS_BOOT",
-  "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME",
-  "CAP_SYS_TTY_CONFIG",
-  "CAP_MKNOD",
-  "CAP_LEASE",
-  "CAP_AUDIT_WRITE",
-  "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",
-  "CAP_MAC_ADMIN",
-  "CAP_SYSLOG",
-  "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ",
-  "CAP_PERFMON",
-  "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE",
-};
-#define N_CAPS ((int)(sizeof cap_names / sizeof cap_names[0]))
 
 int
 agent_cap_from_name (const char *name)
@@ -61,8 +17,8 @@ agent_cap_from_name (const char *name)
     return -1;
   if (strncasecmp (name, "CAP_", 4) != 0)
     return -1;
-  for (i = 0; i < N_CAPS; i++)
-    if (strcasecmp (cap_names[i], name) == 0)
+  for (i = 0; i < KATA_N_CAPS; i++)
+    if (strcasecmp (kata_cap_names[i], name) == 0)
       return i;
   return -1;
 }
