@@ -1,42 +1,9 @@
 /* The sandbox monitor: owns QEMU and the agent channel, multiplexes clients.
    See docs/agent-protocol.md ("Monitor"). */
 #include "config.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/random.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include "common/json.h"
-#include "common/proto.h"
-#include "common/utils.h"
-#include "runtime/hypervisor.h"
-#include "runtime/log.h"
-#include "runtime/monitor.h"
+#include "runtime/monitor-internal.h"
 
-#define MON_ARGS_FILE "monitor.json"
-#define MON_SOCK "monitor.sock"
-#define STREAM_BUF_MAX (1u << 20)
-#define OUTQ_HIGH (4u << 20)
-#define HELLO_INTERVAL_MS 200
-#define WATCH_INTERVAL_MS 5000
-
-/* ---- small helpers shared with client.c/shim.c through monitor.h users ---- */
-
-typedef struct outq_s
-{
-  uint8_t *buf;
-  size_t off, len, cap;
-} outq_t;
+/* ---- output queues ---- */
 
 static size_t
 outq_size (const outq_t *q)
@@ -105,73 +72,6 @@ outq_free (outq_t *q)
   memset (q, 0, sizeof *q);
 }
 
-/* ---- monitor state ---- */
-
-typedef struct conn_s
-{
-  int fd;
-  bool dead;
-  kata_frame_reader_t rd;
-  outq_t out;
-  uint32_t ev; /* current epoll mask */
-  struct conn_s *next;
-} conn_t;
-
-typedef struct pending_s
-{
-  uint32_t agent_id;
-  conn_t *c; /* NULL: internal request, or its client went away */
-  uint32_t client_id;
-  struct pending_s *next;
-} pending_t;
-
-typedef struct stream_s
-{
-  uint32_t base;
-  conn_t *c;  /* attached client */
-  outq_t buf; /* frames buffered while no client is attached */
-  size_t buffered[3];
-  bool eof[3];
-  struct stream_s *next;
-} stream_t;
-
-typedef struct monitor_s
-{
-  char *root, *sid, *vm_dir, *shared_dir, *sbs_dir;
-  char *hostname, *netns_path, *cgroup_path, *block_rootfs;
-  char **nic_taps, **nic_macs;
-  size_t nics_len;
-  int vcpus, memory_mb;
-  bool debug;
-  kata_config_t *cfg;
-  const struct hypervisor_ops *ops;
-  kata_vm_params_t params;
-  kata_vm_t vm;
-  int sfd, epfd, listen_fd, sbs_dfd;
-  int agent_fd;
-  kata_frame_reader_t agent_rd;
-  outq_t agent_out;
-  uint32_t agent_ev;
-  uint32_t next_id;
-  conn_t *conns;
-  pending_t *pending;
-  stream_t *streams;
-  bool paused;
-  bool qemu_exited;
-  int qemu_status;
-  ino_t sock_ino; /* monitor.sock as bound, to notice it being removed */
-  uint64_t next_watch;
-  int watch_ms;
-  bool standby; /* VM cache: booted for nobody yet, waits to be claimed (docs/factory.md) */
-} monitor_t;
-
-enum
-{
-  TAG_AGENT = 1,
-  TAG_LISTEN = 2,
-  TAG_SIGNAL = 3
-};
-
 /* Last N lines of console.log (malloc'd, maybe ""). */
 static char *
 console_tail (const char *vm_dir, int nlines)
@@ -228,8 +128,8 @@ opt_str (yajl_val obj, const char *key)
   return v && *v ? xstrdup (v) : NULL;
 }
 
-static int
-load_args (monitor_t *m, const char *path, kata_error_t **err)
+int
+mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
 {
   cleanup_free char *data = NULL;
   size_t len;
@@ -289,8 +189,8 @@ load_args (monitor_t *m, const char *path, kata_error_t **err)
 
 /* ---- the monitor process ---- */
 
-static int
-report (int fd, const char *fmt, ...)
+int
+mon_report (int fd, const char *fmt, ...)
 {
   va_list ap;
   int r;
@@ -302,8 +202,8 @@ report (int fd, const char *fmt, ...)
   return r;
 }
 
-static uint32_t
-new_id (monitor_t *m)
+uint32_t
+mon_new_id (monitor_t *m)
 {
   if (++m->next_id == 0)
     m->next_id = 1;
@@ -374,8 +274,8 @@ create_sandbox_params (monitor_t *m)
 }
 
 /* Reaps children; returns true (with *STATUS) when QEMU or virtiofsd is gone. */
-static bool
-reap_children (monitor_t *m, int *status, bool *was_vfsd)
+bool
+mon_reap_children (monitor_t *m, int *status, bool *was_vfsd)
 {
   bool dead = false;
   int st;
@@ -405,8 +305,8 @@ reap_children (monitor_t *m, int *status, bool *was_vfsd)
   return dead;
 }
 
-static void
-drain_signalfd (int sfd, bool *term)
+void
+mon_drain_signalfd (int sfd, bool *term)
 {
   struct signalfd_siginfo si;
   while (read (sfd, &si, sizeof si) == (ssize_t)sizeof si)
@@ -448,7 +348,7 @@ boot_closed (monitor_t *m)
   bool was_vfsd = false;
   for (int i = 0; i < 100; i++)
     {
-      if (reap_children (m, &status, &was_vfsd))
+      if (mon_reap_children (m, &status, &was_vfsd))
         {
           cleanup_free char *st = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (status);
           return boot_failure (m, st);
@@ -497,7 +397,7 @@ boot_agent (monitor_t *m, char **msg)
   for (;;)
     {
       uint64_t now = kata_now_ns ();
-      if (reap_children (m, &status, &was_vfsd))
+      if (mon_reap_children (m, &status, &was_vfsd))
         {
           cleanup_free char *st = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (status);
           *msg = boot_failure (m, st);
@@ -521,7 +421,7 @@ boot_agent (monitor_t *m, char **msg)
             {
               struct pollfd p = { .fd = m->sfd, .events = POLLIN };
               if (poll (&p, 1, 10) > 0)
-                drain_signalfd (m->sfd, &term);
+                mon_drain_signalfd (m->sfd, &term);
               continue;
             }
           kata_debug ("connected to the agent socket after %llu ms",
@@ -529,7 +429,7 @@ boot_agent (monitor_t *m, char **msg)
         }
       if (!hello_ok && now >= next_hello)
         {
-          uint32_t id = new_id (m);
+          uint32_t id = mon_new_id (m);
           if (first_hello == 0)
             first_hello = id;
           /* A guest that never opens its port never drains the socket: only
@@ -556,7 +456,7 @@ boot_agent (monitor_t *m, char **msg)
       if (r <= 0)
         continue;
       if (p[0].revents)
-        drain_signalfd (m->sfd, &term);
+        mon_drain_signalfd (m->sfd, &term);
       if (p[1].revents)
         {
           char buf[65536];
@@ -601,7 +501,7 @@ boot_agent (monitor_t *m, char **msg)
                   hello_ok = true;
                   cleanup_free char *params = create_sandbox_params (m);
                   cleanup_free char *req = kata_msg_request ("CreateSandbox", params);
-                  create_id = new_id (m);
+                  create_id = mon_new_id (m);
                   if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, create_id, req, strlen (req), NULL)
                       < 0)
                     {
@@ -911,7 +811,7 @@ client_frame (monitor_t *m, conn_t *c, kata_frame_t *f)
     handle_local (m, c, f->id, method, params);
   else
     {
-      uint32_t aid = new_id (m);
+      uint32_t aid = mon_new_id (m);
       add_pending (m, aid, c, f->id);
       agent_send (m, KATA_FRAME_REQ, 0, aid, f->payload, f->len);
     }
@@ -978,7 +878,7 @@ wait_qemu (monitor_t *m, int timeout_ms)
   bool v;
   for (;;)
     {
-      reap_children (m, &st, &v);
+      mon_reap_children (m, &st, &v);
       if (m->vm.pid <= 0)
         return true;
       if (kata_now_ns () >= end)
@@ -1002,7 +902,7 @@ wait_qemu (monitor_t *m, int timeout_ms)
 static int
 serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why)
 {
-  uint32_t id = new_id (m);
+  uint32_t id = mon_new_id (m);
   const char *req = "{\"method\":\"DestroySandbox\",\"params\":{}}";
   uint64_t t0 = kata_now_ns ();
 
@@ -1242,8 +1142,8 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
             {
               int st = 0;
               bool was_vfsd = false;
-              drain_signalfd (m->sfd, &term);
-              if (reap_children (m, &st, &was_vfsd))
+              mon_drain_signalfd (m->sfd, &term);
+              if (mon_reap_children (m, &st, &was_vfsd))
                 {
                   cleanup_free char *cause = was_vfsd ? xstrdup ("virtiofsd exited") : exit_status_str (st);
                   cleanup_free char *msg = death_message (m, cause);
@@ -1282,215 +1182,6 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
     }
 }
 
-/* ---- VM cache: standby monitors (docs/factory.md) ---- */
-
-static void __attribute__ ((noreturn)) standby_exit (monitor_t *m, const char *why)
-{
-  kata_debug ("standby VM %s: %s; shutting it down", m->sid, why);
-  m->ops->stop (&m->vm, true, NULL);
-  kata_monitor_cleanup_dirs (m->root, m->sid, false);
-  rmdir (m->shared_dir);
-  _exit (0);
-}
-
-/* Sends SetIdentity (hostname, host clock, fresh entropy) and waits for its answer. */
-static int
-standby_set_identity (monitor_t *m, kata_error_t **err)
-{
-  uint8_t seed[32];
-  char hex[65];
-  struct timespec ts;
-  uint32_t id = new_id (m);
-  uint64_t deadline = kata_now_ns () + 10000000000ULL;
-  yajl_gen g = kata_gen_new ();
-  cleanup_free char *params = NULL, *req = NULL;
-
-  if (getrandom (seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-    memset (seed, 0, sizeof seed);
-  for (size_t i = 0; i < sizeof seed; i++)
-    sprintf (hex + 2 * i, "%02x", seed[i]);
-  clock_gettime (CLOCK_REALTIME, &ts);
-  yajl_gen_map_open (g);
-  kata_gen_kv_str (g, "hostname", m->hostname ? m->hostname : "");
-  kata_gen_kv_int (g, "time_ns", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-  kata_gen_kv_str (g, "random_seed", hex);
-  yajl_gen_map_close (g);
-  params = kata_gen_finish (g, NULL);
-  req = kata_msg_request ("SetIdentity", params);
-  if (kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, req, strlen (req), err) < 0)
-    return -1;
-  for (;;)
-    {
-      kata_frame_t f = { 0 };
-      int r = kata_frame_reader_next (&m->agent_rd, &f, err);
-      if (r < 0)
-        return -1;
-      if (r > 0)
-        {
-          if (f.type == KATA_FRAME_RESP && f.id == id)
-            {
-              yajl_val root = NULL, res = NULL;
-              int code = 0;
-              r = kata_msg_parse_response (f.payload, f.len, &root, &res, &code, err);
-              if (root)
-                yajl_tree_free (root);
-              kata_frame_clear (&f);
-              return r < 0 ? kata_error_wrap (err, "SetIdentity") : 0;
-            }
-          kata_frame_clear (&f);
-          continue;
-        }
-      uint64_t now = kata_now_ns ();
-      if (now >= deadline)
-        return kata_make_error_nostr (err, KATA_ETIMEOUT, "SetIdentity: the agent did not answer");
-      struct pollfd p = { .fd = m->agent_fd, .events = POLLIN };
-      if (poll (&p, 1, (int)((deadline - now) / 1000000) + 1) <= 0)
-        continue;
-      char buf[65536];
-      ssize_t n = read (m->agent_fd, buf, sizeof buf);
-      if (n <= 0)
-        return kata_make_error_nostr (err, KATA_EVMDEAD, "SetIdentity: the agent channel closed");
-      kata_frame_reader_feed (&m->agent_rd, buf, n);
-    }
-}
-
-/* Handles one claim on CONN: the sandbox's args JSON (as monitor-start.c writes it).
-   Moves the VM dir and the shared dir to the sandbox's, takes its identity.  */
-static int
-standby_claim (monitor_t *m, int conn, kata_error_t **err)
-{
-  cleanup_free char *data = NULL;
-  size_t len = 0;
-  cleanup_yajl_val yajl_val v = NULL;
-  const char *root, *sid;
-  cleanup_free char *new_vm = NULL, *new_shared = NULL, *vm_parent = NULL, *sh_parent = NULL, *args = NULL;
-
-  if (kata_read_fd (conn, &data, &len, 1 << 20, err) < 0 || kata_json_parse (data, len, &v, err) < 0)
-    return kata_error_wrap (err, "read the claim");
-  root = kata_json_str (v, "root");
-  sid = kata_json_str (v, "sandbox_id");
-  if (root == NULL || sid == NULL || root[0] != '/')
-    return kata_make_error_nostr (err, EINVAL, "claim without an absolute root or a sandbox id");
-  vm_parent = xasprintf ("%s/vm", root);
-  sh_parent = xasprintf ("%s/shared", root);
-  new_vm = xasprintf ("%s/vm/%s", root, sid);
-  new_shared = xasprintf ("%s/shared/%s", root, sid);
-  if (kata_mkdir_p (vm_parent, 0700, err) < 0 || kata_mkdir_p (sh_parent, 0700, err) < 0)
-    return -1;
-  /* QEMU holds the 9p export and the sockets by fd: renaming the dirs keeps them working. */
-  if (rename (m->vm_dir, new_vm) < 0)
-    return kata_make_error (err, errno, "move `%s` to `%s`", m->vm_dir, new_vm);
-  if (rename (m->shared_dir, new_shared) < 0)
-    {
-      int e = errno;
-      rename (new_vm, m->vm_dir);
-      return kata_make_error (err, e, "move `%s` to `%s`", m->shared_dir, new_shared);
-    }
-  free (m->root);
-  m->root = xstrdup (root);
-  m->sid = xstrdup (sid);
-  free (m->vm_dir);
-  m->vm_dir = xstrdup (new_vm);
-  free (m->shared_dir);
-  m->shared_dir = xstrdup (new_shared);
-  free (m->sbs_dir);
-  m->sbs_dir = xasprintf ("%s/sbs/%s", root, sid);
-  free (m->vm.vm_dir);
-  m->vm.vm_dir = xstrdup (new_vm);
-  m->params.vm_dir = m->vm_dir;
-  m->params.shared_dir = m->shared_dir;
-  m->params.sandbox_id = m->sid;
-  {
-    cleanup_free char *claim = xasprintf ("%s/claim.sock", new_vm);
-    unlink (claim);
-  }
-  args = xasprintf ("%s/%s", new_vm, MON_ARGS_FILE);
-  if (kata_write_file_atomic (args, data, len, 0600, err) < 0)
-    return -1;
-  m->nics_len = 0;
-  if (load_args (m, args, err) < 0)
-    return -1;
-  m->standby = false;
-  if (m->cgroup_path
-      && (kata_join_cgroup (m->cgroup_path, getpid (), err) < 0
-          || kata_join_cgroup (m->cgroup_path, m->vm.pid, err) < 0))
-    return -1;
-  if (standby_set_identity (m, err) < 0)
-    return -1;
-  kata_debug ("sandbox %s: took over the cached VM (QEMU pid %d)", m->sid, (int)m->vm.pid);
-  return 0;
-}
-
-/* Standby: tells READY we are up, then waits on <vm_dir>/claim.sock for a sandbox.
-   Returns the claimant's connection (it gets the usual "ok ..." line); exits on SIGTERM
-   or when the VM dies. */
-static int
-standby_wait (monitor_t *m, int ready)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  bool term = false;
-
-  snprintf (addr.sun_path, sizeof addr.sun_path, "%s/claim.sock", m->vm_dir);
-  unlink (addr.sun_path);
-  if (lfd < 0 || bind (lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
-    {
-      report (ready, "err %d bind `%s`: %s\n", errno, addr.sun_path, strerror (errno));
-      standby_exit (m, "no claim socket");
-    }
-  if (report (ready, "standby %d %llu %d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()), (int)m->vm.pid,
-              m->vm.start)
-      < 0)
-    standby_exit (m, "the VM cache daemon is gone");
-  if (ready >= 0)
-    close (ready);
-  for (;;)
-    {
-      struct pollfd p[3] = { { .fd = m->sfd, .events = POLLIN },
-                             { .fd = lfd, .events = POLLIN },
-                             { .fd = m->agent_fd, .events = POLLRDHUP } };
-      int status;
-      bool was_vfsd;
-      if (poll (p, 3, 1000) < 0 && errno != EINTR)
-        standby_exit (m, "poll failed");
-      if (p[0].revents)
-        drain_signalfd (m->sfd, &term);
-      if (term)
-        standby_exit (m, "terminated");
-      if (reap_children (m, &status, &was_vfsd) || (p[2].revents & (POLLHUP | POLLRDHUP | POLLERR)))
-        standby_exit (m, "the VM died");
-      if (p[1].revents & POLLIN)
-        {
-          kata_error_t *err = NULL;
-          int c = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-          if (c < 0)
-            continue;
-          close (lfd);
-          if (standby_claim (m, c, &err) < 0)
-            {
-              kata_log (KATA_LOG_WARNING, "standby VM: claim failed: %s", err->msg);
-              /* Whatever was moved goes with the VM, before the runtime falls back to its own VM. */
-              m->ops->stop (&m->vm, true, NULL);
-              kata_monitor_cleanup_dirs (m->root, m->sid, false);
-              rmdir (m->shared_dir);
-              report (c, "err %d %s\n", err->status, err->msg);
-              close (c);
-              _exit (0);
-            }
-          return c;
-        }
-    }
-}
-
-/* Back to a cold boot with the sandbox's own size, after a failed clone. */
-static void
-clone_to_cold (monitor_t *m)
-{
-  m->params.boot_mode = KATA_VM_BOOT_COLD;
-  m->params.template_path = NULL;
-  m->params.vcpus = m->vcpus;
-  m->params.memory_mb = m->memory_mb;
-}
 
 int
 kata_monitor_main (int argc, char **argv)
@@ -1539,12 +1230,12 @@ kata_monitor_main (int argc, char **argv)
     cleanup_free char *args = xasprintf ("%s/%s", m->vm_dir, MON_ARGS_FILE);
     if (chdir (m->vm_dir) < 0)
       {
-        report (ready, "err %d cannot enter `%s`: %s\n", errno, m->vm_dir, strerror (errno));
+        mon_report (ready, "err %d cannot enter `%s`: %s\n", errno, m->vm_dir, strerror (errno));
         return 1;
       }
-    if (load_args (m, args, &err) < 0)
+    if (mon_load_args (m, args, &err) < 0)
       {
-        report (ready, "err %d %s\n", err->status, err->msg);
+        mon_report (ready, "err %d %s\n", err->status, err->msg);
         kata_monitor_cleanup_dirs (m->root, m->sid, false);
         return 1;
       }
@@ -1587,7 +1278,7 @@ kata_monitor_main (int argc, char **argv)
                  m->cfg->factory.template_path, err->msg);
       kata_error_free (err);
       err = NULL;
-      clone_to_cold (m);
+      mon_clone_to_cold (m);
     }
   else if (m->params.boot_mode == KATA_VM_BOOT_CLONE)
     {
@@ -1607,11 +1298,11 @@ kata_monitor_main (int argc, char **argv)
       m->agent_fd = -1;
       kata_frame_reader_free (&m->agent_rd);
       m->qemu_exited = false;
-      clone_to_cold (m);
+      mon_clone_to_cold (m);
     }
   if (m->vm.pid == 0 && m->ops->start (&m->params, &m->vm, &err) < 0)
     {
-      report (ready, "err %d %s\n", err->status, err->msg);
+      mon_report (ready, "err %d %s\n", err->status, err->msg);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
@@ -1621,7 +1312,7 @@ kata_monitor_main (int argc, char **argv)
     {
       kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, bootmsg);
       m->ops->stop (&m->vm, true, NULL);
-      report (ready, "err %d %s\n", KATA_EVMDEAD, bootmsg);
+      mon_report (ready, "err %d %s\n", KATA_EVMDEAD, bootmsg);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
@@ -1629,15 +1320,15 @@ booted:
   kata_log_stage ("agent-ready");
   kata_fault_point ("monitor-agent-ready");
   if (m->standby)
-    ready = standby_wait (m, ready);
+    ready = mon_standby_wait (m, ready);
   if (bind_monitor_sock (m, &err) < 0)
     {
       m->ops->stop (&m->vm, true, NULL);
-      report (ready, "err %d %s\n", err->status, err->msg);
+      mon_report (ready, "err %d %s\n", err->status, err->msg);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
-  if (report (ready, "ok %d %llu %d %llu\n", (int)m->vm.pid, m->vm.start, (int)m->vm.vfsd_pid,
+  if (mon_report (ready, "ok %d %llu %d %llu\n", (int)m->vm.pid, m->vm.start, (int)m->vm.vfsd_pid,
               m->vm.vfsd_start)
       < 0)
     {

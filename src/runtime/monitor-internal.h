@@ -1,0 +1,116 @@
+/* Internal to the sandbox monitor (monitor.c: boot and serving; monitor-standby.c:
+   the VM cache's standby monitors).  Not for other users: see monitor.h. */
+#ifndef KATA_RUNTIME_MONITOR_INTERNAL_H
+#define KATA_RUNTIME_MONITOR_INTERNAL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/json.h"
+#include "common/proto.h"
+#include "common/utils.h"
+#include "runtime/hypervisor.h"
+#include "runtime/log.h"
+#include "runtime/monitor.h"
+
+#define MON_ARGS_FILE "monitor.json"
+#define MON_SOCK "monitor.sock"
+#define STREAM_BUF_MAX (1u << 20)
+#define OUTQ_HIGH (4u << 20)
+#define HELLO_INTERVAL_MS 200
+#define WATCH_INTERVAL_MS 5000
+
+typedef struct outq_s
+{
+  uint8_t *buf;
+  size_t off, len, cap;
+} outq_t;
+
+/* ---- monitor state ---- */
+
+typedef struct conn_s
+{
+  int fd;
+  bool dead;
+  kata_frame_reader_t rd;
+  outq_t out;
+  uint32_t ev; /* current epoll mask */
+  struct conn_s *next;
+} conn_t;
+
+typedef struct pending_s
+{
+  uint32_t agent_id;
+  conn_t *c; /* NULL: internal request, or its client went away */
+  uint32_t client_id;
+  struct pending_s *next;
+} pending_t;
+
+typedef struct stream_s
+{
+  uint32_t base;
+  conn_t *c;  /* attached client */
+  outq_t buf; /* frames buffered while no client is attached */
+  size_t buffered[3];
+  bool eof[3];
+  struct stream_s *next;
+} stream_t;
+
+typedef struct monitor_s
+{
+  char *root, *sid, *vm_dir, *shared_dir, *sbs_dir;
+  char *hostname, *netns_path, *cgroup_path, *block_rootfs;
+  char **nic_taps, **nic_macs;
+  size_t nics_len;
+  int vcpus, memory_mb;
+  bool debug;
+  kata_config_t *cfg;
+  const struct hypervisor_ops *ops;
+  kata_vm_params_t params;
+  kata_vm_t vm;
+  int sfd, epfd, listen_fd, sbs_dfd;
+  int agent_fd;
+  kata_frame_reader_t agent_rd;
+  outq_t agent_out;
+  uint32_t agent_ev;
+  uint32_t next_id;
+  conn_t *conns;
+  pending_t *pending;
+  stream_t *streams;
+  bool paused;
+  bool qemu_exited;
+  int qemu_status;
+  ino_t sock_ino; /* monitor.sock as bound, to notice it being removed */
+  uint64_t next_watch;
+  int watch_ms;
+  bool standby; /* VM cache: booted for nobody yet, waits to be claimed (docs/factory.md) */
+} monitor_t;
+
+enum
+{
+  TAG_AGENT = 1,
+  TAG_LISTEN = 2,
+  TAG_SIGNAL = 3
+};
+
+int mon_load_args (monitor_t *m, const char *path, kata_error_t **err);
+int mon_report (int fd, const char *fmt, ...);
+uint32_t mon_new_id (monitor_t *m);
+bool mon_reap_children (monitor_t *m, int *status, bool *was_vfsd);
+void mon_drain_signalfd (int sfd, bool *term);
+int mon_standby_wait (monitor_t *m, int ready);
+void mon_clone_to_cold (monitor_t *m);
+
+#endif
