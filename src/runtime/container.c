@@ -134,6 +134,7 @@ typedef struct create_job_s
   char **dev_host;  /* the host device (/dev/<name> from /sys/dev/block/MAJ:MIN) */
   char **dev_pci;   /* its guest PCI address once hot-plugged */
   bool drives;      /* something was hot-plugged (the state dir's "drives" lists it) */
+  char *own_netns;  /* the netns this create made (<root>/netns/<sid>): the spec asked for a new one */
 } create_job_t;
 
 /* The drives hot-plugged for a container (rootfs, block volumes, block devices) are
@@ -550,6 +551,76 @@ find_netns (oci_spec_t *spec)
   return NULL;
 }
 
+/* The spec asks for a new network namespace: a "network" entry without a path
+   (docker's bridge and none modes, `kata-runtime spec`). */
+static bool
+spec_new_netns (oci_spec_t *spec)
+{
+  size_t i;
+  for (i = 0; spec->linux && i < spec->linux->namespaces_len; i++)
+    {
+      runtime_spec_schema_defs_linux_namespace_reference *ns = spec->linux->namespaces[i];
+      if (ns->type && strcmp (ns->type, "network") == 0)
+        return ns->path == NULL || ns->path[0] == '\0';
+    }
+  return false;
+}
+
+/* prestart and createRuntime hooks, with the pid of a process in the container's
+   network namespace NETNS (see kata_hooks_holder_start) in the state. */
+static int
+run_create_hooks (create_job_t *j, oci_spec_t *spec, const char *netns, kata_error_t **err)
+{
+  cleanup_free char *state = NULL;
+  pid_t holder = 0;
+  int r;
+  if (spec->hooks == NULL || (spec->hooks->prestart_len == 0 && spec->hooks->create_runtime_len == 0))
+    return 0;
+  if (kata_hooks_holder_start (netns, &holder, err) < 0)
+    return -1;
+  state = state_json_for_hooks (j->c, "creating", holder);
+  r = kata_hooks_run ("prestart", spec->hooks->prestart, spec->hooks->prestart_len, state, err);
+  if (r == 0)
+    r = kata_hooks_run ("createRuntime", spec->hooks->create_runtime, spec->hooks->create_runtime_len, state, err);
+  kata_hooks_holder_stop (holder);
+  return r;
+}
+
+/* The network namespace the runtime makes for a sandbox whose spec asks for a new
+   one, before the hooks run (docker's libnetwork-setkey fills it from its prestart
+   hook).  network.json records it first, so that any crash leaves it findable. */
+static int
+make_own_netns (create_job_t *j, const char *netstate, kata_error_t **err)
+{
+  cleanup_free char *top = xasprintf ("%s/netns", j->ctx->root);
+  j->own_netns = xasprintf ("%s/%s", top, j->sid);
+  if (kata_mkdir_p (top, 0700, err) < 0)
+    return -1;
+  if (kata_network_save_intent (j->own_netns, j->ctx->cfg->runtime.internetworking_model, true, netstate, err) < 0)
+    return -1;
+  if (kata_netns_create (j->own_netns, err) < 0)
+    return kata_error_wrap (err, "sandbox %s", j->sid);
+  return 0;
+}
+
+/* internetworking_model "none" with a netns the runtime made: if the hooks put
+   interfaces there (docker's bridge), the container would silently have no
+   network.  Say so instead. */
+static int
+check_model_none (const char *netns, kata_error_t **err)
+{
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  if (kata_network_discover (netns, &p, err) < 0)
+    return -1;
+  if (p->n > 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "the caller configured interface `%s` in the container's network namespace, but "
+                                  "internetworking_model is \"none\": the VM would have no network (set "
+                                  "internetworking_model = \"tcfilter\", or run the container without a network)",
+                                  p->ifaces[0].name);
+  return 0;
+}
+
 /* Host namespace paths mean nothing in the guest: the guest's network is the VM's
    (the network namespace is dropped), the others are created fresh by the agent. */
 static char *
@@ -626,7 +697,6 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   cleanup_free char *config_path = NULL;
   cleanup_free char *guest_spec = NULL;
   cleanup_free char *params = NULL;
-  cleanup_free char *hook_state = NULL;
   cleanup_oci_spec oci_spec_t *spec = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_yajl_val yajl_val resp = NULL;
@@ -752,6 +822,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     {
       cleanup_free char *sbs = kata_state_sandbox_dir (root, j->sid);
       cleanup_free char *sbs_top = xasprintf ("%s/sbs", root);
+      cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
       kata_sandbox_spec_t sspec = { 0 };
       cleanup_free kata_vm_nic_t *nics = NULL;
       int64_t mem = 0, quota = 0, period = 0;
@@ -781,16 +852,27 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       sspec.vcpus = sb->vcpus;
       sspec.memory_mb = sb->memory_mb;
       sspec.hostname = spec->hostname;
+      if (spec_new_netns (spec))
+        {
+          if (make_own_netns (j, netstate, err) < 0)
+            return -1;
+          netns = j->own_netns;
+        }
+      /* before the netns is scanned: the hooks may put the interfaces there */
+      if (run_create_hooks (j, spec, netns, err) < 0)
+        return -1;
       sspec.netns_path = netns;
       sspec.debug = ctx->debug;
       if (netns)
         {
-          cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
           const char *model = ctx->cfg->runtime.internetworking_model;
-          if (kata_network_save_intent (netns, model, netstate, err) < 0)
+          if (kata_network_save_intent (netns, model, j->own_netns != NULL, netstate, err) < 0)
+            return -1;
+          if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (netns, err) < 0)
             return -1;
           if (kata_network_setup_ex (netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
             return kata_error_wrap (err, "sandbox %s", j->sid);
+          j->net->netns_owned = j->own_netns != NULL;
           if (kata_network_save_state (j->net, netstate, err) < 0)
             return -1;
           nics = xmalloc0 ((j->net->n + 1) * sizeof *nics);
@@ -839,15 +921,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (kata_container_state_save (root, j->c, err) < 0)
     return -1;
 
-  if (spec->hooks && (spec->hooks->prestart_len || spec->hooks->create_runtime_len))
-    {
-      hook_state = state_json_for_hooks (j->c, "creating", sb ? sb->info.qemu_pid : 0);
-      if (kata_hooks_run ("prestart", spec->hooks->prestart, spec->hooks->prestart_len, hook_state, err) < 0
-          || kata_hooks_run ("createRuntime", spec->hooks->create_runtime, spec->hooks->create_runtime_len,
-                             hook_state, err)
-                 < 0)
-        return -1;
-    }
+  if (!j->new_sandbox && run_create_hooks (j, spec, netns, err) < 0)
+    return -1;
 
   guest_spec = generate_guest_spec (spec, err);
   if (guest_spec == NULL)
@@ -913,8 +988,18 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     shs.log_path = ctx->log_path;
     shs.log_format = ctx->log_format;
     shs.debug = ctx->debug;
-    if (kata_shim_spawn (&shs, &j->shim, err) < 0)
-      return kata_error_wrap (err, "start the shim of %s", id);
+    {
+      /* the shim's pid is the container's for the caller: it lives in the container's
+         netns (docker's --network container:<id> names /proc/<pid>/ns/net) */
+      int orig = -1, r;
+      if (netns && kata_netns_enter (netns, &orig, err) < 0)
+        return kata_error_wrap (err, "start the shim of %s", id);
+      r = kata_shim_spawn (&shs, &j->shim, err);
+      if (orig >= 0)
+        kata_netns_leave (orig);
+      if (r < 0)
+        return kata_error_wrap (err, "start the shim of %s", id);
+    }
     j->shim_child = !opts->detach;
     j->shim_start = kata_proc_start_time (j->shim);
     kata_host_cgroup_join (j->c, j->shim);
@@ -965,6 +1050,7 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
   free (j.dev_index);
   free (j.dev_host);
   free (j.dev_pci);
+  free (j.own_netns);
   free (j.sid);
   return r;
 }

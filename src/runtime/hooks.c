@@ -3,10 +3,13 @@
 #include "common/json.h"
 #include "common/utils.h"
 #include "runtime/log.h"
+#include "runtime/network.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,10 +38,39 @@ kata_hooks_state_json (const char *oci_version, const char *id, const char *stat
   return kata_gen_finish (g, NULL);
 }
 
+/* What a hook wrote to FD (a memfd), at most 4 KiB of its end, blanks trimmed. */
+static char *
+hook_output (int fd)
+{
+  char buf[4097];
+  off_t end = fd >= 0 ? lseek (fd, 0, SEEK_END) : -1;
+  ssize_t n;
+  size_t len;
+  if (end <= 0)
+    return xstrdup ("");
+  n = pread (fd, buf, sizeof buf - 1, end > 4096 ? end - 4096 : 0);
+  len = n > 0 ? (size_t) n : 0;
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
+    len--;
+  buf[len] = '\0';
+  return xstrdup (buf);
+}
+
+static int
+hook_failed (kata_error_t **err, const char *kind, const char *path, const char *how, int out, int errfd)
+{
+  cleanup_free char *o = hook_output (out);
+  cleanup_free char *e = hook_output (errfd);
+  /* runc's form: "error running hook: exit status 1, stdout: ..., stderr: ..." */
+  return kata_make_error_nostr (err, EINVAL, "%s hook `%s` failed: %s, stdout: %s, stderr: %s", kind, path, how, o, e);
+}
+
 static int
 run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *state_json, kata_error_t **err)
 {
   int in[2];
+  cleanup_close int out = -1, errfd = -1;
+  char how[64];
   pid_t pid;
   int status = 0;
   struct sigaction ign = { .sa_handler = SIG_IGN }, old;
@@ -49,6 +81,9 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
     return kata_make_error_nostr (err, EINVAL, "%s hook: path `%s` is not absolute", kind, h->path ? h->path : "");
   if (pipe2 (in, O_CLOEXEC) < 0)
     return kata_make_error (err, errno, "pipe");
+  /* the hook's output is kept for the error message (runc shows both) */
+  out = memfd_create ("hook-stdout", MFD_CLOEXEC);
+  errfd = memfd_create ("hook-stderr", MFD_CLOEXEC);
   pid = fork ();
   if (pid < 0)
     {
@@ -76,9 +111,11 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
       signal (SIGPIPE, SIG_DFL);
       dup2 (in[0], 0);
       /* A hook's output must not reach our caller's stdout (it may be parsed). */
-      fd = open ("/dev/null", O_WRONLY);
+      fd = out >= 0 ? out : open ("/dev/null", O_WRONLY);
       if (fd >= 0)
         dup2 (fd, 1);
+      if (errfd >= 0)
+        dup2 (errfd, 2);
       setsid ();
       execve (h->path, argv, envp);
       _exit (127);
@@ -103,8 +140,9 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
             {
               kill (pid, SIGKILL);
               waitpid (pid, &status, 0);
-              return kata_make_error_nostr (err, KATA_ETIMEOUT, "%s hook `%s` timed out after %d s", kind,
-                                            h->path, timeout);
+              cleanup_free char *e = hook_output (errfd);
+              return kata_make_error_nostr (err, KATA_ETIMEOUT, "%s hook `%s` timed out after %d s%s%s", kind,
+                                            h->path, timeout, e[0] ? ", stderr: " : "", e);
             }
           struct timespec ts = { 0, 10 * 1000 * 1000 };
           nanosleep (&ts, NULL);
@@ -113,10 +151,65 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   if (WIFEXITED (status))
-    return kata_make_error_nostr (err, EINVAL, "%s hook `%s` failed: exit status %d", kind, h->path,
-                                  WEXITSTATUS (status));
-  return kata_make_error_nostr (err, EINVAL, "%s hook `%s` failed: killed by signal %d", kind, h->path,
-                                WTERMSIG (status));
+    snprintf (how, sizeof how, "exit status %d", WEXITSTATUS (status));
+  else
+    snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
+  return hook_failed (err, kind, h->path, how, out, errfd);
+}
+
+int
+kata_hooks_holder_start (const char *netns_path, pid_t *pid, kata_error_t **err)
+{
+  int p[2];
+  int e = 0;
+  ssize_t n;
+  pid_t child;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return kata_make_error (err, errno, "pipe");
+  child = fork ();
+  if (child < 0)
+    {
+      e = errno;
+      close (p[0]);
+      close (p[1]);
+      return kata_make_error (err, e, "fork");
+    }
+  if (child == 0)
+    {
+      int orig;
+      close (p[0]);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (netns_path && kata_netns_enter (netns_path, &orig, NULL) < 0)
+        e = errno ? errno : EINVAL;
+      (void) !write (p[1], &e, sizeof e);
+      close (p[1]);
+      if (e)
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (p[1]);
+  while ((n = read (p[0], &e, sizeof e)) < 0 && errno == EINTR)
+    ;
+  close (p[0]);
+  if (n != (ssize_t) sizeof e || e != 0)
+    {
+      kata_hooks_holder_stop (child);
+      return kata_make_error (err, n == (ssize_t) sizeof e ? e : EIO, "enter network namespace `%s` for the hooks",
+                              netns_path ? netns_path : "");
+    }
+  *pid = child;
+  return 0;
+}
+
+void
+kata_hooks_holder_stop (pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
 }
 
 int

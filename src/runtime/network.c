@@ -128,10 +128,9 @@ nl_open (struct nl_sock **out, kata_error_t **err)
 
 /* ---- entering the sandbox's netns ------------------------------------- */
 
-/* Moves the calling thread into PATH's netns; *ORIG gets our own.
-   ENOENT/EINVAL (no such netns) are reported with that status. */
-static int
-netns_enter (const char *path, int *orig, kata_error_t **err)
+/* ENOENT/EINVAL (no such netns) are reported with that status. */
+int
+kata_netns_enter (const char *path, int *orig, kata_error_t **err)
 {
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   int o;
@@ -152,10 +151,8 @@ netns_enter (const char *path, int *orig, kata_error_t **err)
   return 0;
 }
 
-/* Back to our own netns.  Staying in the sandbox's would be a silent
-   disaster for everything after, so failing here aborts. */
-static void
-netns_leave (int orig)
+void
+kata_netns_leave (int orig)
 {
   if (setns (orig, CLONE_NEWNET) < 0)
     {
@@ -352,6 +349,7 @@ kata_network_plan_free (kata_net_plan_t *plan)
   free (plan->routes_json);
   free (plan->netns_path);
   free (plan->model);
+  free (plan->foreign_tap);
   free (plan);
 }
 
@@ -396,6 +394,10 @@ discover_links (struct nl_cache *links, kata_net_plan_t *p)
       const char *name = rtnl_link_get_name (l);
       static const unsigned char zero[6];
       kata_net_iface_t *f;
+      /* a real tap by our name (not an impostor veth): another sandbox's VM */
+      if (name && is_kata_tap (name) && p->foreign_tap == NULL && rtnl_link_get_type (l)
+          && strcmp (rtnl_link_get_type (l), "tun") == 0)
+        p->foreign_tap = xstrdup (name);
       if ((rtnl_link_get_flags (l) & IFF_LOOPBACK) || rtnl_link_get_arptype (l) != ARPHRD_ETHER
           || name == NULL || is_kata_tap (name))
         continue;
@@ -519,12 +521,12 @@ kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_erro
   int orig = -1, r;
   if (netns_path == NULL)
     return kata_make_error_nostr (err, EINVAL, "discover: no network namespace");
-  if (netns_enter (netns_path, &orig, err) < 0)
+  if (kata_netns_enter (netns_path, &orig, err) < 0)
     return -1;
   r = nl_open (&s, err);
   if (r == 0)
     r = discover_in_ns (s, p, err);
-  netns_leave (orig);
+  kata_netns_leave (orig);
   if (r < 0)
     return kata_error_wrap (err, "network namespace `%s`", netns_path);
   plan_finish_json (p);
@@ -822,7 +824,7 @@ kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error
   int orig = -1, r;
   if (netns_path == NULL)
     return 0;
-  if (netns_enter (netns_path, &orig, &e) < 0)
+  if (kata_netns_enter (netns_path, &orig, &e) < 0)
     {
       /* the netns is gone, and everything that lived in it */
       if (e->status == ENOENT || e->status == EINVAL)
@@ -836,7 +838,7 @@ kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error
   r = nl_open (&s, err);
   if (r == 0)
     r = teardown_in_ns (s, taps, n, err);
-  netns_leave (orig);
+  kata_netns_leave (orig);
   if (r < 0)
     return kata_error_wrap (err, "network teardown in `%s`", netns_path);
   return 0;
@@ -872,11 +874,22 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
       *plan = STEAL_POINTER (&p);
       return 0;
     }
-  if (netns_enter (netns_path, &orig, err) < 0)
+  if (kata_netns_enter (netns_path, &orig, err) < 0)
     return -1;
   r = nl_open (&s, err);
   if (r == 0)
     r = discover_in_ns (s, p, err);
+  if (r == 0 && p->foreign_tap)
+    {
+      /* another sandbox's VM carries this netns (docker --network container:<kata id>):
+         its taps and redirects are not ours to touch, and a NIC cannot be in two VMs */
+      kata_netns_leave (orig);
+      return kata_make_error_nostr (err, EBUSY,
+                                    "network namespace `%s` already carries another kata sandbox's VM (%s): "
+                                    "a VM cannot share another VM's network; give the container a network of "
+                                    "its own",
+                                    netns_path, p->foreign_tap);
+    }
   for (i = 0; r == 0 && i < p->n; i++)
     r = wire_iface (s, &p->ifaces[i], i, p->persistent, err);
   if (r < 0 && s != NULL)
@@ -890,7 +903,7 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
       teardown_in_ns (s, names, p->n, &e2);
       kata_network_release_fds (p);
     }
-  netns_leave (orig);
+  kata_netns_leave (orig);
   if (r < 0)
     return kata_error_wrap (err, "network setup in `%s`", netns_path);
   plan_finish_json (p);
@@ -971,6 +984,7 @@ kata_network_state_json (const kata_net_plan_t *plan)
   yajl_gen_map_open (g);
   kata_gen_kv_str (g, "netns", plan ? plan->netns_path : NULL);
   kata_gen_kv_str (g, "model", plan && plan->model ? plan->model : "none");
+  kata_gen_kv_bool (g, "owned", plan && plan->netns_owned);
   kata_gen_str (g, "taps");
   yajl_gen_array_open (g);
   for (i = 0; plan && i < plan->n; i++)
@@ -989,9 +1003,12 @@ kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_err
 }
 
 int
-kata_network_save_intent (const char *netns_path, const char *model, const char *path, kata_error_t **err)
+kata_network_save_intent (const char *netns_path, const char *model, bool owned, const char *path,
+                          kata_error_t **err)
 {
-  kata_net_plan_t p = { .netns_path = (char *)netns_path, .model = (char *)(model ? model : "tcfilter") };
+  kata_net_plan_t p = { .netns_path = (char *)netns_path,
+                        .model = (char *)(model ? model : "tcfilter"),
+                        .netns_owned = owned };
   return kata_network_save_state (&p, path, err);
 }
 
@@ -1004,7 +1021,7 @@ kata_network_teardown_state (const char *path, kata_error_t **err)
   kata_error_t *e = NULL;
   yajl_val arr;
   size_t len = 0, i, n = 0;
-  const char *netns, *model;
+  const char *netns, *model, *owned_path;
 
   if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
     {
@@ -1020,6 +1037,7 @@ kata_network_teardown_state (const char *path, kata_error_t **err)
     return kata_error_wrap (err, "network state `%s`", path);
   netns = kata_json_str (v, "netns");
   model = kata_json_str (v, "model");
+  owned_path = kata_json_bool (v, "owned", false) ? netns : NULL;
   if (model && strcmp (model, "none") == 0)
     netns = NULL;
   arr = kata_json_array (v, "taps");
@@ -1029,6 +1047,8 @@ kata_network_teardown_state (const char *path, kata_error_t **err)
       taps[n++] = YAJL_GET_STRING (arr->u.array.values[i]);
   /* no names recorded (saved before setup): every tap<N>_kata of the netns */
   if (kata_network_teardown (netns, n ? taps : NULL, n, err) < 0)
+    return -1;
+  if (owned_path && kata_netns_remove (owned_path, err) < 0)
     return -1;
   if (unlink (path) < 0 && errno != ENOENT)
     return kata_make_error (err, errno, "remove `%s`", path);

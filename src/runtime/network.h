@@ -60,6 +60,8 @@ typedef struct kata_net_plan_s
   size_t n_routes;
   char *routes_json; /* params of UpdateRoutes: {"routes":[...]} (never NULL) */
   bool persistent;   /* taps made with KATA_NET_PERSISTENT: no fds, opened by name */
+  bool netns_owned;  /* the runtime made the netns (the spec asked for a new one): removed at teardown */
+  char *foreign_tap; /* a tap<N>_kata found by discovery: another sandbox's VM uses this netns */
 } kata_net_plan_t;
 
 /* kata_network_setup_ex flags. */
@@ -115,17 +117,18 @@ void kata_network_release_fds (kata_net_plan_t *plan);
 /* The UpdateInterface params of every interface as one JSON array. */
 char *kata_network_interfaces_json (const kata_net_plan_t *plan);
 
-/* What teardown needs, as JSON {"netns": PATH|null, "model": M, "taps": [...]}. */
+/* What teardown needs, as JSON {"netns": PATH|null, "model": M, "owned": B, "taps": [...]}. */
 char *kata_network_state_json (const kata_net_plan_t *plan);
 /* Writes kata_network_state_json atomically (0600) to PATH. */
 int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err);
 /* The same file before setup (no taps yet), so that a crash during setup
    still leaves the netns path on disk for teardown. */
-int kata_network_save_intent (const char *netns_path, const char *model, const char *path,
+int kata_network_save_intent (const char *netns_path, const char *model, bool owned, const char *path,
                               kata_error_t **err);
 /* Tears down what the state file PATH records (no tap recorded: every
    tap<N>_kata of the netns), then removes it.  A missing file is not an error
-   (nothing was set up, or it was already torn down); nor is model "none". */
+   (nothing was set up, or it was already torn down); nor is model "none".
+   A netns the runtime made ("owned") is removed last. */
 int kata_network_teardown_state (const char *path, kata_error_t **err);
 /* kata-check: ingress qdisc + u32 + mirred work (probed in a throwaway netns). */
 int kata_network_probe_tc (kata_error_t **err);
@@ -153,6 +156,12 @@ kata_network_plan_freep (kata_net_plan_t **p)
 int kata_netns_create (const char *path, kata_error_t **err);
 /* Unmounts (lazily) and unlinks PATH.  Missing is not an error. */
 int kata_netns_remove (const char *path, kata_error_t **err);
+
+/* Moves the calling thread into PATH's netns; *ORIG gets our own, for
+   kata_netns_leave, which aborts if it cannot go back (staying would be a
+   silent disaster for everything after). */
+int kata_netns_enter (const char *path, int *orig, kata_error_t **err);
+void kata_netns_leave (int orig);
 
 /* Pure helpers, exposed for tests. */
 /* "aa:bb:cc:dd:ee:ff" from 6 bytes (OUT >= 18 bytes); -1 when LEN != 6. */

@@ -254,7 +254,11 @@ kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_stat
   {
     /* QEMU is gone: its taps and the veths' redirects go too */
     cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+    cleanup_free char *own_netns = xasprintf ("%s/netns/%s", root, sid);
     if (kata_network_teardown_state (netstate, err) < 0)
+      return kata_error_wrap (err, "destroy sandbox %s", sid);
+    /* the netns this runtime made for the sandbox, even if network.json was lost */
+    if (kata_netns_remove (own_netns, err) < 0)
       return kata_error_wrap (err, "destroy sandbox %s", sid);
   }
   kata_state_cgroups_release (root, sid);

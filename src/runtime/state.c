@@ -118,7 +118,7 @@ kata_state_mkdir (const char *path, bool excl)
 void
 kata_state_prune (const char *root)
 {
-  static const char *const kinds[] = { "mapping", "sbs", "vm", "shared" };
+  static const char *const kinds[] = { "mapping", "sbs", "vm", "shared", "netns" };
   size_t i;
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     {

@@ -238,10 +238,10 @@ test_state_json (void **state)
   kata_net_plan_t *p = fake_plan ();
   char *j = kata_network_state_json (p);
   assert_string_equal (
-      j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
+      j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"owned\":false,\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
   free (j);
   j = kata_network_state_json (NULL);
-  assert_string_equal (j, "{\"netns\":null,\"model\":\"none\",\"taps\":[]}");
+  assert_string_equal (j, "{\"netns\":null,\"model\":\"none\",\"owned\":false,\"taps\":[]}");
   free (j);
   kata_network_plan_free (p);
 }
@@ -790,7 +790,7 @@ test_teardown_after_crash (void **state)
   /* a state saved before setup names no tap: every tap<N>_kata goes */
   {
     kata_net_plan_t *p2 = NULL;
-    assert_int_equal (kata_network_save_intent (ns, "tcfilter", statef, &err), 0);
+    assert_int_equal (kata_network_save_intent (ns, "tcfilter", false, statef, &err), 0);
     assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
     kata_network_plan_free (p2);
     enter (ns);
@@ -812,7 +812,7 @@ test_teardown_after_crash (void **state)
     kata_net_plan_t *p2 = NULL;
     assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
     kata_network_plan_free (p2);
-    assert_int_equal (kata_network_save_intent (ns, "none", statef, &err), 0);
+    assert_int_equal (kata_network_save_intent (ns, "none", false, statef, &err), 0);
     assert_int_equal (kata_network_teardown_state (statef, &err), 0);
     enter (ns);
     s = nl ();
@@ -872,6 +872,67 @@ test_persistent (void **state)
   nl_socket_free (s);
   leave ();
   assert_int_equal (kata_netns_remove (ns, &err), 0);
+  free (ns);
+}
+
+/* A netns that already carries another sandbox's tap (docker --network
+   container:<kata id>) is refused and left exactly as it was. */
+static void
+test_setup_refuses_taken_netns (void **state)
+{
+  kata_net_plan_t *p = NULL, *p2 = NULL;
+  kata_error_t *err = NULL;
+  struct nl_sock *s;
+  char *ns;
+  int eth, tap;
+  NEED_NS ();
+  ns = pod_ns ("ns-taken", "peer3");
+  if (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p, &err) < 0)
+    fail_msg ("setup: %s", err->msg);
+  kata_network_plan_free (p);
+  assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), -1);
+  assert_null (p2);
+  assert_int_equal (err->status, EBUSY);
+  assert_non_null (strstr (err->msg, "tap0_kata"));
+  assert_non_null (strstr (err->msg, "another kata sandbox"));
+  kata_error_free (err);
+  err = NULL;
+  enter (ns);
+  s = nl ();
+  eth = ifindex_of (s, "eth0");
+  tap = ifindex_of (s, "tap0_kata");
+  assert_true (tap > 0);
+  assert_int_equal (ifindex_of (s, "tap1_kata"), 0);
+  assert_int_equal (redirects (s, eth, tap), 1); /* the first sandbox's wiring is intact */
+  assert_int_equal (redirects (s, tap, eth), 1);
+  nl_socket_free (s);
+  leave ();
+  assert_int_equal (kata_network_teardown (ns, NULL, 0, &err), 0);
+  assert_int_equal (kata_netns_remove (ns, &err), 0);
+  free (ns);
+}
+
+/* A netns the runtime made ("owned" in network.json) goes with the teardown;
+   one the caller gave stays. */
+static void
+test_teardown_removes_owned_netns (void **state)
+{
+  kata_error_t *err = NULL;
+  char *ns, *statef;
+  struct stat st;
+  NEED_NS ();
+  ns = new_ns ("ns-owned");
+  statef = xasprintf ("%s/owned.json", tmpdir);
+  assert_int_equal (kata_network_save_intent (ns, "tcfilter", false, statef, &err), 0);
+  assert_int_equal (kata_network_teardown_state (statef, &err), 0);
+  assert_int_equal (stat (ns, &st), 0); /* the caller's: kept */
+  assert_int_equal (kata_network_save_intent (ns, "none", true, statef, &err), 0);
+  if (kata_network_teardown_state (statef, &err) < 0)
+    fail_msg ("teardown: %s", err->msg);
+  assert_int_equal (stat (ns, &st), -1); /* ours: unmounted and removed, model none too */
+  assert_int_equal (errno, ENOENT);
+  assert_int_equal (access (statef, F_OK), -1);
+  free (statef);
   free (ns);
 }
 
@@ -966,6 +1027,8 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_format_mac),
+    cmocka_unit_test (test_setup_refuses_taken_netns),
+    cmocka_unit_test (test_teardown_removes_owned_netns),
     cmocka_unit_test (test_format_cidr),
     cmocka_unit_test (test_link_local6),
     cmocka_unit_test (test_scope_and_tap_names),

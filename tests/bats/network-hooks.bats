@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# A network namespace the runtime makes, filled by a prestart hook: docker's
+# flow (docs/network.md "A network namespace without a path").  docker asks for
+# a new netns without a path and configures it from its libnetwork-setkey
+# prestart hook, which moves the veth into /proc/<state.pid>/ns/net.  The hook
+# here does the same with ip(8): it reads the pid from the state on its stdin,
+# moves one end of a veth pair into that pid's netns and configures it.
+#
+# Every namespace is made by the test (names unique to the run): the peer's
+# netns holds peer0 (10.198.0.1/24).
+
+load helpers-vm
+
+POD_IP=10.198.0.2
+PEER_IP=10.198.0.1
+POD_MAC=02:4b:41:54:41:12
+
+function setup() {
+	requires_for_test
+	command -v ip >/dev/null || skip "test requires ip (iproute2)"
+	command -v nsenter >/dev/null || skip "test requires nsenter (util-linux)"
+	NS_PEER="kbats-hpeer-$$-${BATS_TEST_NUMBER}"
+	ip netns add "$NS_PEER"
+	ip -n "$NS_PEER" link set lo up
+	setup_bundle sleep 1000
+	setup_root
+	# a network namespace without a path: the runtime's to make
+	update_config '.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network"}])'
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
+	write_hook "$BUNDLE/setkey.sh"
+}
+
+function teardown() {
+	teardown_bundle
+	ip netns del "$NS_PEER" 2>/dev/null || true
+}
+
+# The prestart hook: what libnetwork-setkey does, with ip(8).  It records the
+# pid it got and that pid's netns (inode) for the test.
+function write_hook() {
+	cat >"$1" <<EOF
+#!/bin/sh
+set -e
+pid=\$(jq -r .pid)
+echo "\$pid" >"$BUNDLE/hook.pid"
+stat -L -c %i "/proc/\$pid/ns/net" >"$BUNDLE/hook.netns"
+ip -n "$NS_PEER" link add peer0 type veth peer name eth0 netns "\$pid"
+ip -n "$NS_PEER" link set peer0 up
+ip -n "$NS_PEER" addr add $PEER_IP/24 dev peer0
+nsenter --net="/proc/\$pid/ns/net" sh -c 'ip link set eth0 address $POD_MAC up &&
+	ip addr add $POD_IP/24 dev eth0 && ip route add default via $PEER_IP'
+EOF
+	chmod +x "$1"
+}
+
+function add_prestart() { # PATH [TIMEOUT]
+	if [ -n "${2:-}" ]; then
+		update_config --arg p "$1" --argjson t "$2" '.hooks.prestart += [{"path": $p, "args": [$p], "timeout": $t}]'
+	else
+		update_config --arg p "$1" '.hooks.prestart += [{"path": $p, "args": [$p]}]'
+	fi
+}
+
+# Nothing of the run is left: no file or mount under $ROOT (the netns the
+# runtime made is a bind mount there), no VM process.
+function assert_all_gone() {
+	assert_root_clean
+	assert_no_vm_process
+	[ ! -e "$ROOT/netns" ] || fail "netns dir left: $(ls -la "$ROOT/netns")"
+}
+
+@test "a spec without a netns path: the runtime makes one, the prestart hook fills it before the scan" {
+	add_prestart "$BUNDLE/setkey.sh"
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk1
+	[ "$status" -eq 0 ]
+	# the hook got a pid whose netns is the one the runtime made under --root
+	[ -e "$ROOT/netns/dk1" ]
+	[ "$(cat "$BUNDLE/hook.netns")" = "$(stat -L -c %i "$ROOT/netns/dk1")" ]
+	# the container's pid (the shim's) lives in it too, as runc's init would
+	local pid
+	pid="$(state_pid dk1)"
+	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "$ROOT/netns/dk1")" ]
+	# and QEMU, which opens the tap by name
+	[ "$(stat -L -c %i "/proc/$(sandbox_value dk1 qemu_pid)/ns/net")" = "$(stat -L -c %i "$ROOT/netns/dk1")" ]
+	# the guest got what the hook configured
+	kata_runtime exec dk1 cat /sys/class/net/eth0/address
+	[ "$status" -eq 0 ]
+	[ "$output" = "$POD_MAC" ]
+	kata_runtime exec dk1 ip -o -4 addr show dev eth0
+	[[ "$output" == *"inet $POD_IP/24"* ]]
+	kata_runtime exec dk1 ip route show default
+	[[ "$output" == *"default via $PEER_IP dev eth0"* ]]
+	kata_runtime exec dk1 ping -c 2 -W 10 "$PEER_IP"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 packets transmitted, 2 packets received"* ]]
+	kata_runtime delete --force dk1
+	[ "$status" -eq 0 ]
+	assert_all_gone
+	# the netns went with it: so did the veth pair
+	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
+}
+
+@test "no prestart hook: an empty netns of the runtime's, the guest has only lo" {
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk2
+	[ "$status" -eq 0 ]
+	[ -e "$ROOT/netns/dk2" ]
+	kata_runtime exec dk2 cat /proc/net/dev
+	[ "$status" -eq 0 ]
+	[[ "$output" != *eth0* ]]
+	kata_runtime delete dk2
+	[ "$status" -ne 0 ] # running: runc refuses a plain delete
+	kata_runtime kill dk2 KILL
+	wait_for_container 30 1 dk2 stopped
+	kata_runtime delete dk2
+	[ "$status" -eq 0 ]
+	assert_all_gone
+}
+
+@test "a failing prestart hook fails create with its stderr and leaves nothing (no VM)" {
+	printf '#!/bin/sh\necho "setkey: no such sandbox" >&2\nexit 3\n' >"$BUNDLE/bad.sh"
+	chmod +x "$BUNDLE/bad.sh"
+	add_prestart "$BUNDLE/bad.sh"
+	kata_runtime create --bundle "$BUNDLE" dk3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"prestart hook"*"exit status 3"*"setkey: no such sandbox"* ]]
+	kata_runtime state dk3
+	[ "$status" -ne 0 ]
+	assert_all_gone
+}
+
+@test "a prestart hook that hangs is killed after its timeout, nothing is left (no VM)" {
+	printf '#!/bin/sh\necho waiting >&2\nexec sleep 600\n' >"$BUNDLE/hang.sh"
+	chmod +x "$BUNDLE/hang.sh"
+	add_prestart "$BUNDLE/hang.sh" 2
+	kata_runtime create --bundle "$BUNDLE" dk4
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"prestart hook"*"timed out after 2 s"* ]]
+	! pgrep -f "$BUNDLE/hang.sh" || fail "the hook is still running"
+	assert_all_gone
+}
+
+@test "internetworking_model none with interfaces from the hook: a clear error, nothing left (no VM)" {
+	local cfg
+	cfg="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)"
+	[ -r "$cfg" ] || fail "no configuration file to derive from"
+	sed -e '/^internetworking_model/d' -e 's/^\[runtime\]$/[runtime]\ninternetworking_model = "none"/' \
+		"$cfg" >"$BUNDLE/none.toml"
+	grep -q '^internetworking_model = "none"' "$BUNDLE/none.toml" ||
+		printf '[runtime]\ninternetworking_model = "none"\n' >>"$BUNDLE/none.toml"
+	add_prestart "$BUNDLE/setkey.sh"
+	KATA_CONF_FILE="$BUNDLE/none.toml" kata_runtime create --bundle "$BUNDLE" dk5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'interface `eth0`'*'internetworking_model is "none"'* ]]
+	assert_all_gone
+}
+
+@test "a netns path that does not exist: a clear error, nothing left (no VM)" {
+	update_config '.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": "/run/netns/kbats-no-such-netns"}])'
+	kata_runtime create --bundle "$BUNDLE" dk6
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/run/netns/kbats-no-such-netns"*"No such file or directory"* ]]
+	assert_all_gone
+}
+
+@test "a second sandbox in the first one's netns (docker --network container:) is refused; the first keeps working" {
+	add_prestart "$BUNDLE/setkey.sh"
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk7
+	[ "$status" -eq 0 ]
+	local pid
+	pid="$(state_pid dk7)"
+	cp "$BUNDLE/config.json" "$BUNDLE/config.first.json"
+	update_config --arg p "/proc/$pid/ns/net" \
+		'del(.hooks) | .linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": $p}])'
+	kata_runtime create --bundle "$BUNDLE" dk7b
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already carries another kata sandbox's VM (tap0_kata)"* ]]
+	kata_runtime state dk7b
+	[ "$status" -ne 0 ]
+	# the first sandbox's wiring is untouched
+	kata_runtime exec dk7 ping -c 1 -W 10 "$PEER_IP"
+	[ "$status" -eq 0 ]
+	kata_runtime delete --force dk7
+	[ "$status" -eq 0 ]
+	assert_all_gone
+}
+
+@test "after QEMU and the monitor are killed, delete --force removes the netns the runtime made" {
+	add_prestart "$BUNDLE/setkey.sh"
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk8
+	[ "$status" -eq 0 ]
+	[ -e "$ROOT/netns/dk8" ]
+	kill -9 "$(sandbox_value dk8 monitor_pid)" "$(sandbox_value dk8 qemu_pid)"
+	kata_runtime delete --force dk8
+	[ "$status" -eq 0 ]
+	assert_all_gone
+	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
+}
