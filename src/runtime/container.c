@@ -866,6 +866,9 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (netns)
         {
           const char *model = ctx->cfg->runtime.internetworking_model;
+          if (j->own_netns == NULL && (model == NULL || strcmp (model, "none") != 0)
+              && kata_network_check_free (netns, err) < 0)
+            return kata_error_wrap (err, "sandbox %s", j->sid);
           if (kata_network_save_intent (netns, model, j->own_netns != NULL, netstate, err) < 0)
             return -1;
           if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (netns, err) < 0)

@@ -846,6 +846,26 @@ kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error
 
 /* ---- setup ------------------------------------------------------------ */
 
+/* Another sandbox's VM carries this netns (docker --network container:<kata id>):
+   its taps and redirects are not ours to touch, and a NIC cannot be in two VMs. */
+static int
+taken_error (const char *netns_path, const char *tap, kata_error_t **err)
+{
+  return kata_make_error_nostr (err, EBUSY,
+                                "network namespace `%s` already carries another kata sandbox's VM (%s): a VM "
+                                "cannot share another VM's network; give the container a network of its own",
+                                netns_path, tap);
+}
+
+int
+kata_network_check_free (const char *netns_path, kata_error_t **err)
+{
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  if (kata_network_discover (netns_path, &p, err) < 0)
+    return -1;
+  return p->foreign_tap ? taken_error (netns_path, p->foreign_tap, err) : 0;
+}
+
 int
 kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err)
 {
@@ -881,14 +901,8 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
     r = discover_in_ns (s, p, err);
   if (r == 0 && p->foreign_tap)
     {
-      /* another sandbox's VM carries this netns (docker --network container:<kata id>):
-         its taps and redirects are not ours to touch, and a NIC cannot be in two VMs */
       kata_netns_leave (orig);
-      return kata_make_error_nostr (err, EBUSY,
-                                    "network namespace `%s` already carries another kata sandbox's VM (%s): "
-                                    "a VM cannot share another VM's network; give the container a network of "
-                                    "its own",
-                                    netns_path, p->foreign_tap);
+      return taken_error (netns_path, p->foreign_tap, err);
     }
   for (i = 0; r == 0 && i < p->n; i++)
     r = wire_iface (s, &p->ifaces[i], i, p->persistent, err);

@@ -130,6 +130,10 @@ int kata_network_save_intent (const char *netns_path, const char *model, bool ow
    (nothing was set up, or it was already torn down); nor is model "none".
    A netns the runtime made ("owned") is removed last. */
 int kata_network_teardown_state (const char *path, kata_error_t **err);
+/* Fails with EBUSY when the netns already carries another sandbox's tap: checked
+   before network.json names the netns, since a teardown from a state without
+   taps removes every tap<N>_kata there. */
+int kata_network_check_free (const char *netns_path, kata_error_t **err);
 /* kata-check: ingress qdisc + u32 + mirred work (probed in a throwaway netns). */
 int kata_network_probe_tc (kata_error_t **err);
 

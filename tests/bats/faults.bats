@@ -52,6 +52,7 @@ function teardown() {
 			kill -9 "$p" 2>/dev/null
 		done
 	fi
+	[ -z "${NS_PEER:-}" ] || ip netns del "$NS_PEER" 2>/dev/null || true
 	for d in /sys/fs/cgroup/*/; do
 		[ -n "${CG:-}" ] && [ -d "$d${CG#/}" ] && find "$d${CG#/}" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
@@ -357,4 +358,55 @@ function start_pod() {
 	[ "$status" -eq 0 ]
 	assert_state p-k running
 	assert_recovers running p-k p
+}
+
+# ---- a bridge-networked sandbox (docker's flow: the runtime's netns, a hook's veth) ----
+
+# A prestart hook that does what docker's libnetwork-setkey does: moves one end
+# of a veth pair into /proc/<state pid>/ns/net; the other end is peer0 in $NS_PEER.
+function bridge_networked() {
+	NS_PEER="kbats-fpeer-$$-${BATS_TEST_NUMBER}"
+	ip netns add "$NS_PEER"
+	cat >"$BUNDLE/setkey.sh" <<HOOK
+#!/bin/sh
+set -e
+pid=\$(jq -r .pid)
+ip -n "$NS_PEER" link add peer0 type veth peer name eth0 netns "\$pid"
+ip -n "$NS_PEER" link set peer0 up
+nsenter --net="/proc/\$pid/ns/net" sh -c 'ip link set eth0 up && ip addr add 10.197.0.2/24 dev eth0'
+HOOK
+	chmod +x "$BUNDLE/setkey.sh"
+	update_config --arg p "$BUNDLE/setkey.sh" '.hooks.prestart = [{"path": $p, "args": [$p]}]
+		| .linux.namespaces |= (map(select(.type != "network")) + [{"type": "network"}])'
+}
+
+# The netns the runtime made went, and with it the veth (peer0 with it).
+function assert_peer_gone() {
+	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the runtime's netns"
+	[ ! -e "$ROOT/netns" ] || fail "left under $ROOT/netns: $(ls "$ROOT/netns")"
+	ip netns del "$NS_PEER"
+}
+
+@test "bridge-networked: runtime killed before boot and after, QEMU killed: delete --force removes the netns" {
+	command -v nsenter >/dev/null || skip "needs nsenter"
+	bridge_networked
+	fault_at create-before-vm run -d --bundle "$BUNDLE" n1
+	[ "$status" -eq 137 ]
+	[ -e "$ROOT/netns/n1" ]
+	assert_recovers gone n1
+	assert_peer_gone
+	bridge_networked
+	fault_at create-vm-ready create --bundle "$BUNDLE" n2
+	[ "$status" -eq 137 ]
+	ip -n "$NS_PEER" link show peer0 >/dev/null
+	assert_recovers gone n2
+	assert_peer_gone
+	bridge_networked
+	kata_runtime_detached run -d --bundle "$BUNDLE" n3
+	[ "$status" -eq 0 ]
+	shims="$(shims_file)"
+	kill9 qemu "$(sandbox_value n3 qemu_pid)"
+	assert_shims_exit "$shims"
+	assert_recovers stopped n3
+	assert_peer_gone
 }
