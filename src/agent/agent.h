@@ -47,6 +47,7 @@ enum agent_watch_kind
   W_PROC_OUT,
   W_PROC_ERR,
   W_PROC_IN,
+  W_DNS,
 };
 typedef struct agent_watch_s
 {
@@ -344,5 +345,11 @@ int agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error
 int agent_net_lo_up (void);
 int agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 int agent_h_update_routes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
+
+/* ---- dns.c: the relay to a resolver on the host netns' loopback ---- */
+int agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err);
+void agent_dns_on_query (agent_t *a);
+void agent_dns_on_answer (agent_t *a, const void *data, size_t len);
+int agent_h_set_dns_relay (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 
 #endif

@@ -233,7 +233,10 @@ agent_handle_frame (agent_t *a, kata_frame_t *f)
       agent_rpc_dispatch (a, f->id, f->payload ? f->payload : "", f->len);
       break;
     case KATA_FRAME_STREAM:
-      agent_process_stdin_data (a, f->id, f->payload, f->len, (f->flags & KATA_FRAME_FLAG_EOF) != 0);
+      if (f->id == KATA_STREAM_DNS)
+        agent_dns_on_answer (a, f->payload, f->len);
+      else
+        agent_process_stdin_data (a, f->id, f->payload, f->len, (f->flags & KATA_FRAME_FLAG_EOF) != 0);
       break;
     default:
       /* RESP/EVENT from the host: nothing to do. */
@@ -471,6 +474,9 @@ agent_loop_run (agent_t *a)
               break;
             case W_PROC_IN:
               agent_process_on_stdin_writable (a, w->proc);
+              break;
+            case W_DNS:
+              agent_dns_on_query (a);
               break;
             }
           /* A handler may have freed watches of later events (process removal): the

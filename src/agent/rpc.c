@@ -34,6 +34,7 @@ static const struct method methods[] = {
   { "ListProcesses", agent_h_list_processes },
   { "UpdateInterface", agent_h_update_interface },
   { "UpdateRoutes", agent_h_update_routes },
+  { "SetDnsRelay", agent_h_set_dns_relay },
   { NULL, NULL },
 };
 

@@ -31,6 +31,9 @@ enum
   KATA_STREAM_STDOUT = 1, /* guest -> host (the tty's output when terminal=true) */
   KATA_STREAM_STDERR = 2, /* guest -> host (unused with a tty) */
 };
+/* The DNS relay's stream (both ways, one DNS message per frame; docs/network.md).
+   Process streams are multiples of 4 below 0x7ffffff0: never this one. */
+#define KATA_STREAM_DNS 0xfffffff0u
 
 /* Error codes carried in responses.  Positive values are errnos from the guest. */
 enum

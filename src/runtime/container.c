@@ -603,6 +603,26 @@ make_own_netns (create_job_t *j, const char *netstate, kata_error_t **err)
   return 0;
 }
 
+/* A resolver on the loopback of the host netns (docker's embedded DNS on user-defined
+   networks, 127.0.0.11 in the container's resolv.conf) cannot be reached through the
+   NIC: the agent relays it over the channel (docs/network.md "DNS"). */
+static int
+start_dns_relay (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
+{
+  cleanup_free char *addr = NULL;
+  cleanup_free char *params = NULL;
+  for (size_t i = 0; i < spec->mounts_len && addr == NULL; i++)
+    if (spec->mounts[i]->destination && strcmp (spec->mounts[i]->destination, "/etc/resolv.conf") == 0)
+      addr = kata_network_resolv_loopback (spec->mounts[i]->source);
+  if (addr == NULL)
+    return 0;
+  params = xasprintf ("{\"address\":\"%s\"}", addr);
+  if (kata_lifecycle_call (j->ctx->root, j->sid, "SetDnsRelay", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "sandbox %s: DNS relay to %s", j->sid, addr);
+  kata_debug ("sandbox %s: DNS relay to %s:53 in the sandbox's netns", j->sid, addr);
+  return 0;
+}
+
 /* internetworking_model "none" with a netns the runtime made: if the hooks put
    interfaces there (docker's bridge), the container would silently have no
    network.  Say so instead. */
@@ -898,6 +918,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
           && kata_lifecycle_call (root, j->sid, "UpdateRoutes", j->net->routes_json, NULL, NULL,
                                   KATA_SHORT_TIMEOUT_MS, err) < 0)
         return kata_error_wrap (err, "sandbox %s: routes", j->sid);
+      if (j->net && j->net->n > 0 && start_dns_relay (j, spec, err) < 0)
+        return -1;
       kata_host_cgroup_join (j->c, j->info.monitor_pid);
       kata_host_cgroup_join (j->c, j->info.qemu_pid);
       kata_host_cgroup_join (j->c, j->info.virtiofsd_pid);

@@ -96,14 +96,23 @@ typedef struct monitor_s
   uint64_t next_watch;
   int watch_ms;
   bool standby; /* VM cache: booted for nobody yet, waits to be claimed (docs/factory.md) */
+  uint32_t dns_target; /* SetDnsRelay's resolver (IPv4, network order), 0: none */
+  bool dns_open;       /* dns_fd: the relay's socket in the sandbox's netns */
+  int dns_fd;
 } monitor_t;
 
 enum
 {
   TAG_AGENT = 1,
   TAG_LISTEN = 2,
-  TAG_SIGNAL = 3
+  TAG_SIGNAL = 3,
+  TAG_DNS = 4
 };
+
+/* monitor-dns.c: the host end of the agent's DNS relay. */
+void mon_dns_note (monitor_t *m, const char *method, yajl_val params);
+void mon_dns_query (monitor_t *m, const void *q, size_t n);
+ssize_t mon_dns_answer (monitor_t *m, void *buf, size_t cap);
 
 int mon_load_args (monitor_t *m, const char *path, kata_error_t **err);
 int mon_report (int fd, const char *fmt, ...);

@@ -811,6 +811,7 @@ client_frame (monitor_t *m, conn_t *c, kata_frame_t *f)
     handle_local (m, c, f->id, method, params);
   else
     {
+      mon_dns_note (m, method, params);
       uint32_t aid = mon_new_id (m);
       add_pending (m, aid, c, f->id);
       agent_send (m, KATA_FRAME_REQ, 0, aid, f->payload, f->len);
@@ -836,6 +837,11 @@ agent_frame (monitor_t *m, kata_frame_t *f)
           }
       return;
     case KATA_FRAME_STREAM:
+      if (f->id == KATA_STREAM_DNS)
+        {
+          mon_dns_query (m, f->payload, f->len);
+          return;
+        }
       {
         uint32_t k = f->id & 3;
         stream_t *s = stream_get (m, f->id & ~3u, true);
@@ -1154,6 +1160,13 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
             }
           else if (tag == TAG_LISTEN)
             accept_clients (m);
+          else if (tag == TAG_DNS)
+            {
+              char buf[4096];
+              ssize_t len;
+              while ((len = mon_dns_answer (m, buf, sizeof buf)) > 0)
+                agent_send (m, KATA_FRAME_STREAM, 0, KATA_STREAM_DNS, buf, (uint32_t) len);
+            }
           else if (tag == TAG_AGENT)
             {
               if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -846,6 +846,24 @@ kata_network_teardown (const char *netns_path, char **taps, size_t n, kata_error
 
 /* ---- setup ------------------------------------------------------------ */
 
+char *
+kata_network_resolv_loopback (const char *path)
+{
+  cleanup_free char *data = NULL;
+  char *line, *save = NULL;
+  if (path == NULL || kata_read_file (path, &data, NULL, 1 << 16, NULL) < 0)
+    return NULL;
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      struct in_addr a;
+      char addr[64];
+      if (sscanf (line, " nameserver %63s", addr) == 1 && inet_pton (AF_INET, addr, &a) == 1
+          && (ntohl (a.s_addr) >> 24) == 127)
+        return xstrdup (addr);
+    }
+  return NULL;
+}
+
 /* Another sandbox's VM carries this netns (docker --network container:<kata id>):
    its taps and redirects are not ours to touch, and a NIC cannot be in two VMs. */
 static int

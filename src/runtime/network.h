@@ -130,6 +130,11 @@ int kata_network_save_intent (const char *netns_path, const char *model, bool ow
    (nothing was set up, or it was already torn down); nor is model "none".
    A netns the runtime made ("owned") is removed last. */
 int kata_network_teardown_state (const char *path, kata_error_t **err);
+/* The first nameserver of the resolv.conf at PATH that is an IPv4 loopback address
+   (docker's embedded DNS, 127.0.0.11): reachable only from inside the host netns,
+   so the agent relays it (SetDnsRelay).  NULL when there is none or PATH is unreadable. */
+char *kata_network_resolv_loopback (const char *path);
+
 /* Fails with EBUSY when the netns already carries another sandbox's tap: checked
    before network.json names the netns, since a teardown from a state without
    taps removes every tap<N>_kata there. */
