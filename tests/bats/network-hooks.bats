@@ -195,3 +195,43 @@ function assert_all_gone() {
 	assert_all_gone
 	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
 }
+
+@test "DNS: a resolver on the netns' loopback (docker's embedded DNS) answers the guest through the relay" {
+	[ -x /usr/bin/python3 ] || fail "python3 is needed for the test's DNS server"
+	# the hook also starts a DNS server on 127.0.0.11:53 inside the runtime's netns,
+	# as dockerd does for user-defined networks
+	cat >>"$BUNDLE/setkey.sh" <<EOF2
+nsenter --net="/proc/\$pid/ns/net" /usr/bin/python3 "$BATS_TEST_DIRNAME/data/tiny-dns.py" 127.0.0.11 10.1.2.3 "$BUNDLE/dns.pid" </dev/null >/dev/null 2>&1 &
+i=0; while [ ! -s "$BUNDLE/dns.pid" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i+1)); done
+EOF2
+	add_prestart "$BUNDLE/setkey.sh"
+	printf 'nameserver 127.0.0.11\noptions ndots:0\n' >"$BUNDLE/resolv.conf"
+	update_config --arg s "$BUNDLE/resolv.conf" \
+		'.mounts += [{"destination": "/etc/resolv.conf", "type": "bind", "source": $s, "options": ["rbind", "ro"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk9
+	[ "$status" -eq 0 ]
+	[ -s "$BUNDLE/dns.pid" ]
+	kata_runtime exec dk9 nslookup web.example
+	echo "nslookup: $output" >&2
+	kill "$(cat "$BUNDLE/dns.pid")" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"10.1.2.3"* ]]
+	kata_runtime delete --force dk9
+	[ "$status" -eq 0 ]
+	assert_all_gone
+}
+
+@test "DNS: without a loopback resolver in resolv.conf the guest has no relay" {
+	add_prestart "$BUNDLE/setkey.sh"
+	printf 'nameserver %s\n' "$PEER_IP" >"$BUNDLE/resolv.conf"
+	update_config --arg s "$BUNDLE/resolv.conf" \
+		'.mounts += [{"destination": "/etc/resolv.conf", "type": "bind", "source": $s, "options": ["rbind", "ro"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk10
+	[ "$status" -eq 0 ]
+	kata_runtime exec dk10 cat /proc/net/udp
+	[ "$status" -eq 0 ]
+	# 127.0.0.11:53 is 0B00007F:0035 in /proc/net/udp
+	[[ "$output" != *"0B00007F:0035"* ]]
+	kata_runtime delete --force dk10
+	[ "$status" -eq 0 ]
+}
