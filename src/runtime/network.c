@@ -875,10 +875,26 @@ taken_error (const char *netns_path, const char *tap, kata_error_t **err)
                                 netns_path, tap);
 }
 
+/* True when PATH is the same netns as OTHER (a /proc/.../ns/net path). */
+static bool
+same_netns (const char *path, const char *other)
+{
+  struct stat a, b;
+  return stat (path, &a) == 0 && stat (other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 kata_network_check_free (const char *netns_path, kata_error_t **err)
 {
   cleanup_net_plan kata_net_plan_t *p = NULL;
+  /* docker --network host names its own netns (/var/run/docker/netns/default): the
+     interfaces there are the host's, and tcfilter would take them all over */
+  if (same_netns (netns_path, "/proc/self/ns/net") || same_netns (netns_path, "/proc/1/ns/net"))
+    return kata_make_error_nostr (err, EPERM,
+                                  "network namespace `%s` is the host's (host networking was requested): a VM "
+                                  "cannot take over the host's interfaces; run the container without host "
+                                  "networking",
+                                  netns_path);
   if (kata_network_discover (netns_path, &p, err) < 0)
     return -1;
   return p->foreign_tap ? taken_error (netns_path, p->foreign_tap, err) : 0;

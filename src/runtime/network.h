@@ -135,7 +135,8 @@ int kata_network_teardown_state (const char *path, kata_error_t **err);
    so the agent relays it (SetDnsRelay).  NULL when there is none or PATH is unreadable. */
 char *kata_network_resolv_loopback (const char *path);
 
-/* Fails with EBUSY when the netns already carries another sandbox's tap: checked
+/* Fails with EPERM when NETNS_PATH is the host's netns (the runtime's own, or
+   PID 1's: host networking), and with EBUSY when the netns already carries another sandbox's tap: checked
    before network.json names the netns, since a teardown from a state without
    taps removes every tap<N>_kata there. */
 int kata_network_check_free (const char *netns_path, kata_error_t **err);

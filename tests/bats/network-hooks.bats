@@ -235,3 +235,15 @@ EOF2
 	kata_runtime delete --force dk10
 	[ "$status" -eq 0 ]
 }
+
+@test "host networking (the netns path is the runtime's own) is refused, nothing touched (no VM)" {
+	local before
+	before="$(ip -o link show | sort; tc qdisc show | sort)"
+	# docker --network host names dockerd's own netns (/var/run/docker/netns/default)
+	update_config --arg p "/proc/$$/ns/net" '.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": $p}])'
+	kata_runtime create --bundle "$BUNDLE" dk11
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is the host's (host networking was requested)"* ]]
+	assert_all_gone
+	[ "$(ip -o link show | sort; tc qdisc show | sort)" = "$before" ]
+}
