@@ -739,16 +739,18 @@ def update_docs(doc, outdir):
     md = read(os.path.join(outdir, "results.md")) or ""
     docdir = os.path.dirname(os.path.abspath(doc))
     outdir = os.path.realpath(outdir)
-    rel = os.path.relpath(outdir, docdir)
     lines = []
     for line in md.splitlines():
         if line.startswith("# "):
-            lines.append("Results directory: `%s`." % os.path.relpath(os.path.abspath(outdir),
-                                                                       os.path.dirname(docdir)))
+            lines.append("Results directory: `%s` (not committed)." % os.path.relpath(os.path.abspath(outdir),
+                                                                                       os.path.dirname(docdir)))
+            continue
+        if line == "![benchmark plots](bench.png)":
+            # the plot stays in the (git-ignored) results directory: no link out of docs/
+            lines.append("Plots: `bench.png` in the results directory.")
             continue
         if line.startswith("#"):
             line = "#" + line
-        line = line.replace("](bench.png)", "](%s/bench.png)" % rel)
         lines.append(line)
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
