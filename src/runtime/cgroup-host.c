@@ -1,4 +1,4 @@
-/* Host cgroups of a container (ARCHITECTURE.md "Host cgroups and VM sizing"): the
+/* Host cgroups of a container (docs/cgroups.md "Host cgroups"): the
    spec's linux.cgroupsPath is created in every mounted hierarchy (v1 controllers,
    name=systemd, and the unified one), the container's shim joins it, and for a
    sandbox the monitor and QEMU join it too.  Removed on delete.

@@ -20,7 +20,7 @@
    Hot-plugged disks get 10/00, 11/00, 12/00 in turn. */
 #define KATA_QEMU_BOOT_DISK_PCI "13/00"
 
-/* How the VM comes up (VM templating, see ARCHITECTURE.md "Fast start"). */
+/* How the VM comes up (VM templating, see docs/factory.md "Templating"). */
 enum kata_vm_boot
 {
   KATA_VM_BOOT_COLD = 0,     /* boot the kernel */

@@ -1,6 +1,6 @@
 /* State on disk: <root>/sbs/<sid>/sandbox.json, <root>/sbs/<sid>/<cid>/container.json,
    <root>/mapping/<cid>/<sid>.  Directories 0700, files 0600, atomic writes, every
-   change under flock (<root>/sbs/<sid>/lock).  See ARCHITECTURE.md "State on disk". */
+   change under flock (<root>/sbs/<sid>/lock).  See docs/lifecycle.md "State on disk". */
 #ifndef KATA_STATE_H
 #define KATA_STATE_H
 #include <stdbool.h>
