@@ -48,10 +48,6 @@ int kata_parse_int (const char *flag, const char *s, long long min, long long ma
                     kata_error_t **err);
 
 /* create and run share their flags. */
-struct kata_create_args_s
-{
-  kata_create_opts_t opts;
-};
 extern const struct argp_option kata_create_options[];
 /* Handles one create flag; ARGP_ERR_UNKNOWN for other keys. */
 error_t kata_create_parse_key (int key, char *arg, struct argp_state *state, kata_create_opts_t *opts);

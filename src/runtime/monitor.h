@@ -28,7 +28,7 @@ typedef struct kata_sandbox_spec_s
   const char *cgroup_path; /* host cgroup (absolute dir of one hierarchy) QEMU and the monitor join; NULL = none */
   const char *block_rootfs;/* a block device to attach at boot as the sandbox rootfs (microvm), or NULL */
   bool debug;
-  /* Added by the VM machinery (optional, zero = none): NICs given to QEMU. */
+  /* NICs given to QEMU (optional, zero = none). */
   const kata_vm_nic_t *nics;
   size_t nics_len;
 } kata_sandbox_spec_t;
@@ -60,7 +60,7 @@ int kata_monitor_kill (const char *root, const char *sandbox_id, const kata_moni
 /* True when the monitor and QEMU are both alive. */
 bool kata_monitor_alive (const kata_monitor_info_t *info);
 
-/* Added by the VM machinery: helpers shared by the monitor, the shim and the caller. */
+/* Helpers shared by the monitor, the shim and the caller. */
 /* Removes <root>/sbs/<sid>/monitor.sock and <root>/vm/<sid> (only its sockets with KEEP_CONSOLE),
    and <root>/shared/<sid> when it is empty. */
 void kata_monitor_cleanup_dirs (const char *root, const char *sandbox_id, bool keep_console);

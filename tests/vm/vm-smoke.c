@@ -2,8 +2,8 @@
      vm-smoke [--kernel K] [--initrd I] [--machine q35|microvm] [--shared-fs virtio-9p|virtio-fs]
               [--containers] [--keep] [--debug]
    Without --containers it needs only Hello/CreateSandbox/Check/GetGuestDetails/DestroySandbox
-   (tests/vm/mini-agent is enough); with it, it runs a busybox container through the real
-   agent: output, exit codes, stdin, signals.  Always: QEMU kill -9 -> shim 255 + cleanup, and
+   from the agent; with it, it runs a busybox container through the real agent: output,
+   exit codes, stdin, signals.  Always: QEMU kill -9 -> shim 255 + cleanup, and
    MonitorShutdown -> nothing left.  Prints timings.  Exit 0 when every check passed. */
 #include "config.h"
 #include <errno.h>
