@@ -47,12 +47,18 @@ kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **o
         return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", sandbox_id);
       return kata_make_error (err, e, "connect to `%s/monitor.sock`", dir);
     }
+  *out = kata_client_from_fd (fd, sandbox_id);
+  return 0;
+}
+
+kata_client_t *
+kata_client_from_fd (int fd, const char *sandbox_id)
+{
   kata_client_t *c = xmalloc0 (sizeof *c);
   c->fd = fd;
   c->next_id = 0;
   c->sid = xstrdup (sandbox_id);
-  *out = c;
-  return 0;
+  return c;
 }
 
 int

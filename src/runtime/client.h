@@ -10,6 +10,9 @@ typedef struct kata_client_s kata_client_t;
 /* Connects to <root>/sbs/<sid>/monitor.sock.  A refused or missing socket gives
    status KATA_EVMDEAD ("sandbox SID is not running"). */
 int kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **out, kata_error_t **err);
+/* A client over FD, an already connected stream socket (it takes FD: kata_client_close
+   closes it).  SANDBOX_ID names the sandbox in errors.  For tests and fuzzers. */
+kata_client_t *kata_client_from_fd (int fd, const char *sandbox_id);
 
 /* One request/response.  PARAMS_JSON NULL means {}.  On success *root is the parsed
    response (free with yajl_tree_free) and *result its "result" object (may pass NULLs

@@ -41,7 +41,7 @@ for t in "$src"/tests/fuzz/fuzz-*.c; do
 	fuzz-toml*) extra="$src/src/runtime/toml.c $src/src/runtime/config.c" ;;
 	fuzz-ocispec* | fuzz-process*) extra="$ocispec" ;;
 	fuzz-agent*) extra="$ocispec $(ls "$src"/src/agent/*.c | tr '\n' ' ')" ;;
-	fuzz-client*) extra="" ;; # includes src/runtime/client.c itself
+	fuzz-client*) extra="$src/src/runtime/client.c" ;;
 	esac
 	# shellcheck disable=SC2086
 	if ! "$cc" $flags "$t" $common $extra -lyajl -lseccomp -lcap -o "$out/$name" 2>"$out/$name.build.log"; then

@@ -8,11 +8,17 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "../../src/runtime/client.c" /* the client decoder, with its struct */
+#include "common/error.h"
+#include "common/json.h"
+#include "common/proto.h"
+#include "common/utils.h"
+#include "runtime/client.h"
 
 static uint8_t *
 frame (uint8_t type, uint32_t id, const char *payload, size_t *n)
@@ -211,7 +217,7 @@ static int
 call_with (const uint8_t *data, size_t n, int timeout_ms, kata_error_t **err)
 {
   int sv[2];
-  kata_client_t c = { .fd = -1, .next_id = 0, .sid = (char *)"sb" };
+  kata_client_t *c;
   yajl_val root = NULL, result = NULL;
   int r;
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -219,14 +225,14 @@ call_with (const uint8_t *data, size_t n, int timeout_ms, kata_error_t **err)
     assert_int_equal (write (sv[1], data, n), (ssize_t)n);
   if (timeout_ms <= 0)
     shutdown (sv[1], SHUT_WR);
-  c.fd = sv[0];
-  r = kata_client_call (&c, "Check", NULL, &root, &result, timeout_ms, err);
+  c = kata_client_from_fd (sv[0], "sb");
+  r = kata_client_call (c, "Check", NULL, &root, &result, timeout_ms, err);
   if (r == 0)
     {
       assert_non_null (result);
       yajl_tree_free (root);
     }
-  close (sv[0]);
+  kata_client_close (c); /* closes sv[0] */
   close (sv[1]);
   return r;
 }
