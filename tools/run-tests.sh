@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs every test: unit tests (cmocka), the agent's VM integration test, and
-# the integration tests (bats, real VMs, real clients).  Installs what it
+# Runs every test: the format check (clang-format on the C files of the newest
+# commit), unit tests (cmocka), the agent's VM integration test, and the
+# integration tests (bats, real VMs, real clients).  Installs what it
 # needs through the project's own scripts first, and ends with one line
 # "N passed, N failed, N skipped" adding everything up.
 set -uo pipefail
@@ -26,6 +27,12 @@ add_summary() { # FILE RC NAME [last]: sum every "N passed, N failed[, N skipped
   echo "$name: $p passed, $f failed, $s skipped"
   tpass=$((tpass + p)); tfail=$((tfail + f)); tskip=$((tskip + s))
 }
+
+echo "== format: clang-format on the C files of the newest commit (tools/check-format.sh)"
+bash tools/check-format.sh > "$out/format.out" 2>&1
+rc=$?
+sed '/^[0-9]* passed, /d' "$out/format.out" | head -80
+add_summary "$out/format.out" $rc format
 
 echo "== unit tests"
 make -k check > "$out/unit.out" 2>&1

@@ -190,7 +190,8 @@ test_status_nothing (void **state)
   cleanup_free char *out = NULL;
   cleanup_free char *want = NULL;
   assert_int_equal (kata_factory_status (f->cfg, &out, NULL), 0);
-  want = xasprintf ("vm factory not enabled\ntemplate: none in %s\ncache: off (vm_cache_number = 0)\n", f->tpl);
+  want = xasprintf ("vm factory not enabled\ntemplate: none in %s\ncache: off (vm_cache_number = 0)\n",
+                    f->tpl);
   assert_string_equal (out, want);
 }
 
@@ -211,7 +212,8 @@ test_status_template (void **state)
       cleanup_free char *head = NULL;
       make_template (f, sizes[i].size, "{\"vcpus\":2,\"memory_mb\":512}");
       assert_int_equal (kata_factory_status (f->cfg, &out, NULL), 0);
-      head = xasprintf ("vm factory is on\ntemplate: %s: 2 vCPUs, 512 MiB; memory file %s (", f->tpl, sizes[i].shown);
+      head = xasprintf ("vm factory is on\ntemplate: %s: 2 vCPUs, 512 MiB; memory file %s (", f->tpl,
+                        sizes[i].shown);
       assert_prefix (out, head);
       assert_non_null (strstr (out, " in use), device state 10 B\ncache: off (vm_cache_number = 0)\n"));
     }
@@ -262,8 +264,9 @@ test_status_cache_not_running (void **state)
     write_file (pidfile, line, 0);
   }
   assert_int_equal (kata_factory_status (f->cfg, &out, NULL), 0);
-  want = xasprintf ("vm factory is off\ntemplate: none in %s\ncache: not running (vm_cache_number = 2, endpoint %s)\n",
-                    f->tpl, f->endpoint);
+  want = xasprintf (
+      "vm factory is off\ntemplate: none in %s\ncache: not running (vm_cache_number = 2, endpoint %s)\n",
+      f->tpl, f->endpoint);
   assert_string_equal (out, want);
 }
 
@@ -287,9 +290,10 @@ test_status_cache_running (void **state)
   srv = fake_server (f->endpoint, 1, expect, replies);
   assert_int_equal (kata_factory_status (f->cfg, &out, NULL), 0);
   assert_child_ok (srv);
-  want = xasprintf ("vm factory is on\ntemplate: none in %s\ncache: 1 of 2 VMs ready (1 starting) at %s, daemon pid %d\n"
-                    "  vm0: ready, QEMU pid %d, RSS ",
-                    f->tpl, f->endpoint, (int)getpid (), (int)getpid ());
+  want = xasprintf (
+      "vm factory is on\ntemplate: none in %s\ncache: 1 of 2 VMs ready (1 starting) at %s, daemon pid %d\n"
+      "  vm0: ready, QEMU pid %d, RSS ",
+      f->tpl, f->endpoint, (int)getpid (), (int)getpid ());
   assert_prefix (out, want);
   assert_non_null (strstr (out, "\n  vm1: starting\n"));
 }

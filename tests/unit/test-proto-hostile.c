@@ -51,11 +51,11 @@ static void
 test_reader_bad_header_fields (void **state)
 {
   static const uint8_t bad[][KATA_FRAME_HDR_LEN] = {
-    { 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1 },    /* type 0 */
-    { 0, 0, 0, 2, 9, 0, 0, 0, 0, 0, 0, 1 },    /* type 9 */
-    { 0, 0, 0, 2, 255, 0, 0, 0, 0, 0, 0, 1 },  /* type 255 */
-    { 0, 0, 0, 2, 1, 0, 1, 0, 0, 0, 0, 1 },    /* reserved byte set */
-    { 0, 0, 0, 2, 1, 0, 0, 255, 0, 0, 0, 1 },  /* reserved byte set */
+    { 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1 },   /* type 0 */
+    { 0, 0, 0, 2, 9, 0, 0, 0, 0, 0, 0, 1 },   /* type 9 */
+    { 0, 0, 0, 2, 255, 0, 0, 0, 0, 0, 0, 1 }, /* type 255 */
+    { 0, 0, 0, 2, 1, 0, 1, 0, 0, 0, 0, 1 },   /* reserved byte set */
+    { 0, 0, 0, 2, 1, 0, 0, 255, 0, 0, 0, 1 }, /* reserved byte set */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
@@ -195,8 +195,15 @@ static void
 test_parse_response_hostile (void **state)
 {
   static const char *const bad[] = {
-    "", "null", "[]", "{}", "{\"result\"", "{\"error\":\"boom\"}", "{\"error\":{\"code\":\"x\"}}",
-    "{\"error\":{\"code\":1e300,\"message\":7}}", "{\"error\":{\"code\":-9223372036854775808}}",
+    "",
+    "null",
+    "[]",
+    "{}",
+    "{\"result\"",
+    "{\"error\":\"boom\"}",
+    "{\"error\":{\"code\":\"x\"}}",
+    "{\"error\":{\"code\":1e300,\"message\":7}}",
+    "{\"error\":{\"code\":-9223372036854775808}}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
@@ -306,12 +313,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_reader_oversized_length),
-    cmocka_unit_test (test_reader_bad_header_fields),
-    cmocka_unit_test (test_reader_truncated_and_bytewise),
-    cmocka_unit_test (test_frame_read_truncated),
-    cmocka_unit_test (test_parse_request_hostile),
-    cmocka_unit_test (test_parse_response_hostile),
+    cmocka_unit_test (test_reader_oversized_length),       cmocka_unit_test (test_reader_bad_header_fields),
+    cmocka_unit_test (test_reader_truncated_and_bytewise), cmocka_unit_test (test_frame_read_truncated),
+    cmocka_unit_test (test_parse_request_hostile),         cmocka_unit_test (test_parse_response_hostile),
     cmocka_unit_test (test_client_hostile_peer),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -96,7 +96,7 @@ test_truncated (void **state)
   uint8_t hdr[KATA_FRAME_HDR_LEN];
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
   kata_frame_encode_header (hdr, KATA_FRAME_REQ, 0, 1, 100);
-  assert_int_equal (write (sv[0], hdr, sizeof hdr), (ssize_t) sizeof hdr);
+  assert_int_equal (write (sv[0], hdr, sizeof hdr), (ssize_t)sizeof hdr);
   assert_int_equal (write (sv[0], "{\"a\"", 4), 4);
   close (sv[0]);
   assert_int_equal (kata_frame_read (sv[1], &f, &err), -1);
@@ -158,7 +158,8 @@ test_write_oversized (void **state)
 {
   kata_error_t *err = NULL;
   char *big = xmalloc0 (KATA_FRAME_MAX_PAYLOAD + 1);
-  assert_int_equal (kata_frame_write (-1, KATA_FRAME_STREAM, 0, 1, big, KATA_FRAME_MAX_PAYLOAD + 1, &err), -1);
+  assert_int_equal (kata_frame_write (-1, KATA_FRAME_STREAM, 0, 1, big, KATA_FRAME_MAX_PAYLOAD + 1, &err),
+                    -1);
   assert_int_equal (err->status, KATA_EPROTO);
   kata_error_cleanup (&err);
   free (big);
@@ -206,7 +207,8 @@ test_bad_messages (void **state)
   size_t i;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
-      assert_int_equal (kata_msg_parse_request (cases[i], strlen (cases[i]), &root, &method, &params, &err), -1);
+      assert_int_equal (kata_msg_parse_request (cases[i], strlen (cases[i]), &root, &method, &params, &err),
+                        -1);
       assert_null (root);
       kata_error_cleanup (&err);
     }
@@ -228,10 +230,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_header_roundtrip), cmocka_unit_test (test_header_rejects),
-    cmocka_unit_test (test_socket_roundtrip), cmocka_unit_test (test_truncated),
+    cmocka_unit_test (test_header_roundtrip),   cmocka_unit_test (test_header_rejects),
+    cmocka_unit_test (test_socket_roundtrip),   cmocka_unit_test (test_truncated),
     cmocka_unit_test (test_reader_incremental), cmocka_unit_test (test_write_oversized),
-    cmocka_unit_test (test_messages), cmocka_unit_test (test_bad_messages),
+    cmocka_unit_test (test_messages),           cmocka_unit_test (test_bad_messages),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
