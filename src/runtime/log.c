@@ -26,14 +26,7 @@ kata_log_init (const char *path, const char *format, bool debug)
   if (log_t0 == 0)
     log_t0 = kata_now_ns ();
   if (path && *path)
-    {
-      log_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-      if (log_fd >= 0)
-        {
-          int hi = 100 + log_fd; /* keep it out of the way of stdio fds */
-          (void) hi;
-        }
-    }
+    log_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
 bool
@@ -77,7 +70,7 @@ write_line (enum kata_log_level level, const char *msg)
   cleanup_free char *line = NULL;
   if (log_fd < 0)
     {
-      if (level == KATA_LOG_WARNING || (level == KATA_LOG_DEBUG && log_debug && log_path_s == NULL && 0))
+      if (level == KATA_LOG_WARNING)
         fprintf (stderr, "warning: %s\n", msg);
       return;
     }
@@ -130,9 +123,9 @@ kata_log_stage (const char *name)
   if (!log_debug)
     return;
   kata_log (KATA_LOG_DEBUG, "stage %s mono=%llu.%06llu +%llu.%03llu ms pid=%d", name,
-            (unsigned long long) (now / 1000000000ULL), (unsigned long long) ((now / 1000) % 1000000),
-            (unsigned long long) ((now - log_t0) / 1000000), (unsigned long long) (((now - log_t0) / 1000) % 1000),
-            (int) getpid ());
+            (unsigned long long)(now / 1000000000ULL), (unsigned long long)((now / 1000) % 1000000),
+            (unsigned long long)((now - log_t0) / 1000000),
+            (unsigned long long)(((now - log_t0) / 1000) % 1000), (int)getpid ());
 }
 
 void
