@@ -110,12 +110,6 @@ take_event (kata_qmp_t *q, size_t i)
   return ev;
 }
 
-int
-kata_qmp_fd (kata_qmp_t *q)
-{
-  return q->fd;
-}
-
 void
 kata_qmp_close (kata_qmp_t *q)
 {

@@ -13,7 +13,6 @@ int kata_qmp_connect_fd (int fd, int timeout_ms, kata_qmp_t **out, kata_error_t 
 /* Connects to the unix socket PATH, retrying while it does not exist yet. */
 int kata_qmp_connect (const char *path, int timeout_ms, kata_qmp_t **out, kata_error_t **err);
 void kata_qmp_close (kata_qmp_t *q);
-int kata_qmp_fd (kata_qmp_t *q);
 
 /* Executes COMMAND with ARGS_JSON (an object, or NULL) and waits for its answer.
    *RET (may be NULL) gets the whole reply tree; its "return" is kata_json_get (*ret, "return").
