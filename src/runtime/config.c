@@ -149,7 +149,7 @@ kata_config_default (void)
   c->hypervisor.shared_fs = xstrdup ("virtio-9p");
   c->hypervisor.virtio_fs_daemon = xstrdup ("/usr/lib/qemu/virtiofsd");
   c->hypervisor.virtio_fs_cache = xstrdup ("auto");
-  c->hypervisor.msize_9p = 8192;
+  c->hypervisor.msize_9p = 524288; /* docs/storage.md "9p msize" */
   c->hypervisor.block_device_driver = xstrdup ("virtio-blk");
   c->hypervisor.disable_block_device_use = false;
   c->hypervisor.enable_debug = false;

@@ -35,7 +35,7 @@ typedef struct kata_config_s
     char *shared_fs;               /* "virtio-9p" (default) | "virtio-fs" */
     char *virtio_fs_daemon;        /* /usr/lib/qemu/virtiofsd */
     char *virtio_fs_cache;         /* "auto" (also "none", "always") */
-    int msize_9p;                  /* 8192 */
+    int msize_9p;                  /* 524288 */
     char *block_device_driver;     /* "virtio-blk" */
     bool disable_block_device_use; /* false */
     bool enable_debug;             /* false */

@@ -144,7 +144,7 @@ test_default (void **state)
   assert_string_equal (c->hypervisor.shared_fs, "virtio-9p");
   assert_string_equal (c->hypervisor.virtio_fs_daemon, "/usr/lib/qemu/virtiofsd");
   assert_string_equal (c->hypervisor.virtio_fs_cache, "auto");
-  assert_int_equal (c->hypervisor.msize_9p, 8192);
+  assert_int_equal (c->hypervisor.msize_9p, 524288);
   assert_string_equal (c->hypervisor.block_device_driver, "virtio-blk");
   assert_false (c->hypervisor.disable_block_device_use);
   assert_false (c->hypervisor.enable_debug);
