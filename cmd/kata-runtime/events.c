@@ -55,7 +55,8 @@ cmd_events (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   struct events_args a = { .interval = "5s" };
   const char *id;
   uint64_t ns;
-  int first, secs;
+  int first;
+  long long ms;
 
   if (kata_cmd_parse (&argp, argc, argv, &first, &a, err) < 0)
     return -1;
@@ -65,9 +66,11 @@ cmd_events (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
     return kata_error_wrap (err, "invalid value \"%s\" for flag --interval", a.interval);
   if (ns == 0)
     return kata_make_error_nostr (err, EINVAL, "duration interval must be greater than 0");
-  /* the runtime counts whole seconds; round sub-second intervals up */
-  secs = (int)((ns + 999999999ULL) / 1000000000ULL);
-  if (kata_container_events (ctx, id, a.stats, secs, err) < 0)
+  /* milliseconds (at least 1); a day at most, as an int */
+  ms = (long long)((ns + 999999ULL) / 1000000ULL);
+  if (ms > 86400000LL)
+    ms = 86400000LL;
+  if (kata_container_events (ctx, id, a.stats, (int)ms, err) < 0)
     return -1;
   return 0;
 }

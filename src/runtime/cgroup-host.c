@@ -198,6 +198,73 @@ set_sandbox_limits (kata_context_t *ctx, const kata_container_state_t *c)
   kata_host_cgroup_set_limits (ctx->cfg, c, mem > 0 ? memory_mb : 0, quota, period);
 }
 
+/* ---- the freezer (docs/cgroups.md "Frozen host cgroups") ----
+
+   The runtime never freezes a host cgroup: pause freezes the container's cgroup in the
+   guest, and the host cgroup holds the monitor, QEMU and the shims, which must keep
+   running (a frozen monitor answers nothing, not even the resume or the delete).  A
+   host cgroup frozen by someone else (a runc container paused under the same
+   cgroupsPath, a frozen parent) is refused by create and thawed by delete. */
+
+/* True when DIR is frozen or freezing: v1 freezer.state other than THAWED (it shows
+   a frozen parent too), v2 cgroup.freeze 1 or cgroup.events "frozen 1" (idem). */
+static bool
+dir_frozen (const char *dir)
+{
+  cleanup_free char *v1 = xasprintf ("%s/freezer.state", dir);
+  cleanup_free char *own = xasprintf ("%s/cgroup.freeze", dir);
+  cleanup_free char *ev = xasprintf ("%s/cgroup.events", dir);
+  cleanup_free char *s = NULL;
+  size_t len = 0;
+
+  if (kata_read_file (v1, &s, &len, 4096, NULL) == 0 && len > 0 && strncmp (s, "THAWED", 6) != 0)
+    return true;
+  free (s);
+  s = NULL;
+  if (kata_read_file (own, &s, &len, 4096, NULL) == 0 && len > 0 && s[0] == '1')
+    return true;
+  free (s);
+  s = NULL;
+  if (kata_read_file (ev, &s, &len, 4096, NULL) == 0 && len > 0)
+    {
+      const char *f = strstr (s, "frozen ");
+      if (f && (f == s || f[-1] == '\n') && f[7] == '1')
+        return true;
+    }
+  return false;
+}
+
+/* Thaws C's host cgroup in every hierarchy where it is frozen, so that its processes
+   can be killed (a frozen task does not die of SIGKILL under the v1 freezer) and the
+   dirs removed.  A cgroup frozen through a frozen parent cannot be thawed from here:
+   that is only reported. */
+void
+kata_host_cgroup_thaw (const kata_container_state_t *c)
+{
+  size_t i;
+  for (i = 0; i < c->cgroup_paths_len; i++)
+    {
+      const char *d = c->cgroup_paths[i];
+      cleanup_free char *v1 = xasprintf ("%s/freezer.state", d);
+      cleanup_free char *own = xasprintf ("%s/cgroup.freeze", d);
+      int tries;
+      if (!dir_frozen (d))
+        continue;
+      kata_debug ("cgroup %s is frozen; thawing it", d);
+      if (access (v1, F_OK) == 0 && write_str (v1, "THAWED") < 0)
+        kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
+      if (access (own, F_OK) == 0 && write_str (own, "0") < 0)
+        kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
+      for (tries = 0; tries < 50 && dir_frozen (d); tries++)
+        {
+          struct timespec ts = { 0, 20 * 1000 * 1000 };
+          nanosleep (&ts, NULL);
+        }
+      if (dir_frozen (d))
+        kata_warn ("cgroup %s is still frozen (a parent is frozen?): its processes cannot be stopped", d);
+    }
+}
+
 int
 kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_container_state_t *c,
                          kata_error_t **err)
@@ -251,6 +318,16 @@ kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_con
         }
     }
   kata_state_strv_free (h, n);
+  /* A frozen cgroup (left by someone else, or under a frozen parent) would freeze the
+     shim, the monitor and QEMU as they join, and create would hang: refused, not
+     thawed, as thawing would resume whatever its owner paused there. */
+  for (i = 0; ret == 0 && i < c->cgroup_paths_len; i++)
+    if (dir_frozen (c->cgroup_paths[i]))
+      ret = kata_make_error_nostr (err, EBUSY,
+                                   "cgroup `%s` is frozen: the container's processes (shim, monitor, QEMU) "
+                                   "cannot run in a frozen cgroup; thaw it (freezer.state THAWED, "
+                                   "cgroup.freeze 0) or use another cgroupsPath",
+                                   c->cgroup_paths[i]);
   if (ret == 0)
     set_sandbox_limits (ctx, c);
   return ret;
@@ -276,6 +353,7 @@ void
 kata_host_cgroup_remove (const kata_container_state_t *c)
 {
   size_t i;
+  kata_host_cgroup_thaw (c);
   for (i = c->cgroups_made_len; i > 0; i--)
     {
       const char *d = c->cgroups_made[i - 1];

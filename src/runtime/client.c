@@ -17,7 +17,16 @@ struct kata_client_s
   int fd;
   uint32_t next_id;
   char *sid;
+  kata_client_event_cb on_event;
+  void *event_data;
 };
+
+void
+kata_client_on_event (kata_client_t *c, kata_client_event_cb cb, void *data)
+{
+  c->on_event = cb;
+  c->event_data = data;
+}
 
 int
 kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **out, kata_error_t **err)
@@ -162,6 +171,8 @@ kata_client_call (kata_client_t *c, const char *method, const char *params_json,
       if (f.type == KATA_FRAME_EVENT)
         {
           char *dead = vm_dead_message (&f);
+          if (dead == NULL && c->on_event)
+            c->on_event ((const char *)f.payload, f.len, c->event_data);
           kata_frame_clear (&f);
           if (dead)
             {
@@ -188,5 +199,46 @@ kata_client_call (kata_client_t *c, const char *method, const char *params_json,
       if (result)
         *result = root ? res : NULL;
       return 0;
+    }
+}
+
+int
+kata_client_wait (kata_client_t *c, int timeout_ms, kata_error_t **err)
+{
+  uint64_t deadline = kata_now_ns () + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ULL;
+  for (;;)
+    {
+      kata_frame_t f = { 0 };
+      kata_error_t *e = NULL;
+      uint64_t now = kata_now_ns ();
+      struct pollfd p = { .fd = c->fd, .events = POLLIN };
+      int r;
+      if (now >= deadline)
+        return 0;
+      r = poll (&p, 1, (int)((deadline - now) / 1000000) + 1);
+      if (r < 0 && errno != EINTR)
+        return kata_make_error (err, errno, "poll");
+      if (r <= 0)
+        continue;
+      r = kata_frame_read (c->fd, &f, &e);
+      if (r <= 0)
+        {
+          kata_error_free (e);
+          return kata_make_error_nostr (err, KATA_EVMDEAD, "the connection to sandbox %s was lost", c->sid);
+        }
+      if (f.type == KATA_FRAME_EVENT)
+        {
+          char *dead = vm_dead_message (&f);
+          if (dead)
+            {
+              kata_frame_clear (&f);
+              kata_make_error_nostr (err, KATA_EVMDEAD, "%s", dead);
+              free (dead);
+              return -1;
+            }
+          if (c->on_event)
+            c->on_event ((const char *)f.payload, f.len, c->event_data);
+        }
+      kata_frame_clear (&f);
     }
 }

@@ -21,6 +21,14 @@ kata_client_t *kata_client_from_fd (int fd, const char *sandbox_id);
 int kata_client_call (kata_client_t *c, const char *method, const char *params_json, yajl_val *root,
                       yajl_val *result, int timeout_ms, kata_error_t **err);
 
+/* Events (frames of type EVENT other than vm-dead: the agent's "oom", ...) that arrive
+   during kata_client_call or kata_client_wait go to CB (PAYLOAD is not NUL-terminated). */
+typedef void (*kata_client_event_cb) (const char *payload, size_t len, void *data);
+void kata_client_on_event (kata_client_t *c, kata_client_event_cb cb, void *data);
+/* Waits up to TIMEOUT_MS for events between calls.  0 when the time is up, -1 when the
+   connection is lost or the VM died (KATA_EVMDEAD). */
+int kata_client_wait (kata_client_t *c, int timeout_ms, kata_error_t **err);
+
 /* Low level, for the shim: the socket fd, and frames it may receive between calls. */
 int kata_client_fd (kata_client_t *c);
 void kata_client_close (kata_client_t *c);

@@ -1,5 +1,6 @@
 /* The other verbs of a container: exec, list, pids, top, pause, resume, update, events. */
 #include "runtime/lifecycle.h"
+#include "runtime/client.h"
 #include "runtime/log.h"
 #include "runtime/shim.h"
 #include "common/json.h"
@@ -274,6 +275,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
     yajl_gen_map_open (g);
     kata_gen_kv_str (g, "container_id", id);
     kata_gen_kv_str (g, "exec_id", exec_id);
+    kata_gen_kv_bool (g, "ignore_paused", opts->ignore_paused); /* the monitor's paused check */
     kata_gen_kv_raw (g, "process", process);
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
@@ -492,54 +494,56 @@ kata_container_top (kata_context_t *ctx, const char *id, char **table, kata_erro
 
 /* ---- pause, resume, update ---- */
 
+/* Pause or resume: under the sandbox lock, so that the status stored is the agent's
+   (two concurrent pause/resume calls cannot leave "paused" stored over a thawed
+   container).  The monitor answers other requests meanwhile: an exec of a paused
+   container is held there, not in the agent (src/runtime/monitor.c "paused
+   containers"), so a resume never waits behind it. */
 static int
-set_status (kata_context_t *ctx, const char *sid, const char *id, const char *status, kata_error_t **err)
+pause_resume (kata_context_t *ctx, const char *id, bool pause, kata_error_t **err)
 {
-  cleanup_lock int lock = -1;
+  cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_lock int lock = -1;
+  const char *status;
+
+  if (kata_container_lookup (ctx, id, &sid, &c, NULL, err) < 0)
+    return -1;
   if (kata_state_lock (ctx->root, sid, &lock, err) < 0)
     return -1;
-  if (kata_container_state_load (ctx->root, sid, id, &c, err) < 0)
+  kata_container_state_free (c);
+  c = NULL;
+  if (kata_container_lookup (ctx, id, NULL, &c, &sb, err) < 0)
     return -1;
+  status = kata_container_state_status (c, sb);
+  if (strcmp (status, "stopped") == 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+  if (pause && strcmp (status, "running") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+  if (!pause && strcmp (status, "paused") != 0)
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not paused");
+  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  if (kata_lifecycle_call (ctx->root, sid, pause ? "PauseContainer" : "ResumeContainer", params, NULL, NULL,
+                           KATA_CALL_TIMEOUT_MS, err)
+      < 0)
+    return kata_error_wrap (err, "%s %s", pause ? "pause" : "resume", id);
   free (c->status);
-  c->status = xstrdup (status);
+  c->status = xstrdup (pause ? "paused" : "running");
   return kata_container_state_save (ctx->root, c, err);
 }
 
 int
 kata_container_pause (kata_context_t *ctx, const char *id, kata_error_t **err)
 {
-  cleanup_free char *sid = NULL;
-  cleanup_container_state kata_container_state_t *c = NULL;
-  cleanup_free char *params = NULL;
-  const char *status;
-
-  if (running_container (ctx, id, &sid, &status, &c, err) < 0)
-    return -1;
-  if (strcmp (status, "running") != 0)
-    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (kata_lifecycle_call (ctx->root, sid, "PauseContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
-    return kata_error_wrap (err, "pause %s", id);
-  return set_status (ctx, sid, id, "paused", err);
+  return pause_resume (ctx, id, true, err);
 }
 
 int
 kata_container_resume (kata_context_t *ctx, const char *id, kata_error_t **err)
 {
-  cleanup_free char *sid = NULL;
-  cleanup_container_state kata_container_state_t *c = NULL;
-  cleanup_free char *params = NULL;
-  const char *status;
-
-  if (running_container (ctx, id, &sid, &status, &c, err) < 0)
-    return -1;
-  if (strcmp (status, "paused") != 0)
-    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not paused");
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (kata_lifecycle_call (ctx->root, sid, "ResumeContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
-    return kata_error_wrap (err, "resume %s", id);
-  return set_status (ctx, sid, id, "running", err);
+  return pause_resume (ctx, id, false, err);
 }
 
 /* In cgroup-host.c (declared here: lifecycle.h is not ours to change). */
@@ -727,29 +731,99 @@ stats_event (const char *id, yajl_val r)
   return kata_gen_finish (g, NULL);
 }
 
+/* What `events` keeps between samples. */
+typedef struct events_job_s
+{
+  const char *id;
+  bool oom_seen; /* the agent sent an "oom" event for this container since the last sample */
+} events_job_t;
+
+static void
+events_on_agent_event (const char *payload, size_t len, void *data)
+{
+  events_job_t *j = data;
+  yajl_val v = NULL;
+  const char *ev, *cid;
+  if (kata_json_parse (payload, len, &v, NULL) < 0)
+    return;
+  ev = kata_json_str (v, "event");
+  cid = kata_json_str (v, "container_id");
+  if (ev && cid && strcmp (ev, "oom") == 0 && strcmp (cid, j->id) == 0)
+    j->oom_seen = true;
+  yajl_tree_free (v);
+}
+
+/* One StatsContainer on the open connection C (*RESULT points into *RESP). */
+static int
+events_stats (kata_client_t *c, const char *params, yajl_val *resp, yajl_val *result, kata_error_t **err)
+{
+  return kata_client_call (c, "StatsContainer", params, resp, result, KATA_SHORT_TIMEOUT_MS, err);
+}
+
+/* The OOM kills counted in RESULT beyond *LAST are printed as runc's "oom" events. */
+static void
+events_print_ooms (const char *id, yajl_val result, long long *last)
+{
+  long long oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
+  for (; *last >= 0 && *last < oom; (*last)++)
+    printf ("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+  *last = oom;
+  fflush (stdout);
+}
+
+/* One connection to the monitor for the whole run (a sample is one round trip: no
+   connect, no state files but the stopped check).  The guest cgroup's oom_kill counter
+   is the one source of truth for "oom" events; the agent's own "oom" event (sent when
+   memory.events changes) only makes the sample come at once instead of at the next
+   tick. */
 int
-kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_s, kata_error_t **err)
+kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_ms, kata_error_t **err)
 {
   cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
   cleanup_free char *params = NULL;
+  kata_client_t *cl = NULL;
+  events_job_t job = { .id = id };
   long long last_oom = -1;
+  uint64_t next;
+  int ret = 0;
 
   if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
     return -1;
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (interval_s <= 0)
-    interval_s = 5;
-  if (!stats)
+  if (interval_ms <= 0)
+    interval_ms = 5000;
+  if (kata_client_connect (ctx->root, sid, &cl, err) < 0)
+    return kata_error_wrap (err, "%s %s", stats ? "stats" : "events", id);
+  kata_client_on_event (cl, events_on_agent_event, &job);
+  if (stats)
     {
-      /* The OOM kills counted so far are not events. */
       cleanup_yajl_val yajl_val resp = NULL;
       yajl_val result = NULL;
-      if (kata_lifecycle_call (ctx->root, sid, "StatsContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
-          < 0)
-        return kata_error_wrap (err, "events %s", id);
-      last_oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
+      cleanup_free char *line = NULL;
+      if (events_stats (cl, params, &resp, &result, err) < 0)
+        ret = kata_error_wrap (err, "stats %s", id);
+      else
+        {
+          line = stats_event (id, result);
+          printf ("%s\n", line);
+          fflush (stdout);
+        }
+      kata_client_close (cl);
+      return ret;
     }
+  {
+    /* The OOM kills counted so far are not events. */
+    cleanup_yajl_val yajl_val resp = NULL;
+    yajl_val result = NULL;
+    if (events_stats (cl, params, &resp, &result, err) < 0)
+      {
+        kata_client_close (cl);
+        return kata_error_wrap (err, "events %s", id);
+      }
+    last_oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
+  }
+  next = kata_now_ns () + (uint64_t) interval_ms * 1000000ULL;
   for (;;)
     {
       cleanup_yajl_val yajl_val resp = NULL;
@@ -758,38 +832,34 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
       cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
       cleanup_error kata_error_t *e = NULL;
       yajl_val result = NULL;
-      long long oom;
-      bool stopped;
+      uint64_t now = kata_now_ns ();
+      bool tick, stopped;
 
-      if (!stats)
+      if (!job.oom_seen && now < next)
         {
-          sleep ((unsigned) interval_s);
-          stopped = kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
-                    || strcmp (kata_container_state_status (cur, sb), "stopped") == 0;
+          if (kata_client_wait (cl, (int) ((next - now) / 1000000) + 1, &e) < 0)
+            break; /* the sandbox is gone: the container stopped */
+          continue;
         }
-      else
-        stopped = false;
-      if (kata_lifecycle_call (ctx->root, sid, "StatsContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS,
-                               stats ? err : &e)
-          < 0)
-        {
-          if (stats)
-            return kata_error_wrap (err, "stats %s", id);
-          return 0; /* the sandbox is gone: the container stopped */
-        }
-      oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
-      if (!stats && oom > last_oom)
-        {
-          printf ("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
-          fflush (stdout);
-        }
-      last_oom = oom;
+      tick = kata_now_ns () >= next;
+      job.oom_seen = false;
+      stopped = tick
+                && (kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
+                    || strcmp (kata_container_state_status (cur, sb), "stopped") == 0);
+      if (events_stats (cl, params, &resp, &result, &e) < 0)
+        break; /* the sandbox is gone: the container stopped */
+      events_print_ooms (id, result, &last_oom);
       if (stopped)
-        return 0;
+        break;
+      if (!tick)
+        continue;
       line = stats_event (id, result);
       printf ("%s\n", line);
       fflush (stdout);
-      if (stats)
-        return 0;
+      next += (uint64_t) interval_ms * 1000000ULL;
+      if (next <= kata_now_ns ()) /* a slow sample: no burst to catch up */
+        next = kata_now_ns () + (uint64_t) interval_ms * 1000000ULL;
     }
+  kata_client_close (cl);
+  return 0;
 }

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef runtime_spec_schema_config_schema oci_spec_t;
@@ -1198,18 +1199,21 @@ kill_container_shims (const kata_container_state_t *c)
   kata_kill_wait (c->shim_pid, c->shim_start, 2000);
 }
 
-/* Removes one container of a sandbox (state, mounts, mapping); the caller holds the lock. */
+/* Removes one container of a sandbox (state, mounts, mapping); the caller holds the lock.
+   FORCE: the agent gets a short time to answer (a sandbox being destroyed does not need it). */
 static void
 remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, bool vm_alive, bool cgroups,
-            bool unplug)
+            bool unplug, bool force)
 {
   cleanup_free char *dir = kata_state_container_dir (ctx->root, sid, c->id);
   cleanup_error kata_error_t *e = NULL;
 
+  kata_host_cgroup_thaw (c); /* frozen shims cannot be killed */
   if (vm_alive)
     {
       cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", c->id);
-      if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
+      if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL,
+                               force ? KATA_SHORT_TIMEOUT_MS : KATA_CALL_TIMEOUT_MS, &e)
           < 0)
         kata_debug ("delete %s: %s", c->id, e->msg);
       /* After RemoveContainer unmounted it in the guest; the VM's own shutdown frees
@@ -1228,6 +1232,38 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
   kata_mapping_remove (ctx->root, c->id);
 }
 
+/* delete --force of an id whose create is still running (mapping claimed, creator
+   alive, no container.json yet): waits for the create to write container.json or to
+   die, for as long as a create may boot.  True when container.json appeared. */
+static bool
+wait_for_creator (kata_context_t *ctx, const char *id)
+{
+  cleanup_free char *sid = NULL;
+  cleanup_error kata_error_t *e = NULL;
+  uint64_t deadline;
+  int boot_s = 60;
+
+  if (kata_validate_id (id, NULL) < 0 || kata_mapping_lookup (ctx->root, id, &sid, NULL) < 0
+      || kata_validate_id (sid, NULL) < 0 || !kata_mapping_creator_alive (ctx->root, id, sid))
+    return false;
+  if (kata_context_load_config (ctx, &e) == 0 && ctx->cfg->hypervisor.boot_timeout > 0)
+    boot_s = ctx->cfg->hypervisor.boot_timeout;
+  deadline = kata_now_ns () + (uint64_t) (boot_s + 30) * 1000000000ULL;
+  kata_debug ("delete %s: its create is in progress; waiting for it", id);
+  while (kata_now_ns () < deadline)
+    {
+      cleanup_container_state kata_container_state_t *c = NULL;
+      struct timespec ts = { 0, 50 * 1000 * 1000 };
+      if (kata_container_state_load (ctx->root, sid, id, &c, NULL) == 0)
+        return true;
+      if (!kata_mapping_creator_alive (ctx->root, id, sid))
+        return false;
+      nanosleep (&ts, NULL);
+    }
+  kata_warn ("delete %s: its create is still running after %d s; removing it anyway", id, boot_s + 30);
+  return false;
+}
+
 int
 kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_error_t **err)
 {
@@ -1241,16 +1277,30 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
 
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, &e) < 0)
     {
-      if (force && e->status != KATA_EBADID)
+      /* A create in progress (its creator alive, container.json not written yet) owns
+         the state: wait for it to finish or die rather than pull the state from under
+         it (its monitor would run on, unreachable). */
+      if (force && e->status == KATA_ENOTFOUND && wait_for_creator (ctx, id))
+        {
+          kata_error_free (e);
+          e = NULL;
+          if (kata_container_lookup (ctx, id, &sid, &c, &sb, &e) < 0)
+            return kata_container_cleanup_id (ctx, id, err);
+        }
+      else if (force && e->status != KATA_EBADID)
         return kata_container_cleanup_id (ctx, id, err);
-      *err = STEAL_POINTER (&e);
-      return -1;
+      else
+        {
+          *err = STEAL_POINTER (&e);
+          return -1;
+        }
     }
   status = kata_container_state_status (c, sb);
   if (!force && strcmp (status, "stopped") != 0 && strcmp (status, "created") != 0)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot delete container %s that is not stopped: %s", id,
                                   status);
   vm_alive = sb && kata_monitor_alive (&sb->info);
+  kata_host_cgroup_thaw (c);
   if (vm_alive && strcmp (status, "stopped") != 0)
     {
       cleanup_free char *params
@@ -1258,6 +1308,10 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
       if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
         {
           kata_debug ("delete %s: %s", id, e->msg);
+          /* An agent that does not answer a kill will not answer RemoveContainer either:
+             the VM's own shutdown (or the monitor's kill) does the rest. */
+          if (force && e->status == KATA_ETIMEOUT)
+            vm_alive = false;
           kata_error_free (e);
           e = NULL;
         }
@@ -1276,11 +1330,11 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
             if (strcmp (sb->containers[i], id) == 0)
               continue;
             if (kata_container_state_load (ctx->root, sid, sb->containers[i], &o, NULL) == 0)
-              remove_one (ctx, sid, o, vm_alive, true, false);
+              remove_one (ctx, sid, o, vm_alive, true, false, force);
             else
               kata_mapping_remove (ctx->root, sb->containers[i]);
           }
-      remove_one (ctx, sid, c, vm_alive, false, false);
+      remove_one (ctx, sid, c, vm_alive, false, false, force);
       close (lock);
       lock = -1;
       if (kata_sandbox_destroy (ctx->root, sid, sb, err) < 0)
@@ -1289,7 +1343,7 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
     }
   else
     {
-      remove_one (ctx, sid, c, vm_alive, true, true);
+      remove_one (ctx, sid, c, vm_alive, true, true, force);
       if (sb)
         {
           kata_sandbox_state_remove_container (sb, id);
@@ -1329,6 +1383,7 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
 
   if (kata_container_state_load (ctx->root, sid, id, &c, NULL) == 0)
     {
+      kata_host_cgroup_thaw (c);
       kill_container_shims (c);
       unbind_container_mounts (ctx->root, c);
     }
@@ -1351,6 +1406,7 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
               continue;
             if (kata_container_state_load (ctx->root, sid, de->d_name, &o, NULL) == 0)
               {
+                kata_host_cgroup_thaw (o);
                 kill_container_shims (o);
                 kata_host_cgroup_remove (o);
               }

@@ -59,8 +59,10 @@ int kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata
                              kata_error_t **err);
 /* Moves PID (the whole process) into C's cgroup in every hierarchy (best effort). */
 void kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid);
-/* Removes the cgroup dirs that create made (the processes must be gone). */
+/* Removes the cgroup dirs that create made (the processes must be gone; thaws first). */
 void kata_host_cgroup_remove (const kata_container_state_t *c);
+/* Thaws C's host cgroup where someone froze it (delete: frozen processes cannot die). */
+void kata_host_cgroup_thaw (const kata_container_state_t *c);
 
 /* Random hex string of 2*BYTES characters. */
 char *kata_random_hex (size_t bytes);

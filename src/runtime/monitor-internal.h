@@ -50,13 +50,45 @@ typedef struct conn_s
   struct conn_s *next;
 } conn_t;
 
+/* What the monitor must know about a request it forwarded (see "paused containers"). */
+enum
+{
+  PEND_PLAIN = 0,
+  PEND_PAUSE,   /* PauseContainer */
+  PEND_RESUME,  /* ResumeContainer */
+  PEND_THAW,    /* RemoveContainer, SignalProcess SIGKILL to all: the agent thaws the container */
+};
+
 typedef struct pending_s
 {
   uint32_t agent_id;
   conn_t *c; /* NULL: internal request, or its client went away */
   uint32_t client_id;
+  int kind;  /* PEND_* */
+  char *cid; /* container of a PEND_PAUSE/RESUME/THAW request */
   struct pending_s *next;
 } pending_t;
+
+/* A request held back by the monitor: an ExecProcess for a paused container would
+   block the (single-threaded) agent until the container is resumed, and with it every
+   request behind it, ResumeContainer included.  It is sent once the container is
+   resumed (or removed), or dropped with its client. */
+typedef struct held_s
+{
+  conn_t *c;
+  uint32_t client_id;
+  char *cid;
+  uint8_t *payload;
+  uint32_t len;
+  struct held_s *next;
+} held_t;
+
+/* A container the agent has (or is about to have) frozen. */
+typedef struct paused_s
+{
+  char *cid;
+  struct paused_s *next;
+} paused_t;
 
 typedef struct stream_s
 {
@@ -88,6 +120,8 @@ typedef struct monitor_s
   uint32_t next_id;
   conn_t *conns;
   pending_t *pending;
+  held_t *held;     /* in arrival order */
+  paused_t *paused_ctrs;
   stream_t *streams;
   bool paused;
   bool qemu_exited;
@@ -99,6 +133,9 @@ typedef struct monitor_s
   uint32_t dns_target; /* SetDnsRelay's resolver (IPv4, network order), 0: none */
   bool dns_open;       /* dns_fd: the relay's socket in the sandbox's netns */
   int dns_fd;
+  pid_t creator_pid; /* the create that started us (from the sandbox's mapping entry, else our parent) */
+  unsigned long long creator_start;
+  int orphan_ticks;  /* consecutive watch ticks that found the sandbox's mapping gone, its creator dead */
 } monitor_t;
 
 enum

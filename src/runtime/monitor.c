@@ -563,6 +563,8 @@ conn_error (conn_t *c, uint32_t id, int code, const char *message)
   conn_send_json (c, KATA_FRAME_RESP, id, r);
 }
 
+static void held_free (held_t *h);
+
 static void
 conn_drop (monitor_t *m, conn_t *c)
 {
@@ -575,6 +577,15 @@ conn_drop (monitor_t *m, conn_t *c)
   for (pending_t *p = m->pending; p; p = p->next)
     if (p->c == c)
       p->c = NULL;
+  for (held_t **hp = &m->held; *hp;)
+    if ((*hp)->c == c)
+      {
+        held_t *h = *hp;
+        *hp = h->next;
+        held_free (h);
+      }
+    else
+      hp = &(*hp)->next;
   for (stream_t *s = m->streams; s; s = s->next)
     if (s->c == c)
       s->c = NULL;
@@ -634,7 +645,7 @@ agent_send (monitor_t *m, uint8_t type, uint8_t flags, uint32_t id, const void *
     outq_frame (&m->agent_out, type, flags, id, payload, len);
 }
 
-static void
+static pending_t *
 add_pending (monitor_t *m, uint32_t agent_id, conn_t *c, uint32_t client_id)
 {
   pending_t *p = xmalloc0 (sizeof *p);
@@ -643,6 +654,112 @@ add_pending (monitor_t *m, uint32_t agent_id, conn_t *c, uint32_t client_id)
   p->client_id = client_id;
   p->next = m->pending;
   m->pending = p;
+  return p;
+}
+
+/* ---- paused containers ----
+
+   The agent serves one request at a time.  An ExecProcess in a frozen container waits
+   for the new process, which is frozen too, so the agent would answer nothing, not even
+   the ResumeContainer that thaws it, until its child time-out.  So the monitor tracks
+   which containers are paused (from the PauseContainer it forwards, before the agent
+   even sees it) and holds an ExecProcess for such a container until a ResumeContainer
+   (or a RemoveContainer / SIGKILL to all, which thaw it) has been answered.  With
+   "ignore_paused": false the exec is refused at once instead. */
+
+static bool
+ctr_paused (monitor_t *m, const char *cid)
+{
+  for (paused_t *p = m->paused_ctrs; p; p = p->next)
+    if (strcmp (p->cid, cid) == 0)
+      return true;
+  return false;
+}
+
+static void
+ctr_set_paused (monitor_t *m, const char *cid)
+{
+  if (ctr_paused (m, cid))
+    return;
+  paused_t *p = xmalloc0 (sizeof *p);
+  p->cid = xstrdup (cid);
+  p->next = m->paused_ctrs;
+  m->paused_ctrs = p;
+}
+
+static void
+held_free (held_t *h)
+{
+  free (h->cid);
+  free (h->payload);
+  free (h);
+}
+
+/* CID is thawed: forget it and send what was held for it, in arrival order. */
+static void
+ctr_thawed (monitor_t *m, const char *cid)
+{
+  for (paused_t **pp = &m->paused_ctrs; *pp; pp = &(*pp)->next)
+    if (strcmp ((*pp)->cid, cid) == 0)
+      {
+        paused_t *p = *pp;
+        *pp = p->next;
+        free (p->cid);
+        free (p);
+        break;
+      }
+  for (held_t **hp = &m->held; *hp;)
+    {
+      held_t *h = *hp;
+      if (strcmp (h->cid, cid) != 0)
+        {
+          hp = &h->next;
+          continue;
+        }
+      *hp = h->next;
+      if (h->c && !h->c->dead)
+        {
+          uint32_t aid = mon_new_id (m);
+          add_pending (m, aid, h->c, h->client_id);
+          agent_send (m, KATA_FRAME_REQ, 0, aid, h->payload, h->len);
+          kata_debug ("sandbox %s: container %s resumed: sending its held request", m->sid, cid);
+        }
+      held_free (h);
+    }
+}
+
+static void
+hold_request (monitor_t *m, conn_t *c, uint32_t client_id, const char *cid, const kata_frame_t *f)
+{
+  held_t *h = xmalloc0 (sizeof *h), **tail = &m->held;
+  h->c = c;
+  h->client_id = client_id;
+  h->cid = xstrdup (cid);
+  h->payload = xmalloc (f->len ? f->len : 1);
+  memcpy (h->payload, f->payload, f->len);
+  h->len = f->len;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = h;
+  kata_debug ("sandbox %s: container %s is paused: holding an exec until it is resumed", m->sid, cid);
+}
+
+/* The agent answered a request the monitor watches (see above). */
+static void
+pending_answered (monitor_t *m, pending_t *p, const kata_frame_t *f)
+{
+  yajl_val root = NULL, res = NULL;
+  kata_error_t *e = NULL;
+  bool ok;
+  if (p->kind == PEND_PLAIN || p->cid == NULL)
+    return;
+  ok = kata_msg_parse_response (f->payload, f->len, &root, &res, NULL, &e) == 0;
+  yajl_tree_free (root);
+  kata_error_free (e);
+  /* A failed pause left the container thawed; a failed resume may have left it frozen:
+     what is held stays held (its client's time-out drops it). */
+  if ((p->kind == PEND_PAUSE && !ok) || (p->kind == PEND_RESUME && ok) || p->kind == PEND_THAW)
+    ctr_thawed (m, p->cid);
 }
 
 static int serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why);
@@ -684,6 +801,9 @@ static void __attribute__ ((noreturn)) vm_gone (monitor_t *m, const char *messag
   for (pending_t *p = m->pending; p; p = p->next)
     if (p->c)
       conn_error (p->c, p->client_id, KATA_PROTO_EVMDEAD, message);
+  for (held_t *h = m->held; h; h = h->next)
+    if (h->c)
+      conn_error (h->c, h->client_id, KATA_PROTO_EVMDEAD, message);
   for (conn_t *c = m->conns; c; c = c->next)
     conn_send_json (c, KATA_FRAME_EVENT, 0, ev);
   if (m->listen_fd >= 0)
@@ -812,8 +932,33 @@ client_frame (monitor_t *m, conn_t *c, kata_frame_t *f)
   else
     {
       mon_dns_note (m, method, params);
+      const char *cid = kata_json_str (params, "container_id");
+      int kind = PEND_PLAIN;
+      if (cid && strcmp (method, "ExecProcess") == 0 && ctr_paused (m, cid))
+        {
+          yajl_val ip = kata_json_get (params, "ignore_paused");
+          if (ip && YAJL_IS_FALSE (ip))
+            conn_error (c, f->id, KATA_PROTO_EINTERNAL, "cannot exec in a paused container");
+          else
+            hold_request (m, c, f->id, cid, f);
+          yajl_tree_free (root);
+          return;
+        }
+      if (cid && strcmp (method, "PauseContainer") == 0)
+        {
+          ctr_set_paused (m, cid); /* from now on: the agent sees the pause before anything sent later */
+          kind = PEND_PAUSE;
+        }
+      else if (cid && strcmp (method, "ResumeContainer") == 0)
+        kind = PEND_RESUME;
+      else if (cid && (strcmp (method, "RemoveContainer") == 0
+                       || (strcmp (method, "SignalProcess") == 0 && kata_json_bool (params, "all", false)
+                           && kata_json_int (params, "signal", 0) == SIGKILL)))
+        kind = PEND_THAW;
       uint32_t aid = mon_new_id (m);
-      add_pending (m, aid, c, f->id);
+      pending_t *p = add_pending (m, aid, c, f->id);
+      p->kind = kind;
+      p->cid = kind != PEND_PLAIN ? xstrdup (cid) : NULL;
       agent_send (m, KATA_FRAME_REQ, 0, aid, f->payload, f->len);
     }
   yajl_tree_free (root);
@@ -832,6 +977,8 @@ agent_frame (monitor_t *m, kata_frame_t *f)
             *pp = p->next;
             if (p->c && !p->c->dead)
               outq_frame (&p->c->out, KATA_FRAME_RESP, 0, p->client_id, f->payload, f->len);
+            pending_answered (m, p, f);
+            free (p->cid);
             free (p);
             return;
           }
@@ -1096,6 +1243,53 @@ bind_monitor_sock (monitor_t *m, kata_error_t **err)
   return 0;
 }
 
+/* The sandbox's mapping entry, <root>/mapping/<sid>/<sid>: claimed by the create that
+   started us before it started us, removed by delete just before it stops us. */
+static char *
+mapping_entry (monitor_t *m)
+{
+  return xasprintf ("%s/mapping/%s/%s", m->root, m->sid, m->sid);
+}
+
+/* Our creator, as the mapping entry records it ("PID START"); else what
+   kata_monitor_main saw as our parent. */
+static void
+read_creator (monitor_t *m)
+{
+  cleanup_free char *entry = mapping_entry (m);
+  cleanup_free char *data = NULL;
+  int pid = 0;
+  unsigned long long start = 0;
+  if (kata_read_file (entry, &data, NULL, 256, NULL) == 0 && sscanf (data, "%d %llu", &pid, &start) == 2
+      && pid > 0)
+    {
+      m->creator_pid = pid;
+      m->creator_start = start;
+    }
+}
+
+/* A sandbox nobody can find any more: its mapping is gone (a delete --force ran while
+   it was being created) and its creator is dead (it will not finish the create nor roll
+   it back).  Seen on two watches in a row, so that a delete that removed the mapping
+   and is about to send MonitorShutdown is not raced with: shut the VM down. */
+static void
+watch_mapping (monitor_t *m)
+{
+  cleanup_free char *entry = mapping_entry (m);
+  bool creator_alive = m->creator_pid > 0 && kata_proc_alive (m->creator_pid, m->creator_start);
+  if (creator_alive || access (entry, F_OK) == 0 || errno != ENOENT)
+    {
+      m->orphan_ticks = 0;
+      return;
+    }
+  if (++m->orphan_ticks < 2)
+    return;
+  kata_warn ("sandbox %s: its mapping `%s` is gone and the runtime that created it is dead; shutting the "
+             "sandbox down",
+             m->sid, entry);
+  serve_shutdown (m, NULL, 0, "mapping removed, creator dead");
+}
+
 static void __attribute__ ((noreturn)) serve (monitor_t *m)
 {
   struct epoll_event ev;
@@ -1106,6 +1300,7 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
     m->watch_ms = atoi (getenv ("KATA_MONITOR_WATCH_MS"));
   if (m->watch_ms <= 0)
     m->watch_ms = WATCH_INTERVAL_MS;
+  read_creator (m);
   m->epfd = epoll_create1 (EPOLL_CLOEXEC);
   kata_set_nonblock (m->agent_fd, 1);
   ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG_AGENT };
@@ -1135,6 +1330,7 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
                          MON_SOCK);
               serve_shutdown (m, NULL, 0, "monitor.sock removed");
             }
+          watch_mapping (m);
         }
       if (n < 0 && errno != EINTR)
         {
@@ -1226,6 +1422,8 @@ kata_monitor_main (int argc, char **argv)
     }
   if (argc - i0 >= 4 && strcmp (argv[i0 + 3], "standby") == 0)
     m->standby = true;
+  m->creator_pid = getppid ();
+  m->creator_start = kata_proc_start_time (m->creator_pid);
   m->vm_dir = xasprintf ("%s/vm/%s", m->root, m->sid);
   m->shared_dir = xasprintf ("%s/shared/%s", m->root, m->sid);
   m->sbs_dir = xasprintf ("%s/sbs/%s", m->root, m->sid);

@@ -104,8 +104,9 @@ int kata_container_pause (kata_context_t *ctx, const char *id, kata_error_t **er
 int kata_container_resume (kata_context_t *ctx, const char *id, kata_error_t **err);
 /* update: RESOURCES_JSON is an OCI LinuxResources object. */
 int kata_container_update (kata_context_t *ctx, const char *id, const char *resources_json, kata_error_t **err);
-/* events: with STATS prints one runc "stats" event and returns; else streams events
-   (oom, exit) as runc's JSON lines to stdout every INTERVAL_S until the container stops. */
-int kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_s, kata_error_t **err);
+/* events: with STATS prints one runc "stats" event and returns; else streams runc's
+   JSON lines to stdout: a "stats" event every INTERVAL_MS and an "oom" event as soon as
+   the container's memory limit kills a process, until the container stops. */
+int kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_ms, kata_error_t **err);
 
 #endif
