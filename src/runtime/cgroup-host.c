@@ -238,31 +238,34 @@ dir_frozen (const char *dir)
    can be killed (a frozen task does not die of SIGKILL under the v1 freezer) and the
    dirs removed.  A cgroup frozen through a frozen parent cannot be thawed from here:
    that is only reported. */
+static void
+thaw_dir (const char *d)
+{
+  cleanup_free char *v1 = xasprintf ("%s/freezer.state", d);
+  cleanup_free char *own = xasprintf ("%s/cgroup.freeze", d);
+  int tries;
+  if (!dir_frozen (d))
+    return;
+  kata_debug ("cgroup %s is frozen; thawing it", d);
+  if (access (v1, F_OK) == 0 && write_str (v1, "THAWED") < 0)
+    kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
+  if (access (own, F_OK) == 0 && write_str (own, "0") < 0)
+    kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
+  for (tries = 0; tries < 50 && dir_frozen (d); tries++)
+    {
+      struct timespec ts = { 0, 20 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  if (dir_frozen (d))
+    kata_warn ("cgroup %s is still frozen (a parent is frozen?): its processes cannot be stopped", d);
+}
+
 void
 kata_host_cgroup_thaw (const kata_container_state_t *c)
 {
   size_t i;
   for (i = 0; i < c->cgroup_paths_len; i++)
-    {
-      const char *d = c->cgroup_paths[i];
-      cleanup_free char *v1 = xasprintf ("%s/freezer.state", d);
-      cleanup_free char *own = xasprintf ("%s/cgroup.freeze", d);
-      int tries;
-      if (!dir_frozen (d))
-        continue;
-      kata_debug ("cgroup %s is frozen; thawing it", d);
-      if (access (v1, F_OK) == 0 && write_str (v1, "THAWED") < 0)
-        kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
-      if (access (own, F_OK) == 0 && write_str (own, "0") < 0)
-        kata_warn ("cgroup: thaw %s: %s", d, strerror (errno));
-      for (tries = 0; tries < 50 && dir_frozen (d); tries++)
-        {
-          struct timespec ts = { 0, 20 * 1000 * 1000 };
-          nanosleep (&ts, NULL);
-        }
-      if (dir_frozen (d))
-        kata_warn ("cgroup %s is still frozen (a parent is frozen?): its processes cannot be stopped", d);
-    }
+    thaw_dir (c->cgroup_paths[i]);
 }
 
 int
@@ -353,7 +356,10 @@ void
 kata_host_cgroup_remove (const kata_container_state_t *c)
 {
   size_t i;
-  kata_host_cgroup_thaw (c);
+  /* What create made goes thawed (what it found is left as it is: a create that
+     refused a frozen cgroup leaves its owner's freeze alone). */
+  for (i = c->cgroups_made_len; i > 0; i--)
+    thaw_dir (c->cgroups_made[i - 1]);
   for (i = c->cgroups_made_len; i > 0; i--)
     {
       const char *d = c->cgroups_made[i - 1];

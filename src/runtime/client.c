@@ -238,6 +238,8 @@ kata_client_wait (kata_client_t *c, int timeout_ms, kata_error_t **err)
             }
           if (c->on_event)
             c->on_event ((const char *)f.payload, f.len, c->event_data);
+          kata_frame_clear (&f);
+          return 1;
         }
       kata_frame_clear (&f);
     }

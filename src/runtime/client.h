@@ -25,8 +25,9 @@ int kata_client_call (kata_client_t *c, const char *method, const char *params_j
    during kata_client_call or kata_client_wait go to CB (PAYLOAD is not NUL-terminated). */
 typedef void (*kata_client_event_cb) (const char *payload, size_t len, void *data);
 void kata_client_on_event (kata_client_t *c, kata_client_event_cb cb, void *data);
-/* Waits up to TIMEOUT_MS for events between calls.  0 when the time is up, -1 when the
-   connection is lost or the VM died (KATA_EVMDEAD). */
+/* Waits up to TIMEOUT_MS for an event between calls: 1 when one was handed to the
+   callback, 0 when the time is up, -1 when the connection is lost or the VM died
+   (KATA_EVMDEAD). */
 int kata_client_wait (kata_client_t *c, int timeout_ms, kata_error_t **err);
 
 /* Low level, for the shim: the socket fd, and frames it may receive between calls. */
