@@ -165,6 +165,38 @@ function use_cgroup() {
 	assert_nothing_left "$BUNDLE/pids"
 }
 
+@test "delete --force does not pull the state from under a create in progress; it cleans up once the create dies" {
+	bg_runtime create create --bundle "$BUNDLE" w1
+	cr=$BG
+	# Stop the create between its VM's start and container.json.
+	for _ in $(seq 600); do
+		[ -f "$ROOT/sbs/w1/sandbox.json" ] && break
+		sleep 0.05
+	done
+	kill -STOP "$cr"
+	[ -f "$ROOT/sbs/w1/sandbox.json" ]
+	if [ -f "$ROOT/sbs/w1/w1/container.json" ]; then
+		kill -9 "$cr"
+		skip "the create wrote container.json before it could be stopped"
+	fi
+	mon="$(sandbox_value w1 monitor_pid)"
+	root_processes >"$BUNDLE/pids"
+	bg_runtime delete delete --force w1
+	del=$BG
+	sleep 3
+	# The create is alive: its sandbox and state are still there, delete waits.
+	kill -0 "$del"
+	kill -0 "$mon"
+	[ -f "$ROOT/sbs/w1/sandbox.json" ]
+	[ -d "$ROOT/mapping/w1" ]
+	# The create dies: delete --force removes everything.
+	kill -9 "$cr"
+	wait_bg "$del" 60
+	cat "$BUNDLE/bg-delete.err" >&2
+	[ "$BG_STATUS" -eq 0 ]
+	assert_nothing_left "$BUNDLE/pids"
+}
+
 @test "create killed (SIGKILL, SIGTERM) while delete --force of the same id runs: nothing is left" {
 	for sig in KILL TERM; do
 		for delay in 0.5 2.5; do
