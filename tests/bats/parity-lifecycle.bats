@@ -168,18 +168,19 @@ function use_cgroup() {
 @test "delete --force does not pull the state from under a create in progress; it cleans up once the create dies" {
 	bg_runtime create create --bundle "$BUNDLE" w1
 	cr=$BG
-	# Stop the create between its VM's start and container.json.
+	# Stop the create while its VM boots (monitor started, no container.json).
+	mon=""
 	for _ in $(seq 600); do
-		[ -f "$ROOT/sbs/w1/sandbox.json" ] && break
+		mon="$(pgrep -f -- "__monitor $ROOT w1 " || true)"
+		[ -n "$mon" ] && break
 		sleep 0.05
 	done
 	kill -STOP "$cr"
-	[ -f "$ROOT/sbs/w1/sandbox.json" ]
+	[ -n "$mon" ]
 	if [ -f "$ROOT/sbs/w1/w1/container.json" ]; then
 		kill -9 "$cr"
 		skip "the create wrote container.json before it could be stopped"
 	fi
-	mon="$(sandbox_value w1 monitor_pid)"
 	root_processes >"$BUNDLE/pids"
 	bg_runtime delete delete --force w1
 	del=$BG
@@ -187,7 +188,7 @@ function use_cgroup() {
 	# The create is alive: its sandbox and state are still there, delete waits.
 	kill -0 "$del"
 	kill -0 "$mon"
-	[ -f "$ROOT/sbs/w1/sandbox.json" ]
+	[ -d "$ROOT/sbs/w1" ]
 	[ -d "$ROOT/mapping/w1" ]
 	# The create dies: delete --force removes everything.
 	kill -9 "$cr"
