@@ -111,8 +111,9 @@ relative_path (const char *cgroups_path, bool systemd)
       if (name)
         *name++ = '\0';
       if (*slice == '\0')
-        slice = (char *) "system.slice";
-      return name ? xasprintf ("%s/%s-%s.scope", slice, prefix, name) : xasprintf ("%s/%s.scope", slice, prefix);
+        slice = (char *)"system.slice";
+      return name ? xasprintf ("%s/%s-%s.scope", slice, prefix, name)
+                  : xasprintf ("%s/%s.scope", slice, prefix);
     }
   while (*cgroups_path == '/')
     cgroups_path++;
@@ -151,7 +152,7 @@ kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_stat
 
   if (memory_mb > 0)
     {
-      int64_t bytes = ((int64_t) memory_mb + overhead) << 20;
+      int64_t bytes = ((int64_t)memory_mb + overhead) << 20;
       snprintf (buf, sizeof buf, "%" PRId64, bytes);
       write_all_dirs (c, "memory.limit_in_bytes", buf); /* v1 */
       write_all_dirs (c, "memory.max", buf);            /* v2 */
@@ -194,7 +195,7 @@ set_sandbox_limits (kata_context_t *ctx, const kata_container_state_t *c)
     period = 100000; /* the kernel's default */
   if (mem <= 0 && quota <= 0)
     return; /* no limits asked for: none on the host either */
-  kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int) ncpu : 0, &vcpus, &memory_mb);
+  kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int)ncpu : 0, &vcpus, &memory_mb);
   kata_host_cgroup_set_limits (ctx->cfg, c, mem > 0 ? memory_mb : 0, quota, period);
 }
 
@@ -280,9 +281,10 @@ kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_con
   if (cgroups_path == NULL || cgroups_path[0] == '\0')
     return 0;
   if (ctx->systemd_cgroup && access ("/run/systemd/system", F_OK) < 0)
-    return kata_make_error_nostr (err, EINVAL,
-                                  "systemd cgroup flag passed, but systemd support for managing cgroups is not "
-                                  "available");
+    return kata_make_error_nostr (
+        err, EINVAL,
+        "systemd cgroup flag passed, but systemd support for managing cgroups is not "
+        "available");
   rel = relative_path (cgroups_path, ctx->systemd_cgroup);
   if (rel[0] == '\0' || strstr (rel, "..") != NULL)
     return kata_make_error_nostr (err, EINVAL, "invalid cgroupsPath `%s`", cgroups_path);
@@ -343,7 +345,7 @@ kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid)
   size_t i;
   if (pid <= 0)
     return;
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   for (i = 0; i < c->cgroup_paths_len; i++)
     {
       cleanup_free char *procs = xasprintf ("%s/cgroup.procs", c->cgroup_paths[i]);

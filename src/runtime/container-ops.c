@@ -29,8 +29,8 @@ write_pid_file (const char *path, pid_t pid, kata_error_t **err)
   int n;
   if (path == NULL || path[0] == '\0')
     return 0;
-  n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (kata_write_file_atomic (path, buf, (size_t) n, 0644, err) < 0)
+  n = snprintf (buf, sizeof buf, "%d", (int)pid);
+  if (kata_write_file_atomic (path, buf, (size_t)n, 0644, err) < 0)
     return kata_error_wrap (err, "write pid file");
   return 0;
 }
@@ -47,7 +47,7 @@ static void
 env_set (char ***env, size_t *n, const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  size_t klen = eq ? (size_t)(eq - kv) : strlen (kv), i;
   for (i = 0; i < *n; i++)
     if (strncmp ((*env)[i], kv, klen) == 0 && ((*env)[i][klen] == '=' || (*env)[i][klen] == '\0'))
       {
@@ -60,7 +60,8 @@ env_set (char ***env, size_t *n, const char *kv)
 
 /* The process to exec: --process, or the container's process with the flags applied (runc). */
 static char *
-exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, bool *terminal, kata_error_t **err)
+exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, bool *terminal,
+                   kata_error_t **err)
 {
   struct parser_context gen = { .options = OPT_GEN_SIMPLIFY };
   parser_error perr = NULL;
@@ -139,9 +140,9 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
             }
           if (p->user == NULL)
             p->user = xmalloc0 (sizeof *p->user);
-          p->user->uid = (uint32_t) uid;
+          p->user->uid = (uint32_t)uid;
           p->user->uid_present = true;
-          p->user->gid = (uint32_t) gid;
+          p->user->gid = (uint32_t)gid;
           p->user->gid_present = true;
           free (p->user->username);
           p->user->username = NULL;
@@ -156,12 +157,13 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
               unsigned long g = strtoul (o->additional_gids[i], &end, 10);
               if (end == o->additional_gids[i] || *end)
                 {
-                  kata_make_error_nostr (err, EINVAL, "exec: invalid additional gid `%s`", o->additional_gids[i]);
+                  kata_make_error_nostr (err, EINVAL, "exec: invalid additional gid `%s`",
+                                         o->additional_gids[i]);
                   return NULL;
                 }
-              p->user->additional_gids
-                  = xrealloc (p->user->additional_gids, (p->user->additional_gids_len + 1) * sizeof (uint32_t));
-              p->user->additional_gids[p->user->additional_gids_len++] = (uint32_t) g;
+              p->user->additional_gids = xrealloc (p->user->additional_gids,
+                                                   (p->user->additional_gids_len + 1) * sizeof (uint32_t));
+              p->user->additional_gids[p->user->additional_gids_len++] = (uint32_t)g;
             }
         }
       if (o->caps_len)
@@ -258,7 +260,8 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   if (strcmp (status, "stopped") == 0)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot exec in a stopped container");
   if (strcmp (status, "paused") == 0 && !opts->ignore_paused)
-    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot exec in a paused container (use --ignore-paused)");
+    return kata_make_error_nostr (err, KATA_EBADSTATE,
+                                  "cannot exec in a paused container (use --ignore-paused)");
   process = exec_process_json (c, opts, &terminal, err);
   if (process == NULL)
     return -1;
@@ -280,14 +283,15 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
   }
-  if (kata_lifecycle_call (ctx->root, sid, "ExecProcess", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "ExecProcess", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "exec in %s", id);
 
   shs.root = ctx->root;
   shs.sandbox_id = sid;
   shs.container_id = id;
   shs.exec_id = exec_id;
-  shs.stream = (uint32_t) kata_json_int (result, "stream", 0);
+  shs.stream = (uint32_t)kata_json_int (result, "stream", 0);
   shs.terminal = terminal;
   shs.console_socket = has_console ? opts->console_socket : NULL;
   shs.detach = opts->detach;
@@ -297,8 +301,8 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   if (kata_shim_spawn (&shs, &pid, err) < 0)
     {
       cleanup_error kata_error_t *e = NULL;
-      cleanup_free char *kp
-          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
+      cleanup_free char *kp = xasprintf (
+          "{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
       kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e);
       return kata_error_wrap (err, "exec in %s: start the shim", id);
     }
@@ -454,8 +458,9 @@ running_container (kata_context_t *ctx, const char *id, char **sid, const char *
   if (strcmp (status, "stopped") == 0)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
   if (status_out)
-    *status_out = strcmp (status, "paused") == 0 ? "paused" : strcmp (status, "created") == 0 ? "created"
-                                                                                               : "running";
+    *status_out = strcmp (status, "paused") == 0    ? "paused"
+                  : strcmp (status, "created") == 0 ? "created"
+                                                    : "running";
   return 0;
 }
 
@@ -474,7 +479,8 @@ kata_container_top (kata_context_t *ctx, const char *id, char **table, kata_erro
   if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
     return -1;
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (kata_lifecycle_call (ctx->root, sid, "ListProcesses", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "ListProcesses", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "ps %s", id);
   f = open_memstream (&buf, &len);
   fprintf (f, "%-8s %-8s %-8s %-5s %s\n", "UID", "PID", "PPID", "STAT", "CMD");
@@ -568,7 +574,8 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   runtime_spec_schema_config_linux_resources *r;
   int64_t mem = 0, quota = 0, period = 0;
 
-  r = runtime_spec_schema_config_linux_resources_parse_data (resources_json ? resources_json : "{}", NULL, &perr);
+  r = runtime_spec_schema_config_linux_resources_parse_data (resources_json ? resources_json : "{}", NULL,
+                                                             &perr);
   if (r == NULL)
     {
       kata_make_error_nostr (err, EINVAL, "invalid resources: %s", perr ? perr : "parse error");
@@ -580,7 +587,7 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   if (r->cpu && r->cpu->quota_present)
     quota = r->cpu->quota;
   if (r->cpu && r->cpu->period_present)
-    period = (int64_t) r->cpu->period;
+    period = (int64_t)r->cpu->period;
   norm = runtime_spec_schema_config_linux_resources_generate_json (r, &gen, NULL);
   free_runtime_spec_schema_config_linux_resources (r);
   if (norm == NULL)
@@ -589,11 +596,12 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
     return -1;
   if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
     return kata_error_wrap (err, "update %s", id);
-  if (mem > 0 && sb->memory_mb > 0 && mem > ((int64_t) sb->memory_mb << 20))
-    return kata_make_error_nostr (err, EINVAL,
-                                  "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
-                                  "hot-plug is not supported; recreate the container with the larger limit",
-                                  id, (long long) mem, sb->memory_mb);
+  if (mem > 0 && sb->memory_mb > 0 && mem > ((int64_t)sb->memory_mb << 20))
+    return kata_make_error_nostr (
+        err, EINVAL,
+        "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
+        "hot-plug is not supported; recreate the container with the larger limit",
+        id, (long long)mem, sb->memory_mb);
   {
     yajl_gen g = kata_gen_new ();
     yajl_gen_map_open (g);
@@ -602,7 +610,8 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
   }
-  if (kata_lifecycle_call (ctx->root, sid, "UpdateContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "UpdateContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "update %s", id);
   if (strcmp (id, sid) == 0 && (mem > 0 || quota > 0))
     {
@@ -621,7 +630,7 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
 static void
 gen_key (yajl_gen g, const char *k)
 {
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
 }
 
 static void
@@ -636,7 +645,8 @@ static char *
 stats_event (const char *id, yajl_val r)
 {
   yajl_gen g = kata_gen_new ();
-  yajl_val cpu = kata_json_get (r, "cpu"), mem = kata_json_get (r, "memory"), pids = kata_json_get (r, "pids");
+  yajl_val cpu = kata_json_get (r, "cpu"), mem = kata_json_get (r, "memory"),
+           pids = kata_json_get (r, "pids");
   yajl_val blk = kata_json_get (r, "blkio"), net = kata_json_array (r, "network");
   size_t i;
 
@@ -823,7 +833,7 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
       }
     last_oom = kata_json_int (kata_json_get (result, "memory"), "oom_kill", 0);
   }
-  next = kata_now_ns () + (uint64_t) interval_ms * 1000000ULL;
+  next = kata_now_ns () + (uint64_t)interval_ms * 1000000ULL;
   for (;;)
     {
       cleanup_yajl_val yajl_val resp = NULL;
@@ -837,7 +847,7 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
 
       if (!job.oom_seen && now < next)
         {
-          if (kata_client_wait (cl, (int) ((next - now) / 1000000) + 1, &e) < 0)
+          if (kata_client_wait (cl, (int)((next - now) / 1000000) + 1, &e) < 0)
             break; /* the sandbox is gone: the container stopped */
           continue;
         }
@@ -856,9 +866,9 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
       line = stats_event (id, result);
       printf ("%s\n", line);
       fflush (stdout);
-      next += (uint64_t) interval_ms * 1000000ULL;
+      next += (uint64_t)interval_ms * 1000000ULL;
       if (next <= kata_now_ns ()) /* a slow sample: no burst to catch up */
-        next = kata_now_ns () + (uint64_t) interval_ms * 1000000ULL;
+        next = kata_now_ns () + (uint64_t)interval_ms * 1000000ULL;
     }
   kata_client_close (cl);
   return 0;

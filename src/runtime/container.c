@@ -60,8 +60,8 @@ write_pid_file (const char *path, pid_t pid, kata_error_t **err)
   int n;
   if (path == NULL || path[0] == '\0')
     return 0;
-  n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (kata_write_file_atomic (path, buf, (size_t) n, 0644, err) < 0)
+  n = snprintf (buf, sizeof buf, "%d", (int)pid);
+  if (kata_write_file_atomic (path, buf, (size_t)n, 0644, err) < 0)
     return kata_error_wrap (err, "write pid file");
   return 0;
 }
@@ -126,16 +126,16 @@ typedef struct create_job_s
   size_t nplan;
   int lock;
   kata_net_plan_t *net;
-  char *blk_dev;    /* the rootfs is this block device's filesystem: hot-plugged, not shared */
+  char *blk_dev; /* the rootfs is this block device's filesystem: hot-plugged, not shared */
   char *blk_fstype;
-  char *blk_pci;    /* its guest PCI address ("10/00") once hot-plugged */
-  char **vol_pci;   /* per plan entry: the guest PCI address of a hot-plugged block volume */
-  size_t ndev;      /* linux.devices of type "b": hot-plugged */
+  char *blk_pci;     /* its guest PCI address ("10/00") once hot-plugged */
+  char **vol_pci;    /* per plan entry: the guest PCI address of a hot-plugged block volume */
+  size_t ndev;       /* linux.devices of type "b": hot-plugged */
   size_t *dev_index; /* into spec->linux->devices */
-  char **dev_host;  /* the host device (/dev/<name> from /sys/dev/block/MAJ:MIN) */
-  char **dev_pci;   /* its guest PCI address once hot-plugged */
-  bool drives;      /* something was hot-plugged (the state dir's "drives" lists it) */
-  char *own_netns;  /* the netns this create made (<root>/netns/<sid>): the spec asked for a new one */
+  char **dev_host;   /* the host device (/dev/<name> from /sys/dev/block/MAJ:MIN) */
+  char **dev_pci;    /* its guest PCI address once hot-plugged */
+  bool drives;       /* something was hot-plugged (the state dir's "drives" lists it) */
+  char *own_netns;   /* the netns this create made (<root>/netns/<sid>): the spec asked for a new one */
 } create_job_t;
 
 /* The drives hot-plugged for a container (rootfs, block volumes, block devices) are
@@ -191,7 +191,9 @@ unplug_drives (const char *root, const char *sid, const char *cid)
       if (*drive)
         {
           params = xasprintf ("{\"id\":\"%s\"}", drive);
-          if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e) < 0)
+          if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_CALL_TIMEOUT_MS,
+                                   &e)
+              < 0)
             kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
           else
             kata_debug ("container %s: %s unplugged", cid, drive);
@@ -199,7 +201,7 @@ unplug_drives (const char *root, const char *sid, const char *cid)
       if (p == NULL)
         break;
       *p = '\0';
-      len = (size_t) (p - buf);
+      len = (size_t)(p - buf);
     }
   unlink (path);
 }
@@ -238,10 +240,11 @@ claim_block_device (const char *root, const char *sid, const char *cid, dev_t rd
       {
         char *hit = strstr (content, key);
         if (hit && (hit == content || hit[-1] == '\n'))
-          return kata_make_error_nostr (err, EBUSY,
-                                        "block device `%s` (%u:%u) is already hot-plugged for container %s of "
-                                        "sandbox %s; a block device is used by one container (or mount) at a time",
-                                        path, major (rdev), minor (rdev), de->d_name, sid);
+          return kata_make_error_nostr (
+              err, EBUSY,
+              "block device `%s` (%u:%u) is already hot-plugged for container %s of "
+              "sandbox %s; a block device is used by one container (or mount) at a time",
+              path, major (rdev), minor (rdev), de->d_name, sid);
       }
     }
   mine = xasprintf ("%s/%s", sbs, cid);
@@ -330,7 +333,8 @@ create_rollback (create_job_t *j)
   if (j->agent_created && !j->new_sandbox)
     {
       cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":5}", j->id);
-      if (kata_lifecycle_call (root, j->sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+      if (kata_lifecycle_call (root, j->sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+          < 0)
         {
           kata_debug ("rollback: %s", e->msg);
           kata_error_free (e);
@@ -413,10 +417,11 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
         continue;
       fs = kata_storage_detect_fstype (p->host_source);
       if (fs == NULL)
-        return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                      "mount %s: cannot tell the filesystem on block device `%s`; set the mount's "
-                                      "\"type\"",
-                                      spec->mounts[p->index]->destination, p->host_source);
+        return kata_make_error_nostr (
+            err, KATA_EBADCONFIG,
+            "mount %s: cannot tell the filesystem on block device `%s`; set the mount's "
+            "\"type\"",
+            spec->mounts[p->index]->destination, p->host_source);
       p->fstype = xstrdup (fs);
     }
 
@@ -434,11 +439,11 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
         host = kata_storage_blockdev_path (NULL, dv->major, dv->minor, err);
         if (host == NULL)
           return kata_error_wrap (err, "device %s", dv->path);
-        if (stat (host, &st) < 0 || !S_ISBLK (st.st_mode) || major (st.st_rdev) != (unsigned) dv->major
-            || minor (st.st_rdev) != (unsigned) dv->minor)
+        if (stat (host, &st) < 0 || !S_ISBLK (st.st_mode) || major (st.st_rdev) != (unsigned)dv->major
+            || minor (st.st_rdev) != (unsigned)dv->minor)
           {
-            kata_make_error_nostr (err, ENODEV, "device %s: `%s` is not block device %lld:%lld", dv->path, host,
-                                   (long long) dv->major, (long long) dv->minor);
+            kata_make_error_nostr (err, ENODEV, "device %s: `%s` is not block device %lld:%lld", dv->path,
+                                   host, (long long)dv->major, (long long)dv->minor);
             free (host);
             return -1;
           }
@@ -500,8 +505,8 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
           if (kata_mkdir_p (target, 0700, err) < 0)
             return kata_error_wrap (err, "mount %s", m->destination);
           if (mount (p->host_source, target, p->fstype, p->readonly ? MS_RDONLY : 0, NULL) < 0)
-            return kata_make_error (err, errno, "mount %s: mount block device `%s` (%s) on `%s`", m->destination,
-                                    p->host_source, p->fstype, target);
+            return kata_make_error (err, errno, "mount %s: mount block device `%s` (%s) on `%s`",
+                                    m->destination, p->host_source, p->fstype, target);
         }
       else if (!p->ephemeral && !p->local)
         {
@@ -582,7 +587,8 @@ run_create_hooks (create_job_t *j, oci_spec_t *spec, const char *netns, kata_err
   state = state_json_for_hooks (j->c, "creating", holder);
   r = kata_hooks_run ("prestart", spec->hooks->prestart, spec->hooks->prestart_len, state, err);
   if (r == 0)
-    r = kata_hooks_run ("createRuntime", spec->hooks->create_runtime, spec->hooks->create_runtime_len, state, err);
+    r = kata_hooks_run ("createRuntime", spec->hooks->create_runtime, spec->hooks->create_runtime_len, state,
+                        err);
   kata_hooks_holder_stop (holder);
   return r;
 }
@@ -597,7 +603,8 @@ make_own_netns (create_job_t *j, const char *netstate, kata_error_t **err)
   j->own_netns = xasprintf ("%s/%s", top, j->sid);
   if (kata_mkdir_p (top, 0700, err) < 0)
     return -1;
-  if (kata_network_save_intent (j->own_netns, j->ctx->cfg->runtime.internetworking_model, true, netstate, err) < 0)
+  if (kata_network_save_intent (j->own_netns, j->ctx->cfg->runtime.internetworking_model, true, netstate, err)
+      < 0)
     return -1;
   if (kata_netns_create (j->own_netns, err) < 0)
     return kata_error_wrap (err, "sandbox %s", j->sid);
@@ -618,7 +625,9 @@ start_dns_relay (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
   if (addr == NULL)
     return 0;
   params = xasprintf ("{\"address\":\"%s\"}", addr);
-  if (kata_lifecycle_call (j->ctx->root, j->sid, "SetDnsRelay", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (j->ctx->root, j->sid, "SetDnsRelay", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
+                           err)
+      < 0)
     return kata_error_wrap (err, "sandbox %s: DNS relay to %s", j->sid, addr);
   kata_debug ("sandbox %s: DNS relay to %s:53 in the sandbox's netns", j->sid, addr);
   return 0;
@@ -634,11 +643,12 @@ check_model_none (const char *netns, kata_error_t **err)
   if (kata_network_discover (netns, &p, err) < 0)
     return -1;
   if (p->n > 0)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                  "the caller configured interface `%s` in the container's network namespace, but "
-                                  "internetworking_model is \"none\": the VM would have no network (set "
-                                  "internetworking_model = \"tcfilter\", or run the container without a network)",
-                                  p->ifaces[0].name);
+    return kata_make_error_nostr (
+        err, KATA_EBADCONFIG,
+        "the caller configured interface `%s` in the container's network namespace, but "
+        "internetworking_model is \"none\": the VM would have no network (set "
+        "internetworking_model = \"tcfilter\", or run the container without a network)",
+        p->ifaces[0].name);
   return 0;
 }
 
@@ -699,10 +709,10 @@ gen_storage (yajl_gen g, const char *driver, const char *source, const char *fst
   kata_gen_kv_str (g, "driver", driver);
   kata_gen_kv_str (g, "source", source);
   kata_gen_kv_str (g, "fstype", fstype);
-  yajl_gen_string (g, (const unsigned char *) "options", 7);
+  yajl_gen_string (g, (const unsigned char *)"options", 7);
   yajl_gen_array_open (g);
   if (option)
-    yajl_gen_string (g, (const unsigned char *) option, strlen (option));
+    yajl_gen_string (g, (const unsigned char *)option, strlen (option));
   yajl_gen_array_close (g);
   kata_gen_kv_str (g, "mount_point", mount_point);
   yajl_gen_map_close (g);
@@ -749,13 +759,15 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       return -1;
     }
   if (spec->process == NULL)
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: process property must not be empty", config_path);
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: process property must not be empty",
+                                  config_path);
   if (spec->root == NULL || spec->root->path == NULL || spec->root->path[0] == '\0')
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: root.path must be set", config_path);
   for (i = 0; i < spec->mounts_len; i++) /* hostile input: refused before anything starts */
     {
       const char *d = spec->mounts[i]->destination ? spec->mounts[i]->destination : "";
-      if (strcmp (d, "..") == 0 || strncmp (d, "../", 3) == 0 || strstr (d, "/../") || (strlen (d) >= 3 && strcmp (d + strlen (d) - 3, "/..") == 0))
+      if (strcmp (d, "..") == 0 || strncmp (d, "../", 3) == 0 || strstr (d, "/../")
+          || (strlen (d) >= 3 && strcmp (d + strlen (d) - 3, "/..") == 0))
         return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: mounts[%zu].destination `%s` contains `..`",
                                       config_path, i, d);
     }
@@ -776,7 +788,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
                                   "cannot use console socket if runc will not detach or allocate tty");
   {
     cleanup_free char *r = spec->root->path[0] == '/' ? xstrdup (spec->root->path)
-                                                       : xasprintf ("%s/%s", bundle, spec->root->path);
+                                                      : xasprintf ("%s/%s", bundle, spec->root->path);
     struct stat rst;
     if (realpath (r, rootfs) == NULL)
       return kata_make_error (err, errno, "rootfs `%s`", r);
@@ -785,7 +797,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   }
   if (plan_storage (j, spec, bundle, err) < 0)
     return -1;
-  if (!ctx->cfg->hypervisor.disable_block_device_use && kata_storage_block_rootfs (rootfs, &j->blk_dev, &j->blk_fstype))
+  if (!ctx->cfg->hypervisor.disable_block_device_use
+      && kata_storage_block_rootfs (rootfs, &j->blk_dev, &j->blk_fstype))
     kata_debug ("container %s: rootfs %s is %s (%s): hot-plugged, not shared", id, rootfs, j->blk_dev,
                 j->blk_fstype);
   kata_log_stage ("config-parsed");
@@ -866,7 +879,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       sb->version = KATA_STATE_VERSION;
       sb->id = xstrdup (j->sid);
       sb->config_path = ctx->cfg->path ? xstrdup (ctx->cfg->path) : NULL;
-      kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int) ncpu : 0, &sb->vcpus, &sb->memory_mb);
+      kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int)ncpu : 0, &sb->vcpus, &sb->memory_mb);
       sspec.root = root;
       sspec.sandbox_id = j->sid;
       sspec.cfg = ctx->cfg;
@@ -913,11 +926,13 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       kata_fault_point ("create-vm-started");
       for (size_t k = 0; j->net && k < j->net->n; k++)
         if (kata_lifecycle_call (root, j->sid, "UpdateInterface", j->net->ifaces[k].update_json, NULL, NULL,
-                                 KATA_SHORT_TIMEOUT_MS, err) < 0)
+                                 KATA_SHORT_TIMEOUT_MS, err)
+            < 0)
           return kata_error_wrap (err, "sandbox %s: interface %s", j->sid, j->net->ifaces[k].name);
       if (j->net && j->net->n_routes > 0
           && kata_lifecycle_call (root, j->sid, "UpdateRoutes", j->net->routes_json, NULL, NULL,
-                                  KATA_SHORT_TIMEOUT_MS, err) < 0)
+                                  KATA_SHORT_TIMEOUT_MS, err)
+                 < 0)
         return kata_error_wrap (err, "sandbox %s: routes", j->sid);
       if (j->net && j->net->n > 0 && start_dns_relay (j, spec, err) < 0)
         return -1;
@@ -958,7 +973,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     yajl_gen_map_open (g);
     kata_gen_kv_str (g, "container_id", id);
     kata_gen_kv_raw (g, "oci", guest_spec);
-    yajl_gen_string (g, (const unsigned char *) "storages", 8);
+    yajl_gen_string (g, (const unsigned char *)"storages", 8);
     yajl_gen_array_open (g);
     if (j->blk_pci)
       {
@@ -976,7 +991,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     yajl_gen_array_close (g);
     if (j->ndev)
       {
-        yajl_gen_string (g, (const unsigned char *) "devices", 7);
+        yajl_gen_string (g, (const unsigned char *)"devices", 7);
         yajl_gen_array_open (g);
         for (i = 0; i < j->ndev; i++)
           {
@@ -994,11 +1009,12 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
   }
-  if (kata_lifecycle_call (root, j->sid, "CreateContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (root, j->sid, "CreateContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "create container %s", id);
   j->agent_created = true;
   kata_fault_point ("create-after-create-container");
-  j->c->stream = (uint32_t) kata_json_int (result, "stream", 0);
+  j->c->stream = (uint32_t)kata_json_int (result, "stream", 0);
   kata_log_stage ("container-created");
 
   {
@@ -1108,7 +1124,8 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   kata_fault_point ("start-before-agent");
-  if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "start container %s", id);
   kata_fault_point ("start-after-agent");
   free (c->status);
@@ -1150,7 +1167,7 @@ kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_err
   kata_gen_kv_str (g, "owner", c->owner ? c->owner : "");
   if (c->ann_len)
     {
-      yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+      yajl_gen_string (g, (const unsigned char *)"annotations", 11);
       yajl_gen_map_open (g);
       for (i = 0; i < c->ann_len; i++)
         kata_gen_kv_str (g, c->ann_keys[i], c->ann_values[i]);
@@ -1183,7 +1200,8 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
   params = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":%d,\"all\":%s}", id, signum,
                       all ? "true" : "false");
-  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "kill container %s", id);
   return 0;
 }
@@ -1248,7 +1266,7 @@ wait_for_creator (kata_context_t *ctx, const char *id)
     return false;
   if (kata_context_load_config (ctx, &e) == 0 && ctx->cfg->hypervisor.boot_timeout > 0)
     boot_s = ctx->cfg->hypervisor.boot_timeout;
-  deadline = kata_now_ns () + (uint64_t) (boot_s + 30) * 1000000000ULL;
+  deadline = kata_now_ns () + (uint64_t)(boot_s + 30) * 1000000000ULL;
   kata_debug ("delete %s: its create is in progress; waiting for it", id);
   while (kata_now_ns () < deadline)
     {
@@ -1297,15 +1315,16 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
     }
   status = kata_container_state_status (c, sb);
   if (!force && strcmp (status, "stopped") != 0 && strcmp (status, "created") != 0)
-    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot delete container %s that is not stopped: %s", id,
-                                  status);
+    return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot delete container %s that is not stopped: %s",
+                                  id, status);
   vm_alive = sb && kata_monitor_alive (&sb->info);
   kata_host_cgroup_thaw (c);
   if (vm_alive && strcmp (status, "stopped") != 0)
     {
       cleanup_free char *params
           = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":9,\"all\":true}", id);
-      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+          < 0)
         {
           kata_debug ("delete %s: %s", id, e->msg);
           /* An agent that does not answer a kill will not answer RemoveContainer either:
@@ -1436,7 +1455,8 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
           /* Its hot-plugged drives: the guest lets go of them first. */
           cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", id);
           cleanup_error kata_error_t *e = NULL;
-          if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+          if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL,
+                                   KATA_SHORT_TIMEOUT_MS, &e)
               < 0)
             kata_debug ("cleanup %s: %s", id, e->msg);
           unplug_drives (ctx->root, sid, id);

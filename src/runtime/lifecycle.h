@@ -22,14 +22,14 @@ typedef enum
 } kata_pod_role_t;
 
 /* Pure: sandbox or pod container from the CRI annotations (cri, cri-o, docker/dockershim).
-   *SANDBOX_ID points into VALUES (for KATA_ROLE_CONTAINER). */
+ *SANDBOX_ID points into VALUES (for KATA_ROLE_CONTAINER). */
 int kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_role_t *role,
                          const char **sandbox_id, kata_error_t **err);
 
 /* Pure: VM size from the spec's limits.  MEM_LIMIT bytes (<= 0: unset), QUOTA/PERIOD
    (<= 0: unset).  HOST_CPUS caps the vCPUs (0: no cap). */
-void kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, int64_t period, int host_cpus,
-                        int *vcpus, int *memory_mb);
+void kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, int64_t period,
+                        int host_cpus, int *vcpus, int *memory_mb);
 
 /* The limits kata_sandbox_size reads, from a spec's resources (R may be NULL): memory
    limit, CPU quota and period in the spec's units; 0 when unset. */
@@ -43,7 +43,8 @@ int kata_lifecycle_call (const char *root, const char *sid, const char *method, 
 /* Stops the VM (MonitorShutdown, else kills the monitor/QEMU), unmounts what is left
    under the shared dir and removes shared/<sid>, vm/<sid> and sbs/<sid>.  SB may be NULL
    (broken state): processes are then found by their command lines. */
-int kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_state_t *sb, kata_error_t **err);
+int kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_state_t *sb,
+                          kata_error_t **err);
 
 /* Kills PID (only when START matches) with SIGKILL and waits up to TIMEOUT_MS for it to go. */
 void kata_kill_wait (pid_t pid, unsigned long long start, int timeout_ms);

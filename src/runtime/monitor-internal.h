@@ -54,9 +54,9 @@ typedef struct conn_s
 enum
 {
   PEND_PLAIN = 0,
-  PEND_PAUSE,   /* PauseContainer */
-  PEND_RESUME,  /* ResumeContainer */
-  PEND_THAW,    /* RemoveContainer, SignalProcess SIGKILL to all: the agent thaws the container */
+  PEND_PAUSE,  /* PauseContainer */
+  PEND_RESUME, /* ResumeContainer */
+  PEND_THAW,   /* RemoveContainer, SignalProcess SIGKILL to all: the agent thaws the container */
 };
 
 typedef struct pending_s
@@ -120,7 +120,7 @@ typedef struct monitor_s
   uint32_t next_id;
   conn_t *conns;
   pending_t *pending;
-  held_t *held;     /* in arrival order */
+  held_t *held; /* in arrival order */
   paused_t *paused_ctrs;
   stream_t *streams;
   bool paused;
@@ -129,13 +129,13 @@ typedef struct monitor_s
   ino_t sock_ino; /* monitor.sock as bound, to notice it being removed */
   uint64_t next_watch;
   int watch_ms;
-  bool standby; /* VM cache: booted for nobody yet, waits to be claimed (docs/factory.md) */
+  bool standby;        /* VM cache: booted for nobody yet, waits to be claimed (docs/factory.md) */
   uint32_t dns_target; /* SetDnsRelay's resolver (IPv4, network order), 0: none */
   bool dns_open;       /* dns_fd: the relay's socket in the sandbox's netns */
   int dns_fd;
   pid_t creator_pid; /* the create that started us (from the sandbox's mapping entry, else our parent) */
   unsigned long long creator_start;
-  int orphan_ticks;  /* consecutive watch ticks that found the sandbox's mapping gone, its creator dead */
+  int orphan_ticks; /* consecutive watch ticks that found the sandbox's mapping gone, its creator dead */
 } monitor_t;
 
 enum

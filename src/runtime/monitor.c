@@ -951,9 +951,10 @@ client_frame (monitor_t *m, conn_t *c, kata_frame_t *f)
         }
       else if (cid && strcmp (method, "ResumeContainer") == 0)
         kind = PEND_RESUME;
-      else if (cid && (strcmp (method, "RemoveContainer") == 0
-                       || (strcmp (method, "SignalProcess") == 0 && kata_json_bool (params, "all", false)
-                           && kata_json_int (params, "signal", 0) == SIGKILL)))
+      else if (cid
+               && (strcmp (method, "RemoveContainer") == 0
+                   || (strcmp (method, "SignalProcess") == 0 && kata_json_bool (params, "all", false)
+                       && kata_json_int (params, "signal", 0) == SIGKILL)))
         kind = PEND_THAW;
       uint32_t aid = mon_new_id (m);
       pending_t *p = add_pending (m, aid, c, f->id);
@@ -1361,7 +1362,7 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
               char buf[4096];
               ssize_t len;
               while ((len = mon_dns_answer (m, buf, sizeof buf)) > 0)
-                agent_send (m, KATA_FRAME_STREAM, 0, KATA_STREAM_DNS, buf, (uint32_t) len);
+                agent_send (m, KATA_FRAME_STREAM, 0, KATA_STREAM_DNS, buf, (uint32_t)len);
             }
           else if (tag == TAG_AGENT)
             {
@@ -1390,7 +1391,6 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
       conns_reap (m);
     }
 }
-
 
 int
 kata_monitor_main (int argc, char **argv)
@@ -1540,7 +1540,7 @@ booted:
       return 1;
     }
   if (mon_report (ready, "ok %d %llu %d %llu\n", (int)m->vm.pid, m->vm.start, (int)m->vm.vfsd_pid,
-              m->vm.vfsd_start)
+                  m->vm.vfsd_start)
       < 0)
     {
       /* Whoever started us is gone and nobody knows this sandbox: do not leak it. */
