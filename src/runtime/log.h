@@ -7,6 +7,10 @@ enum kata_log_level { KATA_LOG_ERROR = 0, KATA_LOG_WARNING = 1, KATA_LOG_INFO = 
 
 /* PATH NULL: no log file.  FORMAT "text" (default) or "json".  Safe to call again (e.g. in a child). */
 void kata_log_init (const char *path, const char *format, bool debug);
+/* runc without --log: the log lines (debug with --debug, warnings, errors) go to stderr in
+   the chosen format.  Only for the CLI process: kata_log_path() stays NULL, so the shim
+   and the monitor (whose stderr may be the container's) log nothing there. */
+void kata_log_to_stderr (void);
 bool kata_log_debug_enabled (void);
 const char *kata_log_path (void);
 const char *kata_log_format (void);
