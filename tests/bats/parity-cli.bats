@@ -223,10 +223,11 @@ function ps_header() {
 }
 
 @test "--preserve-fds N is refused clearly by create, run and exec (no VM)" {
-	kata_runtime create --preserve-fds 1 --bundle "$BUNDLE" pc-pfd
+	# (detached: a runtime that ignored the flag would leave a shim holding stdio)
+	kata_runtime_detached create --preserve-fds 1 --bundle "$BUNDLE" pc-pfd
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--preserve-fds 1: the process runs in a VM"* ]]
-	kata_runtime run --preserve-fds 2 --bundle "$BUNDLE" pc-pfd
+	kata_runtime_detached run -d --preserve-fds 2 --bundle "$BUNDLE" pc-pfd
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--preserve-fds 2: the process runs in a VM"* ]]
 	kata_runtime exec --preserve-fds 1 pc-pfd true
