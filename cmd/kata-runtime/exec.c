@@ -164,11 +164,6 @@ cmd_exec (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
     return exec_failed (e);
   o.args = argv + first + 1;
   o.args_len = argc - first - 1;
-  if (o.process_json_path == NULL && o.args_len == 0)
-    {
-      kata_make_error_nostr (&e, EINVAL, "process args cannot be empty");
-      return exec_failed (e);
-    }
   if (kata_cmd_check_preserve_fds (o.preserve_fds, &e) < 0)
     return exec_failed (e);
   if (kata_container_exec (ctx, id, &o, &status, &e) < 0)

@@ -84,7 +84,7 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
     {
       if (o->args_len == 0)
         {
-          kata_make_error_nostr (err, EINVAL, "exec: no command given (args must not be empty)");
+          kata_make_error_nostr (err, EINVAL, "process args cannot be empty"); /* runc's words */
           return NULL;
         }
       if (c->process_json)
@@ -184,7 +184,7 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
     }
   if (p->args_len == 0)
     {
-      kata_make_error_nostr (err, EINVAL, "exec: args must not be empty");
+      kata_make_error_nostr (err, EINVAL, "process args cannot be empty");
       return NULL;
     }
   *terminal = p->terminal_present && p->terminal;
