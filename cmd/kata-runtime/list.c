@@ -89,6 +89,39 @@ cmp_str (const void *a, const void *b)
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Go's json.Encoder (runc's list) escapes <, >, & and U+2028/U+2029 as \uXXXX.  They only
+   occur inside strings in JSON, so the whole text can be rewritten.  Frees J. */
+static char *
+go_html_escape (char *j)
+{
+  cleanup_free char *in = j;
+  size_t n = 0, k = 0;
+  const char *p;
+  char *out;
+
+  for (p = in; *p; p++)
+    n += (*p == '<' || *p == '>' || *p == '&') ? 6 : 1;
+  out = xmalloc (n + 1);
+  for (p = in; *p; p++)
+    {
+      if (*p == '<' || *p == '>' || *p == '&')
+        k += (size_t)sprintf (out + k, "\\u%04x", (unsigned)*p);
+      else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80
+               && ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9))
+        {
+          /* 3 bytes become 6: grow */
+          out = xrealloc (out, n + 4);
+          n += 3;
+          k += (size_t)sprintf (out + k, "\\u20%02x", (unsigned char)p[2] == 0xa8 ? 0x28 : 0x29);
+          p += 2;
+        }
+      else
+        out[k++] = *p;
+    }
+  out[k] = '\0';
+  return out;
+}
+
 /* runc's json: the fields of its containerState in Go's order, "annotations" (omitted
    when empty, keys sorted as Go encodes a map) before "owner". */
 static char *
@@ -132,7 +165,7 @@ to_json (const kata_container_summary_t *s, size_t n)
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
-  return kata_gen_finish (g, NULL);
+  return go_html_escape (kata_gen_finish (g, NULL));
 }
 
 int

@@ -241,7 +241,7 @@ function ps_header() {
 }
 
 @test "list --format json: runc's fields in runc's order, rootfs, owner, sorted annotations" {
-	update_config '.annotations = {"org.b": "2", "org.a": "1"}'
+	update_config '.annotations = {"org.b": "2", "org.c": "<a&b>", "org.a": "1"}'
 	kata_runtime_detached create --bundle "$BUNDLE" pc-list
 	[ "$status" -eq 0 ]
 	kata_runtime list --format json
@@ -251,10 +251,11 @@ function ps_header() {
 	[ "$(echo "$output" | jq -r '.[0].rootfs')" = "$BUNDLE/rootfs" ]
 	[ "$(echo "$output" | jq -r '.[0].owner')" = "$(id -un)" ]
 	[ "$(echo "$output" | jq -r '.[0].status')" = created ]
-	[ "$(echo "$output" | jq -c '.[0].annotations | keys_unsorted')" = '["org.a","org.b"]' ]
-	# one line, no spaces: Go's encoder
+	[ "$(echo "$output" | jq -c '.[0].annotations | keys_unsorted')" = '["org.a","org.b","org.c"]' ]
+	# one line, no spaces, <>& escaped: Go's encoder
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" != *": "* ]]
+	[[ "$output" == *'"org.c":"\u003ca\u0026b\u003e"'* ]]
 	kata_list="$output"
 
 	if command -v runc >/dev/null; then
@@ -265,6 +266,8 @@ function ps_header() {
 		[ "$(echo "$output" | jq -c '.[0] | keys_unsorted')" = "$(echo "$kata_list" | jq -c '.[0] | keys_unsorted')" ]
 		[ "$(echo "$output" | jq -r '.[0].owner')" = "$(echo "$kata_list" | jq -r '.[0].owner')" ]
 		[ "$(echo "$output" | jq -c '.[0].annotations')" = "$(echo "$kata_list" | jq -c '.[0].annotations')" ]
+		# byte for byte, the annotations as runc encodes them
+		[ "$(echo "$output" | grep -o '"annotations":{[^}]*}')" = "$(echo "$kata_list" | grep -o '"annotations":{[^}]*}')" ]
 	fi
 	# without annotations the key is left out, as runc's omitempty
 	update_config 'del(.annotations)'
