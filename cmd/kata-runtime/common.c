@@ -359,10 +359,11 @@ int
 kata_cmd_check_preserve_fds (int n, kata_error_t **err)
 {
   if (n > 0)
-    return kata_make_error_nostr (err, KATA_ENOTIMPL,
-                                  "--preserve-fds %d: the process runs in a VM and cannot be given the caller's "
-                                  "file descriptors (only stdio is forwarded)",
-                                  n);
+    return kata_make_error_nostr (
+        err, KATA_ENOTIMPL,
+        "--preserve-fds %d: the process runs in a VM and cannot be given the caller's "
+        "file descriptors (only stdio is forwarded)",
+        n);
   return 0;
 }
 

@@ -28,18 +28,19 @@ parse_opt (int key, char *arg, struct argp_state *state)
   return ARGP_ERR_UNKNOWN;
 }
 
-static const struct argp argp
-    = { options,
-        parse_opt,
-        "<container-id> [ps options]",
-        "ps displays the processes running inside a container\v"
-        "As runc does, runs ps(1) on the host (\"ps -ef\", or the ps options given after the container id) and "
-        "keeps the rows of the container's pids.  A container's pids are the host pids of its shims (init and "
-        "exec processes), the pids that state, --pid-file and kill know; the json format prints them.  The "
-        "processes inside the VM have no host pid: \"kata-runtime exec <container-id> ps\" lists them.",
-        kata_cmd_common_children,
-        NULL,
-        NULL };
+static const struct argp argp = {
+  options,
+  parse_opt,
+  "<container-id> [ps options]",
+  "ps displays the processes running inside a container\v"
+  "As runc does, runs ps(1) on the host (\"ps -ef\", or the ps options given after the container id) and "
+  "keeps the rows of the container's pids.  A container's pids are the host pids of its shims (init and "
+  "exec processes), the pids that state, --pid-file and kill know; the json format prints them.  The "
+  "processes inside the VM have no host pid: \"kata-runtime exec <container-id> ps\" lists them.",
+  kata_cmd_common_children,
+  NULL,
+  NULL
+};
 
 /* Runs ps ARGS (NULL-terminated, ARGS[0] "ps"); *OUT gets stdout and stderr together. */
 static int
@@ -149,8 +150,8 @@ print_table (char *out, const pid_t *pids, size_t npids, kata_error_t **err)
       p = strtol (f[pid_index], &end, 10);
       if (*end != '\0' || errno != 0)
         {
-          kata_make_error_nostr (err, EINVAL, "unable to parse pid: strconv.Atoi: parsing \"%s\": invalid syntax",
-                                 f[pid_index]);
+          kata_make_error_nostr (
+              err, EINVAL, "unable to parse pid: strconv.Atoi: parsing \"%s\": invalid syntax", f[pid_index]);
           free (copy);
           return -1;
         }

@@ -338,9 +338,10 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
     {
       /* runc terminates the process: the one in the guest, then its shim */
       cleanup_error kata_error_t *e = NULL;
-      cleanup_free char *kp
-          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
-      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+      cleanup_free char *kp = xasprintf (
+          "{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
+      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+          < 0)
         kata_debug ("exec in %s: kill the process: %s", id, e->msg);
       kill (pid, SIGKILL);
       if (!opts->detach)
@@ -397,7 +398,7 @@ kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t
         else if ((pw = getpwuid (st.st_uid)) != NULL)
           v[k].owner = xstrdup (pw->pw_name);
         else
-          v[k].owner = xasprintf ("#%u", (unsigned) st.st_uid);
+          v[k].owner = xasprintf ("#%u", (unsigned)st.st_uid);
       }
       v[k].annotations_len = c->ann_len;
       if (c->ann_len)

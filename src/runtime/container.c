@@ -1188,7 +1188,9 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
         return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
       /* runc: --all on a stopped container signals what is left in its cgroup and succeeds */
       if (sb && kata_monitor_alive (&sb->info)
-          && kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+          && kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
+                                  &e)
+                 < 0)
         kata_debug ("kill --all %s: %s", id, e->msg);
       return 0;
     }
