@@ -11,14 +11,14 @@
 
 typedef struct kata_context_s
 {
-  const char *root;          /* --root, default KATA_DEFAULT_ROOT */
-  const char *log_path;      /* --log */
-  const char *log_format;    /* --log-format: "text" | "json" */
+  const char *root;       /* --root, default KATA_DEFAULT_ROOT */
+  const char *log_path;   /* --log */
+  const char *log_format; /* --log-format: "text" | "json" */
   bool debug;
   bool systemd_cgroup;
   bool rootless;
-  const char *kata_config;   /* --kata-config */
-  kata_config_t *cfg;        /* loaded by kata_context_load_config(), owned by the context */
+  const char *kata_config; /* --kata-config */
+  kata_config_t *cfg;      /* loaded by kata_context_load_config(), owned by the context */
 } kata_context_t;
 
 /* Loads the configuration once (search order in config.h); warnings go to the log. */
@@ -29,18 +29,18 @@ int kata_validate_id (const char *id, kata_error_t **err);
 
 typedef struct kata_create_opts_s
 {
-  const char *bundle;         /* default: cwd */
+  const char *bundle; /* default: cwd */
   const char *pid_file;
   const char *console_socket;
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
-  bool detach;                /* create, run -d: the shim is orphaned; run (foreground): the shim is our child */
-  bool keep;                  /* run --keep: do not delete the container after it exits (or fails to start) */
+  bool detach; /* create, run -d: the shim is orphaned; run (foreground): the shim is our child */
+  bool keep;   /* run --keep: do not delete the container after it exits (or fails to start) */
 } kata_create_opts_t;
 
-int kata_container_create (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts, pid_t *shim_pid,
-                           kata_error_t **err);
+int kata_container_create (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts,
+                           pid_t *shim_pid, kata_error_t **err);
 int kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err);
 /* run: create + start; in the foreground waits for the process, deletes the container
    (unless opts->keep), and sets *exit_status (the process's status, 128+signal when killed). */
@@ -55,10 +55,10 @@ typedef struct kata_container_summary_s
 {
   char *id;
   pid_t pid;
-  char *status;   /* created | running | paused | stopped */
+  char *status; /* created | running | paused | stopped */
   char *bundle;
-  char *rootfs;   /* host path of the rootfs, as `state` prints it */
-  char *created;  /* RFC3339 */
+  char *rootfs;  /* host path of the rootfs, as `state` prints it */
+  char *created; /* RFC3339 */
   char *owner;
   char **annotations_keys, **annotations_values;
   size_t annotations_len;
@@ -77,14 +77,15 @@ int kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t
 
 typedef struct kata_exec_opts_s
 {
-  const char *process_json_path; /* --process; when set the flags below except detach/pid_file/console_socket are ignored */
+  const char *process_json_path; /* --process; when set the flags below except detach/pid_file/console_socket
+                                    are ignored */
   char **args;
   size_t args_len;
   bool tty;
   const char *cwd;
   char **env;
   size_t env_len;
-  const char *user;              /* "uid[:gid]" */
+  const char *user; /* "uid[:gid]" */
   char **additional_gids;
   size_t additional_gids_len;
   char **caps;
@@ -103,9 +104,11 @@ int kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_op
 int kata_container_pause (kata_context_t *ctx, const char *id, kata_error_t **err);
 int kata_container_resume (kata_context_t *ctx, const char *id, kata_error_t **err);
 /* update: RESOURCES_JSON is an OCI LinuxResources object. */
-int kata_container_update (kata_context_t *ctx, const char *id, const char *resources_json, kata_error_t **err);
+int kata_container_update (kata_context_t *ctx, const char *id, const char *resources_json,
+                           kata_error_t **err);
 /* events: with STATS prints one runc "stats" event and returns; else streams events
    (oom, exit) as runc's JSON lines to stdout every INTERVAL_S until the container stops. */
-int kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_s, kata_error_t **err);
+int kata_container_events (kata_context_t *ctx, const char *id, bool stats, int interval_s,
+                           kata_error_t **err);
 
 #endif
