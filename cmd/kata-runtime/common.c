@@ -126,7 +126,8 @@ kata_parse_signal (const char *s, int *signum, kata_error_t **err)
     {
       errno = 0;
       v = strtol (s, &end, 10);
-      if (*end != '\0' || errno != 0 || v <= 0 || v >= NSIG)
+      /* 0 is runc's "does the container exist" probe (kill(2) with signal 0) */
+      if (*end != '\0' || errno != 0 || v < 0 || v >= NSIG)
         return kata_make_error_nostr (err, EINVAL, "invalid signal: %s", s);
       *signum = (int)v;
       return 0;
@@ -352,6 +353,18 @@ kata_create_parse_key (int key, char *arg, struct argp_state *state, kata_create
     default:
       return ARGP_ERR_UNKNOWN;
     }
+}
+
+int
+kata_cmd_check_preserve_fds (int n, kata_error_t **err)
+{
+  if (n > 0)
+    return kata_make_error_nostr (
+        err, KATA_ENOTIMPL,
+        "--preserve-fds %d: the process runs in a VM and cannot be given the caller's "
+        "file descriptors (only stdio is forwarded)",
+        n);
+  return 0;
 }
 
 void

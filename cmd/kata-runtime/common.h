@@ -52,6 +52,10 @@ extern const struct argp_option kata_create_options[];
 /* Handles one create flag; ARGP_ERR_UNKNOWN for other keys. */
 error_t kata_create_parse_key (int key, char *arg, struct argp_state *state, kata_create_opts_t *opts);
 
+/* --preserve-fds N > 0 is refused: host fds cannot be handed to a process in the VM
+   (docs/compatibility.md). */
+int kata_cmd_check_preserve_fds (int n, kata_error_t **err);
+
 /* First line of `QEMU --version` (malloc'd), or -1 with ERR. */
 int kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err);
 

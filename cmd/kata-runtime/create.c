@@ -35,6 +35,8 @@ cmd_create (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
     return -1;
   if (kata_cmd_get_id ("create", argc, argv, first, &id, err) < 0)
     return -1;
+  if (kata_cmd_check_preserve_fds (opts.preserve_fds, err) < 0)
+    return -1;
   if (kata_container_create (ctx, id, &opts, &shim_pid, err) < 0)
     return -1;
   return 0;

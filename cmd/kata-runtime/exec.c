@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "cmd/kata-runtime/common.h"
 #include "common/utils.h"
+#include "runtime/log.h"
 
 enum
 {
@@ -130,11 +131,23 @@ static const struct argp argp
         NULL,
         NULL };
 
+/* runc: once the arguments parse, every failure of the exec itself exits 255 with
+   "exec failed: ...", so that a caller tells it from the process's own status. */
+static int
+exec_failed (kata_error_t *e)
+{
+  cleanup_free char *m = xasprintf ("exec failed: %s", e && e->msg ? e->msg : "unknown error");
+  kata_log_error_once (m);
+  kata_error_free (e);
+  return 255;
+}
+
 int
 cmd_exec (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
 {
   kata_exec_opts_t o = { 0 };
   cleanup_free char **env = NULL, **gids = NULL, **caps = NULL;
+  kata_error_t *e = NULL;
   const char *id;
   int first, status = 0, ret;
 
@@ -144,14 +157,16 @@ cmd_exec (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   caps = o.caps;
   if (ret < 0)
     return -1;
-  if (kata_cmd_check_min_args ("exec", argc - first, o.process_json_path ? 1 : 2, err) < 0)
+  if (kata_cmd_check_min_args ("exec", argc - first, 1, err) < 0)
     return -1;
   id = argv[first];
-  if (kata_validate_id (id, err) < 0)
-    return -1;
+  if (kata_validate_id (id, &e) < 0)
+    return exec_failed (e);
   o.args = argv + first + 1;
   o.args_len = argc - first - 1;
-  if (kata_container_exec (ctx, id, &o, &status, err) < 0)
-    return -1;
+  if (kata_cmd_check_preserve_fds (o.preserve_fds, &e) < 0)
+    return exec_failed (e);
+  if (kata_container_exec (ctx, id, &o, &status, &e) < 0)
+    return exec_failed (e);
   return o.detach ? 0 : status;
 }

@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd/kata-runtime/common.h"
 #include "common/json.h"
@@ -82,11 +83,52 @@ print_table (const kata_container_summary_t *s, size_t n)
     }
 }
 
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Go's json.Encoder (runc's list) escapes <, >, & and U+2028/U+2029 as \uXXXX.  They only
+   occur inside strings in JSON, so the whole text can be rewritten.  Frees J. */
+static char *
+go_html_escape (char *j)
+{
+  cleanup_free char *in = j;
+  size_t n = 0, k = 0;
+  const char *p;
+  char *out;
+
+  for (p = in; *p; p++)
+    n += (*p == '<' || *p == '>' || *p == '&') ? 6 : 1;
+  out = xmalloc (n + 1);
+  for (p = in; *p; p++)
+    {
+      if (*p == '<' || *p == '>' || *p == '&')
+        k += (size_t)sprintf (out + k, "\\u%04x", (unsigned)*p);
+      else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80
+               && ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9))
+        {
+          /* 3 bytes become 6: grow */
+          out = xrealloc (out, n + 4);
+          n += 3;
+          k += (size_t)sprintf (out + k, "\\u20%02x", (unsigned char)p[2] == 0xa8 ? 0x28 : 0x29);
+          p += 2;
+        }
+      else
+        out[k++] = *p;
+    }
+  out[k] = '\0';
+  return out;
+}
+
+/* runc's json: the fields of its containerState in Go's order, "annotations" (omitted
+   when empty, keys sorted as Go encodes a map) before "owner". */
 static char *
 to_json (const kata_container_summary_t *s, size_t n)
 {
   yajl_gen g;
-  size_t i, k;
+  size_t i, k, a;
 
   if (n == 0)
     return xstrdup ("null"); /* runc encodes a nil slice */
@@ -100,20 +142,30 @@ to_json (const kata_container_summary_t *s, size_t n)
       kata_gen_kv_int (g, "pid", s[i].pid);
       kata_gen_kv_str (g, "status", s[i].status);
       kata_gen_kv_str (g, "bundle", s[i].bundle);
+      kata_gen_kv_str (g, "rootfs", s[i].rootfs ? s[i].rootfs : "");
       kata_gen_kv_str (g, "created", s[i].created);
-      kata_gen_kv_str (g, "owner", s[i].owner ? s[i].owner : "");
       if (s[i].annotations_len)
         {
+          cleanup_free const char **keys = xmalloc0 (s[i].annotations_len * sizeof (char *));
+          for (k = 0; k < s[i].annotations_len; k++)
+            keys[k] = s[i].annotations_keys[k];
+          qsort (keys, s[i].annotations_len, sizeof (char *), cmp_str);
           kata_gen_str (g, "annotations");
           yajl_gen_map_open (g);
           for (k = 0; k < s[i].annotations_len; k++)
-            kata_gen_kv_str (g, s[i].annotations_keys[k], s[i].annotations_values[k]);
+            for (a = 0; a < s[i].annotations_len; a++)
+              if (s[i].annotations_keys[a] == keys[k])
+                {
+                  kata_gen_kv_str (g, keys[k], s[i].annotations_values[a]);
+                  break;
+                }
           yajl_gen_map_close (g);
         }
+      kata_gen_kv_str (g, "owner", s[i].owner ? s[i].owner : "");
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
-  return kata_gen_finish (g, NULL);
+  return go_html_escape (kata_gen_finish (g, NULL));
 }
 
 int

@@ -253,6 +253,8 @@ main (int argc, char **argv)
       close (fd);
     }
   kata_log_init (ctx.log_path, ctx.log_format, ctx.debug);
+  if (ctx.debug && !(ctx.log_path && *ctx.log_path))
+    kata_log_to_stderr ();
   if (g.bad_log_format)
     {
       cleanup_free char *m = xasprintf ("unknown log-format \"%s\"", g.bad_log_format);

@@ -3,8 +3,14 @@
 #include <config.h>
 #include "cmd/kata-runtime/common.h"
 
+enum
+{
+  OPT_KEEP = 2000, /* above kata_create_options' keys */
+};
+
 static const struct argp_option options[] = {
   { "detach", 'd', NULL, 0, "detach from the container's process", 0 },
+  { "keep", OPT_KEEP, NULL, 0, "do not delete the container after it exits", 0 },
   { 0 },
 };
 
@@ -27,6 +33,9 @@ parse_opt (int key, char *arg, struct argp_state *state)
       return 0;
     case 'd':
       opts->detach = true;
+      return 0;
+    case OPT_KEEP:
+      opts->keep = true;
       return 0;
     default:
       return ARGP_ERR_UNKNOWN;
@@ -63,6 +72,8 @@ cmd_run (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   if (kata_cmd_parse (&argp, argc, argv, &first, &opts, err) < 0)
     return -1;
   if (kata_cmd_get_id ("run", argc, argv, first, &id, err) < 0)
+    return -1;
+  if (kata_cmd_check_preserve_fds (opts.preserve_fds, err) < 0)
     return -1;
   if (kata_container_run (ctx, id, &opts, &status, err) < 0)
     return -1;

@@ -658,7 +658,9 @@ agent_h_exec_process (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, ka
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "exec_id is required");
   if (agent_process_find (a, cid, eid))
     return kata_make_error_nostr (err, EEXIST, "exec %s already exists in container %s", eid, cid);
-  if (c->init == NULL || c->init->exited || c->state != CTR_RUNNING)
+  /* runc allows exec in a created container: its init holds the namespaces (and waits
+     for StartContainer in the prepared root). */
+  if (c->init == NULL || c->init->exited || (c->state != CTR_RUNNING && c->state != CTR_CREATED))
     return kata_make_error_nostr (err, EINVAL, "cannot exec in container %s: it is not running", cid);
   if (proc == NULL || !YAJL_IS_OBJECT (proc))
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "process is required");

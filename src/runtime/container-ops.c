@@ -1,4 +1,4 @@
-/* The other verbs of a container: exec, list, pids, top, pause, resume, update, events. */
+/* The other verbs of a container: exec, list, pids, pause, resume, update, events. */
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
@@ -7,9 +7,11 @@
 #include "common/utils.h"
 #include "oci_runtime_spec.h"
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,7 +86,7 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
     {
       if (o->args_len == 0)
         {
-          kata_make_error_nostr (err, EINVAL, "exec: no command given (args must not be empty)");
+          kata_make_error_nostr (err, EINVAL, "process args cannot be empty"); /* runc's words */
           return NULL;
         }
       if (c->process_json)
@@ -185,7 +187,7 @@ exec_process_json (const kata_container_state_t *c, const kata_exec_opts_t *o, b
     }
   if (p->args_len == 0)
     {
-      kata_make_error_nostr (err, EINVAL, "exec: args must not be empty");
+      kata_make_error_nostr (err, EINVAL, "process args cannot be empty");
       return NULL;
     }
   *terminal = p->terminal_present && p->terminal;
@@ -340,6 +342,13 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
 
   if (write_pid_file (opts->pid_file, pid, err) < 0)
     {
+      /* runc terminates the process: the one in the guest, then its shim */
+      cleanup_error kata_error_t *e = NULL;
+      cleanup_free char *kp = xasprintf (
+          "{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
+      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+          < 0)
+        kata_debug ("exec in %s: kill the process: %s", id, e->msg);
       kill (pid, SIGKILL);
       if (!opts->detach)
         waitpid (pid, NULL, 0);
@@ -355,7 +364,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   return 0;
 }
 
-/* ---- list, pids, top ---- */
+/* ---- list, pids ---- */
 
 int
 kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t *n, kata_error_t **err)
@@ -383,8 +392,20 @@ kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t
       v[k].pid = strcmp (status, "stopped") == 0 ? 0 : c->shim_pid;
       v[k].status = xstrdup (status);
       v[k].bundle = xstrdup (c->bundle ? c->bundle : "");
+      v[k].rootfs = xstrdup (c->rootfs ? c->rootfs : "");
       v[k].created = xstrdup (c->created ? c->created : "");
-      v[k].owner = xstrdup (c->owner ? c->owner : "");
+      {
+        /* runc's list: the user owning the container's state directory ("#UID" unnamed) */
+        cleanup_free char *dir = kata_state_container_dir (ctx->root, c->sandbox_id, c->id);
+        struct stat st;
+        struct passwd *pw;
+        if (stat (dir, &st) < 0)
+          v[k].owner = xstrdup (c->owner ? c->owner : "");
+        else if ((pw = getpwuid (st.st_uid)) != NULL)
+          v[k].owner = xstrdup (pw->pw_name);
+        else
+          v[k].owner = xasprintf ("#%u", (unsigned)st.st_uid);
+      }
       v[k].annotations_len = c->ann_len;
       if (c->ann_len)
         {
@@ -415,6 +436,7 @@ kata_container_summary_free (kata_container_summary_t *s, size_t n)
       free (s[i].id);
       free (s[i].status);
       free (s[i].bundle);
+      free (s[i].rootfs);
       free (s[i].created);
       free (s[i].owner);
       kata_state_strv_free (s[i].annotations_keys, s[i].annotations_len);
@@ -461,40 +483,6 @@ running_container (kata_context_t *ctx, const char *id, char **sid, const char *
     *status_out = strcmp (status, "paused") == 0    ? "paused"
                   : strcmp (status, "created") == 0 ? "created"
                                                     : "running";
-  return 0;
-}
-
-int
-kata_container_top (kata_context_t *ctx, const char *id, char **table, kata_error_t **err)
-{
-  cleanup_free char *sid = NULL;
-  cleanup_container_state kata_container_state_t *c = NULL;
-  cleanup_free char *params = NULL;
-  cleanup_yajl_val yajl_val resp = NULL;
-  yajl_val result = NULL, procs;
-  char *buf = NULL;
-  size_t len = 0, i;
-  FILE *f;
-
-  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
-    return -1;
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (kata_lifecycle_call (ctx->root, sid, "ListProcesses", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
-    return kata_error_wrap (err, "ps %s", id);
-  f = open_memstream (&buf, &len);
-  fprintf (f, "%-8s %-8s %-8s %-5s %s\n", "UID", "PID", "PPID", "STAT", "CMD");
-  procs = kata_json_array (result, "processes");
-  for (i = 0; procs && i < procs->u.array.len; i++)
-    {
-      yajl_val p = procs->u.array.values[i];
-      const char *stat = kata_json_str (p, "stat");
-      const char *cmd = kata_json_str (p, "cmd");
-      fprintf (f, "%-8lld %-8lld %-8lld %-5s %s\n", kata_json_int (p, "uid", 0), kata_json_int (p, "pid", 0),
-               kata_json_int (p, "ppid", 0), stat ? stat : "?", cmd ? cmd : "");
-    }
-  fclose (f);
-  *table = buf;
   return 0;
 }
 

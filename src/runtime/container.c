@@ -1164,7 +1164,6 @@ kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_err
   kata_gen_kv_str (g, "bundle", c->bundle ? c->bundle : "");
   kata_gen_kv_str (g, "rootfs", c->rootfs ? c->rootfs : "");
   kata_gen_kv_str (g, "created", c->created ? c->created : "");
-  kata_gen_kv_str (g, "owner", c->owner ? c->owner : "");
   if (c->ann_len)
     {
       yajl_gen_string (g, (const unsigned char *)"annotations", 11);
@@ -1173,6 +1172,8 @@ kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_err
         kata_gen_kv_str (g, c->ann_keys[i], c->ann_values[i]);
       yajl_gen_map_close (g);
     }
+  /* after "annotations", as in runc's state */
+  kata_gen_kv_str (g, "owner", c->owner ? c->owner : "");
   yajl_gen_map_close (g);
   *json = kata_gen_finish (g, NULL);
   /* yajl's beautifier ends with a newline; runc's does not. */
@@ -1196,12 +1197,22 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
 
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
     return -1;
-  if (strcmp (kata_container_state_status (c, sb), "stopped") == 0)
-    return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
   params = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":%d,\"all\":%s}", id, signum,
                       all ? "true" : "false");
-  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (strcmp (kata_container_state_status (c, sb), "stopped") == 0)
+    {
+      cleanup_error kata_error_t *e = NULL;
+      if (!all)
+        return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
+      /* runc: --all on a stopped container signals what is left in its cgroup and succeeds */
+      if (sb && kata_monitor_alive (&sb->info)
+          && kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
+                                  &e)
+                 < 0)
+        kata_debug ("kill --all %s: %s", id, e->msg);
+      return 0;
+    }
+  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "kill container %s", id);
   return 0;
 }
@@ -1515,7 +1526,9 @@ kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_
           kill (pid, SIGKILL);
           waitpid (pid, NULL, 0);
         }
-      kata_container_delete (ctx, id, true, &e);
+      /* runc --keep keeps a container whose start failed too */
+      if (!o.keep)
+        kata_container_delete (ctx, id, true, &e);
       return -1;
     }
   if (o.detach)
@@ -1526,7 +1539,7 @@ kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_
     if (exit_status)
       *exit_status = st;
   }
-  if (kata_container_delete (ctx, id, true, &e) < 0)
+  if (!o.keep && kata_container_delete (ctx, id, true, &e) < 0)
     kata_warn ("run: delete %s: %s", id, e->msg);
   return 0;
 }

@@ -10,6 +10,7 @@
 static int log_fd = -1;
 static bool log_json;
 static bool log_debug;
+static bool log_stderr; /* log_fd is a dup of stderr (--debug without --log) */
 static char *log_path_s;
 static uint64_t log_t0;
 
@@ -19,6 +20,7 @@ kata_log_init (const char *path, const char *format, bool debug)
   if (log_fd >= 0)
     close (log_fd);
   log_fd = -1;
+  log_stderr = false;
   free (log_path_s);
   log_path_s = path ? xstrdup (path) : NULL;
   log_json = format && strcmp (format, "json") == 0;
@@ -27,6 +29,15 @@ kata_log_init (const char *path, const char *format, bool debug)
     log_t0 = kata_now_ns ();
   if (path && *path)
     log_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+void
+kata_log_to_stderr (void)
+{
+  if (log_fd >= 0)
+    return;
+  log_fd = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  log_stderr = log_fd >= 0;
 }
 
 bool
@@ -131,7 +142,10 @@ kata_log_stage (const char *name)
 void
 kata_log_error_once (const char *msg)
 {
-  fprintf (stderr, "%s\n", msg);
-  fflush (stderr);
+  if (!log_stderr)
+    {
+      fprintf (stderr, "%s\n", msg);
+      fflush (stderr);
+    }
   write_line (KATA_LOG_ERROR, msg);
 }

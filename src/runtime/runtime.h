@@ -36,13 +36,14 @@ typedef struct kata_create_opts_s
   bool no_new_keyring;
   int preserve_fds;
   bool detach; /* create, run -d: the shim is orphaned; run (foreground): the shim is our child */
+  bool keep;   /* run --keep: do not delete the container after it exits (or fails to start) */
 } kata_create_opts_t;
 
 int kata_container_create (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts,
                            pid_t *shim_pid, kata_error_t **err);
 int kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err);
-/* run: create + start; in the foreground waits for the process, deletes the container,
-   and sets *exit_status (the process's status, 128+signal when killed). */
+/* run: create + start; in the foreground waits for the process, deletes the container
+   (unless opts->keep), and sets *exit_status (the process's status, 128+signal when killed). */
 int kata_container_run (kata_context_t *ctx, const char *id, const kata_create_opts_t *opts, int *exit_status,
                         kata_error_t **err);
 int kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, kata_error_t **err);
@@ -56,6 +57,7 @@ typedef struct kata_container_summary_s
   pid_t pid;
   char *status; /* created | running | paused | stopped */
   char *bundle;
+  char *rootfs;  /* host path of the rootfs, as `state` prints it */
   char *created; /* RFC3339 */
   char *owner;
   char **annotations_keys, **annotations_values;
@@ -65,11 +67,9 @@ int kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, si
 void kata_container_summary_free (kata_container_summary_t *s, size_t n);
 
 /* Host-visible pids of the container's processes (runc's `ps` prints these).
-   We report the shim pids: the init shim first, then exec shims. */
+   We report the live shim pids: the init shim first, then exec shims (none once stopped).
+   `ps` filters the host's ps(1) output to them, as runc does (docs/compatibility.md). */
 int kata_container_pids (kata_context_t *ctx, const char *id, pid_t **pids, size_t *n, kata_error_t **err);
-
-/* `ps` table format: the guest's processes of the container as a ps(1)-like table. */
-int kata_container_top (kata_context_t *ctx, const char *id, char **table, kata_error_t **err);
 
 /* Removes every trace of a container/sandbox that we can find for ID (used by delete --force
    on broken state): processes (pid + start time checked), mounts, state, mapping. */

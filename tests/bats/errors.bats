@@ -75,7 +75,13 @@ function root_is_empty() {
 			create | run) kata_runtime "$verb" --bundle "$ROOT/nonexistent" "$id" ;;
 			*) kata_runtime "$verb" "$id" ;;
 			esac
-			[ "$status" -eq 1 ] || fail "$verb '$id': status $status"
+			if [ "$verb" = exec ]; then
+				# runc: exec's own failures exit 255, "exec failed: ..."
+				[ "$status" -eq 255 ] || fail "$verb '$id': status $status"
+				output="${output#exec failed: }"
+			else
+				[ "$status" -eq 1 ] || fail "$verb '$id': status $status"
+			fi
 			[[ "$output" == "invalid id format: "* ]] || fail "$verb '$id': $output"
 			[ -n "$want" ] || want="$output"
 			[ "$output" = "$want" ] || fail "$verb '$id': \"$output\" differs from \"$want\""

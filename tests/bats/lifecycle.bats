@@ -246,7 +246,9 @@ function teardown() {
 	kata_runtime ps ops
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *UID*PID*PPID*CMD* ]]
-	[[ "$output" == *"sleep 1000"* ]]
+	# runc's ps: the host's ps -ef rows of the container's pids (its shim here)
+	[ "$(echo "${lines[1]}" | awk '{print $2}')" = "$pid" ]
+	[[ "${lines[1]}" == *"--container ops"* ]]
 
 	kata_runtime list --format json
 	[ "$status" -eq 0 ]

@@ -177,6 +177,36 @@ test_error_once (void **state)
   assert_string_equal (strchr (data, '\n'), "\n");
 }
 
+static void
+debug_to_stderr (void)
+{
+  /* main: --debug without --log (the dup of stderr is made while it is the capture file) */
+  kata_log_init (NULL, "text", true);
+  kata_log_to_stderr ();
+  kata_debug ("kata-runtime %s", "list");
+  kata_warn ("w %d", 2);
+  kata_log_error_once ("container does not exist");
+  assert_null (kata_log_path ());
+  kata_log_init (NULL, "text", false);
+}
+
+/* --debug without --log: runc's logrus lines on stderr, the error once as one of them. */
+static void
+test_debug_to_stderr (void **state)
+{
+  cleanup_free char *err = capture_stderr (debug_to_stderr);
+  char *l2, *l3;
+  assert_prefix (err, "time=\"");
+  assert_non_null (strstr (err, "\" level=debug msg=\"kata-runtime list\"\n"));
+  l2 = strchr (err, '\n') + 1;
+  assert_prefix (l2, "time=\"");
+  assert_non_null (strstr (l2, "\" level=warning msg=\"w 2\"\n"));
+  l3 = strchr (l2, '\n') + 1;
+  assert_prefix (l3, "time=\"");
+  assert_non_null (strstr (l3, "\" level=error msg=\"container does not exist\"\n"));
+  assert_string_equal (strchr (l3, '\n'), "\n");
+}
+
 static int
 setup (void **state)
 {
@@ -198,7 +228,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_json_lines),  cmocka_unit_test (test_text_lines),
     cmocka_unit_test (test_stage_lines), cmocka_unit_test (test_no_log_file),
-    cmocka_unit_test (test_error_once),
+    cmocka_unit_test (test_error_once),  cmocka_unit_test (test_debug_to_stderr),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }
