@@ -178,6 +178,10 @@ agent_cgroup_create (const char *path, runtime_spec_schema_config_linux_resource
     return kata_make_error (err, errno, "create cgroup `%s`", path);
   if (agent_cgroup_apply (path, r, err) < 0)
     return kata_error_wrap (err, "cgroup %s", path);
+  /* Device rules at creation only (runc's update does not change them either); with no
+     rules in the spec the default list still applies, as with runc. */
+  if (agent_devcg_apply (path, r ? r->devices : NULL, r ? r->devices_len : 0, err) < 0)
+    return kata_error_wrap (err, "cgroup %s", path);
   return 0;
 }
 
