@@ -237,6 +237,32 @@ rlimit_resource (const char *name)
   return -1;
 }
 
+/* runc's fixStdioPermissions: before the switch to the process's user, its stdio (the
+   terminal's slave, or the pipes) becomes the user's, keeping the group (the tty group
+   that devpts gives with gid=5); /dev/null is left alone.  Errors from a read-only or
+   foreign inode are ignored, as runc does. */
+static int
+fix_stdio_owner (uid_t uid, kata_error_t **err)
+{
+  struct stat null_st, st;
+  bool have_null = stat ("/dev/null", &null_st) == 0;
+  int fd;
+  if (uid == 0)
+    return 0;
+  for (fd = 0; fd < 3; fd++)
+    {
+      if (fstat (fd, &st) < 0)
+        continue;
+      if (have_null && (S_ISCHR (st.st_mode) && st.st_rdev == null_st.st_rdev))
+        continue;
+      if (st.st_uid == uid)
+        continue;
+      if (fchown (fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+        return kata_make_error (err, errno, "fchown fd %d to uid %u", fd, (unsigned) uid);
+    }
+  return 0;
+}
+
 static int
 setup_user (runtime_spec_schema_config_schema_process *p, char ***envp, size_t *envn, kata_error_t **err)
 {
@@ -272,8 +298,16 @@ setup_user (runtime_spec_schema_config_schema_process *p, char ***envp, size_t *
       (*envp)[(*envn)++] = xasprintf ("HOME=%s", home && *home ? home : "/");
       (*envp)[*envn] = NULL;
     }
+  if (fix_stdio_owner (uid, err) < 0)
+    {
+      free (groups);
+      return -1;
+    }
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-    return kata_make_error (err, errno, "PR_SET_KEEPCAPS");
+    {
+      free (groups);
+      return kata_make_error (err, errno, "PR_SET_KEEPCAPS");
+    }
   if (setgroups (ngroups, groups) < 0)
     {
       free (groups);

@@ -324,8 +324,10 @@ check_bind_source (const char *src, char *real, kata_error_t **err)
   return 0;
 }
 
+/* DEFER_RO: mount read-write even with "ro" (the caller remounts it read-only later, once
+   it has made what goes in it: /dev, as runc does). */
 static int
-do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error_t **err)
+do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, bool defer_ro, kata_error_t **err)
 {
   agent_mount_opts_t o;
   cleanup_free char *dest = NULL;
@@ -348,6 +350,8 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, kata_error
       return -1;
     }
   flags = o.flags;
+  if (defer_ro)
+    flags &= ~(unsigned long) MS_RDONLY;
   {
     char real_src[PATH_MAX];
     int fd;
@@ -450,6 +454,76 @@ static const struct dev default_devs[] = {
   { "urandom", 1, 9 }, { "tty", 5, 0 },  { NULL, 0, 0 },
 };
 
+/* true when the spec's linux.devices has an entry at PATH (it replaces a default node) */
+static bool
+spec_lists_device (runtime_spec_schema_config_schema *spec, const char *path)
+{
+  size_t i;
+  for (i = 0; spec->linux && i < spec->linux->devices_len; i++)
+    {
+      const char *p = spec->linux->devices[i]->path;
+      if (p && strcmp (p, path) == 0)
+        return true;
+    }
+  return false;
+}
+
+/* Makes the node of a linux.devices entry at its path in the container, as given (type,
+   numbers, mode, uid, gid).  The parent is resolved inside the rootfs; the last
+   component is not followed: a file or symlink already there (a node of the rootfs, the
+   /dev/ptmx symlink) is replaced, as runc's fresh /dev would have none. */
+static int
+make_spec_device (const char *rootfs, runtime_spec_schema_defs_linux_device *dv, size_t i, kata_error_t **err)
+{
+  cleanup_free char *dir = NULL, *rdir = NULL, *p = NULL;
+  const char *base;
+  char *slash;
+  mode_t type;
+  struct stat st;
+
+  if (dv->path == NULL || dv->path[0] != '/')
+    return kata_make_error_nostr (err, EINVAL, "linux.devices[%zu]: path must be absolute", i);
+  switch (dv->type ? dv->type[0] : 'c')
+    {
+    case 'b':
+      type = S_IFBLK;
+      break;
+    case 'p':
+      type = S_IFIFO;
+      break;
+    default: /* c, u */
+      type = S_IFCHR;
+    }
+  dir = xstrdup (dv->path);
+  while (strlen (dir) > 1 && dir[strlen (dir) - 1] == '/')
+    dir[strlen (dir) - 1] = '\0';
+  slash = strrchr (dir, '/');
+  base = slash + 1;
+  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return kata_make_error_nostr (err, EINVAL, "linux.devices[%zu]: invalid path `%s`", i, dv->path);
+  *slash = '\0';
+  rdir = agent_resolve_in_root (rootfs, *dir ? dir : "/", RESOLVE_MKDIR, err);
+  if (rdir == NULL)
+    return kata_error_wrap (err, "device %s", dv->path);
+  p = xasprintf ("%s/%s", rdir, base);
+  if (lstat (p, &st) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        return kata_make_error_nostr (err, EISDIR, "mknod `%s`: a directory is in the way", dv->path);
+      if (unlink (p) < 0)
+        return kata_make_error (err, errno, "mknod `%s`: remove the file in the way", dv->path);
+    }
+  if (mknod (p, type | (dv->file_mode_present ? dv->file_mode & 07777 : 0666), makedev (dv->major, dv->minor)) < 0
+      && errno != EEXIST)
+    return kata_make_error (err, errno, "mknod `%s`", dv->path);
+  if (lchown (p, dv->uid_present ? dv->uid : 0, dv->gid_present ? dv->gid : 0) < 0)
+    agent_log ("chown %s: %s", p, strerror (errno));
+  return 0;
+}
+
+/* /dev as runc makes it: the default nodes (those the spec lists are its own), the spec's
+   linux.devices, then /dev/ptmx -> pts/ptmx (replacing a ptmx node of the spec, as runc's
+   setupPtmx does) and the fd links. */
 static int
 create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kata_error_t **err)
 {
@@ -463,6 +537,9 @@ create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kat
   mode_t old = umask (0);
   for (d = default_devs; d->name; d++)
     {
+      snprintf (path, sizeof path, "/dev/%s", d->name);
+      if (spec_lists_device (spec, path))
+        continue;
       snprintf (path, sizeof path, "%s/dev/%s", rootfs, d->name);
       if (mknod (path, S_IFCHR | 0666, makedev (d->maj, d->min)) < 0 && errno != EEXIST)
         {
@@ -477,6 +554,13 @@ create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kat
             agent_log ("device %s: %s", path, strerror (errno));
         }
     }
+  if (spec->linux)
+    for (i = 0; i < spec->linux->devices_len; i++)
+      if (make_spec_device (rootfs, spec->linux->devices[i], i, err) < 0)
+        {
+          umask (old);
+          return -1;
+        }
   for (i = 0; i < sizeof links / sizeof links[0]; i++)
     {
       snprintf (path, sizeof path, "%s/dev/%s", rootfs, links[i][1]);
@@ -484,49 +568,6 @@ create_devices (runtime_spec_schema_config_schema *spec, const char *rootfs, kat
         unlink (path);
       (void)!symlink (links[i][0], path);
     }
-  if (spec->linux)
-    for (i = 0; i < spec->linux->devices_len; i++)
-      {
-        runtime_spec_schema_defs_linux_device *dv = spec->linux->devices[i];
-        cleanup_free char *p = NULL;
-        mode_t type;
-        switch (dv->type ? dv->type[0] : 'c')
-          {
-          case 'b':
-            type = S_IFBLK;
-            break;
-          case 'p':
-            type = S_IFIFO;
-            break;
-          default:
-            type = S_IFCHR;
-          }
-        p = agent_resolve_in_root (rootfs, dv->path, RESOLVE_NOCREATE, err);
-        if (p == NULL)
-          {
-            umask (old);
-            return -1;
-          }
-        {
-          cleanup_free char *dir = xstrdup (dv->path);
-          char *s = strrchr (dir, '/');
-          if (s && s != dir)
-            {
-              *s = '\0';
-              free (agent_resolve_in_root (rootfs, dir, RESOLVE_MKDIR, NULL));
-            }
-        }
-        unlink (p);
-        if (mknod (p, type | (dv->file_mode_present ? dv->file_mode & 07777 : 0666),
-                   makedev (dv->major, dv->minor))
-            < 0)
-          {
-            umask (old);
-            return kata_make_error (err, errno, "mknod `%s`", dv->path);
-          }
-        if (chown (p, dv->uid_present ? dv->uid : 0, dv->gid_present ? dv->gid : 0) < 0)
-          agent_log ("chown %s: %s", p, strerror (errno));
-      }
   umask (old);
   return 0;
 }
@@ -596,7 +637,8 @@ agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs,
 {
   unsigned long prop = MS_SLAVE | MS_REC;
   size_t i;
-  bool has_dev = false;
+  bool has_dev = false, dev_ro = false, dev_bind = false;
+  unsigned long dev_flags = 0;
   runtime_spec_schema_config_linux *lx = spec->linux;
 
   if (!new_mntns)
@@ -614,11 +656,22 @@ agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs,
   for (i = 0; i < spec->mounts_len; i++)
     {
       runtime_spec_schema_defs_mount *m = spec->mounts[i];
+      bool is_dev;
       if (m->destination == NULL)
         continue;
-      if (strcmp (m->destination, "/dev") == 0)
-        has_dev = true;
-      if (do_spec_mount (rootfs, m, err) < 0)
+      is_dev = strcmp (m->destination, "/dev") == 0 || strcmp (m->destination, "/dev/") == 0;
+      if (is_dev)
+        {
+          agent_mount_opts_t o;
+          has_dev = true;
+          agent_parse_mount_options (m->options, m->options_len, &o);
+          /* a read-only /dev is populated first and made read-only last (runc's order) */
+          dev_ro = (o.flags & MS_RDONLY) != 0;
+          dev_bind = is_bind (m, &o);
+          dev_flags = o.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+          agent_mount_opts_free (&o);
+        }
+      if (do_spec_mount (rootfs, m, is_dev, err) < 0)
         return -1;
     }
   if (has_dev && create_devices (spec, rootfs, err) < 0)
@@ -655,6 +708,14 @@ agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs,
       for (i = 0; i < lx->readonly_paths_len; i++)
         if (readonly_path (lx->readonly_paths[i], err) < 0)
           return -1;
+    }
+  if (dev_ro)
+    {
+      struct statvfs sv;
+      if (statvfs ("/dev", &sv) == 0)
+        dev_flags |= sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (mount (NULL, "/dev", NULL, MS_REMOUNT | MS_RDONLY | dev_flags | (dev_bind ? MS_BIND : 0), NULL) < 0)
+        return kata_make_error (err, errno, "remount /dev read-only");
     }
   if (spec->root && spec->root->readonly)
     {

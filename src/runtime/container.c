@@ -436,6 +436,14 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
           continue;
         if (dv->path == NULL || dv->path[0] != '/')
           return kata_make_error_nostr (err, KATA_EBADCONFIG, "linux.devices[%zu]: path must be absolute", i);
+        if (!kata_storage_blockdev_exists (NULL, dv->major, dv->minor))
+          {
+            /* No such device on the host: the guest makes the node as given (type,
+               numbers, mode, uid, gid), as runc makes it on the host. */
+            kata_debug ("device %s: no host block device %lld:%lld, made as given in the guest", dv->path,
+                        (long long) dv->major, (long long) dv->minor);
+            continue;
+          }
         host = kata_storage_blockdev_path (NULL, dv->major, dv->minor, err);
         if (host == NULL)
           return kata_error_wrap (err, "device %s", dv->path);
@@ -652,6 +660,36 @@ check_model_none (const char *netns, kata_error_t **err)
   return 0;
 }
 
+/* User namespaces are not supported in the guest (docs/compatibility.md): a spec that asks
+   for one (a "user" namespace, uid/gid mappings, idmapped mounts) is refused before
+   anything starts, never run without the mapping it asked for. */
+static int
+check_user_namespace (oci_spec_t *spec, const char *config_path, kata_error_t **err)
+{
+  size_t i;
+  const char *what = NULL;
+  if (spec->linux)
+    {
+      for (i = 0; i < spec->linux->namespaces_len; i++)
+        if (spec->linux->namespaces[i]->type && strcmp (spec->linux->namespaces[i]->type, "user") == 0)
+          what = "a \"user\" namespace in linux.namespaces";
+      if (spec->linux->uid_mappings_len)
+        what = "linux.uidMappings";
+      else if (spec->linux->gid_mappings_len)
+        what = "linux.gidMappings";
+    }
+  if (what)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "%s: user namespaces are not supported by kata-runtime (the spec has %s)",
+                                  config_path, what);
+  for (i = 0; i < spec->mounts_len; i++)
+    if (spec->mounts[i]->uid_mappings_len || spec->mounts[i]->gid_mappings_len)
+      return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                    "%s: mounts[%zu] (%s): idmapped mounts are not supported by kata-runtime",
+                                    config_path, i, spec->mounts[i]->destination ? spec->mounts[i]->destination : "");
+  return 0;
+}
+
 /* Host namespace paths mean nothing in the guest: the guest's network is the VM's
    (the network namespace is dropped), the others are created fresh by the agent. */
 static char *
@@ -771,6 +809,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: mounts[%zu].destination `%s` contains `..`",
                                       config_path, i, d);
     }
+  if (check_user_namespace (spec, config_path, err) < 0)
+    return -1;
   {
     cleanup_free char *g = generate_guest_spec (spec, err); /* must fit one agent frame */
     if (g == NULL)

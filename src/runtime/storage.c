@@ -210,6 +210,16 @@ kata_storage_detect_fstype (const char *dev)
   return NULL;
 }
 
+bool
+kata_storage_blockdev_exists (const char *sysfs, int64_t major, int64_t minor)
+{
+  cleanup_free char *dir = NULL;
+  if (major < 0 || minor < 0)
+    return true; /* kata_storage_blockdev_path says what is wrong */
+  dir = xasprintf ("%s/dev/block/%lld:%lld", sysfs ? sysfs : "/sys", (long long) major, (long long) minor);
+  return access (dir, F_OK) == 0 || errno != ENOENT;
+}
+
 char *
 kata_storage_blockdev_path (const char *sysfs, int64_t major, int64_t minor, kata_error_t **err)
 {

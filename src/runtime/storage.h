@@ -70,6 +70,9 @@ const char *kata_storage_detect_fstype (const char *dev);
 /* The host block device with MAJOR:MINOR, as Kata finds it: SYSFS/dev/block/MAJ:MIN/uevent
    DEVNAME=<name> -> /dev/<name> (SYSFS NULL = "/sys").  Malloc'ed, or NULL with ERR set. */
 char *kata_storage_blockdev_path (const char *sysfs, int64_t major, int64_t minor, kata_error_t **err);
+/* false when the host has no block device MAJOR:MINOR (no SYSFS/dev/block/MAJ:MIN): a
+   linux.devices entry for it is made in the guest as given, not hot-plugged. */
+bool kata_storage_blockdev_exists (const char *sysfs, int64_t major, int64_t minor);
 
 /* Pure: turns the plan's host emptyDir entries (a directory source with
    "kubernetes.io~empty-dir", not ephemeral) into "local" storages at

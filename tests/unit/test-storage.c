@@ -367,6 +367,12 @@ test_blockdev_path (void **state)
   assert_string_equal (p, "/dev/loop3");
   free (p);
 
+  /* Whether the host has the device: linux.devices entries without one are made in
+     the guest as given. */
+  assert_true (kata_storage_blockdev_exists (dir, 7, 3));
+  assert_false (kata_storage_blockdev_exists (dir, 7, 4));
+  assert_false (kata_storage_blockdev_exists (dir, 8, 666));
+
   /* No such device: an error naming the numbers. */
   assert_null (kata_storage_blockdev_path (dir, 7, 4, &err));
   assert_non_null (strstr (err->msg, "7:4"));
