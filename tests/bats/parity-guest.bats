@@ -189,7 +189,7 @@ CAP_MKNOD_FILTER='.process.capabilities.bounding += ["CAP_MKNOD"] | .process.cap
 	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.namespaces += [{"type": "user"}]'
-	kata_runtime --log "$log" --log-format json create --bundle "$BUNDLE" un1
+	kata_runtime_detached --log "$log" --log-format json create --bundle "$BUNDLE" un1
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"user namespaces are not supported by kata-runtime"*"linux.uidMappings"* ]]
 	"$JQ" -e 'select(.level == "error") | .msg | test("user namespaces are not supported")' "$log"
@@ -197,18 +197,18 @@ CAP_MKNOD_FILTER='.process.capabilities.bounding += ["CAP_MKNOD"] | .process.cap
 
 	# only the namespace, only the gid mappings
 	update_config 'del(.linux.uidMappings) | del(.linux.gidMappings)'
-	kata_runtime create --bundle "$BUNDLE" un2
+	kata_runtime_detached create --bundle "$BUNDLE" un2
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"user namespaces are not supported"*'"user" namespace'* ]]
 	update_config '.linux.namespaces |= map(select(.type != "user")) | .linux.gidMappings = [{"containerID": 0, "hostID": 1000, "size": 1}]'
-	kata_runtime create --bundle "$BUNDLE" un3
+	kata_runtime_detached create --bundle "$BUNDLE" un3
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.gidMappings"* ]]
 	# an idmapped mount
 	update_config 'del(.linux.gidMappings) | .mounts += [{"destination": "/data", "type": "bind", "source": "/tmp",
 		"options": ["rbind"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
 		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
-	kata_runtime create --bundle "$BUNDLE" un4
+	kata_runtime_detached create --bundle "$BUNDLE" un4
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"idmapped mounts are not supported"* ]]
 	assert_root_clean
