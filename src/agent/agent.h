@@ -271,18 +271,18 @@ uint64_t agent_cgroup_shares_to_weight (uint64_t shares);
 /* ---- devcg.c: linux.resources.devices as a cgroup v2 BPF device program ---- */
 typedef struct agent_devcg_rule_s
 {
-  char type;         /* 'a', 'b' or 'c' */
-  int64_t major;     /* -1: any */
-  int64_t minor;     /* -1: any */
-  unsigned access;   /* BPF_DEVCG_ACC_* bits */
+  char type;       /* 'a', 'b' or 'c' */
+  int64_t major;   /* -1: any */
+  int64_t minor;   /* -1: any */
+  unsigned access; /* BPF_DEVCG_ACC_* bits */
   bool allow;
 } agent_devcg_rule_t;
 struct bpf_insn;
 /* "rwm" letters -> BPF_DEVCG_ACC_* bits ("" or NULL: all); -1 on an unknown letter. */
 int agent_devcg_access (const char *s, unsigned *out);
 /* The spec's rules then runc's default allow list (pure, unit-tested). */
-int agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n, agent_devcg_rule_t **out,
-                       size_t *len, kata_error_t **err);
+int agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n,
+                       agent_devcg_rule_t **out, size_t *len, kata_error_t **err);
 /* The program for RULES (the last matching rule decides; none: denied); malloc'd. */
 struct bpf_insn *agent_devcg_program (const agent_devcg_rule_t *rules, size_t n, size_t *len);
 /* Loads the program and attaches it to cgroup CG. */

@@ -258,7 +258,7 @@ fix_stdio_owner (uid_t uid, kata_error_t **err)
       if (st.st_uid == uid)
         continue;
       if (fchown (fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
-        return kata_make_error (err, errno, "fchown fd %d to uid %u", fd, (unsigned) uid);
+        return kata_make_error (err, errno, "fchown fd %d to uid %u", fd, (unsigned)uid);
     }
   return 0;
 }

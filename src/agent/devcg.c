@@ -23,15 +23,15 @@
 static const agent_devcg_rule_t default_rules[] = {
   { 'c', DEV_WILD, DEV_WILD, BPF_DEVCG_ACC_MKNOD, true },
   { 'b', DEV_WILD, DEV_WILD, BPF_DEVCG_ACC_MKNOD, true },
-  { 'c', 1, 3, 7, true },   /* null */
-  { 'c', 1, 8, 7, true },   /* random */
-  { 'c', 1, 7, 7, true },   /* full */
-  { 'c', 5, 0, 7, true },   /* tty */
-  { 'c', 1, 5, 7, true },   /* zero */
-  { 'c', 1, 9, 7, true },   /* urandom */
+  { 'c', 1, 3, 7, true },          /* null */
+  { 'c', 1, 8, 7, true },          /* random */
+  { 'c', 1, 7, 7, true },          /* full */
+  { 'c', 5, 0, 7, true },          /* tty */
+  { 'c', 1, 5, 7, true },          /* zero */
+  { 'c', 1, 9, 7, true },          /* urandom */
   { 'c', 136, DEV_WILD, 7, true }, /* /dev/pts/N */
-  { 'c', 5, 2, 7, true },   /* ptmx */
-  { 'c', 10, 200, 7, true }, /* net/tun */
+  { 'c', 5, 2, 7, true },          /* ptmx */
+  { 'c', 10, 200, 7, true },       /* net/tun */
 };
 
 int
@@ -78,10 +78,12 @@ agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n
       r[k].type = t[0];
       r[k].major = s->major_present && s->major >= 0 ? s->major : DEV_WILD;
       r[k].minor = s->minor_present && s->minor >= 0 ? s->minor : DEV_WILD;
-      if ((r[k].major != DEV_WILD && r[k].major > 0xfffff) || (r[k].minor != DEV_WILD && r[k].minor > 0xfffff))
+      if ((r[k].major != DEV_WILD && r[k].major > 0xfffff)
+          || (r[k].minor != DEV_WILD && r[k].minor > 0xfffff))
         {
           free (r);
-          return kata_make_error_nostr (err, EINVAL, "linux.resources.devices[%zu]: invalid device number", i);
+          return kata_make_error_nostr (err, EINVAL, "linux.resources.devices[%zu]: invalid device number",
+                                        i);
         }
       if (agent_devcg_access (s->access, &r[k].access) < 0)
         {
@@ -121,7 +123,7 @@ rule_block (const agent_devcg_rule_t *r, struct bpf_insn *b)
   size_t tests = (r->type != 'a') + (r->major != DEV_WILD) + (r->minor != DEV_WILD) + (check_access ? 3 : 0);
   size_t total = tests + 2;
   /* each conditional jump skips to the instruction after the block's exit */
-#define SKIP ((int16_t) (total - n - 1))
+#define SKIP ((int16_t)(total - n - 1))
   if (r->type != 'a')
     {
       b[n] = insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
@@ -131,13 +133,13 @@ rule_block (const agent_devcg_rule_t *r, struct bpf_insn *b)
     }
   if (r->major != DEV_WILD)
     {
-      b[n] = insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t) r->major);
+      b[n] = insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)r->major);
       b[n].off = SKIP;
       n++;
     }
   if (r->minor != DEV_WILD)
     {
-      b[n] = insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t) r->minor);
+      b[n] = insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)r->minor);
       b[n].off = SKIP;
       n++;
     }
@@ -145,7 +147,7 @@ rule_block (const agent_devcg_rule_t *r, struct bpf_insn *b)
     {
       /* w1 = asked & granted */
       b[n++] = insn (BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
-      b[n++] = insn (BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t) r->access);
+      b[n++] = insn (BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t)r->access);
       if (r->allow) /* all asked for must be granted */
         b[n] = insn (BPF_JMP | BPF_JNE | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
       else /* any of them named denies */
@@ -193,7 +195,7 @@ agent_devcg_program (const agent_devcg_rule_t *rules, size_t n, size_t *len)
 static int
 sys_bpf (int cmd, union bpf_attr *attr)
 {
-  return (int) syscall (SYS_bpf, cmd, attr, sizeof *attr);
+  return (int)syscall (SYS_bpf, cmd, attr, sizeof *attr);
 }
 
 int
@@ -212,24 +214,24 @@ agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup 
   prog = agent_devcg_program (rules, nrules, &len);
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) prog;
-  attr.insn_cnt = (uint32_t) len;
-  attr.license = (uint64_t) (uintptr_t) "Apache";
+  attr.insns = (uint64_t)(uintptr_t)prog;
+  attr.insn_cnt = (uint32_t)len;
+  attr.license = (uint64_t)(uintptr_t) "Apache";
   pfd = sys_bpf (BPF_PROG_LOAD, &attr);
   if (pfd < 0)
     {
       int e = errno;
       /* again with the verifier's log, for the message */
       log[0] = '\0';
-      attr.log_buf = (uint64_t) (uintptr_t) log;
+      attr.log_buf = (uint64_t)(uintptr_t)log;
       attr.log_size = sizeof log;
       attr.log_level = 1;
       if (sys_bpf (BPF_PROG_LOAD, &attr) >= 0)
         log[0] = '\0';
       log[sizeof log - 1] = '\0';
       errno = e;
-      return kata_make_error (err, e, "load the device cgroup program (%zu rules)%s%s", nrules, log[0] ? ": " : "",
-                              log);
+      return kata_make_error (err, e, "load the device cgroup program (%zu rules)%s%s", nrules,
+                              log[0] ? ": " : "", log);
     }
   cfd = open (cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cfd < 0)
@@ -239,8 +241,8 @@ agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup 
       return kata_make_error (err, e, "open cgroup `%s`", cg);
     }
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) cfd;
-  attr.attach_bpf_fd = (uint32_t) pfd;
+  attr.target_fd = (uint32_t)cfd;
+  attr.attach_bpf_fd = (uint32_t)pfd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = 0; /* no override: a sub-cgroup cannot replace it */
   r = sys_bpf (BPF_PROG_ATTACH, &attr);

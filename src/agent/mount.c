@@ -302,8 +302,8 @@ open_dest_in_root (const char *rootfs, const char *dest, char *procfd, size_t le
   if (!path_under (link, real_root))
     {
       close (fd);
-      return kata_make_error (err, EPERM, "mount destination `%s` resolves to `%s`, outside the container's rootfs",
-                              dest, link);
+      return kata_make_error (
+          err, EPERM, "mount destination `%s` resolves to `%s`, outside the container's rootfs", dest, link);
     }
   return fd;
 }
@@ -314,13 +314,14 @@ static int
 check_bind_source (const char *src, char *real, kata_error_t **err)
 {
   if (src == NULL || src[0] != '/')
-    return kata_make_error_nostr (err, EPERM, "bind mount source `%s` is not an absolute path", src ? src : "");
+    return kata_make_error_nostr (err, EPERM, "bind mount source `%s` is not an absolute path",
+                                  src ? src : "");
   if (realpath (src, real) == NULL)
     return kata_make_error (err, errno, "bind mount source `%s`", src);
   if (!path_under (real, AGENT_RUN_DIR))
-    return kata_make_error_nostr (err, EPERM,
-                                  "bind mount source `%s` (`%s`) is outside the shared dir and the sandbox's storages",
-                                  src, real);
+    return kata_make_error_nostr (
+        err, EPERM, "bind mount source `%s` (`%s`) is outside the shared dir and the sandbox's storages", src,
+        real);
   return 0;
 }
 
@@ -351,7 +352,7 @@ do_spec_mount (const char *rootfs, runtime_spec_schema_defs_mount *m, bool defer
     }
   flags = o.flags;
   if (defer_ro)
-    flags &= ~(unsigned long) MS_RDONLY;
+    flags &= ~(unsigned long)MS_RDONLY;
   {
     char real_src[PATH_MAX];
     int fd;
@@ -513,7 +514,8 @@ make_spec_device (const char *rootfs, runtime_spec_schema_defs_linux_device *dv,
       if (unlink (p) < 0)
         return kata_make_error (err, errno, "mknod `%s`: remove the file in the way", dv->path);
     }
-  if (mknod (p, type | (dv->file_mode_present ? dv->file_mode & 07777 : 0666), makedev (dv->major, dv->minor)) < 0
+  if (mknod (p, type | (dv->file_mode_present ? dv->file_mode & 07777 : 0666), makedev (dv->major, dv->minor))
+          < 0
       && errno != EEXIST)
     return kata_make_error (err, errno, "mknod `%s`", dv->path);
   if (lchown (p, dv->uid_present ? dv->uid : 0, dv->gid_present ? dv->gid : 0) < 0)

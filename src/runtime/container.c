@@ -441,7 +441,7 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
             /* No such device on the host: the guest makes the node as given (type,
                numbers, mode, uid, gid), as runc makes it on the host. */
             kata_debug ("device %s: no host block device %lld:%lld, made as given in the guest", dv->path,
-                        (long long) dv->major, (long long) dv->minor);
+                        (long long)dv->major, (long long)dv->minor);
             continue;
           }
         host = kata_storage_blockdev_path (NULL, dv->major, dv->minor, err);
@@ -684,9 +684,9 @@ check_user_namespace (oci_spec_t *spec, const char *config_path, kata_error_t **
                                   config_path, what);
   for (i = 0; i < spec->mounts_len; i++)
     if (spec->mounts[i]->uid_mappings_len || spec->mounts[i]->gid_mappings_len)
-      return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                    "%s: mounts[%zu] (%s): idmapped mounts are not supported by kata-runtime",
-                                    config_path, i, spec->mounts[i]->destination ? spec->mounts[i]->destination : "");
+      return kata_make_error_nostr (
+          err, KATA_EBADCONFIG, "%s: mounts[%zu] (%s): idmapped mounts are not supported by kata-runtime",
+          config_path, i, spec->mounts[i]->destination ? spec->mounts[i]->destination : "");
   return 0;
 }
 
@@ -1252,7 +1252,8 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
         kata_debug ("kill --all %s: %s", id, e->msg);
       return 0;
     }
-  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "kill container %s", id);
   return 0;
 }

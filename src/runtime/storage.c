@@ -19,7 +19,7 @@ fnv1a (uint32_t h, const char *s)
 {
   for (; s && *s; s++)
     {
-      h ^= (unsigned char) *s;
+      h ^= (unsigned char)*s;
       h *= 16777619u;
     }
   return h;
@@ -123,7 +123,8 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
         {
           int e = errno;
           kata_bind_plan_free (plan, k);
-          kata_make_error (err, e, "mount source `%s` (destination `%s`)", src, m->destination ? m->destination : "");
+          kata_make_error (err, e, "mount source `%s` (destination `%s`)", src,
+                           m->destination ? m->destination : "");
           free (src);
           return -1;
         }
@@ -205,7 +206,8 @@ kata_storage_detect_fstype (const char *dev)
     return "xfs";
   if (n >= 65536 + 72 && memcmp (b + 65536 + 64, "_BHRfS_M", 8) == 0)
     return "btrfs";
-  if (b[510] == 0x55 && b[511] == 0xaa && (memcmp (b + 54, "FAT", 3) == 0 || memcmp (b + 82, "FAT32", 5) == 0))
+  if (b[510] == 0x55 && b[511] == 0xaa
+      && (memcmp (b + 54, "FAT", 3) == 0 || memcmp (b + 82, "FAT32", 5) == 0))
     return "vfat";
   return NULL;
 }
@@ -216,7 +218,7 @@ kata_storage_blockdev_exists (const char *sysfs, int64_t major, int64_t minor)
   cleanup_free char *dir = NULL;
   if (major < 0 || minor < 0)
     return true; /* kata_storage_blockdev_path says what is wrong */
-  dir = xasprintf ("%s/dev/block/%lld:%lld", sysfs ? sysfs : "/sys", (long long) major, (long long) minor);
+  dir = xasprintf ("%s/dev/block/%lld:%lld", sysfs ? sysfs : "/sys", (long long)major, (long long)minor);
   return access (dir, F_OK) == 0 || errno != ENOENT;
 }
 
@@ -229,21 +231,21 @@ kata_storage_blockdev_path (const char *sysfs, int64_t major, int64_t minor, kat
   char *line, *save = NULL;
 
   if (major < 0 || minor < 0)
-    return kata_make_error_nostr (err, EINVAL, "block device %lld:%lld: bad number", (long long) major,
-                                  (long long) minor),
+    return kata_make_error_nostr (err, EINVAL, "block device %lld:%lld: bad number", (long long)major,
+                                  (long long)minor),
            NULL;
-  uevent = xasprintf ("%s/dev/block/%lld:%lld/uevent", sysfs ? sysfs : "/sys", (long long) major,
-                      (long long) minor);
+  uevent = xasprintf ("%s/dev/block/%lld:%lld/uevent", sysfs ? sysfs : "/sys", (long long)major,
+                      (long long)minor);
   if (kata_read_file (uevent, &buf, &len, 65536, err) < 0)
     {
-      kata_error_wrap (err, "no host block device %lld:%lld", (long long) major, (long long) minor);
+      kata_error_wrap (err, "no host block device %lld:%lld", (long long)major, (long long)minor);
       return NULL;
     }
   for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     if (strncmp (line, "DEVNAME=", 8) == 0 && line[8] && strstr (line + 8, "..") == NULL)
       return xasprintf ("/dev/%s", line + 8);
-  kata_make_error_nostr (err, ENODEV, "block device %lld:%lld: no DEVNAME in `%s`", (long long) major,
-                         (long long) minor, uevent);
+  kata_make_error_nostr (err, ENODEV, "block device %lld:%lld: no DEVNAME in `%s`", (long long)major,
+                         (long long)minor, uevent);
   return NULL;
 }
 
@@ -291,8 +293,8 @@ kata_storage_block_rootfs (const char *rootfs, char **device, char **fstype)
       src = mnt_fs_get_srcpath (fs);
       root = mnt_fs_get_root (fs);
       target = mnt_fs_get_target (fs);
-      if (src && src[0] == '/' && target && strcmp (target, rootfs) == 0 && (root == NULL || strcmp (root, "/") == 0)
-          && stat (src, &st) == 0 && S_ISBLK (st.st_mode))
+      if (src && src[0] == '/' && target && strcmp (target, rootfs) == 0
+          && (root == NULL || strcmp (root, "/") == 0) && stat (src, &st) == 0 && S_ISBLK (st.st_mode))
         {
           *device = xstrdup (src);
           *fstype = xstrdup (mnt_fs_get_fstype (fs) ? mnt_fs_get_fstype (fs) : "ext4");
@@ -424,7 +426,7 @@ mounts_under (const char *dir, size_t *n)
 static int
 cmp_len_desc (const void *a, const void *b)
 {
-  size_t la = strlen (*(char *const *) a), lb = strlen (*(char *const *) b);
+  size_t la = strlen (*(char *const *)a), lb = strlen (*(char *const *)b);
   return la < lb ? 1 : la > lb ? -1 : 0;
 }
 

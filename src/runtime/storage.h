@@ -34,17 +34,17 @@ typedef struct kata_bind_plan_s
   char *guest_source; /* KATA_GUEST_SHARED_DIR/<host_target>: the rewritten mount source */
   bool is_file;
   bool readonly;
-  bool ephemeral;     /* a Kubernetes emptyDir on tmpfs: no host bind; an "ephemeral" storage (a tmpfs
-                         made once per sandbox by the agent) at GUEST_SOURCE instead */
-  bool local;         /* a Kubernetes emptyDir NOT on tmpfs (set by kata_storage_plan_local): no host
-                         bind; a "local" storage (a guest directory, mode 0777, once per sandbox) at
-                         GUEST_SOURCE instead */
-  bool block;         /* the source is a block device on the host: hot-plugged (virtio-blk), a "blk"
-                         storage mounted by the agent at GUEST_SOURCE (KATA_GUEST_BLOCK_DIR/NAME),
-                         the container gets a bind from it; no host bind */
-  bool host_mount;    /* a block device with disable_block_device_use (kata_storage_plan_block_fallback):
-                         the runtime mounts it (FSTYPE) on the shared dir's NAME, shared like a directory */
-  char *fstype;       /* block: the mount's type when it names a filesystem, else NULL (detect it) */
+  bool ephemeral;  /* a Kubernetes emptyDir on tmpfs: no host bind; an "ephemeral" storage (a tmpfs
+                      made once per sandbox by the agent) at GUEST_SOURCE instead */
+  bool local;      /* a Kubernetes emptyDir NOT on tmpfs (set by kata_storage_plan_local): no host
+                      bind; a "local" storage (a guest directory, mode 0777, once per sandbox) at
+                      GUEST_SOURCE instead */
+  bool block;      /* the source is a block device on the host: hot-plugged (virtio-blk), a "blk"
+                      storage mounted by the agent at GUEST_SOURCE (KATA_GUEST_BLOCK_DIR/NAME),
+                      the container gets a bind from it; no host bind */
+  bool host_mount; /* a block device with disable_block_device_use (kata_storage_plan_block_fallback):
+                      the runtime mounts it (FSTYPE) on the shared dir's NAME, shared like a directory */
+  char *fstype;    /* block: the mount's type when it names a filesystem, else NULL (detect it) */
 } kata_bind_plan_t;
 
 /* Pure: decides which mounts are shared binds (type "bind", or options with bind/rbind,

@@ -41,13 +41,13 @@ test_weight (void **state)
 static int
 run_prog (const struct bpf_insn *p, size_t len, int type, unsigned access, unsigned maj, unsigned min)
 {
-  uint32_t ctx[3] = { (access << 16) | (unsigned) type, maj, min };
+  uint32_t ctx[3] = { (access << 16) | (unsigned)type, maj, min };
   uint64_t r[11] = { 0 };
   size_t pc = 0, steps = 0;
   while (pc < len && steps++ < 100000)
     {
       const struct bpf_insn *i = &p[pc];
-      uint64_t src = BPF_SRC (i->code) == BPF_X ? r[i->src_reg] : (uint64_t) (int64_t) i->imm;
+      uint64_t src = BPF_SRC (i->code) == BPF_X ? r[i->src_reg] : (uint64_t)(int64_t)i->imm;
       switch (i->code)
         {
         case BPF_LDX | BPF_MEM | BPF_W:
@@ -56,16 +56,16 @@ run_prog (const struct bpf_insn *p, size_t len, int type, unsigned access, unsig
           r[i->dst_reg] = ctx[i->off / 4];
           break;
         case BPF_ALU | BPF_AND | BPF_K:
-          r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & (uint32_t) i->imm);
+          r[i->dst_reg] = (uint32_t)(r[i->dst_reg] & (uint32_t)i->imm);
           break;
         case BPF_ALU | BPF_RSH | BPF_K:
-          r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
+          r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
           break;
         case BPF_ALU | BPF_MOV | BPF_X:
-          r[i->dst_reg] = (uint32_t) r[i->src_reg];
+          r[i->dst_reg] = (uint32_t)r[i->src_reg];
           break;
         case BPF_ALU64 | BPF_MOV | BPF_K:
-          r[i->dst_reg] = (uint64_t) (int64_t) i->imm;
+          r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
           break;
         case BPF_JMP | BPF_JNE | BPF_K:
         case BPF_JMP | BPF_JNE | BPF_X:
@@ -77,7 +77,7 @@ run_prog (const struct bpf_insn *p, size_t len, int type, unsigned access, unsig
             pc += i->off;
           break;
         case BPF_JMP | BPF_EXIT:
-          return (int) r[0];
+          return (int)r[0];
         default:
           fail_msg ("unexpected opcode %#x at %zu", i->code, pc);
         }
@@ -105,7 +105,7 @@ assert_all_reachable (const struct bpf_insn *p, size_t len)
         continue;
       if (BPF_CLASS (p[pc].code) == BPF_JMP)
         {
-          assert_true ((long) pc + 1 + p[pc].off < (long) len);
+          assert_true ((long)pc + 1 + p[pc].off < (long)len);
           stack[sp++] = pc + 1 + p[pc].off;
         }
       stack[sp++] = pc + 1;

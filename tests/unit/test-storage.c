@@ -38,7 +38,7 @@ fake_tmpfs (const char *path)
 static void
 test_ephemeral (void **state)
 {
-  (void) state;
+  (void)state;
   kata_mount_desc_t m[] = {
     { "/cache", "bind", "/var/lib/kubelet/pods/u/volumes/kubernetes.io~empty-dir/tmpfs/cache", NULL, 0 },
     { "/data", "bind", "/var/lib/kubelet/pods/u/volumes/kubernetes.io~empty-dir/data", NULL, 0 },
@@ -59,7 +59,7 @@ test_ephemeral (void **state)
 static void
 test_plan (void **state)
 {
-  (void) state;
+  (void)state;
   char *o_rbind_ro[] = { "rbind", "ro" };
   char *o_nosuid[] = { "nosuid", "noexec" };
   char *o_bind[] = { "bind" };
@@ -115,8 +115,10 @@ test_plan (void **state)
   {
     kata_bind_plan_t *a = NULL, *b = NULL;
     size_t na, nb;
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &a, &na, NULL), 0);
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &b, &nb, NULL), 0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &a, &na, NULL),
+                      0);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", m, 7, fake_stat, fake_tmpfs, &b, &nb, NULL),
+                      0);
     assert_string_equal (a[0].name, b[0].name);
     kata_bind_plan_free (a, na);
     kata_bind_plan_free (b, nb);
@@ -126,7 +128,8 @@ test_plan (void **state)
   {
     kata_mount_desc_t bad[] = { { "/x", "bind", "/missing/dir", NULL, 0 } };
     kata_error_t *err = NULL;
-    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", bad, 1, fake_stat, fake_tmpfs, &p, &n, &err), -1);
+    assert_int_equal (kata_storage_plan_binds ("c1", "/bundle", bad, 1, fake_stat, fake_tmpfs, &p, &n, &err),
+                      -1);
     assert_non_null (strstr (err->msg, "/missing/dir"));
     assert_int_equal (err->status, ENOENT);
     kata_error_free (err);
@@ -145,7 +148,7 @@ test_plan (void **state)
 static void
 test_bind_unbind (void **state)
 {
-  (void) state;
+  (void)state;
   char tmpl[] = "/tmp/kata-test-storage.XXXXXX";
   char *d = mkdtemp (tmpl);
   char *src, *file, *shared, *t1, *t2, *t3;
@@ -235,19 +238,19 @@ test_bind_unbind (void **state)
 static void
 test_classify (void **state)
 {
-  (void) state;
+  (void)state;
   char *o_ro[] = { "ro" };
   char *o_rbind[] = { "rbind", "rw" };
   kata_mount_desc_t m[] = {
-    { "/proc", "proc", "proc", NULL, 0 },                                                      /* pass */
-    { "/d", "bind", "/srv/dir", o_rbind, 2 },                                                  /* 0: bind */
-    { "/etc/resolv.conf", "bind", "/srv/resolv.conf", NULL, 0 },                               /* 1: file */
-    { "/e", "bind", "/p/volumes/kubernetes.io~empty-dir/tmpfs/eph", NULL, 0 },                 /* 2: ephemeral */
-    { "/l", "bind", "/p/volumes/kubernetes.io~empty-dir/loc", NULL, 0 },                       /* 3: local */
-    { "/vol", "bind", "/dev/blk0", o_rbind, 2 },                                               /* 4: block, no type */
-    { "/vol2", "xfs", "/dev/blk1", o_ro, 1 },                                                  /* 5: block, typed, ro */
-    { "/t", "tmpfs", "/srv/notblock", NULL, 0 },                                               /* pass: not a device */
-    { "/m", "ext4", "/missing/dev", NULL, 0 },                                                 /* pass: no such source */
+    { "/proc", "proc", "proc", NULL, 0 },                                      /* pass */
+    { "/d", "bind", "/srv/dir", o_rbind, 2 },                                  /* 0: bind */
+    { "/etc/resolv.conf", "bind", "/srv/resolv.conf", NULL, 0 },               /* 1: file */
+    { "/e", "bind", "/p/volumes/kubernetes.io~empty-dir/tmpfs/eph", NULL, 0 }, /* 2: ephemeral */
+    { "/l", "bind", "/p/volumes/kubernetes.io~empty-dir/loc", NULL, 0 },       /* 3: local */
+    { "/vol", "bind", "/dev/blk0", o_rbind, 2 },                               /* 4: block, no type */
+    { "/vol2", "xfs", "/dev/blk1", o_ro, 1 },                                  /* 5: block, typed, ro */
+    { "/t", "tmpfs", "/srv/notblock", NULL, 0 },                               /* pass: not a device */
+    { "/m", "ext4", "/missing/dev", NULL, 0 },                                 /* pass: no such source */
   };
   kata_bind_plan_t *p = NULL;
   size_t n = 0, i;
@@ -322,7 +325,7 @@ write_image (const char *dir, const char *name, size_t off, const char *magic, s
     assert_int_equal (fwrite (zero, 1, sizeof zero, f), sizeof zero);
   if (magic)
     {
-      assert_int_equal (fseek (f, (long) off, SEEK_SET), 0);
+      assert_int_equal (fseek (f, (long)off, SEEK_SET), 0);
       assert_int_equal (fwrite (magic, 1, mlen, f), mlen);
     }
   fclose (f);
@@ -332,7 +335,7 @@ write_image (const char *dir, const char *name, size_t off, const char *magic, s
 static void
 test_detect_fstype (void **state)
 {
-  (void) state;
+  (void)state;
   char dir[] = "/tmp/kata-test-fs.XXXXXX";
   char *a, *b, *c, *d;
   assert_non_null (mkdtemp (dir));
@@ -353,7 +356,7 @@ test_detect_fstype (void **state)
 static void
 test_blockdev_path (void **state)
 {
-  (void) state;
+  (void)state;
   char dir[] = "/tmp/kata-test-sys.XXXXXX";
   char *p, *f;
   kata_error_t *err = NULL;
@@ -361,7 +364,8 @@ test_blockdev_path (void **state)
   p = xasprintf ("%s/dev/block/7:3", dir);
   assert_int_equal (kata_mkdir_p (p, 0755, NULL), 0);
   f = xasprintf ("%s/uevent", p);
-  assert_int_equal (kata_write_file_atomic (f, "MAJOR=7\nMINOR=3\nDEVNAME=loop3\nDEVTYPE=disk\n", 43, 0644, NULL), 0);
+  assert_int_equal (
+      kata_write_file_atomic (f, "MAJOR=7\nMINOR=3\nDEVNAME=loop3\nDEVTYPE=disk\n", 43, 0644, NULL), 0);
   free (p);
   p = kata_storage_blockdev_path (dir, 7, 3, NULL);
   assert_string_equal (p, "/dev/loop3");
@@ -392,12 +396,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_plan),
-    cmocka_unit_test (test_ephemeral),
-    cmocka_unit_test (test_bind_unbind),
-    cmocka_unit_test (test_classify),
-    cmocka_unit_test (test_detect_fstype),
-    cmocka_unit_test (test_blockdev_path),
+    cmocka_unit_test (test_plan),          cmocka_unit_test (test_ephemeral),
+    cmocka_unit_test (test_bind_unbind),   cmocka_unit_test (test_classify),
+    cmocka_unit_test (test_detect_fstype), cmocka_unit_test (test_blockdev_path),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
