@@ -247,3 +247,35 @@ EOF2
 	assert_all_gone
 	[ "$(ip -o link show | sort; tc qdisc show | sort)" = "$before" ]
 }
+
+@test "hook state: prestart gets status creating and a pid in the container's netns, poststart the container's pid" {
+	cat >"$BUNDLE/record.sh" <<EOF2
+#!/bin/sh
+st=\$(cat)
+pid=\$(echo "\$st" | jq -r .pid)
+echo "\$st" >"$BUNDLE/\$1.json"
+stat -L -c %i "/proc/\$pid/ns/net" >"$BUNDLE/\$1.netns"
+EOF2
+	chmod +x "$BUNDLE/record.sh"
+	update_config --arg p "$BUNDLE/record.sh" '.hooks.prestart = [{"path": $p, "args": [$p, "prestart"]}]
+		| .hooks.createRuntime = [{"path": $p, "args": [$p, "createRuntime"]}]
+		| .hooks.poststart = [{"path": $p, "args": [$p, "poststart"]}]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" dk12
+	[ "$status" -eq 0 ]
+	local netns pid
+	netns="$(stat -L -c %i "$ROOT/netns/dk12")"
+	pid="$(state_pid dk12)"
+	for h in prestart createRuntime; do
+		[ "$(jq -r .status "$BUNDLE/$h.json")" = creating ]
+		[ "$(jq -r .id "$BUNDLE/$h.json")" = dk12 ]
+		[ "$(jq -r .bundle "$BUNDLE/$h.json")" = "$BUNDLE" ]
+		[ "$(jq -r .pid "$BUNDLE/$h.json")" -gt 0 ]
+		[ "$(cat "$BUNDLE/$h.netns")" = "$netns" ]
+	done
+	[ "$(jq -r .status "$BUNDLE/poststart.json")" = running ]
+	[ "$(jq -r .pid "$BUNDLE/poststart.json")" = "$pid" ]
+	[ "$(cat "$BUNDLE/poststart.netns")" = "$netns" ]
+	kata_runtime delete --force dk12
+	[ "$status" -eq 0 ]
+	assert_all_gone
+}
