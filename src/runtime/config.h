@@ -58,6 +58,7 @@ typedef struct kata_config_s
     bool sandbox_cgroup_only;
     bool enable_debug;
     int host_cgroup_overhead_mb; /* default 64 */
+    bool privileged_without_host_devices; /* default true: a privileged container gets no host devices */
   } runtime;
   struct
   {

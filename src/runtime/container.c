@@ -5,6 +5,7 @@
 #include "runtime/log.h"
 #include "runtime/monitor.h"
 #include "runtime/network.h"
+#include "runtime/pod.h"
 #include "runtime/shim.h"
 #include "runtime/storage.h"
 #include "common/json.h"
@@ -691,9 +692,11 @@ check_user_namespace (oci_spec_t *spec, const char *config_path, kata_error_t **
 }
 
 /* Host namespace paths mean nothing in the guest: the guest's network is the VM's
-   (the network namespace is dropped), the others are created fresh by the agent. */
+   (the network namespace is dropped), the others are created fresh by the agent;
+   in a pod container (POD_JOIN) an ipc, uts or pid path means the sandbox
+   container's namespace (pod.c), the path is kept for the agent. */
 static char *
-generate_guest_spec (oci_spec_t *spec, kata_error_t **err)
+generate_guest_spec (oci_spec_t *spec, bool pod_join, kata_error_t **err)
 {
   struct parser_context pctx = { .options = OPT_GEN_SIMPLIFY };
   parser_error perr = NULL;
@@ -715,6 +718,8 @@ generate_guest_spec (oci_spec_t *spec, kata_error_t **err)
             continue;
           n = xmalloc0 (sizeof *n);
           n->type = xstrdup (ns[i]->type);
+          if (pod_join && kata_pod_ns_shared (ns[i]->type) && ns[i]->path && ns[i]->path[0])
+            n->path = xstrdup (ns[i]->path);
           spec->linux->namespaces[k++] = n;
         }
       spec->linux->namespaces_len = k;
@@ -812,7 +817,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (check_user_namespace (spec, config_path, err) < 0)
     return -1;
   {
-    cleanup_free char *g = generate_guest_spec (spec, err); /* must fit one agent frame */
+    cleanup_free char *g = generate_guest_spec (spec, true, err); /* must fit one agent frame */
     if (g == NULL)
       return -1;
     if (strlen (g) > KATA_FRAME_MAX_PAYLOAD - 4096)
@@ -835,6 +840,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     if (stat (rootfs, &rst) < 0 || !S_ISDIR (rst.st_mode))
       return kata_make_error_nostr (err, KATA_EBADCONFIG, "rootfs `%s`: not a directory", r);
   }
+  kata_pod_drop_host_devices (ctx->cfg, spec);
   if (plan_storage (j, spec, bundle, err) < 0)
     return -1;
   if (!ctx->cfg->hypervisor.disable_block_device_use
@@ -997,7 +1003,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       kata_fault_point ("join-locked");
     }
 
-  if (prepare_storage (j, spec, err) < 0)
+  if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0
+      || prepare_storage (j, spec, err) < 0)
     return -1;
   if (kata_container_state_save (root, j->c, err) < 0)
     return -1;
@@ -1005,7 +1012,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (!j->new_sandbox && run_create_hooks (j, spec, netns, err) < 0)
     return -1;
 
-  guest_spec = generate_guest_spec (spec, err);
+  guest_spec = generate_guest_spec (spec, !j->new_sandbox, err);
   if (guest_spec == NULL)
     return -1;
   {
@@ -1027,7 +1034,10 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       else if (j->plan[i].local)
         gen_storage (g, "local", "local", "local", "mode=0777", j->plan[i].guest_source);
       else if (j->plan[i].ephemeral)
-        gen_storage (g, "ephemeral", "tmpfs", "tmpfs", NULL, j->plan[i].guest_source);
+        {
+          cleanup_free char *o = j->plan[i].shm_size ? xasprintf ("size=%llu", (unsigned long long) j->plan[i].shm_size) : NULL;
+          gen_storage (g, "ephemeral", "tmpfs", "tmpfs", o, j->plan[i].guest_source);
+        }
     yajl_gen_array_close (g);
     if (j->ndev)
       {
@@ -1043,7 +1053,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
           }
         yajl_gen_array_close (g);
       }
-    kata_gen_kv_bool (g, "sandbox_pidns", false);
+    kata_gen_kv_bool (g, "sandbox_pidns", !j->new_sandbox && kata_pod_pidns_path (spec));
     if (!j->new_sandbox)
       kata_gen_kv_str (g, "sandbox_container_id", j->sid);
     yajl_gen_map_close (g);

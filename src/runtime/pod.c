@@ -1,0 +1,163 @@
+/* Pods: namespaces and /dev/shm shared with the sandbox container inside the VM,
+   privileged containers without host devices (docs/kubernetes.md). */
+#include "runtime/pod.h"
+#include "runtime/log.h"
+#include "runtime/state.h"
+#include "common/utils.h"
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+
+bool
+kata_pod_ns_shared (const char *type)
+{
+  return type && (strcmp (type, "ipc") == 0 || strcmp (type, "uts") == 0 || strcmp (type, "pid") == 0);
+}
+
+bool
+kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec)
+{
+  size_t i;
+  for (i = 0; spec->linux && i < spec->linux->namespaces_len; i++)
+    {
+      runtime_spec_schema_defs_linux_namespace_reference *n = spec->linux->namespaces[i];
+      if (n->type && strcmp (n->type, "pid") == 0 && n->path && n->path[0])
+        return true;
+    }
+  return false;
+}
+
+static const char *const all_caps[] = {
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+  "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+  "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+  "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+  "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+};
+
+bool
+kata_pod_privileged (const runtime_spec_schema_config_schema *spec)
+{
+  size_t i, k;
+  const runtime_spec_schema_config_schema_process_capabilities *c;
+  if (spec->process == NULL || (c = spec->process->capabilities) == NULL)
+    return false;
+  if (spec->linux && (spec->linux->masked_paths_len || spec->linux->readonly_paths_len))
+    return false;
+  for (i = 0; i < sizeof all_caps / sizeof all_caps[0]; i++)
+    {
+      for (k = 0; k < c->bounding_len; k++)
+        if (c->bounding[k] && strcasecmp (c->bounding[k], all_caps[i]) == 0)
+          break;
+      if (k == c->bounding_len)
+        return false;
+    }
+  return true;
+}
+
+size_t
+kata_pod_drop_host_devices (const kata_config_t *cfg, runtime_spec_schema_config_schema *spec)
+{
+  size_t i, n;
+  if (!cfg->runtime.privileged_without_host_devices || spec->linux == NULL || spec->linux->devices_len == 0
+      || !kata_pod_privileged (spec))
+    return 0;
+  n = spec->linux->devices_len;
+  for (i = 0; i < n; i++)
+    free_runtime_spec_schema_defs_linux_device (spec->linux->devices[i]);
+  free (spec->linux->devices);
+  spec->linux->devices = NULL;
+  spec->linux->devices_len = 0;
+  kata_debug ("privileged container: %zu host devices not passed (privileged_without_host_devices)", n);
+  return n;
+}
+
+uint64_t
+kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_size)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      const char *o = options[i];
+      char *end;
+      unsigned long long v;
+      if (o == NULL || strncmp (o, "size=", 5) != 0)
+        continue;
+      errno = 0;
+      v = strtoull (o + 5, &end, 10);
+      if (errno || end == o + 5)
+        continue;
+      switch (*end)
+        {
+        case 'k': case 'K': v <<= 10; end++; break;
+        case 'm': case 'M': v <<= 20; end++; break;
+        case 'g': case 'G': v <<= 30; end++; break;
+        default: break;
+        }
+      if (*end == '\0' && v > 0)
+        return v;
+    }
+  if (host_tmpfs_size > 0)
+    return host_tmpfs_size;
+  return KATA_POD_SHM_DEFAULT_SIZE;
+}
+
+#define POD_SHM_FILE "pod-shm"
+
+int
+kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime_spec_schema_config_schema *spec,
+              kata_bind_plan_t *plan, size_t nplan, kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *file = xasprintf ("%s/" POD_SHM_FILE, sbs);
+  cleanup_free char *recorded = NULL;
+  size_t i, len = 0;
+
+  for (i = 0; i < nplan; i++)
+    {
+      kata_bind_plan_t *p = &plan[i];
+      const runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
+      uint64_t size = 0;
+      if (m->destination == NULL || strcmp (m->destination, "/dev/shm") != 0 || p->block || p->host_mount
+          || p->is_file || p->ephemeral || p->local)
+        continue;
+      if (new_sandbox)
+        {
+          struct statfs sf;
+          cleanup_free char *rec = xasprintf ("%s\n", p->host_source);
+          if (statfs (p->host_source, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+            size = (uint64_t) sf.f_blocks * (uint64_t) sf.f_bsize;
+          size = kata_pod_shm_size (m->options, m->options_len, size);
+          if (kata_write_file_atomic (file, rec, strlen (rec), 0600, err) < 0)
+            return kata_error_wrap (err, "sandbox shm");
+        }
+      else
+        {
+          if (recorded == NULL)
+            {
+              kata_error_t *e = NULL;
+              if (kata_read_file (file, &recorded, &len, 1 << 16, &e) < 0)
+                {
+                  kata_error_free (e);
+                  return 0; /* the sandbox has no shm of its own */
+                }
+              if (len && recorded[len - 1] == '\n')
+                recorded[len - 1] = '\0';
+            }
+          if (strcmp (recorded, p->host_source) != 0)
+            continue;
+        }
+      free (p->host_target);
+      p->host_target = NULL;
+      free (p->guest_source);
+      p->guest_source = xstrdup (KATA_GUEST_SANDBOX_SHM);
+      p->ephemeral = true;
+      p->shm_size = size;
+      kata_debug ("/dev/shm: the sandbox's guest tmpfs (%s)", new_sandbox ? "new" : "shared");
+    }
+  return 0;
+}

@@ -1,0 +1,47 @@
+/* Pods (docs/kubernetes.md): what a container of a pod shares with the sandbox
+   container inside the VM (namespaces, /dev/shm), and privileged containers' host
+   devices. */
+#ifndef KATA_POD_H
+#define KATA_POD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/error.h"
+#include "runtime/config.h"
+#include "runtime/storage.h"
+#include "oci_runtime_spec.h"
+
+/* The guest tmpfs of a sandbox's /dev/shm, shared by its containers. */
+#define KATA_GUEST_SANDBOX_SHM "/run/kata-containers/sandbox/shm"
+#define KATA_POD_SHM_DEFAULT_SIZE (64ULL << 20)
+
+/* True for the namespace types a pod container joins in the sandbox container when its
+   spec gives a path for them (CRI: /proc/<pause pid>/ns/<type>): ipc, uts, pid. */
+bool kata_pod_ns_shared (const char *type);
+
+/* True when the spec gives a path for its pid namespace (shareProcessNamespace). */
+bool kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec);
+
+/* A privileged container as docker, containerd's CRI and cri-o make one: the bounding
+   set holds every capability up to CAP_AUDIT_READ (37) and there are no maskedPaths and
+   no readonlyPaths. */
+bool kata_pod_privileged (const runtime_spec_schema_config_schema *spec);
+
+/* privileged_without_host_devices (default true): drops every linux.devices entry of a
+   privileged container, so no host device is hot-plugged or created.  Returns how many. */
+size_t kata_pod_drop_host_devices (const kata_config_t *cfg, runtime_spec_schema_config_schema *spec);
+
+/* Pure: the size in bytes of a sandbox's shm from its /dev/shm mount: its "size=" option
+   (tmpfs syntax: k, m, g suffixes), else HOST_TMPFS_SIZE (the source's tmpfs size, 0 if
+   not a tmpfs), else KATA_POD_SHM_DEFAULT_SIZE. */
+uint64_t kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_size);
+
+/* /dev/shm of a pod: a new sandbox whose /dev/shm is a bind of a host path gets a guest
+   tmpfs (an "ephemeral" storage at KATA_GUEST_SANDBOX_SHM) instead, and the host path
+   is recorded in the sandbox state dir (ROOT/sbs/SID/pod-shm); a pod container whose
+   /dev/shm is a bind of that same host path gets the sandbox's tmpfs.  Rewrites the
+   PLAN entry in place. */
+int kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime_spec_schema_config_schema *spec,
+                  kata_bind_plan_t *plan, size_t nplan, kata_error_t **err);
+
+#endif
