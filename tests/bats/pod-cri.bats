@@ -76,8 +76,9 @@ function ns_of() {
 	[ "$status" -eq 0 ]
 	# No pid namespace path: a pid namespace of its own, its process is PID 1.
 	[ "$(ns_of app pid)" != "$(ns_of pod pid)" ]
-	kata_runtime exec app cat /proc/1/cmdline
-	[ "$(echo "$output" | tr '\0' ' ')" = "sleep 2000 " ]
+	kata_runtime exec app ps -o pid,args
+	echo "$output" | grep -E '^ *1 +sleep 2000$'
+	! echo "$output" | grep -E 'sleep 1000$'
 
 	# shareProcessNamespace: the pid namespace path too.
 	pod_container pod sleep 3000
@@ -139,13 +140,16 @@ function ns_of() {
 	assert_root_clean
 }
 
-# The host's block devices as containerd's WithHostDevices lists them: a free loop
-# device (no backing file: it cannot be opened) and the first disk, plus char devices.
+# The host's devices as containerd's WithHostDevices lists them: a read-only loop
+# device ($1: QEMU cannot open it read-write, as a snap's squashfs), a free loop
+# device, the first disk, a char device.
 function privileged_spec() {
-	local free mm disk devs
+	local ro="$1" free mm disk devs
+	mm="$(stat -c '%t %T' "$ro")"
+	devs='[{"path":"'"$ro"'","type":"b","major":'"$((0x${mm% *}))"',"minor":'"$((0x${mm#* }))"',"fileMode":432,"uid":0,"gid":0}'
 	free="$(losetup -f)"
 	mm="$(stat -c '%t %T' "$free")"
-	devs='[{"path":"'"$free"'","type":"b","major":'"$((0x${mm% *}))"',"minor":'"$((0x${mm#* }))"',"fileMode":432,"uid":0,"gid":0}'
+	devs+=',{"path":"'"$free"'","type":"b","major":'"$((0x${mm% *}))"',"minor":'"$((0x${mm#* }))"',"fileMode":432,"uid":0,"gid":0}'
 	disk="$(ls /sys/block | grep -v -e '^loop' -e '^ram' | head -1)"
 	if [ -n "$disk" ] && [ -b "/dev/$disk" ]; then
 		mm="$(stat -c '%t %T' "/dev/$disk")"
@@ -155,7 +159,6 @@ function privileged_spec() {
 	update_config '.linux.devices = '"$devs"' | .linux.maskedPaths = [] | .linux.readonlyPaths = []
 		| .process.capabilities |= with_entries(.value = '"$(all_caps)"')
 		| .linux.resources.devices = [{"allow": true, "access": "rwm"}]'
-	echo "$free"
 }
 
 function all_caps() {
@@ -174,14 +177,17 @@ function qemu_open_devs() {
 	done | grep -e '^/dev/loop' -e '^/dev/[sv]d' -e '^/dev/nvme' | sort -u || true
 }
 
-@test "a privileged pod container gets no host devices: the free loop device and the host disk are not hot-plugged" {
+@test "a privileged pod container gets no host devices: loop devices and the host disk are not hot-plugged" {
 	command -v losetup >/dev/null || skip "needs losetup"
-	local free qpid
+	local ro qpid
+	truncate -s 16M "$POD_TMP/ro.img"
+	ro="$(losetup -r -f --show "$POD_TMP/ro.img")"
+	POD_LOOPS+=("$ro")
 	kata_runtime_detached run -d --bundle "$BUNDLE" pod
 	[ "$status" -eq 0 ]
 	qpid="$(sandbox_value pod qemu_pid)"
 	pod_container pod sleep 2000
-	free="$(privileged_spec)"
+	privileged_spec "$ro"
 	kata_runtime_detached run -d --bundle "$BUNDLE" priv
 	[ "$status" -eq 0 ]
 	[ -z "$(qemu_open_devs "$qpid")" ]
@@ -190,18 +196,19 @@ function qemu_open_devs() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ CapEff:.*[13f]fffffffff ]]
 	[ "${lines[1]}" = wrote ]
-	kata_runtime exec priv ls "$free"
+	kata_runtime exec priv ls "$ro"
 	[ "$status" -ne 0 ]
 	[ "$(container_status pod)" = running ]
 
-	# Not privileged (masked paths, default capabilities): the same devices are passed as
-	# before, and the free loop device fails the create.
+	# Not privileged (default capabilities): the devices are passed as before, and the
+	# read-only loop device fails the create.
 	pod_container pod sleep 3000
-	privileged_spec >/dev/null
+	privileged_spec "$ro"
 	update_config '.process.capabilities |= with_entries(.value = ["CAP_KILL"]) | .linux.devices |= [.[0]]'
 	kata_runtime_detached run -d --bundle "$BUNDLE" unpriv
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"$free"* ]]
+	[[ "$output" == *"$ro"* ]]
+	[ -z "$(qemu_open_devs "$qpid")" ]
 	[ "$(container_status pod)" = running ]
 
 	kata_runtime delete --force pod
@@ -229,7 +236,7 @@ function qemu_open_devs() {
 	[ "$status" -eq 0 ]
 	qpid="$(sandbox_value pod qemu_pid)"
 	pod_container pod sleep 2000
-	privileged_spec >/dev/null
+	privileged_spec "$l1"
 	mm="$(stat -c '%t %T' "$l1")"
 	update_config '.linux.devices = [{"path":"/dev/xvdz","type":"b","major":'"$((0x${mm% *}))"',"minor":'"$((0x${mm#* }))"'}]'
 	kata_runtime_detached run -d --bundle "$BUNDLE" priv
