@@ -1,0 +1,131 @@
+/* Pods (src/runtime/pod.c): the privileged rule, the shm size, the shared namespace types. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/utils.h"
+#include "runtime/pod.h"
+
+static runtime_spec_schema_config_schema *
+parse (const char *json)
+{
+  struct parser_context ctx = { 0 };
+  parser_error perr = NULL;
+  runtime_spec_schema_config_schema *s = runtime_spec_schema_config_schema_parse_data (json, &ctx, &perr);
+  free (perr);
+  assert_non_null (s);
+  return s;
+}
+
+#define ALL_CAPS                                                                                             \
+  "\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_DAC_READ_SEARCH\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","      \
+  "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_LINUX_IMMUTABLE\",\"CAP_NET_BIND_SERVICE\","            \
+  "\"CAP_NET_BROADCAST\",\"CAP_NET_ADMIN\",\"CAP_NET_RAW\",\"CAP_IPC_LOCK\",\"CAP_IPC_OWNER\","                \
+  "\"CAP_SYS_MODULE\",\"CAP_SYS_RAWIO\",\"CAP_SYS_CHROOT\",\"CAP_SYS_PTRACE\",\"CAP_SYS_PACCT\","              \
+  "\"CAP_SYS_ADMIN\",\"CAP_SYS_BOOT\",\"CAP_SYS_NICE\",\"CAP_SYS_RESOURCE\",\"CAP_SYS_TIME\","                 \
+  "\"CAP_SYS_TTY_CONFIG\",\"CAP_MKNOD\",\"CAP_LEASE\",\"CAP_AUDIT_WRITE\",\"CAP_AUDIT_CONTROL\","              \
+  "\"CAP_SETFCAP\",\"CAP_MAC_OVERRIDE\",\"CAP_MAC_ADMIN\",\"CAP_SYSLOG\",\"CAP_WAKE_ALARM\","                  \
+  "\"CAP_BLOCK_SUSPEND\",\"CAP_AUDIT_READ\""
+
+#define DEVS "\"devices\":[{\"path\":\"/dev/loop4\",\"type\":\"b\",\"major\":7,\"minor\":4}]"
+
+static void
+test_privileged (void **state)
+{
+  kata_config_t cfg;
+  runtime_spec_schema_config_schema *s;
+  (void)state;
+  memset (&cfg, 0, sizeof cfg);
+  cfg.runtime.privileged_without_host_devices = true;
+
+  /* containerd's privileged container: all capabilities, no masked/readonly paths. */
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS ",\"CAP_BPF\"]}},\"linux\":{" DEVS "}}");
+  assert_true (kata_pod_privileged (s));
+  assert_int_equal (kata_pod_drop_host_devices (&cfg, s), 1);
+  assert_int_equal (s->linux->devices_len, 0);
+  free_runtime_spec_schema_config_schema (s);
+
+  /* The option off: the devices stay. */
+  cfg.runtime.privileged_without_host_devices = false;
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS "]}},\"linux\":{" DEVS "}}");
+  assert_true (kata_pod_privileged (s));
+  assert_int_equal (kata_pod_drop_host_devices (&cfg, s), 0);
+  assert_int_equal (s->linux->devices_len, 1);
+  free_runtime_spec_schema_config_schema (s);
+  cfg.runtime.privileged_without_host_devices = true;
+
+  /* Masked paths: not privileged. */
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS "]}},\"linux\":{" DEVS
+             ",\"maskedPaths\":[\"/proc/kcore\"]}}");
+  assert_false (kata_pod_privileged (s));
+  assert_int_equal (kata_pod_drop_host_devices (&cfg, s), 0);
+  free_runtime_spec_schema_config_schema (s);
+
+  /* Read-only paths: not privileged. */
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS "]}},\"linux\":{" DEVS
+             ",\"readonlyPaths\":[\"/proc/sys\"]}}");
+  assert_false (kata_pod_privileged (s));
+  free_runtime_spec_schema_config_schema (s);
+
+  /* One capability short (no CAP_AUDIT_READ, last of the set): not privileged. */
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_ADMIN\"]}},\"linux\":{" DEVS "}}");
+  assert_false (kata_pod_privileged (s));
+  free_runtime_spec_schema_config_schema (s);
+
+  /* No capabilities at all. */
+  s = parse ("{\"process\":{},\"linux\":{" DEVS "}}");
+  assert_false (kata_pod_privileged (s));
+  free_runtime_spec_schema_config_schema (s);
+}
+
+static void
+test_shm_size (void **state)
+{
+  char *o1[] = { "rbind", "size=65536k" };
+  char *o2[] = { "rbind", "size=16m", "ro" };
+  char *o3[] = { "size=1g" };
+  char *o4[] = { "size=4096" };
+  char *bad[] = { "size=", "size=12x", "size=0" };
+  (void)state;
+  assert_int_equal (kata_pod_shm_size (o1, 2, 0), 64ULL << 20);
+  assert_int_equal (kata_pod_shm_size (o2, 3, 1 << 20), 16ULL << 20);
+  assert_int_equal (kata_pod_shm_size (o3, 1, 0), 1ULL << 30);
+  assert_int_equal (kata_pod_shm_size (o4, 1, 0), 4096);
+  assert_int_equal (kata_pod_shm_size (bad, 3, 0), KATA_POD_SHM_DEFAULT_SIZE);
+  assert_int_equal (kata_pod_shm_size (bad, 3, 32ULL << 20), 32ULL << 20);
+  assert_int_equal (kata_pod_shm_size (NULL, 0, 0), 64ULL << 20);
+}
+
+static void
+test_ns (void **state)
+{
+  runtime_spec_schema_config_schema *s;
+  (void)state;
+  assert_true (kata_pod_ns_shared ("ipc"));
+  assert_true (kata_pod_ns_shared ("uts"));
+  assert_true (kata_pod_ns_shared ("pid"));
+  assert_false (kata_pod_ns_shared ("network"));
+  assert_false (kata_pod_ns_shared ("mount"));
+  assert_false (kata_pod_ns_shared ("cgroup"));
+  assert_false (kata_pod_ns_shared (NULL));
+  s = parse ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"},{\"type\":\"ipc\"}]}}");
+  assert_true (kata_pod_pidns_path (s));
+  free_runtime_spec_schema_config_schema (s);
+  s = parse ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
+  assert_false (kata_pod_pidns_path (s));
+  free_runtime_spec_schema_config_schema (s);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_privileged),
+    cmocka_unit_test (test_shm_size),
+    cmocka_unit_test (test_ns),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
