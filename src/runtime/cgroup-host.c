@@ -9,6 +9,7 @@
    monitor and the shim).  A pod container's cgroup holds only its shim: no limits. */
 #include "runtime/lifecycle.h"
 #include "runtime/log.h"
+#include "runtime/pod.h"
 #include "common/utils.h"
 #include "oci_runtime_spec.h"
 #include <errno.h>
@@ -190,6 +191,7 @@ set_sandbox_limits (kata_context_t *ctx, const kata_container_state_t *c)
   if (spec == NULL)
     return;
   kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
+  kata_pod_sandbox_limits (ctx->cfg, spec, &mem, &quota, &period);
   free_runtime_spec_schema_config_schema (spec);
   if (quota > 0 && period <= 0)
     period = 100000; /* the kernel's default */

@@ -921,6 +921,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
         return -1;
       kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
+      kata_pod_sandbox_limits (ctx->cfg, spec, &mem, &quota, &period);
       sb = xmalloc0 (sizeof *sb);
       sb->version = KATA_STATE_VERSION;
       sb->id = xstrdup (j->sid);

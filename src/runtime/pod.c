@@ -161,3 +161,50 @@ kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime
     }
   return 0;
 }
+
+/* containerd (1.7+) puts the pod's resources (the sum of its containers' limits, from
+   the kubelet) on the sandbox's spec. */
+#define ANN_SANDBOX_MEMORY "io.kubernetes.cri.sandbox-memory"
+#define ANN_SANDBOX_CPU_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
+#define ANN_SANDBOX_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
+
+static int64_t
+ann_int (const runtime_spec_schema_config_schema *spec, const char *key)
+{
+  size_t i;
+  for (i = 0; spec->annotations && i < spec->annotations->len; i++)
+    if (spec->annotations->keys[i] && strcmp (spec->annotations->keys[i], key) == 0 && spec->annotations->values[i])
+      {
+        char *end;
+        long long v;
+        errno = 0;
+        v = strtoll (spec->annotations->values[i], &end, 10);
+        if (errno || end == spec->annotations->values[i] || *end || v <= 0)
+          return 0;
+        return v;
+      }
+  return 0;
+}
+
+void
+kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec, int64_t *mem,
+                         int64_t *quota, int64_t *period)
+{
+  int64_t amem = ann_int (spec, ANN_SANDBOX_MEMORY);
+  int64_t aquota = ann_int (spec, ANN_SANDBOX_CPU_QUOTA);
+  int64_t aperiod = ann_int (spec, ANN_SANDBOX_CPU_PERIOD);
+  int def_mem = cfg && cfg->hypervisor.default_memory > 0 ? cfg->hypervisor.default_memory : 256;
+  int def_cpu = cfg && cfg->hypervisor.default_vcpus > 0 ? cfg->hypervisor.default_vcpus : 1;
+
+  if (amem > 0 && amem < (INT64_C (1) << 50))
+    *mem = ((int64_t) def_mem << 20) + amem;
+  if (aquota > 0)
+    {
+      if (aperiod <= 0 || aperiod > 1000000)
+        aperiod = 100000;
+      if (aquota > aperiod * 1024)
+        aquota = aperiod * 1024;
+      *period = aperiod;
+      *quota = aquota + (int64_t) def_cpu * aperiod;
+    }
+}

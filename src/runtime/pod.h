@@ -44,4 +44,13 @@ uint64_t kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_
 int kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime_spec_schema_config_schema *spec,
                   kata_bind_plan_t *plan, size_t nplan, kata_error_t **err);
 
+/* The VM's size for a pod whose CRI server says how big it is (containerd's
+   io.kubernetes.cri.sandbox-memory, -cpu-quota, -cpu-period annotations on the sandbox's
+   spec): as Kata's static sizing, the pod's memory on top of default_memory (*MEM =
+   default_memory MiB + the annotation's bytes) and its CPUs on top of default_vcpus
+   (*QUOTA and *PERIOD such that ceil(quota/period) = default_vcpus + ceil(pod quota/pod
+   period)).  Leaves MEM, QUOTA, PERIOD alone without the annotations. */
+void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec, int64_t *mem,
+                              int64_t *quota, int64_t *period);
+
 #endif

@@ -326,3 +326,36 @@ function shm_mount() {
 	[ "$status" -eq 0 ]
 	assert_root_clean
 }
+
+# MemTotal (kB) and the CPU count in container $1.
+function guest_size() {
+	"$KATA_RUNTIME" --root "$ROOT" exec "$1" sh -c 'awk "/^MemTotal/ { print \$2 }" /proc/meminfo; nproc'
+}
+
+@test "pod sizing: the sandbox-memory and sandbox-cpu annotations add the pod's resources to the VM" {
+	local base with
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	base="$(guest_size pod)"
+	echo "without: $base"
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+
+	# containerd 1.7+: the pod's limits (the sum of its containers') on the sandbox's spec.
+	update_config '.annotations["io.kubernetes.cri.sandbox-memory"] = "805306368"
+		| .annotations["io.kubernetes.cri.sandbox-cpu-quota"] = "50000"
+		| .annotations["io.kubernetes.cri.sandbox-cpu-period"] = "100000"'
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod2
+	[ "$status" -eq 0 ]
+	with="$(guest_size pod2)"
+	echo "with: $with"
+	# 768 MiB more memory (a little of it goes to the kernel's page structures).
+	[ "$(( $(echo "$with" | head -1) - $(echo "$base" | head -1) ))" -ge $(( 768 * 1024 - 16 * 1024 )) ]
+	# One vCPU more (ceil(0.5) on top of default_vcpus), when the host has it.
+	if [ "$(nproc)" -gt "$(echo "$base" | tail -1)" ]; then
+		[ "$(echo "$with" | tail -1)" -eq $(( $(echo "$base" | tail -1) + 1 )) ]
+	fi
+	kata_runtime delete --force pod2
+	[ "$status" -eq 0 ]
+	assert_root_clean
+}

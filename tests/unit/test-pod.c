@@ -119,6 +119,45 @@ test_ns (void **state)
   free_runtime_spec_schema_config_schema (s);
 }
 
+static void
+test_sandbox_limits (void **state)
+{
+  kata_config_t cfg;
+  runtime_spec_schema_config_schema *s;
+  int64_t mem = 0, quota = 0, period = 0;
+  (void)state;
+  memset (&cfg, 0, sizeof cfg);
+  cfg.hypervisor.default_memory = 256;
+  cfg.hypervisor.default_vcpus = 1;
+  s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-memory\":\"268435456\","
+             "\"io.kubernetes.cri.sandbox-cpu-quota\":\"150000\",\"io.kubernetes.cri.sandbox-cpu-period\":\"100000\"}}");
+  kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
+  assert_int_equal (mem, (int64_t) 512 << 20);
+  assert_int_equal (period, 100000);
+  assert_int_equal (quota, 250000); /* ceil(2.5) = 3 vCPUs: 1 + ceil(1.5) */
+  free_runtime_spec_schema_config_schema (s);
+
+  /* Bad values and no annotations: left alone. */
+  mem = 7;
+  quota = period = 0;
+  s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-memory\":\"-5\",\"io.kubernetes.cri.sandbox-cpu-quota\":\"x\"}}");
+  kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
+  assert_int_equal (mem, 7);
+  assert_int_equal (quota, 0);
+  free_runtime_spec_schema_config_schema (s);
+  s = parse ("{}");
+  kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
+  assert_int_equal (mem, 7);
+  free_runtime_spec_schema_config_schema (s);
+
+  /* A quota without a period: the kernel's 100000. */
+  s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-cpu-quota\":\"100000\"}}");
+  kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
+  assert_int_equal (period, 100000);
+  assert_int_equal (quota, 200000);
+  free_runtime_spec_schema_config_schema (s);
+}
+
 int
 main (void)
 {
@@ -126,6 +165,7 @@ main (void)
     cmocka_unit_test (test_privileged),
     cmocka_unit_test (test_shm_size),
     cmocka_unit_test (test_ns),
+    cmocka_unit_test (test_sandbox_limits),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
