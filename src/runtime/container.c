@@ -1002,6 +1002,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       if (!kata_monitor_alive (&sb->info))
         return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
       kata_fault_point ("join-locked");
+      if (kata_pod_hotplug_memory (root, ctx->cfg, sb, id, spec, err) < 0)
+        return -1;
     }
 
   if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0

@@ -71,6 +71,9 @@ struct hypervisor_ops
   int (*hotplug_block) (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
                         kata_error_t **err);
   int (*hot_unplug) (kata_vm_t *vm, const char *id, kata_error_t **err);
+  /* Hot-plugs SIZE_MB of RAM as a DIMM named ID (SHARED: memfd, for virtio-fs);
+     KATA_ENOTIMPL when the VM cannot grow. */
+  int (*hotplug_memory) (kata_vm_t *vm, const char *id, int size_mb, bool shared, kata_error_t **err);
   /* Releases what start() allocated (not the processes). */
   void (*release) (kata_vm_t *vm);
 };

@@ -180,6 +180,7 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.seccompsandbox, h, "seccompsandbox");
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
   m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
+  m->cfg->hypervisor.memory_slots = (int)kata_json_int (h, "memory_slots", m->cfg->hypervisor.memory_slots);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
   m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
   m->cfg->factory.enable_template = kata_json_bool (h, "enable_template", false);
@@ -897,6 +898,23 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       if (dev == NULL || m->ops->hot_unplug (&m->vm, dev, &e) < 0)
         {
           conn_error (c, id, KATA_PROTO_EINTERNAL, e ? e->msg : "MonitorHotUnplug: id is required");
+          kata_error_free (e);
+          return;
+        }
+      conn_reply (c, id, NULL);
+    }
+  else if (strcmp (method, "MonitorHotplugMemory") == 0)
+    {
+      /* pods: a joining container's memory (docs/kubernetes.md) */
+      const char *dev = kata_json_str (params, "id");
+      kata_error_t *e = NULL;
+      if (dev == NULL
+          || m->ops->hotplug_memory (&m->vm, dev, (int) kata_json_int (params, "size_mb", 0),
+                                     m->cfg && strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0, &e) < 0)
+        {
+          conn_error (c, id, e ? (e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL)
+                               : KATA_PROTO_EPARAMS,
+                      e ? e->msg : "MonitorHotplugMemory: id is required");
           kata_error_free (e);
           return;
         }

@@ -1,6 +1,7 @@
 /* Pods: namespaces and /dev/shm shared with the sandbox container inside the VM,
    privileged containers without host devices (docs/kubernetes.md). */
 #include "runtime/pod.h"
+#include "runtime/lifecycle.h"
 #include "runtime/log.h"
 #include "runtime/state.h"
 #include "common/utils.h"
@@ -207,4 +208,93 @@ kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_con
       *period = aperiod;
       *quota = aquota + (int64_t) def_cpu * aperiod;
     }
+}
+
+void kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_state_t *c, int memory_mb,
+                                  int64_t quota, int64_t period);
+
+/* The sandbox container's host cgroup: raised to the VM's new size when it has a memory
+   limit (the sandbox's spec asked for one), so the host never OOM-kills QEMU for memory
+   the guest was given. */
+static void
+grow_host_cgroup (const kata_config_t *cfg, const kata_container_state_t *sbc, int memory_mb)
+{
+  size_t i;
+  for (i = 0; i < sbc->cgroup_paths_len; i++)
+    {
+      static const char *const files[] = { "memory.max", "memory.limit_in_bytes" };
+      size_t k;
+      for (k = 0; k < 2; k++)
+        {
+          cleanup_free char *p = xasprintf ("%s/%s", sbc->cgroup_paths[i], files[k]);
+          cleanup_free char *v = NULL;
+          size_t len = 0;
+          kata_error_t *e = NULL;
+          long long cur;
+          if (kata_read_file (p, &v, &len, 64, &e) < 0)
+            {
+              kata_error_free (e);
+              continue;
+            }
+          cur = strtoll (v, NULL, 10);
+          /* "max", or v1's "no limit" (a page-rounded LLONG_MAX) */
+          if (strncmp (v, "max", 3) == 0 || cur <= 0 || cur >= (1LL << 62))
+            continue;
+          kata_host_cgroup_set_limits (cfg, sbc, memory_mb, 0, 0);
+          return;
+        }
+    }
+}
+
+int
+kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                         const runtime_spec_schema_config_schema *spec, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *sbc = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_free char *rnd = kata_random_hex (4);
+  kata_error_t *e = NULL;
+  int64_t limit, size_mb;
+  size_t i;
+
+  limit = spec->linux && spec->linux->resources && spec->linux->resources->memory
+                  && spec->linux->resources->memory->limit_present
+              ? spec->linux->resources->memory->limit
+              : 0;
+  if (limit <= 0)
+    return 0;
+  if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
+    {
+      kata_error_free (e); /* the sandbox container is gone: nothing to size from */
+      sbc = NULL;
+    }
+  for (i = 0; sbc && i < sbc->ann_len; i++)
+    if (sbc->ann_keys[i] && strcmp (sbc->ann_keys[i], ANN_SANDBOX_MEMORY) == 0)
+      {
+        kata_debug ("container %s: the pod was sized at boot (%s): no memory hot-plug", cid, ANN_SANDBOX_MEMORY);
+        return 0;
+      }
+  size_mb = (limit + (128LL << 20) - 1) / (128LL << 20) * 128;
+  if (size_mb > (1 << 20))
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large", cid,
+                                  (long long) limit);
+  params = xasprintf ("{\"id\":\"dimm-%s\",\"size_mb\":%lld}", rnd, (long long) size_mb);
+  if (kata_lifecycle_call (root, sb->id, "MonitorHotplugMemory", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e) < 0)
+    {
+      if (e && strstr (e->msg, "no memory slots"))
+        {
+          kata_debug ("container %s: %s; the VM keeps its size", cid, e->msg);
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return kata_error_wrap (err, "container %s: grow sandbox %s by its memory limit (%lld MiB)", cid, sb->id,
+                              (long long) size_mb);
+    }
+  sb->memory_mb += (int) size_mb;
+  kata_debug ("container %s: sandbox %s grew by %lld MiB to %d MiB", cid, sb->id, (long long) size_mb,
+              sb->memory_mb);
+  if (sbc)
+    grow_host_cgroup (cfg, sbc, sb->memory_mb);
+  return kata_sandbox_state_save (root, sb, err);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "common/error.h"
 #include "runtime/config.h"
+#include "runtime/state.h"
 #include "runtime/storage.h"
 #include "oci_runtime_spec.h"
 
@@ -50,6 +51,15 @@ int kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const run
    default_memory MiB + the annotation's bytes) and its CPUs on top of default_vcpus
    (*QUOTA and *PERIOD such that ceil(quota/period) = default_vcpus + ceil(pod quota/pod
    period)).  Leaves MEM, QUOTA, PERIOD alone without the annotations. */
+/* Pod sizing by hot-plug (Kata 1.x's): a container with a memory limit that joins
+   sandbox SB grows the VM by the limit rounded up to 128 MiB (MonitorHotplugMemory: a
+   pc-dimm on q35), adds it to SB's memory_mb (saved) and raises the sandbox's host
+   cgroup limit when it has one.  Nothing when the pod was sized at boot from
+   io.kubernetes.cri.sandbox-memory, or when the VM cannot grow (microvm, a template
+   clone, memory_slots = 0).  A refused hot-plug (no free slot, QEMU's error) fails. */
+int kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                             const runtime_spec_schema_config_schema *spec, kata_error_t **err);
+
 void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec, int64_t *mem,
                               int64_t *quota, int64_t *period);
 

@@ -27,6 +27,7 @@ typedef struct qemu_priv_s
 {
   kata_qmp_t *qmp;
   bool microvm;     /* no PCIe, no hot-plug */
+  bool mem_hotplug; /* started with memory slots (q35, not a template or a clone) */
   unsigned rp_used; /* bitmap of root ports with a hot-plugged device */
   char *rp_dev[QEMU_ROOT_PORTS];
 } qemu_priv_t;
@@ -111,6 +112,25 @@ qemu_escape (const char *s)
   return out;
 }
 
+/* Memory hot-plug (pods, docs/kubernetes.md): q35 with memory_slots, not for a template
+   or its clones (their QEMU command line must stay the template's). */
+static bool
+qemu_mem_hotplug (const kata_vm_params_t *p)
+{
+  return strcmp (p->cfg->hypervisor.machine_type, "microvm") != 0 && p->cfg->hypervisor.memory_slots > 0
+         && p->boot_mode != KATA_VM_BOOT_TEMPLATE && p->boot_mode != KATA_VM_BOOT_CLONE;
+}
+
+/* maxmem: the boot memory plus the host's RAM (as Kata), in 128 MiB blocks. */
+static long long
+qemu_maxmem_mb (int memory_mb)
+{
+  long long host = (long long) sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGESIZE) >> 20;
+  if (host < 128)
+    host = 128;
+  return memory_mb + host / 128 * 128;
+}
+
 int
 kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err)
 {
@@ -172,7 +192,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-smp");
   strv_addf (&s, "%d", p->vcpus > 0 ? p->vcpus : 1);
   strv_add (&s, "-m");
-  strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
+  if (qemu_mem_hotplug (p))
+    strv_addf (&s, "%dM,slots=%d,maxmem=%lldM", p->memory_mb > 0 ? p->memory_mb : 256, cfg->hypervisor.memory_slots,
+               qemu_maxmem_mb (p->memory_mb > 0 ? p->memory_mb : 256));
+  else
+    strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
   if (virtiofs)
     {
       strv_add (&s, "-object");
@@ -425,6 +449,7 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
   vm->accel = xstrdup (accel);
   vm->priv = xmalloc0 (sizeof (qemu_priv_t));
   ((qemu_priv_t *)vm->priv)->microvm = strcmp (p->cfg->hypervisor.machine_type, "microvm") == 0;
+  ((qemu_priv_t *)vm->priv)->mem_hotplug = qemu_mem_hotplug (p);
   if (p->block_rootfs)
     ((qemu_priv_t *)vm->priv)->rp_used |= 1u << (QEMU_ROOT_PORTS - 1);
   if (p->boot_mode == KATA_VM_BOOT_CLONE && qemu_restore (vm, p->template_path, err) < 0)
@@ -585,6 +610,56 @@ qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readon
   pr->rp_used |= 1u << port;
   pr->rp_dev[port] = xstrdup (id);
   *addr = xasprintf ("%02x/00", QEMU_ROOT_PORT_SLOT0 + port);
+  return 0;
+}
+
+/* A pc-dimm of SIZE_MB (a multiple of 128) named ID over a RAM backend ("mem-ID"),
+   memfd shared as the boot RAM when virtio-fs needs it; the guest kernel onlines it. */
+static int
+qemu_hotplug_memory (kata_vm_t *vm, const char *id, int size_mb, bool shared, kata_error_t **err)
+{
+  qemu_priv_t *pr = vm->priv;
+  kata_qmp_t *q;
+  cleanup_free char *backend = xasprintf ("mem-%s", id);
+  cleanup_free char *args = NULL;
+
+  if (pr == NULL || !pr->mem_hotplug)
+    return kata_make_error_nostr (err, KATA_ENOTIMPL,
+                                  "hot-plug memory %s: the VM has no memory slots (microvm, a template clone, or "
+                                  "memory_slots = 0)", id);
+  if (size_mb <= 0 || size_mb % 128)
+    return kata_make_error_nostr (err, EINVAL, "hot-plug memory %s: %d MiB is not a multiple of 128", id, size_mb);
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "qom-type", shared ? "memory-backend-memfd" : "memory-backend-ram");
+    kata_gen_kv_str (g, "id", backend);
+    kata_gen_kv_int (g, "size", (long long) size_mb << 20);
+    if (shared)
+      kata_gen_kv_bool (g, "share", true);
+    yajl_gen_map_close (g);
+    args = kata_gen_finish (g, NULL);
+  }
+  if (kata_qmp_execute (q, "object-add", args, NULL, 10000, err) < 0)
+    return kata_error_wrap (err, "hot-plug memory %s (%d MiB)", id, size_mb);
+  free (args);
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "driver", "pc-dimm");
+    kata_gen_kv_str (g, "id", id);
+    kata_gen_kv_str (g, "memdev", backend);
+    yajl_gen_map_close (g);
+    args = kata_gen_finish (g, NULL);
+  }
+  if (kata_qmp_device_add (q, args, err) < 0)
+    {
+      cleanup_free char *del = xasprintf ("{\"id\":\"%s\"}", backend);
+      kata_qmp_execute (q, "object-del", del, NULL, 10000, NULL);
+      return kata_error_wrap (err, "hot-plug memory %s (%d MiB)", id, size_mb);
+    }
   return 0;
 }
 
@@ -895,5 +970,6 @@ const struct hypervisor_ops kata_qemu_ops = {
   .resume = qemu_resume,
   .hotplug_block = qemu_hotplug_block,
   .hot_unplug = qemu_hot_unplug,
+  .hotplug_memory = qemu_hotplug_memory,
   .release = qemu_release,
 };

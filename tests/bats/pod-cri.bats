@@ -359,3 +359,65 @@ function guest_size() {
 	[ "$status" -eq 0 ]
 	assert_root_clean
 }
+
+@test "pod sizing: a container with a 256 MiB limit that joins grows the VM by 256 MiB (memory hot-plug)" {
+	local base after
+	[ "$(guest_config_value machine_type q35)" = q35 ] || skip "memory hot-plug needs q35"
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	kata_runtime exec pod test -d /sys/devices/system/memory
+	[ "$status" -eq 0 ] || skip "the guest kernel has no memory hot-plug (CONFIG_MEMORY_HOTPLUG: make guest-kernel)"
+	base="$(guest_size pod | head -1)"
+	[ "$(sandbox_value pod memory_mb)" -eq 256 ]
+
+	pod_container pod sleep 2000
+	update_config '.linux.resources.memory = {"limit": 268435456}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app
+	[ "$status" -eq 0 ]
+	after="$(guest_size app | head -1)"
+	echo "MemTotal before $base kB, after $after kB"
+	[ "$((after - base))" -ge $((256 * 1024 - 8 * 1024)) ]
+	[ "$(sandbox_value pod memory_mb)" -eq 512 ]
+	# A container without a limit: no change.
+	pod_container pod sleep 3000
+	kata_runtime_detached run -d --bundle "$BUNDLE" app2
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod memory_mb)" -eq 512 ]
+
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "pod sizing: a memory hot-plug QEMU refuses (no free slot) fails the create; the pod runs on" {
+	local conf
+	[ "$(guest_config_value machine_type q35)" = q35 ] || skip "memory hot-plug needs q35"
+	conf="$POD_TMP/configuration.toml"
+	cp "$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)" "$conf"
+	sed -i 's/^memory_slots *=.*/memory_slots = 1/' "$conf"
+	grep -q '^memory_slots = 1' "$conf" || skip "the configuration has no memory_slots setting"
+	export KATA_CONF_FILE="$conf"
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	pod_container pod sleep 2000
+	update_config '.linux.resources.memory = {"limit": 134217728}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod memory_mb)" -eq 384 ]
+	kata_runtime_detached run -d --bundle "$BUNDLE" app2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"grow sandbox pod by its memory limit (128 MiB)"* ]]
+	kata_runtime state app2
+	[ "$status" -ne 0 ]
+	[ "$(container_status pod)" = running ]
+	[ "$(container_status app)" = running ]
+	[ "$(sandbox_value pod memory_mb)" -eq 384 ]
+	[ "$(jq -r '.containers | join(",")' "$ROOT/sbs/pod/sandbox.json")" = pod,app ]
+	kata_runtime exec app true
+	[ "$status" -eq 0 ]
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
