@@ -58,7 +58,8 @@ typedef struct kata_config_s
     bool sandbox_cgroup_only;
     bool enable_debug;
     int host_cgroup_overhead_mb; /* default 64 */
-    bool privileged_without_host_devices; /* default true: a privileged container gets no host devices */
+    /* default true: a privileged container gets no host devices (docs/kubernetes.md) */
+    bool privileged_without_host_devices;
   } runtime;
   struct
   {

@@ -1038,7 +1038,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         gen_storage (g, "local", "local", "local", "mode=0777", j->plan[i].guest_source);
       else if (j->plan[i].ephemeral)
         {
-          cleanup_free char *o = j->plan[i].shm_size ? xasprintf ("size=%llu", (unsigned long long) j->plan[i].shm_size) : NULL;
+          cleanup_free char *o
+              = j->plan[i].shm_size ? xasprintf ("size=%llu", (unsigned long long)j->plan[i].shm_size) : NULL;
           gen_storage (g, "ephemeral", "tmpfs", "tmpfs", o, j->plan[i].guest_source);
         }
     yajl_gen_array_close (g);

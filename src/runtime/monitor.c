@@ -909,11 +909,13 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       const char *dev = kata_json_str (params, "id");
       kata_error_t *e = NULL;
       if (dev == NULL
-          || m->ops->hotplug_memory (&m->vm, dev, (int) kata_json_int (params, "size_mb", 0),
-                                     m->cfg && strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0, &e) < 0)
+          || m->ops->hotplug_memory (&m->vm, dev, (int)kata_json_int (params, "size_mb", 0),
+                                     m->cfg && strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0, &e)
+                 < 0)
         {
-          conn_error (c, id, e ? (e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL)
-                               : KATA_PROTO_EPARAMS,
+          conn_error (c, id,
+                      e ? (e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL)
+                        : KATA_PROTO_EPARAMS,
                       e ? e->msg : "MonitorHotplugMemory: id is required");
           kata_error_free (e);
           return;

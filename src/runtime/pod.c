@@ -31,13 +31,44 @@ kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec)
 }
 
 static const char *const all_caps[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-  "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-  "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-  "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-  "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-  "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
 };
 
 bool
@@ -94,10 +125,23 @@ kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_size)
         continue;
       switch (*end)
         {
-        case 'k': case 'K': v <<= 10; end++; break;
-        case 'm': case 'M': v <<= 20; end++; break;
-        case 'g': case 'G': v <<= 30; end++; break;
-        default: break;
+        case 'k':
+        case 'K':
+          v <<= 10;
+          end++;
+          break;
+        case 'm':
+        case 'M':
+          v <<= 20;
+          end++;
+          break;
+        case 'g':
+        case 'G':
+          v <<= 30;
+          end++;
+          break;
+        default:
+          break;
         }
       if (*end == '\0' && v > 0)
         return v;
@@ -110,8 +154,9 @@ kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_size)
 #define POD_SHM_FILE "pod-shm"
 
 int
-kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime_spec_schema_config_schema *spec,
-              kata_bind_plan_t *plan, size_t nplan, kata_error_t **err)
+kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
+              const runtime_spec_schema_config_schema *spec, kata_bind_plan_t *plan, size_t nplan,
+              kata_error_t **err)
 {
   cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
   cleanup_free char *file = xasprintf ("%s/" POD_SHM_FILE, sbs);
@@ -131,7 +176,7 @@ kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime
           struct statfs sf;
           cleanup_free char *rec = xasprintf ("%s\n", p->host_source);
           if (statfs (p->host_source, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
-            size = (uint64_t) sf.f_blocks * (uint64_t) sf.f_bsize;
+            size = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
           size = kata_pod_shm_size (m->options, m->options_len, size);
           if (kata_write_file_atomic (file, rec, strlen (rec), 0600, err) < 0)
             return kata_error_wrap (err, "sandbox shm");
@@ -174,7 +219,8 @@ ann_int (const runtime_spec_schema_config_schema *spec, const char *key)
 {
   size_t i;
   for (i = 0; spec->annotations && i < spec->annotations->len; i++)
-    if (spec->annotations->keys[i] && strcmp (spec->annotations->keys[i], key) == 0 && spec->annotations->values[i])
+    if (spec->annotations->keys[i] && strcmp (spec->annotations->keys[i], key) == 0
+        && spec->annotations->values[i])
       {
         char *end;
         long long v;
@@ -188,8 +234,8 @@ ann_int (const runtime_spec_schema_config_schema *spec, const char *key)
 }
 
 void
-kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec, int64_t *mem,
-                         int64_t *quota, int64_t *period)
+kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec,
+                         int64_t *mem, int64_t *quota, int64_t *period)
 {
   int64_t amem = ann_int (spec, ANN_SANDBOX_MEMORY);
   int64_t aquota = ann_int (spec, ANN_SANDBOX_CPU_QUOTA);
@@ -198,7 +244,7 @@ kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_con
   int def_cpu = cfg && cfg->hypervisor.default_vcpus > 0 ? cfg->hypervisor.default_vcpus : 1;
 
   if (amem > 0 && amem < (INT64_C (1) << 50))
-    *mem = ((int64_t) def_mem << 20) + amem;
+    *mem = ((int64_t)def_mem << 20) + amem;
   if (aquota > 0)
     {
       if (aperiod <= 0 || aperiod > 1000000)
@@ -206,7 +252,7 @@ kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_con
       if (aquota > aperiod * 1024)
         aquota = aperiod * 1024;
       *period = aperiod;
-      *quota = aquota + (int64_t) def_cpu * aperiod;
+      *quota = aquota + (int64_t)def_cpu * aperiod;
     }
 }
 
@@ -247,8 +293,8 @@ grow_host_cgroup (const kata_config_t *cfg, const kata_container_state_t *sbc, i
 }
 
 int
-kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
-                         const runtime_spec_schema_config_schema *spec, kata_error_t **err)
+kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                         const char *cid, const runtime_spec_schema_config_schema *spec, kata_error_t **err)
 {
   cleanup_container_state kata_container_state_t *sbc = NULL;
   cleanup_free char *params = NULL;
@@ -271,15 +317,17 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
   for (i = 0; sbc && i < sbc->ann_len; i++)
     if (sbc->ann_keys[i] && strcmp (sbc->ann_keys[i], ANN_SANDBOX_MEMORY) == 0)
       {
-        kata_debug ("container %s: the pod was sized at boot (%s): no memory hot-plug", cid, ANN_SANDBOX_MEMORY);
+        kata_debug ("container %s: the pod was sized at boot (%s): no memory hot-plug", cid,
+                    ANN_SANDBOX_MEMORY);
         return 0;
       }
   size_mb = (limit + (128LL << 20) - 1) / (128LL << 20) * 128;
   if (size_mb > (1 << 20))
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large", cid,
-                                  (long long) limit);
-  params = xasprintf ("{\"id\":\"dimm-%s\",\"size_mb\":%lld}", rnd, (long long) size_mb);
-  if (kata_lifecycle_call (root, sb->id, "MonitorHotplugMemory", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e) < 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large",
+                                  cid, (long long)limit);
+  params = xasprintf ("{\"id\":\"dimm-%s\",\"size_mb\":%lld}", rnd, (long long)size_mb);
+  if (kata_lifecycle_call (root, sb->id, "MonitorHotplugMemory", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
+      < 0)
     {
       if (e && strstr (e->msg, "no memory slots"))
         {
@@ -288,11 +336,11 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
           return 0;
         }
       *err = e;
-      return kata_error_wrap (err, "container %s: grow sandbox %s by its memory limit (%lld MiB)", cid, sb->id,
-                              (long long) size_mb);
+      return kata_error_wrap (err, "container %s: grow sandbox %s by its memory limit (%lld MiB)", cid,
+                              sb->id, (long long)size_mb);
     }
-  sb->memory_mb += (int) size_mb;
-  kata_debug ("container %s: sandbox %s grew by %lld MiB to %d MiB", cid, sb->id, (long long) size_mb,
+  sb->memory_mb += (int)size_mb;
+  kata_debug ("container %s: sandbox %s grew by %lld MiB to %d MiB", cid, sb->id, (long long)size_mb,
               sb->memory_mb);
   if (sbc)
     grow_host_cgroup (cfg, sbc, sb->memory_mb);

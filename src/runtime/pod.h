@@ -42,8 +42,9 @@ uint64_t kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_
    is recorded in the sandbox state dir (ROOT/sbs/SID/pod-shm); a pod container whose
    /dev/shm is a bind of that same host path gets the sandbox's tmpfs.  Rewrites the
    PLAN entry in place. */
-int kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const runtime_spec_schema_config_schema *spec,
-                  kata_bind_plan_t *plan, size_t nplan, kata_error_t **err);
+int kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
+                  const runtime_spec_schema_config_schema *spec, kata_bind_plan_t *plan, size_t nplan,
+                  kata_error_t **err);
 
 /* The VM's size for a pod whose CRI server says how big it is (containerd's
    io.kubernetes.cri.sandbox-memory, -cpu-quota, -cpu-period annotations on the sandbox's
@@ -57,10 +58,11 @@ int kata_pod_shm (const char *root, const char *sid, bool new_sandbox, const run
    cgroup limit when it has one.  Nothing when the pod was sized at boot from
    io.kubernetes.cri.sandbox-memory, or when the VM cannot grow (microvm, a template
    clone, memory_slots = 0).  A refused hot-plug (no free slot, QEMU's error) fails. */
-int kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
-                             const runtime_spec_schema_config_schema *spec, kata_error_t **err);
+int kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                             const char *cid, const runtime_spec_schema_config_schema *spec,
+                             kata_error_t **err);
 
-void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec, int64_t *mem,
-                              int64_t *quota, int64_t *period);
+void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec,
+                              int64_t *mem, int64_t *quota, int64_t *period);
 
 #endif

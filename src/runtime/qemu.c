@@ -125,7 +125,7 @@ qemu_mem_hotplug (const kata_vm_params_t *p)
 static long long
 qemu_maxmem_mb (int memory_mb)
 {
-  long long host = (long long) sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGESIZE) >> 20;
+  long long host = (long long)sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGESIZE) >> 20;
   if (host < 128)
     host = 128;
   return memory_mb + host / 128 * 128;
@@ -193,8 +193,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_addf (&s, "%d", p->vcpus > 0 ? p->vcpus : 1);
   strv_add (&s, "-m");
   if (qemu_mem_hotplug (p))
-    strv_addf (&s, "%dM,slots=%d,maxmem=%lldM", p->memory_mb > 0 ? p->memory_mb : 256, cfg->hypervisor.memory_slots,
-               qemu_maxmem_mb (p->memory_mb > 0 ? p->memory_mb : 256));
+    strv_addf (&s, "%dM,slots=%d,maxmem=%lldM", p->memory_mb > 0 ? p->memory_mb : 256,
+               cfg->hypervisor.memory_slots, qemu_maxmem_mb (p->memory_mb > 0 ? p->memory_mb : 256));
   else
     strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
   if (virtiofs)
@@ -624,11 +624,14 @@ qemu_hotplug_memory (kata_vm_t *vm, const char *id, int size_mb, bool shared, ka
   cleanup_free char *args = NULL;
 
   if (pr == NULL || !pr->mem_hotplug)
-    return kata_make_error_nostr (err, KATA_ENOTIMPL,
-                                  "hot-plug memory %s: the VM has no memory slots (microvm, a template clone, or "
-                                  "memory_slots = 0)", id);
+    return kata_make_error_nostr (
+        err, KATA_ENOTIMPL,
+        "hot-plug memory %s: the VM has no memory slots (microvm, a template clone, or "
+        "memory_slots = 0)",
+        id);
   if (size_mb <= 0 || size_mb % 128)
-    return kata_make_error_nostr (err, EINVAL, "hot-plug memory %s: %d MiB is not a multiple of 128", id, size_mb);
+    return kata_make_error_nostr (err, EINVAL, "hot-plug memory %s: %d MiB is not a multiple of 128", id,
+                                  size_mb);
   if (get_qmp (vm, &q, err) < 0)
     return -1;
   {
@@ -636,7 +639,7 @@ qemu_hotplug_memory (kata_vm_t *vm, const char *id, int size_mb, bool shared, ka
     yajl_gen_map_open (g);
     kata_gen_kv_str (g, "qom-type", shared ? "memory-backend-memfd" : "memory-backend-ram");
     kata_gen_kv_str (g, "id", backend);
-    kata_gen_kv_int (g, "size", (long long) size_mb << 20);
+    kata_gen_kv_int (g, "size", (long long)size_mb << 20);
     if (shared)
       kata_gen_kv_bool (g, "share", true);
     yajl_gen_map_close (g);

@@ -53,8 +53,8 @@ test_argv_q35_9p (void **state)
                          .debug = true };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
-  assert_non_null (
-      strstr (s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M,slots=10,maxmem="));
+  assert_non_null (strstr (
+      s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M,slots=10,maxmem="));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
   assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
@@ -84,7 +84,8 @@ test_argv_q35_9p (void **state)
   assert_non_null (strstr (
       s, "-object memory-backend-file,id=mem,size=512M,mem-path=/run/vc/vm/template/memory,share=off "));
   assert_non_null (strstr (s, "-incoming defer"));
-  assert_non_null (strstr (s, " -m 512M ")); /* no memory slots: the template's command line */
+  /* no memory slots: the template's command line */
+  assert_non_null (strstr (s, " -m 512M "));
   assert_null (strstr (s, "spawn=deny")); /* exec: migration */
   free (s);
   kata_strv_free (argv);

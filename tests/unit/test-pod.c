@@ -21,13 +21,13 @@ parse (const char *json)
 }
 
 #define ALL_CAPS                                                                                             \
-  "\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_DAC_READ_SEARCH\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","      \
-  "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_LINUX_IMMUTABLE\",\"CAP_NET_BIND_SERVICE\","            \
-  "\"CAP_NET_BROADCAST\",\"CAP_NET_ADMIN\",\"CAP_NET_RAW\",\"CAP_IPC_LOCK\",\"CAP_IPC_OWNER\","                \
-  "\"CAP_SYS_MODULE\",\"CAP_SYS_RAWIO\",\"CAP_SYS_CHROOT\",\"CAP_SYS_PTRACE\",\"CAP_SYS_PACCT\","              \
-  "\"CAP_SYS_ADMIN\",\"CAP_SYS_BOOT\",\"CAP_SYS_NICE\",\"CAP_SYS_RESOURCE\",\"CAP_SYS_TIME\","                 \
-  "\"CAP_SYS_TTY_CONFIG\",\"CAP_MKNOD\",\"CAP_LEASE\",\"CAP_AUDIT_WRITE\",\"CAP_AUDIT_CONTROL\","              \
-  "\"CAP_SETFCAP\",\"CAP_MAC_OVERRIDE\",\"CAP_MAC_ADMIN\",\"CAP_SYSLOG\",\"CAP_WAKE_ALARM\","                  \
+  "\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_DAC_READ_SEARCH\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","   \
+  "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_LINUX_IMMUTABLE\",\"CAP_NET_BIND_SERVICE\","          \
+  "\"CAP_NET_BROADCAST\",\"CAP_NET_ADMIN\",\"CAP_NET_RAW\",\"CAP_IPC_LOCK\",\"CAP_IPC_OWNER\","              \
+  "\"CAP_SYS_MODULE\",\"CAP_SYS_RAWIO\",\"CAP_SYS_CHROOT\",\"CAP_SYS_PTRACE\",\"CAP_SYS_PACCT\","            \
+  "\"CAP_SYS_ADMIN\",\"CAP_SYS_BOOT\",\"CAP_SYS_NICE\",\"CAP_SYS_RESOURCE\",\"CAP_SYS_TIME\","               \
+  "\"CAP_SYS_TTY_CONFIG\",\"CAP_MKNOD\",\"CAP_LEASE\",\"CAP_AUDIT_WRITE\",\"CAP_AUDIT_CONTROL\","            \
+  "\"CAP_SETFCAP\",\"CAP_MAC_OVERRIDE\",\"CAP_MAC_ADMIN\",\"CAP_SYSLOG\",\"CAP_WAKE_ALARM\","                \
   "\"CAP_BLOCK_SUSPEND\",\"CAP_AUDIT_READ\""
 
 #define DEVS "\"devices\":[{\"path\":\"/dev/loop4\",\"type\":\"b\",\"major\":7,\"minor\":4}]"
@@ -42,7 +42,8 @@ test_privileged (void **state)
   cfg.runtime.privileged_without_host_devices = true;
 
   /* containerd's privileged container: all capabilities, no masked/readonly paths. */
-  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS ",\"CAP_BPF\"]}},\"linux\":{" DEVS "}}");
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS ",\"CAP_BPF\"]}},\"linux\":{" DEVS
+             "}}");
   assert_true (kata_pod_privileged (s));
   assert_int_equal (kata_pod_drop_host_devices (&cfg, s), 1);
   assert_int_equal (s->linux->devices_len, 0);
@@ -71,7 +72,9 @@ test_privileged (void **state)
   free_runtime_spec_schema_config_schema (s);
 
   /* One capability short (no CAP_AUDIT_READ, last of the set): not privileged. */
-  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_ADMIN\"]}},\"linux\":{" DEVS "}}");
+  s = parse (
+      "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_ADMIN\"]}},\"linux\":{" DEVS
+      "}}");
   assert_false (kata_pod_privileged (s));
   free_runtime_spec_schema_config_schema (s);
 
@@ -111,10 +114,12 @@ test_ns (void **state)
   assert_false (kata_pod_ns_shared ("mount"));
   assert_false (kata_pod_ns_shared ("cgroup"));
   assert_false (kata_pod_ns_shared (NULL));
-  s = parse ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"},{\"type\":\"ipc\"}]}}");
+  s = parse (
+      "{\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"},{\"type\":\"ipc\"}]}}");
   assert_true (kata_pod_pidns_path (s));
   free_runtime_spec_schema_config_schema (s);
-  s = parse ("{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
+  s = parse (
+      "{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"}]}}");
   assert_false (kata_pod_pidns_path (s));
   free_runtime_spec_schema_config_schema (s);
 }
@@ -130,9 +135,10 @@ test_sandbox_limits (void **state)
   cfg.hypervisor.default_memory = 256;
   cfg.hypervisor.default_vcpus = 1;
   s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-memory\":\"268435456\","
-             "\"io.kubernetes.cri.sandbox-cpu-quota\":\"150000\",\"io.kubernetes.cri.sandbox-cpu-period\":\"100000\"}}");
+             "\"io.kubernetes.cri.sandbox-cpu-quota\":\"150000\",\"io.kubernetes.cri.sandbox-cpu-period\":"
+             "\"100000\"}}");
   kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
-  assert_int_equal (mem, (int64_t) 512 << 20);
+  assert_int_equal (mem, (int64_t)512 << 20);
   assert_int_equal (period, 100000);
   assert_int_equal (quota, 250000); /* ceil(2.5) = 3 vCPUs: 1 + ceil(1.5) */
   free_runtime_spec_schema_config_schema (s);
@@ -140,7 +146,8 @@ test_sandbox_limits (void **state)
   /* Bad values and no annotations: left alone. */
   mem = 7;
   quota = period = 0;
-  s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-memory\":\"-5\",\"io.kubernetes.cri.sandbox-cpu-quota\":\"x\"}}");
+  s = parse ("{\"annotations\":{\"io.kubernetes.cri.sandbox-memory\":\"-5\",\"io.kubernetes.cri.sandbox-cpu-"
+             "quota\":\"x\"}}");
   kata_pod_sandbox_limits (&cfg, s, &mem, &quota, &period);
   assert_int_equal (mem, 7);
   assert_int_equal (quota, 0);

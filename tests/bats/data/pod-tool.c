@@ -22,7 +22,7 @@ main (int argc, char **argv)
       char *m;
       ssize_t n;
       int fd = open (argv[2], O_RDWR | O_CREAT | O_TRUNC, 0644);
-      if (fd < 0 || ftruncate (fd, (off_t) len) < 0)
+      if (fd < 0 || ftruncate (fd, (off_t)len) < 0)
         {
           perror ("open/ftruncate");
           return 1;
@@ -41,7 +41,7 @@ main (int argc, char **argv)
         }
       munmap (m, len);
       n = pread (fd, buf, sizeof buf - 1, 0);
-      if (n != (ssize_t) len || memcmp (buf, argv[3], len) != 0)
+      if (n != (ssize_t)len || memcmp (buf, argv[3], len) != 0)
         {
           fprintf (stderr, "read back %zd bytes, not what was written\n", n);
           return 1;
@@ -51,7 +51,7 @@ main (int argc, char **argv)
     }
   if (argc == 3 && strcmp (argv[1], "msgget") == 0)
     {
-      int id = msgget ((key_t) atoi (argv[2]), IPC_CREAT | 0600);
+      int id = msgget ((key_t)atoi (argv[2]), IPC_CREAT | 0600);
       if (id < 0)
         {
           perror ("msgget");
@@ -62,7 +62,7 @@ main (int argc, char **argv)
     }
   if (argc == 3 && strcmp (argv[1], "msgfind") == 0)
     {
-      if (msgget ((key_t) atoi (argv[2]), 0) < 0)
+      if (msgget ((key_t)atoi (argv[2]), 0) < 0)
         {
           perror ("msgget");
           return 1;
