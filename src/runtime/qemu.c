@@ -229,7 +229,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
     }
   /* no_timer_check (as Kata's qemu_amd64 defaults): a loaded TCG host can fail the
      kernel's IO-APIC timer check ("IO-APIC + timer doesn't work!" panic). */
-  append = xasprintf ("console=ttyS0%s panic=-1 no_timer_check", cfg->hypervisor.enable_debug ? "" : " quiet");
+  append
+      = xasprintf ("console=ttyS0%s panic=-1 no_timer_check", cfg->hypervisor.enable_debug ? "" : " quiet");
   if (microvm)
     {
       unsigned long khz = kata_host_tsc_khz ();
