@@ -527,24 +527,32 @@ EOF
 )
 
 # http_get URL: the body, fetched from the test network namespace (10 s
-# time-out); fails when the server cannot be reached.
-http_get() { in_netns busybox wget -qO- -T 10 "$1"; }
+# time-out); fails when the server cannot be reached.  (Not busybox wget:
+# Debian's static busybox segfaults in wget, on the host and in the image.)
+http_get() { in_netns curl -sSf --max-time 10 "$1"; }
+
+# Container-side HTTP client (busybox nc; the image's wget segfaults):
+# `hget HOST PATH` prints the body, fails when HOST:80 cannot be reached.
+HGET='hget() { printf "GET %s HTTP/1.0\r\n\r\n" "$2" | nc -w 10 "$1" 80 >/tmp/.hget || return 1; [ -s /tmp/.hget ] || return 1; tr -d "\r" </tmp/.hget | sed "1,/^$/d"; }'
+# hget_retry: the same, up to 10 s while the server starts
+HGET="$HGET"'; hget_retry() { i=0; while ! hget "$1" "$2" >/dev/null 2>&1 && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done; hget "$1" "$2"; }' 
 # peer_of BODY: the address in "peer=ADDR" (httpd on an IPv6 socket writes
 # [::ffff:A.B.C.D]).
 peer_of() { sed -n 's/^peer=//p' <<<"$1" | sed -e 's/^\[//' -e 's/\]$//' -e 's/^::ffff://'; }
 
 # Container-side network report: the lines the network scenarios check.
 #   mtu:N            eth0's MTU (or mtu:none without eth0)
-#   links:a,b        the interfaces, in order (without the ifb0/ifb1 that
-#                    this host's kernel puts in every new network namespace)
+#   links:a,b        the ethernet and loopback interfaces, in order (not
+#                    the ifb0/ifb1 that this host's kernel puts in every new
+#                    network namespace, nor the guest kernel's sit0)
 #   inet:A/P         eth0's IPv4 addresses     inet6:A/P  global IPv6 ones
 #   route:...        the IPv4 default route    route6:... the IPv6 one
-NET_REPORT='echo "mtu:$(cat /sys/class/net/eth0/mtu 2>/dev/null || echo none)"; echo "links:$(ls /sys/class/net | grep -v "^ifb" | tr "\n" "," | sed "s/,$//")"; ip -o -4 addr show dev eth0 2>/dev/null | awk "{print \"inet:\" \$4}"; ip -o -6 addr show dev eth0 scope global 2>/dev/null | awk "{print \"inet6:\" \$4}"; ip -4 route show default | sed "s/^/route:/"; ip -6 route show default 2>/dev/null | sed "s/^/route6:/"'
+NET_REPORT='echo "mtu:$(cat /sys/class/net/eth0/mtu 2>/dev/null || echo none)"; echo "links:$(for d in /sys/class/net/*; do n=${d##*/}; case $n in ifb*) continue;; esac; t=$(cat $d/type); [ "$t" = 1 ] || [ "$t" = 772 ] && printf "%s," $n; done | sed "s/,$//")"; ip -o -4 addr show dev eth0 2>/dev/null | awk "{print \"inet:\" \$4}"; ip -o -6 addr show dev eth0 scope global 2>/dev/null | awk "{print \"inet6:\" \$4}"; ip -4 route show default | sed "s/^/route:/"; ip -6 route show default 2>/dev/null | sed "s/^/route6:/"'
 # report_get KEY: the value(s) of KEY in $output (one per line).
 report_get() { sed -n "s/^$1://p" <<<"$output" | tr -d '\r'; }
 # ping_inner ADDR: container-side, up to 10 tries of one ping (a new
 # address or bridge may still be in duplicate address detection).
-ping_inner() { echo "i=0; while [ \$i -lt 10 ]; do ping -c1 -W2 $1 >/dev/null 2>&1 && { echo ping:ok; exit 0; }; i=\$((i+1)); sleep 0.5; done; echo ping:fail"; }
+ping_inner() { echo "i=0; r=fail; while [ \$i -lt 10 ]; do if ping -c1 -W2 $1 >/dev/null 2>&1; then r=ok; break; fi; i=\$((i+1)); sleep 0.5; done; echo ping:\$r"; }
 
 # scenario runc|kata FUNCTION: one test.  TEST_DONE tells teardown that the
 # scenario ran to its end.

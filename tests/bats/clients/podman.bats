@@ -355,7 +355,7 @@ sc_net_peers() {
   local kip rip
   ensure_web || return 1
   if [ "$RT" = runc ]; then
-    run pm run --rm $(OPTS) "$CLIENT_IMAGE" wget -qO- -T 10 "http://$WEB_IP/"
+    run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$HGET; hget $WEB_IP /"
     assert_status 0
     assert_eq web-runc "$output" "runc -> runc by IP"
     return
@@ -363,10 +363,10 @@ sc_net_peers() {
   kip=$WEB_IP
   ensure_web runc || return 1
   rip=$WEB_IP
-  run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "wget -qO- -T 10 http://$kip/; wget -qO- -T 10 http://$rip/"
+  run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$HGET; hget $kip / && hget $rip /"
   assert_status 0
   assert_eq "$(printf 'web-kata\nweb-runc')" "$output" "kata -> kata and kata -> runc by IP"
-  run pm run --rm --runtime "$RUNC_RUNTIME" "$CLIENT_IMAGE" wget -qO- -T 10 "http://$kip/"
+  run pm run --rm --runtime "$RUNC_RUNTIME" "$CLIENT_IMAGE" sh -c "$HGET; hget $kip /"
   assert_status 0
   assert_eq web-kata "$output" "runc -> kata by IP"
 }
