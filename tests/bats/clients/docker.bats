@@ -299,6 +299,15 @@ ensure_web() {
   local rt=${1:-$RT} port
   WEB=kc-web-$rt
   port=WEB_PORT_$rt
+  if dk_is "$WEB" running; then
+    # running but not answering (an earlier failed test broke its network):
+    # made again, so that this test is about its own checks
+    WEB_IP=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' "$WEB")
+    if ! wait_for 5 http_get "http://$WEB_IP/"; then
+      log "$WEB does not answer any more: making it again"
+      dk rm -f "$WEB" >/dev/null 2>&1 || true
+    fi
+  fi
   if ! dk_is "$WEB" running; then
     dk rm -f "$WEB" >/dev/null 2>&1 || true
     run dk run -d --name "$WEB" --runtime "$rt" -e "KC_WEB=web-$rt" -p "${!port}:80" \

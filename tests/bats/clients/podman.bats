@@ -4,9 +4,11 @@
 # runs in a network namespace of this file's own, with a test-only
 # containers.conf (CONTAINERS_CONF) and vfs storage under a temporary
 # directory.  The runtime is selected with --runtime <path>.  Containers
-# get podman's default network (the CNI bridge "podman", 10.88.0.0/16,
-# made in the test namespace; its configuration in a directory of this
-# file's own), but for the `--network none` rows.
+# get podman's default network (the CNI bridge "podman", 10.88.0.0/16, made
+# in the test namespace), but for the `--network none` rows.  Its
+# configuration is podman's own default one, written to a directory of this
+# file's own with one change: host-local keeps its leases there too, not in
+# the host's /var/lib/cni/networks/podman.
 
 bats_require_minimum_version 1.5.0
 load lib
@@ -41,6 +43,22 @@ runtime_supports_json = ["crun", "runc", "kata", "kata-runtime"]
 
 [engine.runtimes]
 kata = ["$KATA_RUNTIME"]
+EOF
+  # podman 4.3's default network (what it makes in memory when the
+  # directory has none), with a private dataDir for host-local
+  cat >"$d/cni/87-podman-bridge.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "podman",
+  "plugins": [
+    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": { "type": "host-local", "dataDir": "$d/cni/leases", "routes": [ { "dst": "0.0.0.0/0" } ],
+                "ranges": [ [ { "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" } ] ] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "firewall" },
+    { "type": "tuning" }
+  ]
+}
 EOF
   export CONTAINERS_CONF=$d/containers.conf
   export PODMAN_ROOT=$d/st PODMAN_RUNROOT=$d/rr
@@ -319,7 +337,7 @@ pm_gateway() { ip -n "$CLIENTS_NETNS" -o -4 addr show dev cni-podman0 | awk '{pr
 
 sc_net_bridge() {
   local gw
-  run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$NET_REPORT; ip route show default | awk '{print \"gw:\" \$3}'; $(ping_inner '$(ip route show default | cut -d" " -f3)')"
+  run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$NET_REPORT; $(ping_inner '$(ip -4 route show default | awk "{print \$3}")')"
   assert_status 0
   gw=$(pm_gateway)
   [ -n "$gw" ] || fail "no cni-podman0 bridge in the test namespace"
