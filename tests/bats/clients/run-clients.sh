@@ -126,6 +126,9 @@ for f in "${files[@]}"; do
   [ $interrupted = 0 ] || break
   t0=$SECONDS
   out=$cache/out.tap
+  # made here, not by bats' redirection: tail -f must find it (without it
+  # tail can start first, fail to open it and show nothing of this file)
+  : >"$out"
   # bats in the background, so that a signal reaches on_signal at once, and
   # in a session of its own, so that on_signal can end all of it
   setsid bats --tap -T "${filter[@]}" "$f" >"$out" 2>&1 </dev/null &
