@@ -433,20 +433,31 @@ sc_net_container() {
 }
 
 # kata joining a runc container's namespace (--network container:<runc>):
-# recorded for docs/network.md.  The target is a runc container of its own
-# (the kata VM takes over its veth while it runs); afterwards the runc
-# container must have its network back.
+# recorded for docs/network.md.  The target is a runc container of its own:
+# the kata VM takes over its veth (the guest gets its address and MAC, and
+# the traffic to that address goes to the VM, where nothing listens on 80);
+# once the kata container is gone the runc container has its network back.
 sc_net_container_runc() {
-  local t n tip; t=$(cname target); n=$(cname)
+  local t n tip tmac report during; t=$(cname target); n=$(cname)
   run dk run -d --name "$t" --runtime runc -e KC_WEB=target "$CLIENT_IMAGE" sh -c "$WEB_INNER"
   assert_status 0
   tip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' "$t")
+  tmac=$(dk inspect -f '{{.NetworkSettings.MacAddress}}' "$t")
   wait_for "$TMO" http_get "http://$tip/" || fail "the runc target never answered"
-  run --separate-stderr dk run --rm --name "$n" --network "container:$t" --runtime kata "$CLIENT_IMAGE" sh -c "$NET_REPORT"
-  printf '# docker run --network container:<runc> (kata): status %s: %s / %s\n' "$status" "$(tr '\n' ' ' <<<"$output")" "$stderr" | cut -c1-600 >&3
+  run --separate-stderr dk run -d --name "$n" --network "container:$t" --runtime kata "$CLIENT_IMAGE" sleep 1000
   assert_status 0
+  run --separate-stderr dk exec "$n" sh -c "$NET_REPORT; cat /sys/class/net/eth0/address | sed s/^/mac:/"
+  report=$output
+  during=$(http_get "http://$tip/" 2>&1) && during="answered: $during" || during="no answer: $during"
+  printf '# docker run --network container:<runc> (kata): %s; http://%s/ while it runs: %s\n' \
+    "$(tr '\n' ' ' <<<"$report")" "$tip" "$during" | cut -c1-600 >&3
+  run dk rm -f "$n"
+  assert_status 0
+  output=$report
   assert_eq "eth0,lo" "$(report_get links)" "kata in a runc container's netns: the VM gets its veth (in: $output)"
   assert_eq "$tip/16" "$(report_get inet)" "kata in a runc container's netns: the runc container's address"
+  assert_eq "$tmac" "$(report_get mac)" "kata in a runc container's netns: the runc container's MAC"
+  assert_match '^no answer' "$during" "the runc container's address while the VM holds its veth"
   # once the kata container is gone, the runc container's network is its own again
   wait_for 20 http_get "http://$tip/" || fail "the runc target lost its network after the kata container left"
 }
