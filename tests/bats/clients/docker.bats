@@ -216,6 +216,24 @@ sc_rm_f() {
   run timeout 30 "$RT_PATH" --root "$root" state "$id"
   [ "$status" -ne 0 ] || fail "$RT still knows $id after rm -f: $output"
   wait_for 20 no_process_with "$id" || fail "processes left for $id: $(describe_pids $(pids_matching "$id"))"
+  # kata-runtime made the container's netns (docker gives no path) under
+  # its root: gone with it
+  assert_eq "" "$(findmnt -rn -o TARGET | grep -F "$root/netns/$id" || true)" "netns mount left for $id"
+  [ ! -e "$root/netns/$id" ] || fail "netns file left: $root/netns/$id"
+}
+
+# After every container of the file is removed: no network namespace of
+# kata-runtime's is left under docker's runtime root, and the daemon's
+# namespace has no tap and no ingress qdisc (tcfilter's redirects) left.
+sc_net_leftovers() {
+  local root=$DOCKER_EXEC/runtime-runc/moby
+  dk_rm_all all
+  run dk ps -aq
+  assert_eq "" "$output" "containers left"
+  assert_eq "" "$(findmnt -rn -t nsfs -o TARGET | grep -F "$root/" || true)" "netns mounts left under $root"
+  assert_eq "" "$(ls "$root/netns" 2>/dev/null || true)" "netns files left in $root/netns"
+  assert_eq "" "$(ip -n "$CLIENTS_NETNS" -o link show | grep -oE 'tap[0-9]+_kata' || true)" "taps left in the daemon's namespace"
+  assert_eq "" "$(in_netns tc qdisc show | grep -E '^qdisc ingress' || true)" "ingress qdiscs left in the daemon's namespace"
 }
 
 # (exit code 0: every other scenario)
@@ -380,10 +398,11 @@ sc_net_peers() {
 
 # --network host: docker names its own namespace in the spec (the path of
 # <exec-root>/netns/default).  runc: the daemon's namespace (docker0 and
-# all).  kata: the VM must not take the daemon's interfaces (that would steal
-# docker0's traffic from every other container): it runs without a NIC, only
-# loopback, and the daemon's namespace keeps no tap and no ingress qdisc
-# (docs/network.md, "Clients").
+# all).  kata: wiring the daemon's interfaces to a VM would redirect
+# docker0's and every container's traffic into it, so create refuses a
+# netns that is the runtime's own (docs/network.md, "Host networking is
+# refused"): a clear error, no container left in the runtime, and no tap or
+# ingress qdisc in the daemon's namespace.
 sc_net_host() {
   if [ "$RT" = runc ]; then
     run --separate-stderr dk run --rm --network host --runtime runc "$CLIENT_IMAGE" sh -c "$NET_REPORT"
@@ -392,18 +411,19 @@ sc_net_host() {
     assert_match '(^|,)kcext0(,|$)' "$(report_get links)" "runc, host network: the daemon's interfaces (in: $output)"
     return
   fi
-  local n; n=$(cname)
-  run dk run -d --name "$n" --network host --runtime kata "$CLIENT_IMAGE" sleep 1000
-  assert_status 0
-  run --separate-stderr dk exec "$n" sh -c "$NET_REPORT"
-  local report=$output taken
-  taken=$(in_netns tc qdisc show | grep -E '^qdisc ingress' || true)
-  taken+=$(ip -n "$CLIENTS_NETNS" -o link show | grep -oE 'tap[0-9]+_kata' || true)
-  run dk rm -f "$n"
-  assert_status 0
-  assert_eq "" "$taken" "kata, host network: taps or ingress qdiscs in the daemon's namespace (guest: $(tr '\n' ' ' <<<"$report"))"
-  output=$report
-  assert_eq lo "$(report_get links)" "kata, host network: only loopback in the VM (in: $output)"
+  local n id root=$DOCKER_EXEC/runtime-runc/moby; n=$(cname)
+  run --separate-stderr dk run --name "$n" --network host --runtime kata "$CLIENT_IMAGE" sh -c "$NET_REPORT"
+  printf '# docker run --network host (kata): status %s: %s %s\n' "$status" "$(tr '\n' ' ' <<<"$output")" "$stderr" | cut -c1-600 >&3
+  [ "$status" -ne 0 ] || fail "kata ran with host networking: $output"
+  assert_match "host networking" "$stderr" "the error says why (status $status)"
+  id=$(dk ps -aq --no-trunc --filter "name=^$n\$")
+  if [ -n "$id" ]; then
+    run timeout 30 "$RT_PATH" --root "$root" state "$id"
+    [ "$status" -ne 0 ] || fail "kata-runtime still knows the refused container $id: $output"
+    assert_eq "" "$(pids_matching "$id")" "processes left for the refused container"
+  fi
+  assert_eq "" "$(ip -n "$CLIENTS_NETNS" -o link show | grep -oE 'tap[0-9]+_kata' || true)" "taps in the daemon's namespace"
+  assert_eq "" "$(in_netns tc qdisc show | grep -E '^qdisc ingress' || true)" "ingress qdiscs in the daemon's namespace"
 }
 
 # --network container:<web>: runc joins the web container's namespace (same
@@ -463,11 +483,11 @@ sc_net_container_runc() {
 }
 
 # A user-defined network (IPv6, MTU 1400): docker's embedded DNS
-# (127.0.0.11) resolves the server's name.  runc: it does.  kata: the
-# guest's 127.0.0.11 is its own loopback, the resolver lives in the
-# namespace's stack that tcfilter bypasses: the name does not resolve
-# (docs/network.md, "Clients"); the server is reached by IP, and by name
-# with --add-host (the workaround).
+# (127.0.0.11, a resolver inside the container's netns) resolves the
+# server's name.  runc: directly.  kata: the guest's 127.0.0.11 is its own
+# loopback; the agent relays the queries to the runtime, which sends them
+# from inside the netns (docs/network.md, "DNS: a resolver on the netns'
+# loopback").  Also by IP, and by a --add-host name (/etc/hosts).
 sc_net_user_dns() {
   local s sip; s=$(cname srv)
   run dk run -d --name "$s" --network "$UNET" --runtime "$RT" -e "KC_WEB=srv-$RT" "$CLIENT_IMAGE" sh -c "$WEB_INNER"
@@ -486,15 +506,8 @@ sc_net_user_dns() {
   assert_eq "nameserver 127.0.0.11" "$(report_get resolv)" "resolv.conf: docker's embedded DNS"
   assert_eq "srv-$RT" "$(report_get byip)" "server reached by IP on $UNET"
   assert_eq "srv-$RT" "$(report_get alias)" "server reached by a --add-host name"
-  if [ "$RT" = runc ]; then
-    assert_eq ok "$(report_get dns)" "runc: the embedded DNS resolves $s"
-    assert_eq "srv-$RT" "$(report_get byname)" "runc: server reached by name"
-  else
-    # documented limitation (docs/network.md, "Clients"): when this starts
-    # to resolve, update the docs and this check
-    assert_eq fail "$(report_get dns)" "kata: the embedded DNS is out of the guest's reach (L6)"
-    assert_eq "" "$(report_get byname)" "kata: no server by name"
-  fi
+  assert_eq ok "$(report_get dns)" "the embedded DNS resolves $s (nslookup)"
+  assert_eq "srv-$RT" "$(report_get byname)" "server reached by its name"
 }
 
 # The user-defined network's MTU (1400) and IPv6 (fd00:6b63::/64) reach
@@ -556,15 +569,16 @@ sc_none_run_rm() {
 @test "docker/runc: bridge: peers by IP (runc->runc)" { scenario runc sc_net_peers; }
 @test "docker/kata: bridge: peers by IP (kata->kata, kata->runc, runc->kata)" { scenario kata sc_net_peers; }
 @test "docker/runc: --network host" { scenario runc sc_net_host; }
-@test "docker/kata: --network host (VM without NIC)" { scenario kata sc_net_host; }
+@test "docker/kata: --network host is refused" { scenario kata sc_net_host; }
 @test "docker/runc: --network container:<runc>" { scenario runc sc_net_container; }
 @test "docker/kata: --network container:<kata> is refused" { scenario kata sc_net_container; }
 @test "docker/kata: --network container:<runc>" { scenario kata sc_net_container_runc; }
 @test "docker/runc: user network: embedded DNS, by IP, --add-host" { scenario runc sc_net_user_dns; }
-@test "docker/kata: user network: by IP, --add-host (embedded DNS: L6)" { scenario kata sc_net_user_dns; }
+@test "docker/kata: user network: embedded DNS, by IP, --add-host" { scenario kata sc_net_user_dns; }
 @test "docker/runc: user network: IPv6 and MTU 1400" { scenario runc sc_net_user_v6_mtu; }
 @test "docker/kata: user network: IPv6 and MTU 1400" { scenario kata sc_net_user_v6_mtu; }
 @test "docker/runc: --network none: run --rm (only lo)" { NET=none scenario runc sc_none_run_rm; }
 @test "docker/kata: --network none: run --rm (only lo)" { NET=none scenario kata sc_none_run_rm; }
 @test "docker/runc: --network none: rm -f running" { NET=none scenario runc sc_rm_f; }
 @test "docker/kata: --network none: rm -f running" { NET=none scenario kata sc_rm_f; }
+@test "docker/kata: no netns, tap or ingress qdisc left after the file's containers" { scenario kata sc_net_leftovers; }

@@ -389,6 +389,20 @@ sc_net_peers() {
   assert_eq web-kata "$output" "runc -> kata by IP"
 }
 
+# --network host: podman leaves the network namespace out of the spec.
+# runc: the test namespace's interfaces.  kata: a VM with only loopback (the
+# host's interfaces are never handed to a VM; docs/network.md).
+sc_net_host() {
+  run --separate-stderr pm run --rm --network host $(NET= OPTS) "$CLIENT_IMAGE" sh -c "$NET_REPORT"
+  assert_status 0
+  if [ "$RT" = runc ]; then
+    assert_match '(^|,)kcext0(,|$)' "$(report_get links)" "runc, host network: the test namespace's interfaces (in: $output)"
+  else
+    assert_eq lo "$(report_get links)" "kata, host network: only loopback in the VM (in: $output)"
+    assert_eq "" "$(ip -n "$CLIENTS_NETNS" -o link show | grep -oE 'tap[0-9]+_kata' || true)" "taps in the test namespace"
+  fi
+}
+
 sc_none_run_rm() {
   run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "uname -r; $NET_REPORT"
   assert_status 0
@@ -430,6 +444,8 @@ sc_none_run_rm() {
 @test "podman/kata: default network: -p (127.0.0.1 and DNAT)" { scenario kata sc_net_publish; }
 @test "podman/runc: default network: peers by IP (runc->runc)" { scenario runc sc_net_peers; }
 @test "podman/kata: default network: peers by IP (kata->kata, kata->runc, runc->kata)" { scenario kata sc_net_peers; }
+@test "podman/runc: --network host" { scenario runc sc_net_host; }
+@test "podman/kata: --network host (VM with only lo)" { scenario kata sc_net_host; }
 @test "podman/runc: --network none: run --rm (only lo)" { NET=none scenario runc sc_none_run_rm; }
 @test "podman/kata: --network none: run --rm (only lo)" { NET=none scenario kata sc_none_run_rm; }
 @test "podman/runc: --network none: rm -f running" { NET=none scenario runc sc_rm_f; }
