@@ -535,7 +535,7 @@ http_get() { in_netns curl -sSf --max-time 10 "$1"; }
 # `hget HOST PATH` prints the body, fails when HOST:80 cannot be reached.
 HGET='hget() { printf "GET %s HTTP/1.0\r\n\r\n" "$2" | nc -w 10 "$1" 80 >/tmp/.hget || return 1; [ -s /tmp/.hget ] || return 1; tr -d "\r" </tmp/.hget | sed "1,/^$/d"; }'
 # hget_retry: the same, up to 10 s while the server starts
-HGET="$HGET"'; hget_retry() { i=0; while ! hget "$1" "$2" >/dev/null 2>&1 && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done; hget "$1" "$2"; }' 
+HGET="$HGET"'; hget_retry() { i=0; while ! hget "$1" "$2" >/dev/null 2>&1 && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done; hget "$1" "$2"; }'
 # peer_of BODY: the address in "peer=ADDR" (httpd on an IPv6 socket writes
 # [::ffff:A.B.C.D]).
 peer_of() { sed -n 's/^peer=//p' <<<"$1" | sed -e 's/^\[//' -e 's/\]$//' -e 's/^::ffff://'; }
