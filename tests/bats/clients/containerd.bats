@@ -8,6 +8,13 @@
 #
 # ctr has no `stop`, `logs` or `rm -f`: the scenarios use what ctr offers for
 # the same operation (kill + kill -s SIGKILL, --log-uri file://, tasks rm -f).
+#
+# Network: without --cni, ctr's spec asks for a new, empty network namespace
+# (only loopback).  `ctr run --cni` configures the network itself, from the
+# first conflist in /etc/cni/net.d with the plugins in /opt/cni/bin (ctr has
+# no option for either): the test runs that ctr in a mount namespace of its
+# own where a private conflist (a bridge in the test network namespace) and
+# Debian's plugins (/usr/lib/cni) are mounted there.
 
 bats_require_minimum_version 1.5.0
 load lib
@@ -43,6 +50,32 @@ EOF
     return 1
   fi
   ctr --address "$CTRD_SOCK" -n "$CTR_NS" image import "$CLIENTS_CACHE/busybox.tar" >/dev/null
+  mkdir -p "$d/cni/net.d" "$d/cni/ipam"
+  cat >"$d/cni/net.d/10-kc.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "kc-ctr",
+  "plugins": [
+    { "type": "bridge", "bridge": "kc-ctr0", "isGateway": true, "ipMasq": false,
+      "ipam": { "type": "host-local", "dataDir": "$d/cni/ipam",
+                "ranges": [[ { "subnet": "$CNI_SUBNET.0/24", "gateway": "$CNI_SUBNET.1" } ]],
+                "routes": [ { "dst": "0.0.0.0/0" } ] } }
+  ]
+}
+EOF
+}
+
+CNI_SUBNET=10.77.0
+
+# ct_cni ARGS...: ctr (in the test network namespace) with --cni's fixed
+# paths replaced in a mount namespace of its own (slave: nothing it mounts
+# reaches the host).
+ct_cni() {
+  timeout "${TMO:-60}" nsenter --net="/run/netns/$CLIENTS_NETNS" unshare --mount --propagation slave \
+    sh -c 'd=$1 a=$2 ns=$3; shift 3
+      mount --bind "$d/cni/net.d" /etc/cni/net.d && mount -t tmpfs -o size=1m kc-cni /opt &&
+      mkdir -p /opt/cni/bin && mount --bind /usr/lib/cni /opt/cni/bin &&
+      exec ctr --address "$a" -n "$ns" "$@"' sh "$CLIENTS_TMP" "$CTRD_SOCK" "$CTR_NS" "$@"
 }
 
 teardown_file() {
@@ -264,6 +297,40 @@ sc_stats() {
   check_cgroup_pids "$pids" "$output"
 }
 
+# ------------------------------------------------------ network scenarios --
+
+# Without --cni: a new network namespace with only loopback (kata-runtime
+# makes it itself, the spec has no path).
+sc_net_default() {
+  local n; n=$(cname)
+  run --separate-stderr ct run --rm $(OPTS) "$CLIENT_IMAGE" "$n" sh -c "$NET_REPORT"
+  assert_status 0
+  assert_eq lo "$(report_get links)" "ctr run without --cni: only loopback (in: $output)"
+}
+
+# ctr run --cni: ctr creates the task, runs the CNI plugins in
+# /proc/<task pid>/ns/net, then starts it.  runc: eth0 on the private
+# bridge, its default route, the gateway answers.  kata: the VM was booted
+# and its network namespace scanned at create, before ctr ran the plugins,
+# and NICs are not hot-plugged: the VM has only loopback
+# (docs/network.md, "Clients").
+sc_net_cni() {
+  local n; n=$(cname)
+  run --separate-stderr ct_cni run --rm --cni $(OPTS) "$CLIENT_IMAGE" "$n" sh -c "$NET_REPORT; $(ping_inner "$CNI_SUBNET.1")"
+  printf '# ctr run --cni (%s): status %s: %s\n' "$RT" "$status" "$(tr '\n' ' ' <<<"$output")" | cut -c1-600 >&3
+  assert_status 0
+  if [ "$RT" = runc ]; then
+    assert_eq "eth0,lo" "$(report_get links)" "interfaces (in: $output)"
+    assert_match "^${CNI_SUBNET//./\\.}\.[0-9]+/24\$" "$(report_get inet)" "eth0's address (in: $output)"
+    assert_eq "default via $CNI_SUBNET.1 dev eth0" "$(report_get route | sed 's/ *$//')" "default route (in: $output)"
+    assert_eq ok "$(report_get ping)" "ping $CNI_SUBNET.1"
+  else
+    assert_eq lo "$(report_get links)" "kata, ctr --cni: the VM has no NIC (the network came after create; in: $output)"
+  fi
+  # ctr run --rm ran the plugins' DEL: no veth left on the bridge
+  assert_eq "" "$(ip -n "$CLIENTS_NETNS" -o link show master kc-ctr0 2>/dev/null)" "veths left on kc-ctr0"
+}
+
 # ------------------------------------------------------------------ tests --
 
 @test "containerd/runc: run --rm (uname -r is the host's)" { scenario runc sc_run_rm; }
@@ -292,3 +359,7 @@ sc_stats() {
 @test "containerd/kata: tasks ps" { scenario kata sc_top_ps; }
 @test "containerd/runc: tasks metrics" { scenario runc sc_stats; }
 @test "containerd/kata: tasks metrics" { scenario kata sc_stats; }
+@test "containerd/runc: run without --cni (only lo)" { scenario runc sc_net_default; }
+@test "containerd/kata: run without --cni (only lo)" { scenario kata sc_net_default; }
+@test "containerd/runc: run --cni (bridge, route, ping the gateway)" { scenario runc sc_net_cni; }
+@test "containerd/kata: run --cni (VM without NIC: the network comes after create)" { scenario kata sc_net_cni; }

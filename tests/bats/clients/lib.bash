@@ -192,10 +192,63 @@ clients_netns_add() {
   echo "$CLIENTS_NETNS" >"$CLIENTS_TMP/netns"
 }
 
+# clients_netns_ext: a veth pair in the test network namespace, kcext0 with
+# 10.199.0.1/24 and kcext1 (no address), both up: an address of the
+# namespace that is neither loopback nor a client's bridge, so that a
+# published port reached on it goes through the client's DNAT rule (the
+# server sees 10.199.0.1 as its peer) and not through a userland proxy (which
+# connects from the bridge's address).  It goes away with the namespace.
+CLIENTS_EXT_ADDR=10.199.0.1
+clients_netns_ext() {
+  ip -n "$CLIENTS_NETNS" link add kcext0 type veth peer name kcext1 &&
+    ip -n "$CLIENTS_NETNS" addr add "$CLIENTS_EXT_ADDR/24" dev kcext0 &&
+    ip -n "$CLIENTS_NETNS" link set kcext0 up &&
+    ip -n "$CLIENTS_NETNS" link set kcext1 up
+}
+
 # Run a daemon in the test network namespace.  nsenter --net enters only the
 # network namespace: `ip netns exec` would also remount /sys, which hides the
 # cgroup mounts from the daemon and its runtimes.
 in_netns() { nsenter --net="/run/netns/$CLIENTS_NETNS" "$@"; }
+
+# clients_netns_inodes DIR: the inode numbers of the network namespaces
+# that belong to DIR's run: the test namespace (DIR/netns), and every nsfs
+# mount under DIR (the namespaces dockerd makes under its exec-root, those
+# kata-runtime makes under a runtime root there).
+clients_netns_inodes() {
+  local dir=$1 m
+  if [ -s "$dir/netns" ] && [ -e "/run/netns/$(cat "$dir/netns")" ]; then
+    stat -L -c %i "/run/netns/$(cat "$dir/netns")" 2>/dev/null
+  fi
+  for m in $(findmnt -rn -t nsfs -o TARGET | grep -E "^${dir}/"); do
+    stat -L -c %i "$m" 2>/dev/null
+  done
+  for m in $(cat "$dir/roots" 2>/dev/null); do
+    [ -d "$m" ] || continue
+    findmnt -rn -t nsfs -o TARGET | grep -E "^${m}/" | xargs -r stat -L -c %i 2>/dev/null
+  done
+}
+
+# kill_in_netns DIR: ends the processes that live in one of DIR's network
+# namespaces and whose command line does not name DIR (docker-proxy, a
+# container's processes under runc, a client run in the namespace).  The
+# host's own namespace is never one of them.
+kill_in_netns() {
+  local dir=$1 inodes host p n pids=
+  inodes=$(clients_netns_inodes "$dir" | sort -u)
+  [ -n "$inodes" ] || return 0
+  host=$(stat -L -c %i /proc/1/ns/net 2>/dev/null)
+  for p in /proc/[0-9]*; do
+    n=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
+    [ "$n" != "$host" ] || continue
+    grep -qxF "$n" <<<"$inodes" || continue
+    p=${p#/proc/}
+    [ "$p" != $$ ] && [ "$p" != "${BASHPID:-$$}" ] && pids="$pids $p"
+  done
+  [ -n "$pids" ] || return 0
+  echo "killing processes left in the test network namespaces: $(describe_pids $pids | tr '\n' ';')" >&2
+  kill -KILL $pids 2>/dev/null || true
+}
 
 clients_umount_under() {
   local dir=$1 m
@@ -277,6 +330,7 @@ clients_tmp_cleanup() {
   [ -n "${CLIENTS_TMP:-}" ] && [ -d "$CLIENTS_TMP" ] || return 0
   case $CLIENTS_TMP in /tmp/kc-?*) ;; *) return 0 ;; esac
   kill_matching "$CLIENTS_TMP/"
+  kill_in_netns "$CLIENTS_TMP"
   clients_umount_under "$CLIENTS_TMP"
   if [ -s "$CLIENTS_TMP/netns" ]; then
     ip netns del "$(cat "$CLIENTS_TMP/netns")" 2>/dev/null || true
@@ -459,6 +513,46 @@ TICK_INNER='while :; do echo tick; sleep 0.3; done'
 # exec -it: the tty's name, then its size once the client has set it.
 EXEC_TTY_INNER='echo "tty:$(tty)"; sized() { case "$1" in [1-9]*) return 0;; esac; return 1; }; s=$(stty size 2>/dev/null); i=0; while ! sized "$s" && [ $i -lt 100 ]; do sleep 0.1; s=$(stty size 2>/dev/null); i=$((i+1)); done; echo "size:$s"'
 exec_tty_lines() { printf '%s\n' "$output" | grep -E '^(tty|size):' | tr '\n' ' ' | sed 's/ $//'; }
+
+# The server of the network scenarios: busybox httpd on port 80 with an
+# index page that says $KC_WEB, and /cgi-bin/peer, which prints the address
+# the connection came from (peer=ADDR).
+WEB_INNER=$(cat <<'EOF'
+mkdir -p /www/cgi-bin
+echo "$KC_WEB" >/www/index.html
+printf '%s\n' '#!/bin/sh' 'echo Content-Type: text/plain' 'echo' 'echo peer=$REMOTE_ADDR' >/www/cgi-bin/peer
+chmod +x /www/cgi-bin/peer
+exec httpd -f -p 80 -h /www
+EOF
+)
+
+# http_get URL: the body, fetched from the test network namespace (10 s
+# time-out); fails when the server cannot be reached.  (Not busybox wget:
+# Debian's static busybox segfaults in wget, on the host and in the image.)
+http_get() { in_netns curl -sSf --max-time 10 "$1"; }
+
+# Container-side HTTP client (busybox nc; the image's wget segfaults):
+# `hget HOST PATH` prints the body, fails when HOST:80 cannot be reached.
+HGET='hget() { printf "GET %s HTTP/1.0\r\n\r\n" "$2" | nc -w 10 "$1" 80 >/tmp/.hget || return 1; [ -s /tmp/.hget ] || return 1; tr -d "\r" </tmp/.hget | sed "1,/^$/d"; }'
+# hget_retry: the same, up to 10 s while the server starts
+HGET="$HGET"'; hget_retry() { i=0; while ! hget "$1" "$2" >/dev/null 2>&1 && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done; hget "$1" "$2"; }'
+# peer_of BODY: the address in "peer=ADDR" (httpd on an IPv6 socket writes
+# [::ffff:A.B.C.D]).
+peer_of() { sed -n 's/^peer=//p' <<<"$1" | sed -e 's/^\[//' -e 's/\]$//' -e 's/^::ffff://'; }
+
+# Container-side network report: the lines the network scenarios check.
+#   mtu:N            eth0's MTU (or mtu:none without eth0)
+#   links:a,b        the ethernet and loopback interfaces, in order (not
+#                    the ifb0/ifb1 that this host's kernel puts in every new
+#                    network namespace, nor the guest kernel's sit0)
+#   inet:A/P         eth0's IPv4 addresses     inet6:A/P  global IPv6 ones
+#   route:...        the IPv4 default route    route6:... the IPv6 one
+NET_REPORT='echo "mtu:$(cat /sys/class/net/eth0/mtu 2>/dev/null || echo none)"; echo "links:$(for d in /sys/class/net/*; do n=${d##*/}; case $n in ifb*) continue;; esac; t=$(cat $d/type); [ "$t" = 1 ] || [ "$t" = 772 ] && printf "%s," $n; done | sed "s/,$//")"; ip -o -4 addr show dev eth0 2>/dev/null | awk "{print \"inet:\" \$4}"; ip -o -6 addr show dev eth0 scope global 2>/dev/null | awk "{print \"inet6:\" \$4}"; ip -4 route show default | sed "s/^/route:/"; ip -6 route show default 2>/dev/null | sed "s/^/route6:/"'
+# report_get KEY: the value(s) of KEY in $output (one per line).
+report_get() { sed -n "s/^$1://p" <<<"$output" | tr -d '\r'; }
+# ping_inner ADDR: container-side, up to 10 tries of one ping (a new
+# address or bridge may still be in duplicate address detection).
+ping_inner() { echo "i=0; r=fail; while [ \$i -lt 10 ]; do if ping -c1 -W2 $1 >/dev/null 2>&1; then r=ok; break; fi; i=\$((i+1)); sleep 0.5; done; echo ping:\$r"; }
 
 # scenario runc|kata FUNCTION: one test.  TEST_DONE tells teardown that the
 # scenario ran to its end.

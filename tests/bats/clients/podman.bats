@@ -3,7 +3,12 @@
 # podman has no daemon: every podman call (and so conmon, which it starts)
 # runs in a network namespace of this file's own, with a test-only
 # containers.conf (CONTAINERS_CONF) and vfs storage under a temporary
-# directory.  The runtime is selected with --runtime <path>.
+# directory.  The runtime is selected with --runtime <path>.  Containers
+# get podman's default network (the CNI bridge "podman", 10.88.0.0/16, made
+# in the test namespace), but for the `--network none` rows.  Its
+# configuration is podman's own default one, written to a directory of this
+# file's own with one change: host-local keeps its leases there too, not in
+# the host's /var/lib/cni/networks/podman.
 
 bats_require_minimum_version 1.5.0
 load lib
@@ -13,12 +18,17 @@ setup_file() {
   clients_tmp_init pm
   clients_build_image
   clients_netns_add kc-pm
+  clients_netns_ext
   local d=$CLIENTS_TMP
-  mkdir -p "$d/tmp"
+  mkdir -p "$d/tmp" "$d/cni"
   cat >"$d/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
+
+[network]
+network_backend = "cni"
+network_config_dir = "$d/cni"
+cni_plugin_dirs = ["/usr/lib/cni"]
 
 [engine]
 cgroup_manager = "cgroupfs"
@@ -33,6 +43,22 @@ runtime_supports_json = ["crun", "runc", "kata", "kata-runtime"]
 
 [engine.runtimes]
 kata = ["$KATA_RUNTIME"]
+EOF
+  # podman 4.3's default network (what it makes in memory when the
+  # directory has none), with a private dataDir for host-local
+  cat >"$d/cni/87-podman-bridge.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "podman",
+  "plugins": [
+    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": { "type": "host-local", "dataDir": "$d/cni/leases", "routes": [ { "dst": "0.0.0.0/0" } ],
+                "ranges": [ [ { "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" } ] ] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "firewall" },
+    { "type": "tuning" }
+  ]
+}
 EOF
   export CONTAINERS_CONF=$d/containers.conf
   export PODMAN_ROOT=$d/st PODMAN_RUNROOT=$d/rr
@@ -88,7 +114,8 @@ ensure_shared() {
   run pm run -d --name "$n" $(OPTS) "$CLIENT_IMAGE" $SHARED_CMD
   assert_status 0
 }
-OPTS() { echo "--network none --runtime $RT_PATH"; }
+# NET: the network of the scenario (default: podman's default network)
+OPTS() { echo "${NET:+--network $NET} --runtime $RT_PATH"; }
 
 pm_state() { pm inspect -f '{{.State.Status}}' "$1"; }
 pm_is() { [ "$(pm_state "$1")" = "$2" ]; }
@@ -281,6 +308,108 @@ sc_stats() {
   stats_row_check "$n" "$output"
 }
 
+# ------------------------------------------------------ network scenarios --
+
+WEB_PORT_runc=18081
+WEB_PORT_kata=18082
+
+# One web server per runtime on the default network, published on
+# WEB_PORT_<rt>, shared by the network scenarios.  Sets WEB, WEB_IP.
+ensure_web() {
+  local rt=${1:-$RT} port rtp
+  WEB=kc-web-$rt
+  port=WEB_PORT_$rt
+  rtp=$RUNC_RUNTIME; [ "$rt" = kata ] && rtp=$KATA_RUNTIME
+  if ! pm_is "$WEB" running; then
+    pm rm -f -t 0 "$WEB" >/dev/null 2>&1 || true
+    run pm run -d --name "$WEB" --runtime "$rtp" -e "KC_WEB=web-$rt" -p "${!port}:80" \
+      "$CLIENT_IMAGE" sh -c "$WEB_INNER"
+    assert_status 0 || return 1
+    echo "$output" >>"$CLIENTS_TMP/ids"
+  fi
+  WEB_IP=$(pm inspect -f '{{.NetworkSettings.IPAddress}}' "$WEB")
+  [ -n "$WEB_IP" ] || fail "$WEB has no address" || return 1
+  wait_for "$TMO" http_get "http://$WEB_IP/" || fail "$WEB never answered on http://$WEB_IP/"
+}
+
+# the default network's gateway, from the test namespace's bridge
+pm_gateway() { ip -n "$CLIENTS_NETNS" -o -4 addr show dev cni-podman0 | awk '{print $4}' | cut -d/ -f1; }
+
+sc_net_bridge() {
+  local gw
+  run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$NET_REPORT; $(ping_inner '$(ip -4 route show default | awk "{print \$3}")')"
+  assert_status 0
+  gw=$(pm_gateway)
+  [ -n "$gw" ] || fail "no cni-podman0 bridge in the test namespace"
+  assert_eq "eth0,lo" "$(report_get links)" "interfaces (in: $output)"
+  assert_match '^10\.88\.[0-9]+\.[0-9]+/16$' "$(report_get inet)" "eth0's address (in: $output)"
+  assert_eq "default via $gw dev eth0" "$(report_get route | sed 's/ *$//')" "default route (in: $output)"
+  assert_eq ok "$(report_get ping)" "ping $gw (cni-podman0)"
+}
+
+# -p through the CNI portmap plugin's DNAT: from 127.0.0.1 (masqueraded to
+# the bridge's address) and from the namespace's own address (the server
+# sees it).
+sc_net_publish() {
+  local port=WEB_PORT_$RT mac
+  ensure_web || return 1
+  mac=$(pm inspect -f '{{.NetworkSettings.MacAddress}}' "$WEB")
+  run pm exec "$WEB" sh -c "$NET_REPORT; cat /sys/class/net/eth0/address | sed s/^/mac:/"
+  assert_status 0
+  assert_eq "$WEB_IP/16" "$(report_get inet)" "eth0's address: podman inspect's (in: $output)"
+  assert_eq "$mac" "$(report_get mac)" "eth0's MAC: podman inspect's"
+  run http_get "http://127.0.0.1:${!port}/"
+  assert_status 0
+  assert_eq "web-$RT" "$output" "page through 127.0.0.1:${!port}"
+  run http_get "http://127.0.0.1:${!port}/cgi-bin/peer"
+  assert_status 0
+  assert_eq "$(pm_gateway)" "$(peer_of "$output")" "peer seen from 127.0.0.1 (masqueraded; in: $output)"
+  run http_get "http://$CLIENTS_EXT_ADDR:${!port}/cgi-bin/peer"
+  assert_status 0
+  assert_eq "$CLIENTS_EXT_ADDR" "$(peer_of "$output")" "peer seen through the DNAT rule (in: $output)"
+}
+
+sc_net_peers() {
+  local kip rip
+  ensure_web || return 1
+  if [ "$RT" = runc ]; then
+    run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$HGET; hget $WEB_IP /"
+    assert_status 0
+    assert_eq web-runc "$output" "runc -> runc by IP"
+    return
+  fi
+  kip=$WEB_IP
+  ensure_web runc || return 1
+  rip=$WEB_IP
+  run pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "$HGET; hget $kip / && hget $rip /"
+  assert_status 0
+  assert_eq "$(printf 'web-kata\nweb-runc')" "$output" "kata -> kata and kata -> runc by IP"
+  run pm run --rm --runtime "$RUNC_RUNTIME" "$CLIENT_IMAGE" sh -c "$HGET; hget $kip /"
+  assert_status 0
+  assert_eq web-kata "$output" "runc -> kata by IP"
+}
+
+# --network host: podman leaves the network namespace out of the spec.
+# runc: the test namespace's interfaces.  kata: a VM with only loopback (the
+# host's interfaces are never handed to a VM; docs/network.md).
+sc_net_host() {
+  run --separate-stderr pm run --rm --network host $(NET= OPTS) "$CLIENT_IMAGE" sh -c "$NET_REPORT"
+  assert_status 0
+  if [ "$RT" = runc ]; then
+    assert_match '(^|,)kcext0(,|$)' "$(report_get links)" "runc, host network: the test namespace's interfaces (in: $output)"
+  else
+    assert_eq lo "$(report_get links)" "kata, host network: only loopback in the VM (in: $output)"
+    assert_eq "" "$(ip -n "$CLIENTS_NETNS" -o link show | grep -oE 'tap[0-9]+_kata' || true)" "taps in the test namespace"
+  fi
+}
+
+sc_none_run_rm() {
+  run --separate-stderr pm run --rm $(OPTS) "$CLIENT_IMAGE" sh -c "uname -r; $NET_REPORT"
+  assert_status 0
+  check_uname "$(head -1 <<<"$output")"
+  assert_eq lo "$(report_get links)" "--network none: only loopback (in: $output)"
+}
+
 # ------------------------------------------------------------------ tests --
 
 @test "podman/runc: run --rm (uname -r is the host's)" { scenario runc sc_run_rm; }
@@ -309,3 +438,15 @@ sc_stats() {
 @test "podman/kata: top and ps" { scenario kata sc_top_ps; }
 @test "podman/runc: stats --no-stream" { scenario runc sc_stats; }
 @test "podman/kata: stats --no-stream" { scenario kata sc_stats; }
+@test "podman/runc: default network: ip addr, ip route, ping the gateway" { scenario runc sc_net_bridge; }
+@test "podman/kata: default network: ip addr, ip route, ping the gateway" { scenario kata sc_net_bridge; }
+@test "podman/runc: default network: -p (127.0.0.1 and DNAT)" { scenario runc sc_net_publish; }
+@test "podman/kata: default network: -p (127.0.0.1 and DNAT)" { scenario kata sc_net_publish; }
+@test "podman/runc: default network: peers by IP (runc->runc)" { scenario runc sc_net_peers; }
+@test "podman/kata: default network: peers by IP (kata->kata, kata->runc, runc->kata)" { scenario kata sc_net_peers; }
+@test "podman/runc: --network host" { scenario runc sc_net_host; }
+@test "podman/kata: --network host (VM with only lo)" { scenario kata sc_net_host; }
+@test "podman/runc: --network none: run --rm (only lo)" { NET=none scenario runc sc_none_run_rm; }
+@test "podman/kata: --network none: run --rm (only lo)" { NET=none scenario kata sc_none_run_rm; }
+@test "podman/runc: --network none: rm -f running" { NET=none scenario runc sc_rm_f; }
+@test "podman/kata: --network none: rm -f running" { NET=none scenario kata sc_rm_f; }

@@ -57,9 +57,27 @@ summary() {
   echo "$pass passed, $fail failed, $skip skipped"
 }
 
+# What the host's own network namespace has that the files could leak there
+# if a daemon or a plugin ran outside the test namespaces: their bridges and
+# the veth of the test namespaces, and the iptables chains of docker and of
+# the CNI plugins.
+host_net_state() {
+  local l
+  for l in docker0 cni-podman0 kc-ctr0 kcext0 kcext1; do
+    ip link show "$l" >/dev/null 2>&1 && echo "link $l"
+  done
+  for l in iptables ip6tables; do
+    command -v "$l-save" >/dev/null || continue
+    echo "$l $("$l-save" 2>/dev/null | grep -cE '^(:|-A )(DOCKER|CNI-)')"
+  done
+}
+host_before=$(host_net_state)
+
 sweep() {
-  local d
+  local d left=$cache/left
   trap - EXIT INT TERM
+  # the test namespaces' names, before the sweep deletes their records
+  cat $(sed 's,$,/netns,' "$KATA_CLIENTS_REGISTRY") 2>/dev/null >"$cache/netns"
   # shellcheck source=lib.bash
   (
     source "$here/lib.bash"
@@ -69,6 +87,24 @@ sweep() {
       clients_sweep "$d"
     done <"$KATA_CLIENTS_REGISTRY"
   ) 2>&1 | sed 's/^/# /' >&2
+  # nothing of the run may be left: directories, mounts, processes,
+  # network namespaces, and nothing new in the host's network namespace
+  : >"$left"
+  while read -r d; do
+    [ -n "$d" ] || continue
+    [ -e "$d" ] && echo "directory $d" >>"$left"
+    findmnt -rn -o TARGET | grep -E "^$d(/|\$)" | sed 's/^/mount /' >>"$left"
+    grep -laF -f <(printf '%s\n' "$d/") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
+      grep -vxE "$$|${BASHPID:-$$}" | sed 's/^/process /' >>"$left"
+  done <"$KATA_CLIENTS_REGISTRY"
+  while read -r d; do
+    [ -n "$d" ] && [ -e "/run/netns/$d" ] && echo "network namespace $d" >>"$left"
+  done <"$cache/netns"
+  diff <(echo "$host_before") <(host_net_state) | sed -n 's/^> /host netns: /p' >>"$left"
+  if [ -s "$left" ]; then
+    sed 's/^/# left behind: /' "$left"
+    fail=$((fail + 1))
+  fi
   summary
   rm -rf "$cache"
   [ "$fail" -eq 0 ] && [ $rc -eq 0 ] && [ $interrupted = 0 ]
@@ -90,6 +126,9 @@ for f in "${files[@]}"; do
   [ $interrupted = 0 ] || break
   t0=$SECONDS
   out=$cache/out.tap
+  # made here, not by bats' redirection: tail -f must find it (without it
+  # tail can start first, fail to open it and show nothing of this file)
+  : >"$out"
   # bats in the background, so that a signal reaches on_signal at once, and
   # in a session of its own, so that on_signal can end all of it
   setsid bats --tap -T "${filter[@]}" "$f" >"$out" 2>&1 </dev/null &
