@@ -50,7 +50,8 @@ make_shared_ctrs() {
 
 # ensure_pod: POD, WEB, CLI of the shared pod, made again when needed.
 ensure_pod() {
-  POD=$(cat "$(sf pod)" 2>/dev/null); WEB=$(cat "$(sf web)" 2>/dev/null); CLI=$(cat "$(sf cli)" 2>/dev/null)
+  POD=$(cat "$(sf pod)" 2>/dev/null || true); WEB=$(cat "$(sf web)" 2>/dev/null || true)
+  CLI=$(cat "$(sf cli)" 2>/dev/null || true)
   if [ -n "$POD" ] && [ "$(cri_pod_state "$POD")" = SANDBOX_READY ] &&
      [ -n "$WEB" ] && cri_ctr_is "$WEB" CONTAINER_RUNNING &&
      [ -n "$CLI" ] && cri_ctr_is "$CLI" CONTAINER_RUNNING; then
@@ -88,7 +89,7 @@ sc_runp() {
 # create/start of two containers in the pod; ps lists both, Running, in the
 # pod; they run on one kernel (boot_id): the host's for runc, the VM's for kata.
 sc_create_start() {
-  POD=$(cat "$(sf pod)" 2>/dev/null)
+  POD=$(cat "$(sf pod)" 2>/dev/null || true)
   if [ -z "$POD" ] || [ "$(cri_pod_state "$POD")" != SANDBOX_READY ]; then make_shared_pod; POD=$(cat "$(sf pod)"); fi
   make_shared_ctrs
   WEB=$(cat "$(sf web)"); CLI=$(cat "$(sf cli)")
