@@ -195,7 +195,7 @@ cri_ctr_is() { [ "$(cri_ctr_state "$1")" = "$2" ]; }
 cri_pod_state() { cri inspectp "$1" 2>/dev/null | jq -r .status.state; }
 cri_pod_ip() { cri inspectp "$1" 2>/dev/null | jq -r .status.network.ip; }
 
-# cri_exec_out ID CMD...: stdout of a sync exec (fails when exec fails).
+# cri_exec_ok ID CMD...: a sync exec succeeds.
 cri_exec_ok() { cri exec "$@" >/dev/null 2>&1; }
 
 # cri_rm_pod ID: stopp + rmp, ignoring errors (teardown).
@@ -219,22 +219,6 @@ cri_rm_test_pods() {
 
 # A name unique to this test and handler.
 podname() { echo "kc${BATS_TEST_NUMBER}-$RT${1:+-$1}"; }
-
-# ------------------------------------------------ left-overs of a pod -------
-
-# Host taps of kata sandboxes in the pods' netns (tapN_kata): none may be
-# left once a pod is gone.  The pods' netns are under the file's directory.
-cri_netns_files() { findmnt -rn -o TARGET | grep -E "^$CLIENTS_TMP/.*netns" || true; }
-
-# cri_leftovers POD-ID: what is left on the host of a pod (processes naming
-# its id, mounts naming it, its netns mount); prints nothing when clean.
-cri_leftovers() {
-  local id=$1 p
-  p=$(pids_matching "$id")
-  [ -z "$p" ] || echo "processes: $(describe_pids $p)"
-  findmnt -rn -o TARGET | grep -F "$id" | sed 's/^/mount: /'
-  return 0
-}
 
 # ------------------------------------------------------------------ sweep ---
 
