@@ -117,6 +117,8 @@ teardown() {
 @test "containerd/kata: exec (sync, exit code 5)" { scenario kata sc_exec; }
 @test "containerd/runc: exec -it (tty, size, no pty left)" { scenario runc sc_exec_it; }
 @test "containerd/kata: exec -it (tty, size, no pty left)" { scenario kata sc_exec_it; }
+@test "containerd/runc: attach -i (the running container's output)" { scenario runc sc_attach; }
+@test "containerd/kata: attach -i (the running container's output)" { scenario kata sc_attach; }
 @test "containerd/runc: containers share localhost" { scenario runc sc_localhost; }
 @test "containerd/kata: containers share localhost" { scenario kata sc_localhost; }
 @test "containerd/runc: hostPath volume" { scenario runc sc_hostpath; }

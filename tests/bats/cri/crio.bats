@@ -148,6 +148,8 @@ teardown() {
 @test "cri-o/kata: exec (sync, exit code 5)" { scenario kata sc_exec; }
 @test "cri-o/runc: exec -it (tty, size, no pty left)" { scenario runc sc_exec_it; }
 @test "cri-o/kata: exec -it (tty, size, no pty left)" { scenario kata sc_exec_it; }
+@test "cri-o/runc: attach -i (the running container's output)" { scenario runc sc_attach; }
+@test "cri-o/kata: attach -i (the running container's output)" { scenario kata sc_attach; }
 @test "cri-o/runc: containers share localhost" { scenario runc sc_localhost; }
 @test "cri-o/kata: containers share localhost" { scenario kata sc_localhost; }
 @test "cri-o/runc: hostPath volume" { scenario runc sc_hostpath; }

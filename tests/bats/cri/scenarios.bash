@@ -389,3 +389,18 @@ sc_kill9_rmp() {
   assert_eq "" "$(cri pods -q --id "$pod")" "crictl pods after rmp -f"
   nothing_left "$pod" "$ns"
 }
+
+# attach (no tty): the output of a running container reaches the client.
+sc_attach() {
+  ensure_pod
+  local pj
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "at$BATS_TEST_NUMBER" "$BUSYBOX" '["sh","-c","i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.3; done"]' '{"stdin": true}')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  # -i with a stdin that stays open (cri-o ends an attach without stdin at once)
+  run --separate-stderr sh -c "sleep 8 | timeout 5 nsenter --net=/run/netns/$CLIENTS_NETNS $CRICTL \
+    --runtime-endpoint unix://$CRI_SOCK --image-endpoint unix://$CRI_SOCK attach -i $CTR"
+  local n; n=$(grep -c '^tick-[0-9]*$' <<<"$output" || true)
+  [ "$n" -ge 3 ] || fail "attach: $n ticks in 5 s (status $status): $output $stderr"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+}
