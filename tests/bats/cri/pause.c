@@ -13,7 +13,7 @@ static volatile sig_atomic_t done;
 static void
 on_stop (int sig)
 {
-  (void) sig;
+  (void)sig;
   done = 1;
 }
 
@@ -21,7 +21,7 @@ static void
 on_child (int sig)
 {
   int saved = errno;
-  (void) sig;
+  (void)sig;
   while (waitpid (-1, NULL, WNOHANG) > 0)
     ;
   errno = saved;
