@@ -67,6 +67,12 @@ rc=$?
 grep -E '^not ok|^# ' "$out/clients.out" | head -80
 add_summary "$out/clients.out" $rc clients last
 
+echo "== CRI: containerd's CRI plugin and cri-o through crictl (runc handler as the reference)"
+KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 1200 bash tests/bats/cri/run-cri.sh > "$out/cri.out" 2>&1
+rc=$?
+grep -E '^not ok|^# ' "$out/cri.out" | head -80
+add_summary "$out/cri.out" $rc cri last
+
 echo "== fuzz: every libFuzzer target for 60 s"
 FUZZ_TIME=60 timeout 1200 make fuzz > "$out/fuzz.out" 2>&1
 rc=$?

@@ -139,6 +139,22 @@ agent_output_pause (agent_t *a, bool pause)
     }
 }
 
+/* A terminal process's in_fd is a dup of the pty master, kept for writes (and
+   resizes) while the process runs.  Once it has exited and its output has
+   reached EOF nothing can use the master any more: close it, or every
+   `exec -t` would hold a /dev/pts entry of the container until the container
+   is removed (exec processes live as long as their container). */
+static void
+release_tty_master (agent_t *a, agent_process_t *p)
+{
+  if (p->terminal && p->exited && p->out_eof && p->in_fd >= 0)
+    {
+      agent_buf_clear (&p->stdin_q);
+      p->in_watched = false;
+      close_fd (a, &p->in_fd);
+    }
+}
+
 static void
 stream_eof (agent_t *a, agent_process_t *p, int which)
 {
@@ -152,6 +168,7 @@ stream_eof (agent_t *a, agent_process_t *p, int which)
     p->err_eof = true;
   close_fd (a, fd);
   agent_send_frame (a, KATA_FRAME_STREAM, KATA_FRAME_FLAG_EOF, p->stream + which, NULL, 0);
+  release_tty_master (a, p);
   agent_process_check_waiters (a, p, false);
 }
 
@@ -363,6 +380,7 @@ agent_reap_children (agent_t *a)
       }
       /* the held process never exec'd: nothing will come on its pipes */
       close_fd (a, &p->start_fd);
+      release_tty_master (a, p);
       agent_process_check_waiters (a, p, false);
     }
 }
@@ -450,6 +468,8 @@ agent_h_tty_win_resize (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
   if (!p->terminal)
     return kata_make_error_nostr (err, ENOTTY, "process %s has no terminal", p->exec_id);
   fd = p->out_fd >= 0 ? p->out_fd : p->in_fd;
+  if (fd < 0 && p->exited)
+    return 0; /* the terminal went with the process (release_tty_master): nothing to resize */
   if (fd < 0)
     return kata_make_error_nostr (err, EIO, "terminal of process %s is closed", p->exec_id);
   ws.ws_row = kata_json_int (params, "rows", 0);

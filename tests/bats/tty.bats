@@ -120,6 +120,37 @@ function teardown() {
 	[[ " ${pts#P: } " == *" ${name#/dev/pts/} "* ]]
 }
 
+@test "exec -t: the exec's pty goes when it exits (nothing left in /dev/pts)" {
+	# the agent kept a dup of every terminal exec's pty master until the
+	# container was removed, so each `exec -t` left a /dev/pts/<n> behind
+	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
+	kata_runtime_detached run -d --bundle "$BUNDLE" tty9
+	[ "$status" -eq 0 ]
+	for i in 1 2; do
+		"$RECV" "$SOCK" 30 90 'tty; exit\n' 180 >"$BUNDLE/out$i" 2>"$BUNDLE/err$i" &
+		RPID=$!
+		for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+		kata_runtime_detached exec -t -d --console-socket "$SOCK" tty9 sh
+		[ "$status" -eq 0 ]
+		rc=0
+		wait "$RPID" || rc=$?
+		RPID=
+		cat "$BUNDLE/out$i" "$BUNDLE/err$i" >&2
+		[ "$rc" -eq 0 ]
+		grep -q '^/dev/pts/[0-9]' <(tr -d '\r' <"$BUNDLE/out$i")
+	done
+	left=
+	for _ in $(seq 50); do
+		kata_runtime exec tty9 ls /dev/pts
+		[ "$status" -eq 0 ]
+		left="$(echo $output)"
+		[ "$left" = ptmx ] && break
+		sleep 0.2
+	done
+	echo "/dev/pts after two exec -t: $left" >&2
+	[ "$left" = ptmx ]
+}
+
 @test "a terminal without a devpts in the container still works (guest's devpts)" {
 	# runc refuses this spec; the agent falls back to a pty of the guest's devpts:
 	# the process has a working terminal, only `tty` cannot name it

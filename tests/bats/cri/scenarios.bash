@@ -1,0 +1,406 @@
+#!/bin/bash
+# The CRI scenarios, shared by containerd.bats and crio.bats.  Each runs with
+# the handler in $RT (runc: the reference; kata: kata-runtime).  The file
+# that loads this defines, before the tests run:
+#   CRI_SOCK, CRICTL, CRI_CGROUP       (lib.bash's cri)
+#   CRI_RT_ROOT_runc, CRI_RT_ROOT_kata the root each runtime is given
+#                                      (containerd: Root + "/k8s.io")
+#   CRI_SERVER                         containerd | crio (for messages)
+#
+# Most read-only checks share one pod per handler (kc-pod-<handler>, two
+# containers: "web", an httpd on :8080, and "cli", a sleep with a hostPath
+# volume), made by the first scenarios and by ensure_pod when they did not
+# run (a filter) or broke it.
+
+BUSYBOX=$CLIENT_IMAGE
+WEB_CMD='["sh","-c","mkdir -p /www && echo hello-$(hostname) >/www/index.html && echo web-ready && exec httpd -f -p 8080 -h /www"]'
+CLI_CMD='["sh","-c","echo out-line; sleep 0.2; echo err-line >&2; exec sleep 86400"]'
+
+rt_root() { eval "echo \$CRI_RT_ROOT_$RT"; }
+# rt_state ID: the handler's runtime's view of a container or sandbox
+rt_state() { timeout 30 "$RT_PATH" --root "$(rt_root)" state "$1" 2>&1; }
+rt_knows() { timeout 30 "$RT_PATH" --root "$(rt_root)" state "$1" >/dev/null 2>&1; }
+
+shared_pod_name() { echo "kc-pod-$RT"; }
+sf() { echo "$CLIENTS_TMP/shared-$RT.$1"; }
+hostpath_dir() { echo "$CLIENTS_TMP/hostpath-$RT"; }
+
+cli_json() {
+  mkdir -p "$(hostpath_dir)"
+  cri_ctr_json cli "$BUSYBOX" "$CLI_CMD" \
+    "$(jq -cn --arg h "$(hostpath_dir)" '{ mounts: [{ container_path: "/data", host_path: $h }] }')"
+}
+
+# make_shared_pod: runp, then web and cli; ids in $(sf pod|web|cli).
+make_shared_pod() {
+  local pj
+  rm -f "$(sf pod)" "$(sf web)" "$(sf cli)"
+  pj=$(cri_pod_json "$(shared_pod_name)")
+  cri_runp "$pj" || return 1
+  echo "$POD" >"$(sf pod)"
+}
+make_shared_ctrs() {
+  local pod pj
+  pod=$(cat "$(sf pod)"); pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$pod" "$(cri_ctr_json web "$BUSYBOX" "$WEB_CMD")" "$pj" || return 1
+  echo "$CTR" >"$(sf web)"
+  cri_create_start "$pod" "$(cli_json)" "$pj" || return 1
+  echo "$CTR" >"$(sf cli)"
+}
+
+# ensure_pod: POD, WEB, CLI of the shared pod, made again when needed.
+ensure_pod() {
+  POD=$(cat "$(sf pod)" 2>/dev/null || true); WEB=$(cat "$(sf web)" 2>/dev/null || true)
+  CLI=$(cat "$(sf cli)" 2>/dev/null || true)
+  if [ -n "$POD" ] && [ "$(cri_pod_state "$POD")" = SANDBOX_READY ] &&
+     [ -n "$WEB" ] && cri_ctr_is "$WEB" CONTAINER_RUNNING &&
+     [ -n "$CLI" ] && cri_ctr_is "$CLI" CONTAINER_RUNNING; then
+    return 0
+  fi
+  [ -z "$POD" ] || cri_rm_pod "$POD"
+  make_shared_pod || return 1
+  make_shared_ctrs || return 1
+  POD=$(cat "$(sf pod)"); WEB=$(cat "$(sf web)"); CLI=$(cat "$(sf cli)")
+  wait_for "$TMO" web_serves "$POD" || fail "the web container never answered on the pod IP"
+}
+
+web_serves() {
+  local ip; ip=$(cri_pod_ip "$1")
+  [ -n "$ip" ] && in_netns curl -sf -m 5 "http://$ip:8080/" >/dev/null
+}
+
+# ------------------------------------------------------------- scenarios --
+
+# runp: the pod is Ready, has an address from the CNI subnet, runs with the
+# handler, and the handler's runtime knows the sandbox.
+sc_runp() {
+  make_shared_pod
+  POD=$(cat "$(sf pod)")
+  assert_eq SANDBOX_READY "$(cri_pod_state "$POD")" "pod state"
+  assert_match "^${CRI_SUBNET_PREFIX//./\\.}\.0\.[0-9]+$" "$(cri_pod_ip "$POD")" "pod IP (CNI host-local)"
+  local h
+  # containerd: PodSandbox.runtimeHandler; cri-o 1.25 leaves that empty and
+  # records the handler as an annotation of the pod's spec
+  h=$(cri pods -o json --id "$POD" | jq -r '.items[0].runtimeHandler // empty')
+  [ -n "$h" ] || h=$(cri inspectp "$POD" | jq -r '.info.runtimeSpec.annotations["io.kubernetes.cri-o.RuntimeHandler"] // empty')
+  [ -n "$h" ] || cri inspectp "$POD" | jq -c '.info | {keys: keys, ann: .runtimeSpec.annotations}' >&2
+  assert_eq "$RT" "$h" "runtime handler of the pod"
+  run rt_state "$POD"
+  assert_status 0
+  assert_eq running "$(jq -r .status <<<"$output")" "$RT state of the sandbox"
+}
+
+# create/start of two containers in the pod; ps lists both, Running, in the
+# pod; they run on one kernel (boot_id): the host's for runc, the VM's for kata.
+sc_create_start() {
+  POD=$(cat "$(sf pod)" 2>/dev/null || true)
+  if [ -z "$POD" ] || [ "$(cri_pod_state "$POD")" != SANDBOX_READY ]; then make_shared_pod; POD=$(cat "$(sf pod)"); fi
+  make_shared_ctrs
+  WEB=$(cat "$(sf web)"); CLI=$(cat "$(sf cli)")
+  run cri ps -o json --pod "$POD"
+  assert_status 0
+  assert_eq "cli:CONTAINER_RUNNING web:CONTAINER_RUNNING" \
+    "$(jq -r '[.containers[] | .metadata.name + ":" + .state] | sort | join(" ")' <<<"$output")" "ps --pod"
+  assert_eq "$POD $POD" "$(jq -r '[.containers[].podSandboxId] | join(" ")' <<<"$output")" "pod of the containers"
+  local b1 b2 host
+  b1=$(cri exec "$WEB" cat /proc/sys/kernel/random/boot_id)
+  b2=$(cri exec "$CLI" cat /proc/sys/kernel/random/boot_id)
+  host=$(cat /proc/sys/kernel/random/boot_id)
+  assert_match '^[0-9a-f-]{36}$' "$b1" "boot_id in web"
+  assert_eq "$b1" "$b2" "both containers run on one kernel"
+  if [ "$RT" = runc ]; then
+    assert_eq "$host" "$b1" "runc: the host's kernel"
+  else
+    assert_ne "$host" "$b1" "kata: the pod's VM kernel, not the host's"
+    check_uname "$(cri exec "$WEB" uname -r)"
+  fi
+}
+
+# The pod IP answers from the node (the server's netns), through the CNI bridge.
+sc_pod_ip() {
+  ensure_pod
+  local ip; ip=$(cri_pod_ip "$POD")
+  run in_netns curl -sS -m 20 "http://$ip:8080/"
+  assert_status 0
+  assert_eq "hello-$(shared_pod_name)" "$output" "GET http://$ip:8080/ from the node"
+}
+
+sc_inspect() {
+  ensure_pod
+  run cri inspect "$CLI"
+  assert_status 0
+  assert_eq CONTAINER_RUNNING "$(jq -r .status.state <<<"$output")" "state"
+  assert_eq cli "$(jq -r .status.metadata.name <<<"$output")" "name"
+  assert_eq "$BUSYBOX" "$(jq -r .status.image.image <<<"$output")" "image"
+  assert_eq "$CLIENTS_TMP/logs/$(shared_pod_name)/cli.log" "$(jq -r .status.logPath <<<"$output")" "logPath"
+  assert_eq "$POD" "$(jq -r '.info.sandboxID // .status.labels["io.kubernetes.pod.uid"] // empty' <<<"$output" | head -1)" "sandbox of the container"
+  local pid; pid=$(jq -r '.info.pid // 0' <<<"$output")
+  [ "$pid" -gt 0 ] && kill -0 "$pid" || fail "inspect: .info.pid '$pid' is not a live process"
+  assert_eq "/data $(hostpath_dir)" "$(jq -r '.status.mounts[] | select(.containerPath == "/data") | .containerPath + " " + .hostPath' <<<"$output")" "mounts"
+  run rt_state "$CLI"
+  assert_status 0
+  assert_eq running "$(jq -r .status <<<"$output")" "$RT state of the container"
+}
+
+# logs: crictl logs gives stdout and stderr apart; the file is in the CRI log
+# format (RFC 3339 time, stream, F for a full line).
+sc_logs() {
+  ensure_pod
+  local f; f=$CLIENTS_TMP/logs/$(shared_pod_name)/cli.log
+  wait_for 20 grep -q err-line "$f" || fail "err-line never reached $f: $(cat "$f")"
+  run --separate-stderr cri logs "$CLI"
+  assert_status 0
+  assert_eq out-line "$output" "crictl logs: stdout"
+  assert_eq err-line "$stderr" "crictl logs: stderr"
+  assert_eq 2 "$(wc -l <"$f")" "lines in the log file ($(cat "$f"))"
+  assert_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+) stdout F out-line$' "$(grep out-line "$f")" "stdout line"
+  assert_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+) stderr F err-line$' "$(grep err-line "$f")" "stderr line"
+}
+
+sc_exec() {
+  ensure_pod
+  run --separate-stderr cri exec "$CLI" sh -c 'echo exec-out; echo exec-err >&2; exit 5'
+  [ "$status" -ne 0 ] || fail "exec of 'exit 5' succeeded"
+  assert_eq exec-out "$output" "exec stdout"
+  assert_match 'exec-err' "$stderr" "exec stderr"
+  assert_match 'exit code 5' "$stderr" "exec exit code"
+  run cri exec "$CLI" sh -c 'tr "\0" " " </proc/1/cmdline'
+  assert_status 0
+  assert_eq "sleep 86400 " "$output" "/proc/1/cmdline seen by exec"
+}
+
+pts_left() { cri exec "$CLI" ls /dev/pts | grep -v '^ptmx$' | tr '\n' ' '; }
+no_pts_left() { [ -z "$(pts_left)" ]; }
+
+# exec -it under script(1): a terminal, its size; no pty left behind.
+sc_exec_it() {
+  ensure_pod
+  # `; sleep 1`: cri-o (with runc as well) may drop the last output of a
+  # terminal exec that exits at once
+  run tty_script "$BATS_TEST_TMPDIR/ts" 30 90 "$(cri_cmdline) exec -it $CLI sh -c $(printf %q "$EXEC_TTY_INNER; sleep 1")"
+  output=$(printf '%s' "$output" | tty_clean)
+  assert_status 0
+  assert_match '^tty:/dev/pts/[0-9]+ size:30 90$' "$(exec_tty_lines)" "crictl exec -it"
+  wait_for 20 no_pts_left || fail "ptys left in the container after exec -it: $(pts_left)"
+}
+
+# The pod's containers share localhost: cli reaches web's 127.0.0.1:8080.
+sc_localhost() {
+  ensure_pod
+  run cri exec "$CLI" timeout 20 wget -q -O - http://127.0.0.1:8080/
+  assert_status 0
+  assert_eq "hello-$(shared_pod_name)" "$output" "cli: GET http://127.0.0.1:8080/ (web's server)"
+}
+
+# hostPath: both ways.
+sc_hostpath() {
+  ensure_pod
+  local d; d=$(hostpath_dir)
+  echo "from-host-$$" >"$d/h.txt"
+  run cri exec "$CLI" cat /data/h.txt
+  assert_status 0
+  assert_eq "from-host-$$" "$output" "host file read in the container"
+  run cri exec "$CLI" sh -c "echo from-ctr-$$ >/data/c.txt && sync"
+  assert_status 0
+  wait_for 10 grep -qx "from-ctr-$$" "$d/c.txt" || fail "container's file never reached the host: $(cat "$d/c.txt" 2>&1)"
+  assert_eq "0 0" "$(stat -c '%u %g' "$d/c.txt")" "owner of the file on the host"
+}
+
+sc_stats() {
+  ensure_pod
+  run cri stats -o json --id "$WEB"
+  assert_status 0
+  local cpu mem
+  cpu=$(jq -r '.stats[0].cpu.usageCoreNanoSeconds.value // 0' <<<"$output")
+  mem=$(jq -r '.stats[0].memory.workingSetBytes.value // 0' <<<"$output")
+  assert_eq web "$(jq -r '.stats[0].attributes.metadata.name' <<<"$output")" "stats: the container"
+  [ "$cpu" -gt 0 ] || fail "stats: cpu usageCoreNanoSeconds is $cpu: $output"
+  [ "$mem" -gt 0 ] || fail "stats: memory workingSetBytes is $mem: $output"
+  run cri statsp -o json --id "$POD"
+  assert_status 0
+  assert_eq "$(shared_pod_name)" "$(jq -r '.stats[0].attributes.metadata.name' <<<"$output")" "statsp: the pod"
+  # cri-o 1.25 leaves the pod's own cpu/memory null with cgroupfs (with runc
+  # too); what it reports must be sane, and the containers must be there
+  cpu=$(jq -r '.stats[0].linux.cpu.usageCoreNanoSeconds.value // "null"' <<<"$output")
+  if [ "$cpu" != null ] || [ "$CRI_SERVER" = containerd ]; then
+    [ "$cpu" != null ] && [ "$cpu" -gt 0 ] || fail "statsp: cpu usageCoreNanoSeconds is $cpu: $output"
+  fi
+  if [ "$CRI_SERVER" = crio ]; then
+    assert_eq "cli web" "$(jq -r '[.stats[0].linux.containers[]?.attributes.metadata.name] | sort | join(" ")' <<<"$output")" \
+      "statsp: the pod's containers"
+  fi
+}
+
+# readOnlyRootFilesystem + runAsUser/runAsGroup: the container runs as
+# 1000:1000, cannot write its root, and exits 0.
+sc_ro_user() {
+  ensure_pod
+  local pj cj
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cj=$(cri_ctr_json "ro$BATS_TEST_NUMBER" "$BUSYBOX" \
+    '["sh","-c","echo uid=$(id -u) gid=$(id -g); touch /probe 2>&1 | grep -o \"Read-only file system\"; if [ -e /probe ]; then echo probe-exists; else echo probe-absent; fi"]' \
+    '{ "linux": { "security_context": { "readonly_rootfs": true, "run_as_user": { "value": 1000 }, "run_as_group": { "value": 1000 } } } }')
+  cri_create_start "$POD" "$cj" "$pj"
+  wait_for "$TMO" cri_ctr_is "$CTR" CONTAINER_EXITED || fail "container never exited: $(cri_ctr_state "$CTR")"
+  assert_eq 0 "$(cri_inspect_field "$CTR" .status.exitCode)" "exit code"
+  run cri logs "$CTR"
+  assert_status 0
+  assert_eq "$(printf 'uid=1000 gid=1000\nRead-only file system\nprobe-absent')" "$output" "output (id; touch /probe; test -e /probe)"
+  run cri rm "$CTR"
+  assert_status 0
+}
+
+# A container that exits (code 7): Exited with its code, the pod lives on,
+# and a new container (attempt 1) runs in the same sandbox.
+sc_exit_new() {
+  ensure_pod
+  local pj c1
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "ex$BATS_TEST_NUMBER" "$BUSYBOX" '["sh","-c","echo first; exit 7"]')" "$pj"
+  c1=$CTR
+  wait_for "$TMO" cri_ctr_is "$c1" CONTAINER_EXITED || fail "container never exited: $(cri_ctr_state "$c1")"
+  assert_eq 7 "$(cri_inspect_field "$c1" .status.exitCode)" "exit code"
+  assert_eq Error "$(cri_inspect_field "$c1" .status.reason)" "reason"
+  assert_eq SANDBOX_READY "$(cri_pod_state "$POD")" "pod state after the exit"
+  cri_ctr_is "$WEB" CONTAINER_RUNNING || fail "web stopped when another container exited"
+  local cj; cj=$CLIENTS_TMP/pods/again.json
+  sed 's/"attempt": 0/"attempt": 1/; s/echo first; exit 7/echo again; exec sleep 600/; s/"log_path": "\([^"]*\)\.log"/"log_path": "\1-1.log"/' \
+    "$CLIENTS_TMP/pods/c-ex$BATS_TEST_NUMBER.json" >"$cj"
+  cri_create_start "$POD" "$cj" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "new container never ran: $(cri_ctr_state "$CTR")"
+  assert_eq 1 "$(cri_inspect_field "$CTR" .status.metadata.attempt)" "attempt of the new container"
+  assert_eq again "$(cri logs "$CTR" 2>&1)" "output of the new container"
+  assert_eq "$(cri exec "$WEB" cat /proc/sys/kernel/random/boot_id)" \
+    "$(cri exec "$CTR" cat /proc/sys/kernel/random/boot_id)" "new container on the pod's kernel"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null && cri rm "$c1" >/dev/null ||
+    fail "could not remove the two containers"
+}
+
+# StopContainer with a 3 s grace period on a process that ignores SIGTERM
+# returns after ~3 s (not the default 30 s): SIGTERM seen, then SIGKILL.
+sc_stop_grace() {
+  ensure_pod
+  local pj t0 dt
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "st$BATS_TEST_NUMBER" "$BUSYBOX" "$(jq -cn --arg s "$STOP_INNER" '["sh","-c",$s]')")" "$pj"
+  local log; log=$CLIENTS_TMP/logs/$(shared_pod_name)/st$BATS_TEST_NUMBER.log
+  wait_for "$TMO" grep -q ready "$log" || fail "container never said ready: $(cat "$log")"
+  t0=$(date +%s%N)
+  run cri stop -t 3 "$CTR"
+  dt=$((($(date +%s%N) - t0) / 1000000))
+  assert_status 0
+  [ "$dt" -ge 2900 ] || fail "stop -t 3 returned after $dt ms, before the grace period"
+  [ "$dt" -le 13000 ] || fail "stop -t 3 took $dt ms (grace period 3 s)"
+  assert_eq CONTAINER_EXITED "$(cri_ctr_state "$CTR")" "state after stop"
+  assert_eq 137 "$(cri_inspect_field "$CTR" .status.exitCode)" "exit code (SIGKILL)"
+  grep -q got-term "$log" || fail "SIGTERM never reached the container: $(cat "$log")"
+  log "stop -t 3 took $dt ms"
+  cri rm "$CTR" >/dev/null
+}
+
+# stop (the process exits on SIGTERM) and rm: gone from crictl and from the
+# runtime, no process left.
+sc_stop_rm() {
+  ensure_pod
+  local pj
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "rm$BATS_TEST_NUMBER" "$BUSYBOX" '["sh","-c","trap \"exit 0\" TERM; while :; do sleep 0.2; done"]')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  run cri stop -t 20 "$CTR"
+  assert_status 0
+  assert_eq CONTAINER_EXITED "$(cri_ctr_state "$CTR")" "state after stop"
+  assert_eq 0 "$(cri_inspect_field "$CTR" .status.exitCode)" "exit code (its TERM trap)"
+  run cri rm "$CTR"
+  assert_status 0
+  assert_eq "" "$(cri ps -a -q --id "$CTR")" "crictl ps -a after rm"
+  if rt_knows "$CTR"; then fail "$RT still knows $CTR after rm: $(rt_state "$CTR")"; return 1; fi
+  wait_for 20 no_process_with "$CTR" || fail "processes left for $CTR: $(describe_pids $(pids_matching "$CTR"))"
+  cri_ctr_is "$WEB" CONTAINER_RUNNING || fail "web stopped with the removed container"
+}
+
+# The pod's network namespace (its path), from inspectp.
+pod_netns() { cri inspectp "$1" | jq -r '.info.runtimeSpec.linux.namespaces[] | select(.type == "network") | .path // empty'; }
+
+# nothing_left POD NETNS: no process names the pod, no mount, no netns, no tap.
+nothing_left() {
+  local pod=$1 ns=$2
+  wait_for 30 no_process_with "$pod" || fail "processes left for pod $pod: $(describe_pids $(pids_matching "$pod"))" || return 1
+  local m; m=$(findmnt -rn -o TARGET | grep -F "$pod" || true)
+  assert_eq "" "$m" "mounts naming the pod" || return 1
+  if [ -n "$ns" ]; then
+    [ ! -e "$ns" ] || ! findmnt -rn "$ns" >/dev/null || fail "the pod's netns $ns is still mounted" || return 1
+  fi
+  if rt_knows "$pod"; then fail "$RT still knows the sandbox: $(rt_state "$pod")"; return 1; fi
+  [ ! -d "$(rt_root)/sbs/$pod" ] || fail "$(rt_root)/sbs/$pod is left" || return 1
+  # the taps live in the pod's netns (gone, above); none may have reached the node's
+  local taps; taps=$(in_netns ip -o link show | grep -c '_kata' || true)
+  assert_eq 0 "$taps" "kata taps in the node's netns"
+}
+
+# stopp + rmp of the shared pod: NotReady and containers Exited after stopp;
+# gone after rmp, with nothing left on the host.
+sc_stopp_rmp() {
+  ensure_pod
+  local ns; ns=$(pod_netns "$POD")
+  [ -n "$ns" ] || fail "no netns path in the pod's spec"
+  run cri stopp "$POD"
+  assert_status 0
+  assert_eq SANDBOX_NOTREADY "$(cri_pod_state "$POD")" "pod state after stopp"
+  assert_eq "CONTAINER_EXITED CONTAINER_EXITED" \
+    "$(cri ps -a -o json --pod "$POD" | jq -r '[.containers[] | select(.metadata.name == "web" or .metadata.name == "cli") | .state] | join(" ")')" "web and cli after stopp"
+  # StopPodSandbox reclaims the pod's processes.  containerd's shim deletes
+  # the pause container once it has exited, and with it the VM; cri-o deletes
+  # it only at rmp, and kata-runtime keeps the VM of a sandbox whose pause
+  # container was killed until that delete: a known bug (docs/kubernetes.md,
+  # "Known problems"), so this is checked with containerd only for now.
+  if [ "$RT" = kata ] && [ "$CRI_SERVER" = containerd ]; then
+    wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp"
+  fi
+  run cri rmp "$POD"
+  assert_status 0
+  assert_eq "" "$(cri pods -q --id "$POD")" "crictl pods after rmp"
+  assert_eq "" "$(cri ps -a -q --pod "$POD")" "containers after rmp"
+  nothing_left "$POD" "$ns"
+  rm -f "$(sf pod)"
+}
+
+no_qemu_for() { ! pids_matching "$1" | xargs -r -I{} cat /proc/{}/cmdline 2>/dev/null | tr '\0' ' ' | grep -q qemu; }
+
+# kill -9 of what holds the sandbox (kata: QEMU; runc: the pause process),
+# then rmp -f: nothing left.
+sc_kill9_rmp() {
+  local pj pod ns victim
+  pj=$(cri_pod_json "$(podname k9)")
+  cri_runp "$pj"; pod=$POD
+  cri_create_start "$pod" "$(cri_ctr_json k9c "$BUSYBOX" '["sleep","600"]')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  ns=$(pod_netns "$pod")
+  if [ "$RT" = kata ]; then
+    victim=$(for p in $(pids_matching "$pod"); do
+      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q '^[^ ]*qemu-system' && echo "$p"; done | head -1)
+    [ -n "$victim" ] || fail "no QEMU process for pod $pod: $(describe_pids $(pids_matching "$pod"))"
+  else
+    victim=$(cri inspectp "$pod" | jq -r '.info.pid // empty')
+  fi
+  [ -n "$victim" ] && [ "$victim" -gt 1 ] || fail "no process to kill for pod $pod"
+  kill -9 "$victim"
+  run cri rmp -f "$pod"
+  assert_status 0
+  assert_eq "" "$(cri pods -q --id "$pod")" "crictl pods after rmp -f"
+  nothing_left "$pod" "$ns"
+}
+
+# attach (no tty): the output of a running container reaches the client.
+sc_attach() {
+  ensure_pod
+  local pj
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "at$BATS_TEST_NUMBER" "$BUSYBOX" '["sh","-c","i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.3; done"]' '{"stdin": true}')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  # -i with a stdin that stays open (cri-o ends an attach without stdin at once)
+  run --separate-stderr sh -c "sleep 8 | timeout 5 nsenter --net=/run/netns/$CLIENTS_NETNS $CRICTL \
+    --runtime-endpoint unix://$CRI_SOCK --image-endpoint unix://$CRI_SOCK attach -i $CTR"
+  local n; n=$(grep -c '^tick-[0-9]*$' <<<"$output" || true)
+  [ "$n" -ge 3 ] || fail "attach: $n ticks in 5 s (status $status): $output $stderr"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+}
