@@ -476,7 +476,8 @@ update_spec_devices (runtime_spec_schema_config_schema *spec, yajl_val devs, kat
 
       if (driver == NULL || source == NULL || cpath == NULL || strcmp (driver, "blk") != 0)
         return kata_make_error_nostr (err, KATA_PROTO_EPARAMS,
-                                      "devices[%zu]: driver \"blk\", source and container_path are required", i);
+                                      "devices[%zu]: driver \"blk\", source and container_path are required",
+                                      i);
       for (k = 0; spec->linux && k < spec->linux->devices_len; k++)
         if (spec->linux->devices[k]->path && strcmp (spec->linux->devices[k]->path, cpath) == 0)
           dv = spec->linux->devices[k];
@@ -496,15 +497,15 @@ update_spec_devices (runtime_spec_schema_config_schema *spec, yajl_val devs, kat
         for (k = 0; k < spec->linux->resources->devices_len; k++)
           {
             runtime_spec_schema_defs_linux_device_cgroup *r = spec->linux->resources->devices[k];
-            if (r->type && strcmp (r->type, "b") == 0 && r->major_present && r->minor_present && r->major == hmaj
-                && r->minor == hmin)
+            if (r->type && strcmp (r->type, "b") == 0 && r->major_present && r->minor_present
+                && r->major == hmaj && r->minor == hmin)
               {
                 r->major = dv->major;
                 r->minor = dv->minor;
               }
           }
-      agent_log ("device %s: host %lld:%lld is %s (%lld:%lld) in the guest", cpath, (long long) hmaj,
-                 (long long) hmin, dev, (long long) dv->major, (long long) dv->minor);
+      agent_log ("device %s: host %lld:%lld is %s (%lld:%lld) in the guest", cpath, (long long)hmaj,
+                 (long long)hmin, dev, (long long)dv->major, (long long)dv->minor);
     }
   return 0;
 }

@@ -45,7 +45,8 @@ agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err)
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (53) };
   int fd;
   if (address == NULL || inet_pton (AF_INET, address, &sin.sin_addr) != 1)
-    return kata_make_error_nostr (err, EINVAL, "SetDnsRelay: `%s` is not an IPv4 address", address ? address : "");
+    return kata_make_error_nostr (err, EINVAL, "SetDnsRelay: `%s` is not an IPv4 address",
+                                  address ? address : "");
   if ((ntohl (sin.sin_addr.s_addr) >> 24) != 127)
     return kata_make_error_nostr (err, EINVAL, "SetDnsRelay: `%s` is not a loopback address", address);
   if (relay.fd >= 0)
@@ -57,7 +58,7 @@ agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err)
   fd = socket (AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return kata_make_error (err, errno, "SetDnsRelay: socket");
-  if (bind (fd, (struct sockaddr *) &sin, sizeof sin) < 0)
+  if (bind (fd, (struct sockaddr *)&sin, sizeof sin) < 0)
     {
       int e = errno;
       close (fd);
@@ -85,17 +86,18 @@ agent_dns_on_query (agent_t *a)
     {
       struct sockaddr_in peer;
       socklen_t plen = sizeof peer;
-      ssize_t n = recvfrom (relay.fd, buf, sizeof buf, 0, (struct sockaddr *) &peer, &plen);
+      ssize_t n = recvfrom (relay.fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
       unsigned slot;
       if (n < 0)
         return; /* EAGAIN, or nothing we can do */
       if (n < 12)
         continue; /* shorter than a DNS header */
       slot = relay.next++ % DNS_SLOTS;
-      relay.slots[slot] = (dns_slot_t){ .peer = peer, .txid = (uint16_t) (buf[0] << 8 | buf[1]), .used = true };
-      buf[0] = (uint8_t) (slot >> 8);
-      buf[1] = (uint8_t) slot;
-      agent_send_frame (a, KATA_FRAME_STREAM, 0, KATA_STREAM_DNS, buf, (uint32_t) n);
+      relay.slots[slot]
+          = (dns_slot_t){ .peer = peer, .txid = (uint16_t)(buf[0] << 8 | buf[1]), .used = true };
+      buf[0] = (uint8_t)(slot >> 8);
+      buf[1] = (uint8_t)slot;
+      agent_send_frame (a, KATA_FRAME_STREAM, 0, KATA_STREAM_DNS, buf, (uint32_t)n);
     }
 }
 
@@ -106,24 +108,24 @@ agent_dns_on_answer (agent_t *a, const void *data, size_t len)
   uint8_t buf[DNS_MAX];
   unsigned slot;
   dns_slot_t *s;
-  (void) a;
+  (void)a;
   if (relay.fd < 0 || len < 12 || len > sizeof buf)
     return;
   memcpy (buf, data, len);
-  slot = (unsigned) (buf[0] << 8 | buf[1]);
+  slot = (unsigned)(buf[0] << 8 | buf[1]);
   if (slot >= DNS_SLOTS || !relay.slots[slot].used)
     return;
   s = &relay.slots[slot];
-  buf[0] = (uint8_t) (s->txid >> 8);
-  buf[1] = (uint8_t) s->txid;
+  buf[0] = (uint8_t)(s->txid >> 8);
+  buf[1] = (uint8_t)s->txid;
   s->used = false;
-  (void) sendto (relay.fd, buf, len, MSG_DONTWAIT, (struct sockaddr *) &s->peer, sizeof s->peer);
+  (void)sendto (relay.fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&s->peer, sizeof s->peer);
 }
 
 int
 agent_h_set_dns_relay (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
-  (void) id;
-  (void) out;
+  (void)id;
+  (void)out;
   return agent_dns_relay_start (a, kata_json_str (params, "address"), err);
 }

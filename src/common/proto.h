@@ -38,13 +38,13 @@ enum
 /* Error codes carried in responses.  Positive values are errnos from the guest. */
 enum
 {
-  KATA_PROTO_EPARSE = -32700,     /* payload is not valid JSON */
-  KATA_PROTO_EINVALID = -32600,   /* not a valid request object */
-  KATA_PROTO_ENOMETHOD = -32601,  /* unknown method */
-  KATA_PROTO_EPARAMS = -32602,    /* invalid params */
-  KATA_PROTO_EVERSION = -32001,   /* protocol version mismatch */
-  KATA_PROTO_EVMDEAD = -32002,    /* (monitor) the VM died */
-  KATA_PROTO_EINTERNAL = -32603,  /* anything else */
+  KATA_PROTO_EPARSE = -32700,    /* payload is not valid JSON */
+  KATA_PROTO_EINVALID = -32600,  /* not a valid request object */
+  KATA_PROTO_ENOMETHOD = -32601, /* unknown method */
+  KATA_PROTO_EPARAMS = -32602,   /* invalid params */
+  KATA_PROTO_EVERSION = -32001,  /* protocol version mismatch */
+  KATA_PROTO_EVMDEAD = -32002,   /* (monitor) the VM died */
+  KATA_PROTO_EINTERNAL = -32603, /* anything else */
 };
 
 typedef struct kata_frame_s

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 char *
-kata_hooks_state_json (const char *oci_version, const char *id, const char *status, int pid, const char *bundle,
-                       char **ann_keys, char **ann_values, size_t ann_len)
+kata_hooks_state_json (const char *oci_version, const char *id, const char *status, int pid,
+                       const char *bundle, char **ann_keys, char **ann_values, size_t ann_len)
 {
   yajl_gen g = kata_gen_new ();
   size_t i;
@@ -28,7 +28,7 @@ kata_hooks_state_json (const char *oci_version, const char *id, const char *stat
   kata_gen_kv_str (g, "bundle", bundle ? bundle : "");
   if (ann_len)
     {
-      yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+      yajl_gen_string (g, (const unsigned char *)"annotations", 11);
       yajl_gen_map_open (g);
       for (i = 0; i < ann_len; i++)
         kata_gen_kv_str (g, ann_keys[i], ann_values[i]);
@@ -49,7 +49,7 @@ hook_output (int fd)
   if (end <= 0)
     return xstrdup ("");
   n = pread (fd, buf, sizeof buf - 1, end > 4096 ? end - 4096 : 0);
-  len = n > 0 ? (size_t) n : 0;
+  len = n > 0 ? (size_t)n : 0;
   while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
     len--;
   buf[len] = '\0';
@@ -62,7 +62,8 @@ hook_failed (kata_error_t **err, const char *kind, const char *path, const char 
   cleanup_free char *o = hook_output (out);
   cleanup_free char *e = hook_output (errfd);
   /* runc's form: "error running hook: exit status 1, stdout: ..., stderr: ..." */
-  return kata_make_error_nostr (err, EINVAL, "%s hook `%s` failed: %s, stdout: %s, stderr: %s", kind, path, how, o, e);
+  return kata_make_error_nostr (err, EINVAL, "%s hook `%s` failed: %s, stdout: %s, stderr: %s", kind, path,
+                                how, o, e);
 }
 
 static int
@@ -78,7 +79,8 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
   int timeout = h->timeout_present && h->timeout > 0 ? h->timeout : 0;
 
   if (h->path == NULL || h->path[0] != '/')
-    return kata_make_error_nostr (err, EINVAL, "%s hook: path `%s` is not absolute", kind, h->path ? h->path : "");
+    return kata_make_error_nostr (err, EINVAL, "%s hook: path `%s` is not absolute", kind,
+                                  h->path ? h->path : "");
   if (pipe2 (in, O_CLOEXEC) < 0)
     return kata_make_error (err, errno, "pipe");
   /* the hook's output is kept for the error message (runc shows both) */
@@ -101,7 +103,7 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
       if (h->args_len)
         memcpy (argv, h->args, h->args_len * sizeof (char *));
       else
-        argv[0] = (char *) h->path;
+        argv[0] = (char *)h->path;
       if (h->env_len)
         memcpy (envp, h->env, h->env_len * sizeof (char *));
 
@@ -126,7 +128,7 @@ run_one (const char *kind, const runtime_spec_schema_defs_hook *h, const char *s
   close (in[1]);
   sigaction (SIGPIPE, &old, NULL);
 
-  deadline = timeout ? kata_now_ns () + (uint64_t) timeout * 1000000000ULL : 0;
+  deadline = timeout ? kata_now_ns () + (uint64_t)timeout * 1000000000ULL : 0;
   for (;;)
     {
       pid_t r = waitpid (pid, &status, timeout ? WNOHANG : 0);
@@ -181,7 +183,7 @@ kata_hooks_holder_start (const char *netns_path, pid_t *pid, kata_error_t **err)
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (netns_path && kata_netns_enter (netns_path, &orig, NULL) < 0)
         e = errno ? errno : EINVAL;
-      (void) !write (p[1], &e, sizeof e);
+      (void)!write (p[1], &e, sizeof e);
       close (p[1]);
       if (e)
         _exit (1);
@@ -192,11 +194,11 @@ kata_hooks_holder_start (const char *netns_path, pid_t *pid, kata_error_t **err)
   while ((n = read (p[0], &e, sizeof e)) < 0 && errno == EINTR)
     ;
   close (p[0]);
-  if (n != (ssize_t) sizeof e || e != 0)
+  if (n != (ssize_t)sizeof e || e != 0)
     {
       kata_hooks_holder_stop (child);
-      return kata_make_error (err, n == (ssize_t) sizeof e ? e : EIO, "enter network namespace `%s` for the hooks",
-                              netns_path ? netns_path : "");
+      return kata_make_error (err, n == (ssize_t)sizeof e ? e : EIO,
+                              "enter network namespace `%s` for the hooks", netns_path ? netns_path : "");
     }
   *pid = child;
   return 0;

@@ -62,7 +62,7 @@ mon_dns_query (monitor_t *m, const void *q, size_t n)
     return; /* SetDnsRelay never went through: nothing to relay to */
   fd = dns_open (m);
   if (fd >= 0)
-    (void) sendto (fd, q, n, MSG_DONTWAIT, (struct sockaddr *) &to, sizeof to);
+    (void)sendto (fd, q, n, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
 }
 
 ssize_t
@@ -75,7 +75,7 @@ mon_dns_answer (monitor_t *m, void *buf, size_t cap)
     return -1;
   for (;;)
     {
-      n = recvfrom (m->dns_fd, buf, cap, 0, (struct sockaddr *) &from, &flen);
+      n = recvfrom (m->dns_fd, buf, cap, 0, (struct sockaddr *)&from, &flen);
       if (n < 0)
         return -1;
       /* only the resolver's answers (after the netns' nat, from the address asked) */

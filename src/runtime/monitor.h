@@ -18,15 +18,16 @@ typedef struct kata_vm_nic_s
 
 typedef struct kata_sandbox_spec_s
 {
-  const char *root;        /* state root (/run/vc or --root) */
+  const char *root; /* state root (/run/vc or --root) */
   const char *sandbox_id;
   const kata_config_t *cfg;
-  int vcpus;               /* already sized from the spec (or cfg defaults) */
+  int vcpus; /* already sized from the spec (or cfg defaults) */
   int memory_mb;
-  const char *hostname;    /* for CreateSandbox */
-  const char *netns_path;  /* network namespace whose interfaces are wired to the VM; NULL = none */
-  const char *cgroup_path; /* host cgroup (absolute dir of one hierarchy) QEMU and the monitor join; NULL = none */
-  const char *block_rootfs;/* a block device to attach at boot as the sandbox rootfs (microvm), or NULL */
+  const char *hostname;   /* for CreateSandbox */
+  const char *netns_path; /* network namespace whose interfaces are wired to the VM; NULL = none */
+  const char
+      *cgroup_path; /* host cgroup (absolute dir of one hierarchy) QEMU and the monitor join; NULL = none */
+  const char *block_rootfs; /* a block device to attach at boot as the sandbox rootfs (microvm), or NULL */
   bool debug;
   /* NICs given to QEMU (optional, zero = none). */
   const kata_vm_nic_t *nics;

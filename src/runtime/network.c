@@ -890,11 +890,12 @@ kata_network_check_free (const char *netns_path, kata_error_t **err)
   /* docker --network host names its own netns (/var/run/docker/netns/default): the
      interfaces there are the host's, and tcfilter would take them all over */
   if (same_netns (netns_path, "/proc/self/ns/net") || same_netns (netns_path, "/proc/1/ns/net"))
-    return kata_make_error_nostr (err, EPERM,
-                                  "network namespace `%s` is the host's (host networking was requested): a VM "
-                                  "cannot take over the host's interfaces; run the container without host "
-                                  "networking",
-                                  netns_path);
+    return kata_make_error_nostr (
+        err, EPERM,
+        "network namespace `%s` is the host's (host networking was requested): a VM "
+        "cannot take over the host's interfaces; run the container without host "
+        "networking",
+        netns_path);
   if (kata_network_discover (netns_path, &p, err) < 0)
     return -1;
   return p->foreign_tap ? taken_error (netns_path, p->foreign_tap, err) : 0;
@@ -1189,8 +1190,8 @@ kata_network_probe_tc (kata_error_t **err)
       close (pfd[0]);
       if (unshare (CLONE_NEWNET) < 0)
         kata_make_error (&e, errno, "unshare(CLONE_NEWNET)");
-      else if (nl_open (&s, &e) == 0 && (lo = link_index (s, "lo", &e)) > 0 && link_up (s, lo, "lo", 0, &e) == 0
-               && add_ingress (s, lo, "lo", &e) == 0)
+      else if (nl_open (&s, &e) == 0 && (lo = link_index (s, "lo", &e)) > 0
+               && link_up (s, lo, "lo", 0, &e) == 0 && add_ingress (s, lo, "lo", &e) == 0)
         add_redirect (s, lo, "lo", lo, "lo", &e);
       if (e)
         {

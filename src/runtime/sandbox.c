@@ -66,11 +66,12 @@ kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_
 }
 
 void
-kata_spec_limits (const runtime_spec_schema_config_linux_resources *r, int64_t *mem, int64_t *quota, int64_t *period)
+kata_spec_limits (const runtime_spec_schema_config_linux_resources *r, int64_t *mem, int64_t *quota,
+                  int64_t *period)
 {
   *mem = r && r->memory && r->memory->limit_present ? r->memory->limit : 0;
   *quota = r && r->cpu && r->cpu->quota_present ? r->cpu->quota : 0;
-  *period = r && r->cpu && r->cpu->period_present ? (int64_t) r->cpu->period : 0;
+  *period = r && r->cpu && r->cpu->period_present ? (int64_t)r->cpu->period : 0;
 }
 
 /* VM size (docs/cgroups.md): guest memory = the limit rounded up to MiB, at least 128
@@ -93,7 +94,7 @@ kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, i
         mb = 128;
       if (mb > (1 << 20))
         mb = 1 << 20;
-      *memory_mb = (int) mb;
+      *memory_mb = (int)mb;
     }
   else
     *memory_mb = def_mem;
@@ -107,7 +108,7 @@ kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, i
         c = 1;
       if (c > 1024)
         c = 1024;
-      *vcpus = (int) c;
+      *vcpus = (int)c;
     }
   else
     *vcpus = def_cpu;
@@ -120,8 +121,8 @@ kata_sandbox_size (const kata_config_t *cfg, int64_t mem_limit, int64_t quota, i
 }
 
 int
-kata_lifecycle_call (const char *root, const char *sid, const char *method, const char *params, yajl_val *resp,
-                     yajl_val *result, int timeout_ms, kata_error_t **err)
+kata_lifecycle_call (const char *root, const char *sid, const char *method, const char *params,
+                     yajl_val *resp, yajl_val *result, int timeout_ms, kata_error_t **err)
 {
   kata_client_t *c = NULL;
   int r;
@@ -162,13 +163,13 @@ kata_random_hex (size_t bytes)
   if (bytes > sizeof buf)
     bytes = sizeof buf;
   fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || kata_read_all (fd, buf, bytes) != (ssize_t) bytes)
+  if (fd < 0 || kata_read_all (fd, buf, bytes) != (ssize_t)bytes)
     {
       struct timespec ts;
       clock_gettime (CLOCK_REALTIME, &ts);
-      srandom ((unsigned) (ts.tv_nsec ^ getpid ()));
+      srandom ((unsigned)(ts.tv_nsec ^ getpid ()));
       for (i = 0; i < bytes; i++)
-        buf[i] = (unsigned char) random ();
+        buf[i] = (unsigned char)random ();
     }
   if (fd >= 0)
     close (fd);
@@ -195,10 +196,10 @@ kill_by_cmdline (const char *pattern, const char *pattern2)
       char path[64];
       cleanup_free char *cmd = NULL;
       size_t len = 0, i;
-      pid_t pid = (pid_t) atoi (de->d_name);
+      pid_t pid = (pid_t)atoi (de->d_name);
       if (pid <= 0 || pid == self)
         continue;
-      snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+      snprintf (path, sizeof path, "/proc/%d/cmdline", (int)pid);
       if (kata_read_file (path, &cmd, &len, 1 << 20, NULL) < 0 || len == 0)
         continue;
       for (i = 0; i + 1 < len; i++)

@@ -134,7 +134,7 @@ gen_kv_u64 (yajl_gen g, const char *k, unsigned long long v)
 {
   char buf[32];
   snprintf (buf, sizeof buf, "%llu", v);
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
   yajl_gen_number (g, buf, strlen (buf));
 }
 
@@ -142,7 +142,7 @@ static void
 gen_strv (yajl_gen g, const char *k, char **v, size_t n)
 {
   size_t i;
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
   yajl_gen_array_open (g);
   for (i = 0; i < n; i++)
     kata_gen_str (g, v[i]);
@@ -197,7 +197,7 @@ kata_container_state_to_json (const kata_container_state_t *s)
   kata_gen_kv_str (g, "rootfs", s->rootfs);
   kata_gen_kv_str (g, "created", s->created);
   kata_gen_kv_str (g, "owner", s->owner ? s->owner : "");
-  yajl_gen_string (g, (const unsigned char *) "annotations", 11);
+  yajl_gen_string (g, (const unsigned char *)"annotations", 11);
   yajl_gen_map_open (g);
   for (i = 0; i < s->ann_len; i++)
     kata_gen_kv_str (g, s->ann_keys[i], s->ann_values[i]);
@@ -206,7 +206,7 @@ kata_container_state_to_json (const kata_container_state_t *s)
   gen_kv_u64 (g, "shim_start", s->shim_start);
   kata_gen_kv_int (g, "stream", s->stream);
   kata_gen_kv_bool (g, "terminal", s->terminal);
-  yajl_gen_string (g, (const unsigned char *) "execs", 5);
+  yajl_gen_string (g, (const unsigned char *)"execs", 5);
   yajl_gen_array_open (g);
   for (i = 0; i < s->execs_len; i++)
     {
@@ -236,7 +236,8 @@ kata_container_state_to_json (const kata_container_state_t *s)
 }
 
 int
-kata_container_state_from_json (const char *data, size_t len, kata_container_state_t **out, kata_error_t **err)
+kata_container_state_from_json (const char *data, size_t len, kata_container_state_t **out,
+                                kata_error_t **err)
 {
   cleanup_yajl_val yajl_val t = NULL;
   kata_container_state_t *s;
@@ -277,9 +278,9 @@ kata_container_state_from_json (const char *data, size_t len, kata_container_sta
             s->ann_values[s->ann_len++] = xstrdup (YAJL_GET_STRING (v->u.object.values[i]));
           }
     }
-  s->shim_pid = (pid_t) kata_json_int (t, "shim_pid", 0);
+  s->shim_pid = (pid_t)kata_json_int (t, "shim_pid", 0);
   s->shim_start = json_u64 (t, "shim_start");
-  s->stream = (uint32_t) kata_json_int (t, "stream", 0);
+  s->stream = (uint32_t)kata_json_int (t, "stream", 0);
   s->terminal = kata_json_bool (t, "terminal", false);
   v = kata_json_array (t, "execs");
   if (v && v->u.array.len)
@@ -292,16 +293,16 @@ kata_container_state_from_json (const char *data, size_t len, kata_container_sta
             continue;
           kata_exec_state_t *x = &s->execs[s->execs_len++];
           x->exec_id = json_strdup (e, "exec_id");
-          x->shim_pid = (pid_t) kata_json_int (e, "shim_pid", 0);
+          x->shim_pid = (pid_t)kata_json_int (e, "shim_pid", 0);
           x->shim_start = json_u64 (e, "shim_start");
-          x->stream = (uint32_t) kata_json_int (e, "stream", 0);
+          x->stream = (uint32_t)kata_json_int (e, "stream", 0);
           x->terminal = kata_json_bool (e, "terminal", false);
         }
     }
   json_strv (t, "mounts", &s->mounts, &s->mounts_len);
   json_strv (t, "cgroup_paths", &s->cgroup_paths, &s->cgroup_paths_len);
   json_strv (t, "cgroups_made", &s->cgroups_made, &s->cgroups_made_len);
-  s->creator_pid = (pid_t) kata_json_int (t, "creator_pid", 0);
+  s->creator_pid = (pid_t)kata_json_int (t, "creator_pid", 0);
   s->creator_start = json_u64 (t, "creator_start");
   v = kata_json_get (t, "process");
   if (v && YAJL_IS_OBJECT (v))
@@ -352,15 +353,15 @@ kata_sandbox_state_from_json (const char *data, size_t len, kata_sandbox_state_t
   s = xmalloc0 (sizeof *s);
   s->version = KATA_STATE_VERSION;
   s->id = json_strdup (t, "id");
-  s->info.monitor_pid = (pid_t) kata_json_int (t, "monitor_pid", 0);
+  s->info.monitor_pid = (pid_t)kata_json_int (t, "monitor_pid", 0);
   s->info.monitor_start = json_u64 (t, "monitor_start");
-  s->info.qemu_pid = (pid_t) kata_json_int (t, "qemu_pid", 0);
+  s->info.qemu_pid = (pid_t)kata_json_int (t, "qemu_pid", 0);
   s->info.qemu_start = json_u64 (t, "qemu_start");
-  s->info.virtiofsd_pid = (pid_t) kata_json_int (t, "virtiofsd_pid", 0);
+  s->info.virtiofsd_pid = (pid_t)kata_json_int (t, "virtiofsd_pid", 0);
   s->info.virtiofsd_start = json_u64 (t, "virtiofsd_start");
   s->config_path = json_strdup (t, "config_path");
-  s->vcpus = (int) kata_json_int (t, "vcpus", 0);
-  s->memory_mb = (int) kata_json_int (t, "memory_mb", 0);
+  s->vcpus = (int)kata_json_int (t, "vcpus", 0);
+  s->memory_mb = (int)kata_json_int (t, "memory_mb", 0);
   json_strv (t, "containers", &s->containers, &s->containers_len);
   json_strv (t, "containers", &s->loaded, &s->loaded_len);
   s->from_disk = true;
@@ -442,7 +443,8 @@ kata_sandbox_state_save (const char *root, const kata_sandbox_state_t *s, kata_e
                 || strv_has (s->containers, s->containers_len, disk->containers[i]))
               list[n++] = disk->containers[i];
           for (i = 0; i < s->containers_len; i++)
-            if (!strv_has (s->loaded, s->loaded_len, s->containers[i]) && !strv_has (list, n, s->containers[i]))
+            if (!strv_has (s->loaded, s->loaded_len, s->containers[i])
+                && !strv_has (list, n, s->containers[i]))
               list[n++] = s->containers[i];
           merged.containers = list;
           merged.containers_len = n;
@@ -661,8 +663,8 @@ kata_mapping_claim (const char *root, const char *cid, const char *sid, kata_err
     }
   /* The creator: while it lives and container.json is missing, the id is being created;
      once it is dead, the create crashed (docs/lifecycle.md "Crashes"). */
-  n = snprintf (buf, sizeof buf, "%d %llu\n", (int) getpid (), kata_proc_start_time (getpid ()));
-  if (kata_write_all (fd, buf, (size_t) n) < 0 || fsync (fd) < 0)
+  n = snprintf (buf, sizeof buf, "%d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()));
+  if (kata_write_all (fd, buf, (size_t)n) < 0 || fsync (fd) < 0)
     {
       int e = errno;
       close (fd);
@@ -780,7 +782,7 @@ kata_mapping_remove (const char *root, const char *cid)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int

@@ -28,10 +28,10 @@ typedef struct kata_container_state_s
   char *id;
   char *sandbox_id;
   char *oci_version;
-  char *status;    /* created | running | paused | stopped (as stored) */
+  char *status; /* created | running | paused | stopped (as stored) */
   char *bundle;
-  char *rootfs;    /* host path of the rootfs (as in the spec) */
-  char *created;   /* RFC3339 */
+  char *rootfs;  /* host path of the rootfs (as in the spec) */
+  char *created; /* RFC3339 */
   char *owner;
   char **ann_keys, **ann_values;
   size_t ann_len;
@@ -41,15 +41,15 @@ typedef struct kata_container_state_s
   bool terminal;
   kata_exec_state_t *execs;
   size_t execs_len;
-  char **mounts;   /* host mount points made in the shared dir (for cleanup), rootfs first */
+  char **mounts; /* host mount points made in the shared dir (for cleanup), rootfs first */
   size_t mounts_len;
-  char *process_json; /* the container's OCI process (defaults for exec), or NULL */
-  char *hooks_json;   /* the container's OCI hooks (poststart/poststop), or NULL */
+  char *process_json;  /* the container's OCI process (defaults for exec), or NULL */
+  char *hooks_json;    /* the container's OCI hooks (poststart/poststop), or NULL */
   char **cgroup_paths; /* host cgroup of the container, one dir per hierarchy (joined by its processes) */
   size_t cgroup_paths_len;
   char **cgroups_made; /* the cgroup dirs create made (removed on delete, last first) */
   size_t cgroups_made_len;
-  pid_t creator_pid;   /* the create that saved it before the shim existed (shim_pid 0): */
+  pid_t creator_pid;                /* the create that saved it before the shim existed (shim_pid 0): */
   unsigned long long creator_start; /* while it lives the status is "creating" */
 } kata_container_state_t;
 
@@ -63,8 +63,8 @@ typedef struct kata_sandbox_state_s
   int memory_mb;
   char **containers;
   size_t containers_len;
-  char **loaded;        /* containers as loaded: kata_sandbox_state_save applies only the */
-  size_t loaded_len;    /* changes made since to what is on disk then (no lost update) */
+  char **loaded;     /* containers as loaded: kata_sandbox_state_save applies only the */
+  size_t loaded_len; /* changes made since to what is on disk then (no lost update) */
   bool from_disk;
 } kata_sandbox_state_t;
 
@@ -100,19 +100,31 @@ char *kata_container_state_to_json (const kata_container_state_t *s);
 int kata_container_state_from_json (const char *data, size_t len, kata_container_state_t **out,
                                     kata_error_t **err);
 char *kata_sandbox_state_to_json (const kata_sandbox_state_t *s);
-int kata_sandbox_state_from_json (const char *data, size_t len, kata_sandbox_state_t **out, kata_error_t **err);
+int kata_sandbox_state_from_json (const char *data, size_t len, kata_sandbox_state_t **out,
+                                  kata_error_t **err);
 
 int kata_container_state_save (const char *root, const kata_container_state_t *s, kata_error_t **err);
 /* Missing file: KATA_ENOTFOUND. */
-int kata_container_state_load (const char *root, const char *sid, const char *cid, kata_container_state_t **out,
-                               kata_error_t **err);
+int kata_container_state_load (const char *root, const char *sid, const char *cid,
+                               kata_container_state_t **out, kata_error_t **err);
 int kata_sandbox_state_save (const char *root, const kata_sandbox_state_t *s, kata_error_t **err);
-int kata_sandbox_state_load (const char *root, const char *sid, kata_sandbox_state_t **out, kata_error_t **err);
+int kata_sandbox_state_load (const char *root, const char *sid, kata_sandbox_state_t **out,
+                             kata_error_t **err);
 
 void kata_container_state_free (kata_container_state_t *s);
 void kata_sandbox_state_free (kata_sandbox_state_t *s);
-static inline void kata_container_state_freep (kata_container_state_t **s) { kata_container_state_free (*s); *s = NULL; }
-static inline void kata_sandbox_state_freep (kata_sandbox_state_t **s) { kata_sandbox_state_free (*s); *s = NULL; }
+static inline void
+kata_container_state_freep (kata_container_state_t **s)
+{
+  kata_container_state_free (*s);
+  *s = NULL;
+}
+static inline void
+kata_sandbox_state_freep (kata_sandbox_state_t **s)
+{
+  kata_sandbox_state_free (*s);
+  *s = NULL;
+}
 #define cleanup_container_state __attribute__ ((cleanup (kata_container_state_freep)))
 #define cleanup_sandbox_state __attribute__ ((cleanup (kata_sandbox_state_freep)))
 

@@ -237,8 +237,9 @@ test_state_json (void **state)
 {
   kata_net_plan_t *p = fake_plan ();
   char *j = kata_network_state_json (p);
-  assert_string_equal (
-      j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"owned\":false,\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
+  assert_string_equal (j,
+                       "{\"netns\":\"/run/netns/"
+                       "x\",\"model\":\"tcfilter\",\"owned\":false,\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
   free (j);
   j = kata_network_state_json (NULL);
   assert_string_equal (j, "{\"netns\":null,\"model\":\"none\",\"owned\":false,\"taps\":[]}");
