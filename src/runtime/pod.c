@@ -1,6 +1,7 @@
 /* Pods: namespaces and /dev/shm shared with the sandbox container inside the VM,
    privileged containers without host devices (docs/kubernetes.md). */
 #include "runtime/pod.h"
+#include "common/cap-names.h"
 #include "runtime/lifecycle.h"
 #include "runtime/log.h"
 #include "runtime/state.h"
@@ -30,46 +31,10 @@ kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec)
   return false;
 }
 
-static const char *const all_caps[] = {
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",
-  "CAP_NET_RAW",
-  "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",
-  "CAP_SYS_RAWIO",
-  "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN",
-  "CAP_SYS_BOOT",
-  "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME",
-  "CAP_SYS_TTY_CONFIG",
-  "CAP_MKNOD",
-  "CAP_LEASE",
-  "CAP_AUDIT_WRITE",
-  "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",
-  "CAP_MAC_ADMIN",
-  "CAP_SYSLOG",
-  "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ",
-};
+/* The bounding set of a privileged container holds at least CAP_CHOWN (0) to
+   CAP_AUDIT_READ (37): what docker --privileged, containerd's CRI and cri-o give
+   (newer capabilities depend on their versions). */
+#define PRIVILEGED_LAST_CAP 37
 
 bool
 kata_pod_privileged (const runtime_spec_schema_config_schema *spec)
@@ -80,10 +45,10 @@ kata_pod_privileged (const runtime_spec_schema_config_schema *spec)
     return false;
   if (spec->linux && (spec->linux->masked_paths_len || spec->linux->readonly_paths_len))
     return false;
-  for (i = 0; i < sizeof all_caps / sizeof all_caps[0]; i++)
+  for (i = 0; i <= PRIVILEGED_LAST_CAP; i++)
     {
       for (k = 0; k < c->bounding_len; k++)
-        if (c->bounding[k] && strcasecmp (c->bounding[k], all_caps[i]) == 0)
+        if (c->bounding[k] && strcasecmp (c->bounding[k], kata_cap_names[i]) == 0)
           break;
       if (k == c->bounding_len)
         return false;
