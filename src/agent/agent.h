@@ -28,15 +28,7 @@ void agent_log_open (void);
 void agent_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void agent_log_always (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
-/* ---- byte queue ---- */
-typedef struct agent_buf_s
-{
-  uint8_t *data;
-  size_t off, len, cap; /* valid bytes are data[off .. off+len) */
-} agent_buf_t;
-void agent_buf_append (agent_buf_t *b, const void *p, size_t n);
-void agent_buf_consume (agent_buf_t *b, size_t n);
-void agent_buf_clear (agent_buf_t *b);
+/* byte queues are kata_buf_t (common/utils.h) */
 
 /* ---- epoll watches ---- */
 enum agent_watch_kind
@@ -76,7 +68,7 @@ typedef struct agent_process_s
   int err_fd; /* read end of stderr, -1 with a tty */
   bool out_eof, err_eof;
   bool out_paused; /* back-pressure: removed from epoll */
-  agent_buf_t stdin_q;
+  kata_buf_t stdin_q;
   bool stdin_close; /* close in_fd once stdin_q is drained */
   bool in_watched;
   agent_watch_t w_out, w_err, w_in;
@@ -131,9 +123,9 @@ typedef struct agent_s
   bool chan_out_watched;
   bool await_hello;    /* after (re)connect: write nothing until Hello */
   bool chan_discard;   /* after a framing error: skip input until a Hello request starts */
-  agent_buf_t discard; /* skipped input, scanned for the next host's Hello */
+  kata_buf_t discard; /* skipped input, scanned for the next host's Hello */
   kata_frame_reader_t reader;
-  agent_buf_t outq;
+  kata_buf_t outq;
   agent_watch_t w_chan, w_sig, w_inotify;
   int sig_fd;
   int inotify_fd;

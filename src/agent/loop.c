@@ -83,11 +83,11 @@ chan_disconnected (agent_t *a, const char *why)
   a->chan_out_watched = false;
   a->await_hello = true;
   a->chan_discard = false;
-  agent_buf_clear (&a->discard);
+  kata_buf_clear (&a->discard);
   kata_frame_reader_free (&a->reader);
   /* Frames queued for the old host are useless to the next one (it sends Hello, which
      discards them anyway); drop them now so output readers are not held back. */
-  agent_buf_clear (&a->outq);
+  kata_buf_clear (&a->outq);
   agent_output_pause (a, false);
 }
 
@@ -138,7 +138,7 @@ chan_check_hangup (agent_t *a)
   kata_frame_reader_free (&a->reader);
   a->await_hello = true;
   a->chan_discard = false;
-  agent_buf_clear (&a->discard);
+  kata_buf_clear (&a->discard);
   chan_update_events (a);
 }
 
@@ -159,7 +159,7 @@ chan_write (agent_t *a)
         }
       if (n == 0)
         break;
-      agent_buf_consume (&a->outq, n);
+      kata_buf_consume (&a->outq, n);
     }
   if (a->outq.len < AGENT_OUTQ_HIGH / 2)
     agent_output_pause (a, false);
@@ -171,8 +171,8 @@ agent_send_frame (agent_t *a, uint8_t type, uint8_t flags, uint32_t id, const vo
 {
   uint8_t hdr[KATA_FRAME_HDR_LEN];
   kata_frame_encode_header (hdr, type, flags, id, len);
-  agent_buf_append (&a->outq, hdr, sizeof hdr);
-  agent_buf_append (&a->outq, payload, len);
+  kata_buf_append (&a->outq, hdr, sizeof hdr);
+  kata_buf_append (&a->outq, payload, len);
   if (a->outq.len >= AGENT_OUTQ_HIGH)
     agent_output_pause (a, true);
   if (a->chan_connected && !a->await_hello && !a->chan_out_watched)
@@ -226,7 +226,7 @@ agent_handle_frame (agent_t *a, kata_frame_t *f)
       if (a->await_hello)
         {
           /* First request of a connection: whatever was queued belongs to an old host. */
-          agent_buf_clear (&a->outq);
+          kata_buf_clear (&a->outq);
           agent_output_pause (a, false);
           a->await_hello = false;
         }
@@ -250,7 +250,7 @@ agent_handle_frame (agent_t *a, kata_frame_t *f)
 static bool
 resync (agent_t *a)
 {
-  uint8_t *d = a->discard.data + a->discard.off;
+  const uint8_t *d = (const uint8_t *)kata_buf_ptr (&a->discard);
   size_t n = a->discard.len, i;
   for (i = 0; i + KATA_FRAME_HDR_LEN <= n; i++)
     {
@@ -265,7 +265,7 @@ resync (agent_t *a)
       if (i + KATA_FRAME_HDR_LEN + l > n)
         {
           /* maybe a Hello still arriving: keep it and wait */
-          agent_buf_consume (&a->discard, i);
+          kata_buf_consume (&a->discard, i);
           return false;
         }
       hello = kata_msg_parse_request ((const char *)d + i + KATA_FRAME_HDR_LEN, l, &root, &method, &params,
@@ -279,14 +279,14 @@ resync (agent_t *a)
       agent_log ("resynchronised on a Hello after %zu skipped bytes", i);
       kata_frame_reader_free (&a->reader);
       kata_frame_reader_feed (&a->reader, d + i, n - i);
-      agent_buf_clear (&a->discard);
+      kata_buf_clear (&a->discard);
       a->chan_discard = false;
       a->await_hello = true;
       return true;
     }
   /* keep a tail that may begin a header */
   if (n > KATA_FRAME_HDR_LEN)
-    agent_buf_consume (&a->discard, n - (KATA_FRAME_HDR_LEN - 1));
+    kata_buf_consume (&a->discard, n - (KATA_FRAME_HDR_LEN - 1));
   return false;
 }
 
@@ -295,7 +295,7 @@ agent_chan_input (agent_t *a, const void *data, size_t n)
 {
   if (a->chan_discard)
     {
-      agent_buf_append (&a->discard, data, n);
+      kata_buf_append (&a->discard, data, n);
       if (!resync (a))
         return;
     }
@@ -315,11 +315,11 @@ agent_chan_input (agent_t *a, const void *data, size_t n)
           agent_log_always ("protocol error: %s; waiting for a Hello", err ? err->msg : "?");
           a->await_hello = true;
           a->chan_discard = true;
-          agent_buf_clear (&a->outq);
+          kata_buf_clear (&a->outq);
           agent_output_pause (a, false);
-          agent_buf_clear (&a->discard);
+          kata_buf_clear (&a->discard);
           if (a->reader.len > 1)
-            agent_buf_append (&a->discard, a->reader.buf + 1, a->reader.len - 1);
+            kata_buf_append (&a->discard, kata_buf_ptr (&a->reader) + 1, a->reader.len - 1);
           kata_frame_reader_free (&a->reader);
           if (!resync (a))
             break;

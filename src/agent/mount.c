@@ -88,7 +88,7 @@ int
 agent_parse_mount_options (char **opts, size_t n, agent_mount_opts_t *out)
 {
   size_t i;
-  agent_buf_t data = { 0 };
+  kata_buf_t data = { 0 };
   memset (out, 0, sizeof *out);
   for (i = 0; i < n; i++)
     {
@@ -129,13 +129,13 @@ agent_parse_mount_options (char **opts, size_t n, agent_mount_opts_t *out)
           || strcmp (s, "rro") == 0)
         continue;
       if (data.len)
-        agent_buf_append (&data, ",", 1);
-      agent_buf_append (&data, s, strlen (s));
+        kata_buf_append (&data, ",", 1);
+      kata_buf_append (&data, s, strlen (s));
     }
   if (data.len)
     {
       out->data = xstrndup ((char *)data.data + data.off, data.len);
-      agent_buf_clear (&data);
+      kata_buf_clear (&data);
     }
   return 0;
 }

@@ -88,7 +88,7 @@ agent_process_free (agent_t *a, agent_process_t *p)
       agent_send_error (a, w->req_id, ESRCH, "process removed");
       free (w);
     }
-  agent_buf_clear (&p->stdin_q);
+  kata_buf_clear (&p->stdin_q);
   p->ctr = NULL;
   p->next = a->graveyard;
   a->graveyard = p;
@@ -149,7 +149,7 @@ release_tty_master (agent_t *a, agent_process_t *p)
 {
   if (p->terminal && p->exited && p->out_eof && p->in_fd >= 0)
     {
-      agent_buf_clear (&p->stdin_q);
+      kata_buf_clear (&p->stdin_q);
       p->in_watched = false;
       close_fd (a, &p->in_fd);
     }
@@ -243,11 +243,11 @@ agent_process_on_stdin_writable (agent_t *a, agent_process_t *p)
           if (errno == EAGAIN)
             break;
           /* reader gone (EPIPE): drop what is queued */
-          agent_buf_clear (&p->stdin_q);
+          kata_buf_clear (&p->stdin_q);
           p->stdin_close = true;
           break;
         }
-      agent_buf_consume (&p->stdin_q, n);
+      kata_buf_consume (&p->stdin_q, n);
     }
   stdin_update (a, p);
 }
@@ -259,7 +259,7 @@ agent_process_stdin_data (agent_t *a, uint32_t stream, const void *data, size_t 
   if (p == NULL || (stream & 3u) != KATA_STREAM_STDIN || p->in_fd < 0)
     return;
   if (len)
-    agent_buf_append (&p->stdin_q, data, len);
+    kata_buf_append (&p->stdin_q, data, len);
   if (eof)
     p->stdin_close = true;
   agent_process_on_stdin_writable (a, p);

@@ -123,7 +123,7 @@ static int
 write_resolv_conf (yajl_val dns, kata_error_t **err)
 {
   size_t i;
-  agent_buf_t b = { 0 };
+  kata_buf_t b = { 0 };
   int r;
   if (dns == NULL || dns->u.array.len == 0)
     return 0;
@@ -133,12 +133,12 @@ write_resolv_conf (yajl_val dns, kata_error_t **err)
       const char *s = YAJL_IS_STRING (l) ? YAJL_GET_STRING (l) : NULL;
       if (s == NULL)
         continue;
-      agent_buf_append (&b, s, strlen (s));
-      agent_buf_append (&b, "\n", 1);
+      kata_buf_append (&b, s, strlen (s));
+      kata_buf_append (&b, "\n", 1);
     }
   kata_mkdir_p ("/etc", 0755, NULL);
   r = kata_write_file_atomic ("/etc/resolv.conf", b.data + b.off, b.len, 0644, err);
-  agent_buf_clear (&b);
+  kata_buf_clear (&b);
   return r;
 }
 

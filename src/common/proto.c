@@ -25,11 +25,12 @@ put_be32 (uint8_t *p, uint32_t v)
 static uint32_t
 get_be32 (const uint8_t *p)
 {
-  return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 void
-kata_frame_encode_header (uint8_t hdr[KATA_FRAME_HDR_LEN], uint8_t type, uint8_t flags, uint32_t id, uint32_t len)
+kata_frame_encode_header (uint8_t hdr[KATA_FRAME_HDR_LEN], uint8_t type, uint8_t flags, uint32_t id,
+                          uint32_t len)
 {
   put_be32 (hdr, len);
   hdr[4] = type;
@@ -60,7 +61,8 @@ kata_frame_decode_header (const uint8_t hdr[KATA_FRAME_HDR_LEN], kata_frame_t *f
 }
 
 uint8_t *
-kata_frame_encode (uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len, size_t *out_len)
+kata_frame_encode (uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len,
+                   size_t *out_len)
 {
   uint8_t *buf = xmalloc (KATA_FRAME_HDR_LEN + len);
   kata_frame_encode_header (buf, type, flags, id, len);
@@ -115,18 +117,7 @@ kata_frame_read (int fd, kata_frame_t *f, kata_error_t **err)
 void
 kata_frame_reader_feed (kata_frame_reader_t *r, const void *data, size_t n)
 {
-  if (n == 0)
-    return; /* r->buf may still be NULL: no pointer arithmetic on it */
-  if (r->len + n > r->cap)
-    {
-      size_t cap = r->cap ? r->cap : 4096;
-      while (cap < r->len + n)
-        cap *= 2;
-      r->buf = xrealloc (r->buf, cap);
-      r->cap = cap;
-    }
-  memcpy (r->buf + r->len, data, n);
-  r->len += n;
+  kata_buf_append (r, data, n);
 }
 
 int
@@ -136,9 +127,9 @@ kata_frame_reader_next (kata_frame_reader_t *r, kata_frame_t *f, kata_error_t **
   size_t total;
   if (r->len < KATA_FRAME_HDR_LEN)
     return 0;
-  if (kata_frame_decode_header (r->buf, &h, err) < 0)
+  if (kata_frame_decode_header ((const uint8_t *)kata_buf_ptr (r), &h, err) < 0)
     return -1;
-  total = KATA_FRAME_HDR_LEN + (size_t) h.len;
+  total = KATA_FRAME_HDR_LEN + (size_t)h.len;
   if (r->len < total)
     return 0;
   *f = h;
@@ -146,19 +137,17 @@ kata_frame_reader_next (kata_frame_reader_t *r, kata_frame_t *f, kata_error_t **
   if (h.len)
     {
       f->payload = xmalloc (h.len + 1);
-      memcpy (f->payload, r->buf + KATA_FRAME_HDR_LEN, h.len);
+      memcpy (f->payload, kata_buf_ptr (r) + KATA_FRAME_HDR_LEN, h.len);
       f->payload[h.len] = '\0';
     }
-  memmove (r->buf, r->buf + total, r->len - total);
-  r->len -= total;
+  kata_buf_consume (r, total);
   return 1;
 }
 
 void
 kata_frame_reader_free (kata_frame_reader_t *r)
 {
-  free (r->buf);
-  memset (r, 0, sizeof *r);
+  kata_buf_clear (r);
 }
 
 char *
@@ -213,8 +202,8 @@ has_escaped_nul (const char *p, size_t len)
 }
 
 int
-kata_msg_parse_request (const char *payload, size_t len, yajl_val *root, const char **method, yajl_val *params,
-                        kata_error_t **err)
+kata_msg_parse_request (const char *payload, size_t len, yajl_val *root, const char **method,
+                        yajl_val *params, kata_error_t **err)
 {
   yajl_val v;
   *root = NULL;
@@ -260,7 +249,7 @@ kata_msg_parse_response (const char *payload, size_t len, yajl_val *root, yajl_v
   if (e)
     {
       const char *m = kata_json_str (e, "message");
-      int code = (int) kata_json_int (e, "code", KATA_PROTO_EINTERNAL);
+      int code = (int)kata_json_int (e, "code", KATA_PROTO_EINTERNAL);
       if (remote_code)
         *remote_code = code;
       kata_make_error_nostr (err, code == KATA_PROTO_EVMDEAD ? KATA_EVMDEAD : KATA_EAGENT, "%s",

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 #include "common/error.h"
+#include "common/utils.h"
 
 #define KATA_PROTO_VERSION 1
 #define KATA_FRAME_HDR_LEN 12
@@ -70,11 +71,7 @@ int kata_frame_write (int fd, uint8_t type, uint8_t flags, uint32_t id, const vo
 int kata_frame_read (int fd, kata_frame_t *f, kata_error_t **err);
 
 /* Incremental decoder for non-blocking event loops. */
-typedef struct kata_frame_reader_s
-{
-  uint8_t *buf;
-  size_t len, cap;
-} kata_frame_reader_t;
+typedef kata_buf_t kata_frame_reader_t; /* the bytes not yet taken out as frames */
 void kata_frame_reader_feed (kata_frame_reader_t *r, const void *data, size_t n);
 /* 1: a frame was taken out into F; 0: need more bytes; -1: protocol error (stream is unusable). */
 int kata_frame_reader_next (kata_frame_reader_t *r, kata_frame_t *f, kata_error_t **err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -74,41 +75,33 @@ xasprintf (const char *fmt, ...)
 int
 kata_read_fd (int fd, char **out, size_t *len, size_t max, kata_error_t **err)
 {
-  size_t cap = 4096, n = 0;
-  char *buf;
+  kata_buf_t b = { 0 };
   if (max == 0)
     max = 64 << 20;
-  buf = xmalloc (cap + 1);
   for (;;)
     {
-      ssize_t r;
-      if (n == cap)
-        {
-          if (cap >= max)
-            {
-              free (buf);
-              return kata_make_error (err, EFBIG, "file larger than %zu bytes", max);
-            }
-          cap *= 2;
-          buf = xrealloc (buf, cap + 1);
-        }
-      r = read (fd, buf + n, cap - n);
+      size_t room = b.len < 4096 ? 4096 : b.len;
+      ssize_t r = read (fd, kata_buf_reserve (&b, room), room);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
         {
           int e = errno;
-          free (buf);
+          kata_buf_clear (&b);
           return kata_make_error (err, e, "read");
         }
       if (r == 0)
         break;
-      n += r;
+      kata_buf_commit (&b, (size_t)r);
+      if (b.len > max)
+        {
+          kata_buf_clear (&b);
+          return kata_make_error (err, EFBIG, "file larger than %zu bytes", max);
+        }
     }
-  buf[n] = '\0';
-  *out = buf;
   if (len)
-    *len = n;
+    *len = b.len;
+  *out = kata_buf_steal (&b);
   return 0;
 }
 
@@ -167,7 +160,7 @@ kata_read_all (int fd, void *buf, size_t len)
 int
 kata_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, kata_error_t **err)
 {
-  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int)getpid ());
   cleanup_free char *dir = xstrdup (path);
   char *slash = strrchr (dir, '/');
   int fd;
@@ -285,7 +278,7 @@ kata_proc_start_time (pid_t pid)
 
   if (pid <= 0)
     return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -325,7 +318,7 @@ kata_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 void
@@ -436,7 +429,7 @@ kata_fault_point (const char *name)
       int fd = open (mark, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
       if (fd >= 0)
         {
-          dprintf (fd, "%s %d\n", name, (int) getpid ());
+          dprintf (fd, "%s %d\n", name, (int)getpid ());
           close (fd);
         }
     }
@@ -444,6 +437,254 @@ kata_fault_point (const char *name)
   for (;;)
     pause ();
 #else
-  (void) name;
+  (void)name;
 #endif
+}
+
+void
+kata_strv_free (char **v)
+{
+  char **p;
+  if (v == NULL)
+    return;
+  for (p = v; *p; p++)
+    free (*p);
+  free (v);
+}
+
+void
+kata_strvn_free (char **v, size_t n)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+size_t
+kata_strv_len (char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+char *
+kata_buf_reserve (kata_buf_t *b, size_t n)
+{
+  if (b->off + b->len + n + 1 > b->cap)
+    {
+      if (b->off > 0)
+        {
+          memmove (b->data, b->data + b->off, b->len);
+          b->off = 0;
+          b->data[b->len] = '\0';
+        }
+      if (b->len + n + 1 > b->cap)
+        {
+          size_t cap = b->cap ? b->cap : 64;
+          while (cap < b->len + n + 1)
+            cap *= 2;
+          b->data = xrealloc (b->data, cap);
+          b->cap = cap;
+        }
+    }
+  b->data[b->off + b->len] = '\0';
+  return b->data + b->off + b->len;
+}
+
+void
+kata_buf_commit (kata_buf_t *b, size_t n)
+{
+  b->len += n;
+  b->data[b->off + b->len] = '\0';
+}
+
+void
+kata_buf_append (kata_buf_t *b, const void *p, size_t n)
+{
+  char *at = kata_buf_reserve (b, n);
+  if (n)
+    memcpy (at, p, n);
+  kata_buf_commit (b, n);
+}
+
+void
+kata_buf_appendc (kata_buf_t *b, char c)
+{
+  kata_buf_append (b, &c, 1);
+}
+
+void
+kata_buf_appends (kata_buf_t *b, const char *s)
+{
+  kata_buf_append (b, s, strlen (s));
+}
+
+void
+kata_buf_consume (kata_buf_t *b, size_t n)
+{
+  if (n >= b->len)
+    {
+      b->off = b->len = 0;
+      if (b->cap > (1u << 20))
+        {
+          free (b->data);
+          b->data = NULL;
+          b->cap = 0;
+        }
+      else if (b->data)
+        b->data[0] = '\0';
+      return;
+    }
+  b->off += n;
+  b->len -= n;
+}
+
+void
+kata_buf_clear (kata_buf_t *b)
+{
+  free (b->data);
+  memset (b, 0, sizeof *b);
+}
+
+char *
+kata_buf_steal (kata_buf_t *b)
+{
+  char *s;
+  if (b->data == NULL)
+    return xstrdup ("");
+  if (b->off > 0)
+    memmove (b->data, b->data + b->off, b->len + 1);
+  s = b->data;
+  memset (b, 0, sizeof *b);
+  return s;
+}
+
+/* Fills ADDR for PATH; a path too long for sun_path goes through an O_PATH fd of its
+   directory, returned in *DFD (the caller closes it once bind/connect is done). */
+static int
+unix_addr (const char *path, struct sockaddr_un *addr, int *dfd, kata_error_t **err)
+{
+  cleanup_free char *dir = NULL;
+  char *slash;
+  memset (addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  *dfd = -1;
+  if (strlen (path) < sizeof addr->sun_path)
+    {
+      strcpy (addr->sun_path, path);
+      return 0;
+    }
+  dir = xstrdup (path);
+  slash = strrchr (dir, '/');
+  if (slash == NULL || strlen (slash + 1) + 32 >= sizeof addr->sun_path)
+    return kata_make_error (err, ENAMETOOLONG, "socket path `%s`", path);
+  *slash = '\0';
+  *dfd = open (dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dfd < 0)
+    return kata_make_error (err, errno, "open `%s`", dir[0] ? dir : "/");
+  snprintf (addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", *dfd, slash + 1);
+  return 0;
+}
+
+int
+kata_unix_connect (const char *path, int flags, kata_error_t **err)
+{
+  struct sockaddr_un addr;
+  cleanup_close int dfd = -1;
+  int fd, r;
+  if (unix_addr (path, &addr, &dfd, err) < 0)
+    return -1;
+  fd = socket (AF_UNIX, SOCK_STREAM | flags, 0);
+  if (fd < 0)
+    return kata_make_error (err, errno, "socket");
+  do
+    r = connect (fd, (struct sockaddr *)&addr, sizeof addr);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && !(errno == EINPROGRESS && (flags & SOCK_NONBLOCK)))
+    {
+      int e = errno;
+      close (fd);
+      kata_make_error (err, e, "connect to `%s`", path);
+      errno = e;
+      return -1;
+    }
+  return fd;
+}
+
+int
+kata_unix_listen (const char *path, int flags, int backlog, kata_error_t **err)
+{
+  struct sockaddr_un addr;
+  cleanup_close int dfd = -1;
+  int fd;
+  if (unix_addr (path, &addr, &dfd, err) < 0)
+    return -1;
+  fd = socket (AF_UNIX, SOCK_STREAM | flags, 0);
+  if (fd < 0)
+    return kata_make_error (err, errno, "socket");
+  unlink (addr.sun_path);
+  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (fd, backlog) < 0)
+    {
+      int e = errno;
+      close (fd);
+      kata_make_error (err, e, "listen on `%s`", path);
+      errno = e;
+      return -1;
+    }
+  return fd;
+}
+
+int
+kata_write_pid_file (const char *path, pid_t pid, kata_error_t **err)
+{
+  char buf[32];
+  int n;
+  if (path == NULL || path[0] == '\0')
+    return 0;
+  n = snprintf (buf, sizeof buf, "%d", (int)pid);
+  if (kata_write_file_atomic (path, buf, (size_t)n, 0644, err) < 0)
+    return kata_error_wrap (err, "write pid file");
+  return 0;
+}
+
+static int
+has_subdir (const char *path)
+{
+  cleanup_dir DIR *d = opendir (path);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return 1;
+  return 0;
+}
+
+int
+kata_cgroup_rmdir (const char *path, int unless_used)
+{
+  int tries;
+  for (tries = 0; tries < 50; tries++)
+    {
+      cleanup_free char *procs = NULL;
+      cleanup_free char *p = NULL;
+      struct timespec ts = { 0, 20 * 1000 * 1000 };
+      if (rmdir (path) == 0 || errno == ENOENT)
+        return 0;
+      if (errno != EBUSY)
+        return -1;
+      p = xasprintf ("%s/cgroup.procs", path);
+      if (unless_used
+          && (kata_read_file (p, &procs, NULL, 65536, NULL) < 0 || procs[0] != '\0' || has_subdir (path)))
+        {
+          errno = EBUSY;
+          return -1;
+        }
+      nanosleep (&ts, NULL);
+    }
+  errno = EBUSY;
+  return -1;
 }

@@ -67,4 +67,49 @@ int kata_recv_fd (int sock);
    macro, so that whether it is active never depends on config.h being included. */
 void kata_fault_point (const char *name);
 
+/* String vectors: NULL-terminated (kata_strv_free), or counted arrays whose slots may be
+   NULL (kata_strvn_free).  Both accept NULL. */
+void kata_strv_free (char **v);
+void kata_strvn_free (char **v, size_t n);
+size_t kata_strv_len (char *const *v);
+static inline void cleanup_strvp (char ***v) { kata_strv_free (*v); }
+#define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
+
+/* A growable byte buffer, also a queue: the valid bytes are data[off .. off+len), and
+   data[off+len] is always '\0' once anything was added, so it doubles as a string builder.
+   Zero-initialise; kata_buf_clear frees. */
+typedef struct kata_buf_s
+{
+  char *data;
+  size_t off, len, cap;
+} kata_buf_t;
+/* Room for N more bytes (plus the NUL) at the returned pointer; kata_buf_commit (B, K)
+   then makes the K bytes written there part of the buffer. */
+char *kata_buf_reserve (kata_buf_t *b, size_t n);
+void kata_buf_commit (kata_buf_t *b, size_t n);
+void kata_buf_append (kata_buf_t *b, const void *p, size_t n);
+void kata_buf_appendc (kata_buf_t *b, char c);
+void kata_buf_appends (kata_buf_t *b, const char *s);
+/* Drops the first N valid bytes (all of them when N >= len). */
+void kata_buf_consume (kata_buf_t *b, size_t n);
+void kata_buf_clear (kata_buf_t *b);
+static inline char *kata_buf_ptr (const kata_buf_t *b) { return b->data ? b->data + b->off : NULL; }
+/* The contents as a malloc'ed NUL-terminated string (never NULL); B is left empty. */
+char *kata_buf_steal (kata_buf_t *b);
+
+/* Unix sockets for paths of any length: a path longer than sun_path is reached through
+   its directory (O_PATH fd, /proc/self/fd/N/NAME), never truncated.  FLAGS are
+   SOCK_CLOEXEC / SOCK_NONBLOCK for socket(2).  kata_unix_listen unlinks a stale socket
+   first.  Both return the fd, or -1 with ERR set. */
+int kata_unix_connect (const char *path, int flags, kata_error_t **err);
+int kata_unix_listen (const char *path, int flags, int backlog, kata_error_t **err);
+
+/* Writes PID as decimal (no newline, as runc) to PATH atomically (mode 0644). */
+int kata_write_pid_file (const char *path, pid_t pid, kata_error_t **err);
+
+/* rmdir of a cgroup directory whose processes may have just exited: retries EBUSY for up
+   to 1 s.  With UNLESS_USED, a directory that still lists a process or has a child cgroup
+   is in use: -1 (EBUSY) at once.  0 when it is gone (or never existed), else -1 + errno. */
+int kata_cgroup_rmdir (const char *path, int unless_used);
+
 #endif

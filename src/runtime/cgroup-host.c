@@ -324,7 +324,7 @@ kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata_con
           c->cgroup_paths[c->cgroup_paths_len++] = STEAL_POINTER (&dir);
         }
     }
-  kata_state_strv_free (h, n);
+  kata_strvn_free (h, n);
   /* A frozen cgroup (left by someone else, or under a frozen parent) would freeze the
      shim, the monitor and QEMU as they join, and create would hang: refused, not
      thawed, as thawing would resume whatever its owner paused there. */
@@ -366,13 +366,7 @@ kata_host_cgroup_remove (const kata_container_state_t *c)
     thaw_dir (c->cgroups_made[i - 1]);
   for (i = c->cgroups_made_len; i > 0; i--)
     {
-      const char *d = c->cgroups_made[i - 1];
-      int tries;
       /* A killed process leaves its cgroup a moment after it is gone. */
-      for (tries = 0; tries < 50 && rmdir (d) < 0 && errno == EBUSY; tries++)
-        {
-          struct timespec ts = { 0, 20 * 1000 * 1000 };
-          nanosleep (&ts, NULL);
-        }
+      kata_cgroup_rmdir (c->cgroups_made[i - 1], 0);
     }
 }

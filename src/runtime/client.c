@@ -31,30 +31,17 @@ kata_client_on_event (kata_client_t *c, kata_client_event_cb cb, void *data)
 int
 kata_client_connect (const char *root, const char *sandbox_id, kata_client_t **out, kata_error_t **err)
 {
-  cleanup_free char *dir = xasprintf ("%s/sbs/%s", root, sandbox_id);
-  cleanup_close int dfd = -1;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/monitor.sock", root, sandbox_id);
+  cleanup_error kata_error_t *e = NULL;
   int fd;
 
-  dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    {
-      if (errno == ENOENT)
-        return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", sandbox_id);
-      return kata_make_error (err, errno, "open `%s`", dir);
-    }
-  /* Through the directory fd: sun_path is too short for long roots and ids. */
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/monitor.sock", dfd);
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = kata_unix_connect (path, SOCK_CLOEXEC, &e);
   if (fd < 0)
-    return kata_make_error (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     {
-      int e = errno;
-      close (fd);
-      if (e == ENOENT || e == ECONNREFUSED)
+      if (e->status == ENOENT || e->status == ECONNREFUSED)
         return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", sandbox_id);
-      return kata_make_error (err, e, "connect to `%s/monitor.sock`", dir);
+      *err = STEAL_POINTER (&e);
+      return -1;
     }
   *out = kata_client_from_fd (fd, sandbox_id);
   return 0;

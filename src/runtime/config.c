@@ -173,17 +173,6 @@ kata_config_default (void)
   return c;
 }
 
-static void
-free_strv (char **v)
-{
-  size_t i;
-  if (v == NULL)
-    return;
-  for (i = 0; v[i]; i++)
-    free (v[i]);
-  free (v);
-}
-
 void
 kata_config_free (kata_config_t *c)
 {
@@ -202,7 +191,7 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
   free (c->hypervisor.seccompsandbox);
-  free_strv (c->agent.kernel_modules);
+  kata_strv_free (c->agent.kernel_modules);
   free (c->runtime.internetworking_model);
   free (c->factory.template_path);
   free (c->factory.vm_cache_endpoint);
@@ -364,7 +353,7 @@ apply_key (ctx_t *x, kata_config_t *c, const char *sec, const key_desc_t *k, con
         l = xmalloc0 ((v->u.arr.len + 1) * sizeof (char *));
         for (i = 0; i < v->u.arr.len; i++)
           l[i] = xstrdup (v->u.arr.items[i]->u.str.s);
-        free_strv (*f);
+        kata_strv_free (*f);
         *f = l;
         *flen = v->u.arr.len;
         return 0;

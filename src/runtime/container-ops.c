@@ -24,19 +24,6 @@ oci_process_freep (oci_process_t **p)
 }
 #define cleanup_oci_process __attribute__ ((cleanup (oci_process_freep)))
 
-static int
-write_pid_file (const char *path, pid_t pid, kata_error_t **err)
-{
-  char buf[32];
-  int n;
-  if (path == NULL || path[0] == '\0')
-    return 0;
-  n = snprintf (buf, sizeof buf, "%d", (int)pid);
-  if (kata_write_file_atomic (path, buf, (size_t)n, 0644, err) < 0)
-    return kata_error_wrap (err, "write pid file");
-  return 0;
-}
-
 static void
 strv_append (char ***v, size_t *n, const char *s)
 {
@@ -340,7 +327,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
       kata_warn ("exec in %s: %s", id, e->msg);
   }
 
-  if (write_pid_file (opts->pid_file, pid, err) < 0)
+  if (kata_write_pid_file (opts->pid_file, pid, err) < 0)
     {
       /* runc terminates the process: the one in the guest, then its shim */
       cleanup_error kata_error_t *e = NULL;
@@ -419,7 +406,7 @@ kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t
         }
       k++;
     }
-  kata_state_strv_free (ids, nids);
+  kata_strvn_free (ids, nids);
   *out = v;
   *n = k;
   return 0;
@@ -439,8 +426,8 @@ kata_container_summary_free (kata_container_summary_t *s, size_t n)
       free (s[i].rootfs);
       free (s[i].created);
       free (s[i].owner);
-      kata_state_strv_free (s[i].annotations_keys, s[i].annotations_len);
-      kata_state_strv_free (s[i].annotations_values, s[i].annotations_len);
+      kata_strvn_free (s[i].annotations_keys, s[i].annotations_len);
+      kata_strvn_free (s[i].annotations_values, s[i].annotations_len);
     }
   free (s);
 }

@@ -55,19 +55,6 @@ kata_container_lookup (kata_context_t *ctx, const char *id, char **sid, kata_con
   return 0;
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, kata_error_t **err)
-{
-  char buf[32];
-  int n;
-  if (path == NULL || path[0] == '\0')
-    return 0;
-  n = snprintf (buf, sizeof buf, "%d", (int)pid);
-  if (kata_write_file_atomic (path, buf, (size_t)n, 0644, err) < 0)
-    return kata_error_wrap (err, "write pid file");
-  return 0;
-}
-
 static char *
 state_json_for_hooks (const kata_container_state_t *c, const char *status, int pid)
 {
@@ -1113,7 +1100,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
         return -1;
     }
   kata_fault_point ("create-before-pid-file");
-  if (write_pid_file (opts->pid_file, j->shim, err) < 0)
+  if (kata_write_pid_file (opts->pid_file, j->shim, err) < 0)
     return -1;
   if (shim_pid)
     *shim_pid = j->shim;

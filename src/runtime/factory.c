@@ -24,8 +24,7 @@
 #include "runtime/monitor.h"
 
 /* Appends a printf'd line to *OUT. */
-static void __attribute__ ((format (printf, 2, 3)))
-out_line (char **out, const char *fmt, ...)
+static void __attribute__ ((format (printf, 2, 3))) out_line (char **out, const char *fmt, ...)
 {
   va_list ap;
   char *line = NULL, *n;
@@ -78,7 +77,8 @@ kata_factory_init (const kata_config_t *cfg, char **out, kata_error_t **err)
     {
       int v = 0, m = 0;
       if (kata_vm_template_ready (cfg, &v, &m))
-        out_line (out, "vm template already exists in %s (%d vCPUs, %d MiB)", cfg->factory.template_path, v, m);
+        out_line (out, "vm template already exists in %s (%d vCPUs, %d MiB)", cfg->factory.template_path, v,
+                  m);
       else
         {
           uint64_t t0 = kata_now_ns ();
@@ -87,8 +87,8 @@ kata_factory_init (const kata_config_t *cfg, char **out, kata_error_t **err)
           if (kata_vm_template_create (cfg, err) < 0)
             return -1;
           kata_vm_template_ready (cfg, &v, &m);
-          out_line (out, "vm template created in %s (%d vCPUs, %d MiB) in %.2f s", cfg->factory.template_path, v,
-                    m, (kata_now_ns () - t0) / 1e9);
+          out_line (out, "vm template created in %s (%d vCPUs, %d MiB) in %.2f s", cfg->factory.template_path,
+                    v, m, (kata_now_ns () - t0) / 1e9);
         }
     }
   if (cfg->factory.vm_cache_number > 0)
@@ -174,23 +174,12 @@ cache_dir (const kata_config_t *cfg)
 static int
 unix_connect (const char *path, int timeout_s, kata_error_t **err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   struct timeval tv = { .tv_sec = timeout_s };
-  int fd;
-  if (strlen (path) >= sizeof addr.sun_path)
-    return kata_make_error_nostr (err, ENAMETOOLONG, "socket path too long: `%s`", path);
-  strcpy (addr.sun_path, path);
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = kata_unix_connect (path, SOCK_CLOEXEC, err);
   if (fd < 0)
-    return kata_make_error (err, errno, "socket");
+    return -1;
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-    {
-      int e = errno;
-      close (fd);
-      return kata_make_error (err, e, "connect to `%s`", path);
-    }
   return fd;
 }
 
@@ -198,24 +187,19 @@ unix_connect (const char *path, int timeout_s, kata_error_t **err)
 static char *
 read_reply (int fd, bool one_line)
 {
-  size_t len = 0, cap = 4096;
-  char *b = xmalloc (cap);
+  kata_buf_t b = { 0 };
   for (;;)
     {
-      if (len + 1 >= cap)
-        b = xrealloc (b, cap *= 2);
-      ssize_t n = read (fd, b + len, cap - len - 1);
+      ssize_t n = read (fd, kata_buf_reserve (&b, 4096), 4096);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         break;
-      len += n;
-      b[len] = '\0';
-      if (one_line && memchr (b, '\n', len))
+      kata_buf_commit (&b, (size_t)n);
+      if (one_line && memchr (b.data, '\n', b.len))
         break;
     }
-  b[len] = '\0';
-  return b;
+  return kata_buf_steal (&b);
 }
 
 static char *
@@ -249,7 +233,8 @@ kata_vmcache_claim (const kata_config_t *cfg, const char *args_json, struct kata
   if (r == NULL)
     return -1;
   if (sscanf (r, "vm %4095s %d %llu", path, &mp, &ms) != 3)
-    return kata_make_error_nostr (err, EAGAIN, "the VM cache has no VM ready (%.*s)", (int)strcspn (r, "\n"), r);
+    return kata_make_error_nostr (err, EAGAIN, "the VM cache has no VM ready (%.*s)", (int)strcspn (r, "\n"),
+                                  r);
   fd = unix_connect (path, 60, err);
   if (fd < 0)
     return -1;
@@ -456,12 +441,12 @@ static int
 slot_spawn (const kata_config_t *cfg, const char *dir, slot_t *s, unsigned *counter)
 {
   kata_error_t *err = NULL;
-  kata_sandbox_spec_t spec = { .root = dir,
-                               .cfg = cfg,
-                               .vcpus = cfg->hypervisor.default_vcpus > 0 ? cfg->hypervisor.default_vcpus : 1,
-                               .memory_mb = cfg->hypervisor.default_memory > 0 ? cfg->hypervisor.default_memory
-                                                                               : 256,
-                               .hostname = "" };
+  kata_sandbox_spec_t spec
+      = { .root = dir,
+          .cfg = cfg,
+          .vcpus = cfg->hypervisor.default_vcpus > 0 ? cfg->hypervisor.default_vcpus : 1,
+          .memory_mb = cfg->hypervisor.default_memory > 0 ? cfg->hypervisor.default_memory : 256,
+          .hostname = "" };
   cleanup_free char *vm_dir = NULL, *shared = NULL, *args = NULL, *args_path = NULL;
   int pfd[2];
   pid_t pid;
@@ -527,7 +512,7 @@ kata_vmcache_main (const kata_config_t *cfg)
   cleanup_free char *pf = xasprintf ("%s/daemon.pid", dir);
   cleanup_free char *vmd = xasprintf ("%s/vm", dir);
   cleanup_free char *shd = xasprintf ("%s/shared", dir);
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_error kata_error_t *lerr = NULL;
   slot_t *slots;
   unsigned counter = 0;
   uint64_t next_spawn = 0;
@@ -558,15 +543,13 @@ kata_vmcache_main (const kata_config_t *cfg)
         kata_mkdir_p (epdir, 0755, NULL);
       }
   }
-  snprintf (addr.sun_path, sizeof addr.sun_path, "%s", cfg->factory.vm_cache_endpoint);
-  unlink (addr.sun_path);
-  lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0 || bind (lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (lfd, 16) < 0)
+  lfd = kata_unix_listen (cfg->factory.vm_cache_endpoint, SOCK_CLOEXEC, 16, &lerr);
+  if (lfd < 0)
     {
-      kata_log (KATA_LOG_ERROR, "vm cache: bind `%s`: %s", addr.sun_path, strerror (errno));
+      kata_log (KATA_LOG_ERROR, "vm cache: %s", lerr->msg);
       return 1;
     }
-  chmod (addr.sun_path, 0600);
+  chmod (cfg->factory.vm_cache_endpoint, 0600);
   {
     cleanup_free char *pid = xasprintf ("%d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()));
     kata_write_file_atomic (pf, pid, strlen (pid), 0600, NULL);
@@ -636,8 +619,8 @@ kata_vmcache_main (const kata_config_t *cfg)
             }
           else
             {
-              kata_warn ("vm cache: standby VM %s failed to start: %.*s", s->name, (int)strcspn (s->buf, "\n"),
-                         s->buf);
+              kata_warn ("vm cache: standby VM %s failed to start: %.*s", s->name,
+                         (int)strcspn (s->buf, "\n"), s->buf);
               s->state = SLOT_EMPTY;
               next_spawn = kata_now_ns () + 5000000000ULL;
             }
@@ -671,7 +654,8 @@ kata_vmcache_main (const kata_config_t *cfg)
             {
               for (int i = 0; i < n; i++)
                 if (slots[i].state != SLOT_EMPTY)
-                  dprintf (c, "%s %s %d\n", slots[i].name, slots[i].state == SLOT_READY ? "ready" : "starting",
+                  dprintf (c, "%s %s %d\n", slots[i].name,
+                           slots[i].state == SLOT_READY ? "ready" : "starting",
                            slots[i].state == SLOT_READY ? (int)slots[i].qpid : 0);
               dprintf (c, "end\n");
             }
@@ -701,9 +685,10 @@ kata_vmcache_main (const kata_config_t *cfg)
                 continue;
             }
           s->buf[s->len] = '\0';
-          s->state = sscanf (s->buf, "standby %d %llu %d %llu", &s->mpid, &s->mstart, &s->qpid, &s->qstart) == 4
-                         ? SLOT_READY
-                         : SLOT_EMPTY;
+          s->state
+              = sscanf (s->buf, "standby %d %llu %d %llu", &s->mpid, &s->mstart, &s->qpid, &s->qstart) == 4
+                    ? SLOT_READY
+                    : SLOT_EMPTY;
         }
     }
   for (int i = 0; i < n; i++)

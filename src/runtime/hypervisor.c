@@ -20,16 +20,6 @@ kata_hypervisor_get (const char *name)
   return NULL;
 }
 
-void
-kata_strv_free (char **v)
-{
-  if (v == NULL)
-    return;
-  for (char **p = v; *p; p++)
-    free (*p);
-  free (v);
-}
-
 /* Why KVM cannot be used here, or NULL when it can. */
 static const char *
 kvm_unusable_reason (void)

@@ -93,7 +93,6 @@ int kata_hypervisor_choose_accel (const char *accel, const char **chosen, char *
 /* Builds QEMU's argv (NULL-terminated, malloc'd strings) for P with ACCEL ("kvm"/"tcg").
    Exposed for tests and `kata-check`. */
 int kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err);
-void kata_strv_free (char **v);
 
 /* Host TSC frequency in kHz (0 when unknown). */
 unsigned long kata_host_tsc_khz (void);

@@ -32,11 +32,8 @@
 #define HELLO_INTERVAL_MS 200
 #define WATCH_INTERVAL_MS 5000
 
-typedef struct outq_s
-{
-  uint8_t *buf;
-  size_t off, len, cap;
-} outq_t;
+/* A client's or the agent's output queue. */
+typedef kata_buf_t outq_t;
 
 /* ---- monitor state ---- */
 

@@ -148,19 +148,18 @@ standby_claim (monitor_t *m, int conn, kata_error_t **err)
 int
 mon_standby_wait (monitor_t *m, int ready)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cleanup_free char *claim = xasprintf ("%s/claim.sock", m->vm_dir);
+  cleanup_error kata_error_t *e = NULL;
+  int lfd = kata_unix_listen (claim, SOCK_CLOEXEC, 4, &e);
   bool term = false;
 
-  snprintf (addr.sun_path, sizeof addr.sun_path, "%s/claim.sock", m->vm_dir);
-  unlink (addr.sun_path);
-  if (lfd < 0 || bind (lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
+  if (lfd < 0)
     {
-      mon_report (ready, "err %d bind `%s`: %s\n", errno, addr.sun_path, strerror (errno));
+      mon_report (ready, "err %d %s\n", e->status, e->msg);
       standby_exit (m, "no claim socket");
     }
-  if (mon_report (ready, "standby %d %llu %d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()), (int)m->vm.pid,
-              m->vm.start)
+  if (mon_report (ready, "standby %d %llu %d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()),
+                  (int)m->vm.pid, m->vm.start)
       < 0)
     standby_exit (m, "the VM cache daemon is gone");
   if (ready >= 0)

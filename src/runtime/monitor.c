@@ -5,52 +5,23 @@
 
 /* ---- output queues ---- */
 
-static size_t
-outq_size (const outq_t *q)
-{
-  return q->len - q->off;
-}
-
-static void
-outq_push (outq_t *q, const void *d, size_t n)
-{
-  if (q->off && q->off == q->len)
-    q->off = q->len = 0;
-  if (q->len + n > q->cap)
-    {
-      if (q->off > 0)
-        {
-          memmove (q->buf, q->buf + q->off, q->len - q->off);
-          q->len -= q->off;
-          q->off = 0;
-        }
-      if (q->len + n > q->cap)
-        {
-          q->cap = q->len + n + 65536;
-          q->buf = xrealloc (q->buf, q->cap);
-        }
-    }
-  memcpy (q->buf + q->len, d, n);
-  q->len += n;
-}
-
 static void
 outq_frame (outq_t *q, uint8_t type, uint8_t flags, uint32_t id, const void *payload, uint32_t len)
 {
   uint8_t hdr[KATA_FRAME_HDR_LEN];
   kata_frame_encode_header (hdr, type, flags, id, len);
-  outq_push (q, hdr, sizeof hdr);
+  kata_buf_append (q, hdr, sizeof hdr);
   if (len)
-    outq_push (q, payload, len);
+    kata_buf_append (q, payload, len);
 }
 
 /* Writes what it can.  -1 when the peer is gone. */
 static int
 outq_flush (int fd, outq_t *q)
 {
-  while (outq_size (q))
+  while (q->len)
     {
-      ssize_t n = send (fd, q->buf + q->off, outq_size (q), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n = send (fd, kata_buf_ptr (q), q->len, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0)
         {
           if (errno == EINTR)
@@ -59,17 +30,9 @@ outq_flush (int fd, outq_t *q)
             return 0;
           return -1;
         }
-      q->off += n;
+      kata_buf_consume (q, (size_t)n);
     }
-  q->off = q->len = 0;
   return 0;
-}
-
-static void
-outq_free (outq_t *q)
-{
-  free (q->buf);
-  memset (q, 0, sizeof *q);
 }
 
 /* Last N lines of console.log (malloc'd, maybe ""). */
@@ -363,19 +326,7 @@ boot_closed (monitor_t *m)
 static int
 connect_agent (void)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  strcpy (addr.sun_path, KATA_VM_AGENT_SOCK);
-  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-    {
-      int e = errno;
-      close (fd);
-      errno = e;
-      return -1;
-    }
-  return fd;
+  return kata_unix_connect (KATA_VM_AGENT_SOCK, SOCK_CLOEXEC, NULL);
 }
 
 /* Boot: Hello (resent until answered) and CreateSandbox.  Returns 0, or -1 with *MSG. */
@@ -603,7 +554,7 @@ conns_reap (monitor_t *m)
         {
           *pp = c->next;
           kata_frame_reader_free (&c->rd);
-          outq_free (&c->out);
+          kata_buf_clear (&c->out);
           free (c);
         }
       else
@@ -633,7 +584,7 @@ stream_free_done (monitor_t *m, stream_t *done)
     if (*pp == done)
       {
         *pp = done->next;
-        outq_free (&done->buf);
+        kata_buf_clear (&done->buf);
         free (done);
         return;
       }
@@ -773,11 +724,11 @@ flush_all_blocking (monitor_t *m, int timeout_ms)
     {
       bool busy = false;
       for (conn_t *c = m->conns; c; c = c->next)
-        if (!c->dead && outq_size (&c->out))
+        if (!c->dead && c->out.len)
           {
             if (outq_flush (c->fd, &c->out) < 0)
               conn_drop (m, c);
-            else if (outq_size (&c->out))
+            else if (c->out.len)
               busy = true;
           }
       if (!busy || kata_now_ns () >= end)
@@ -835,9 +786,9 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       stream_t *s = stream_get (m, (uint32_t)base, true);
       s->c = c;
       conn_reply (c, id, NULL);
-      if (outq_size (&s->buf))
-        outq_push (&c->out, s->buf.buf + s->buf.off, outq_size (&s->buf));
-      outq_free (&s->buf);
+      if (s->buf.len)
+        kata_buf_append (&c->out, kata_buf_ptr (&s->buf), s->buf.len);
+      kata_buf_clear (&s->buf);
       s->buffered[1] = s->buffered[2] = 0;
       if (s->eof[1] && s->eof[2])
         stream_free_done (m, s);
@@ -1217,49 +1168,34 @@ update_interest (monitor_t *m)
   for (conn_t *c = m->conns; c; c = c->next)
     if (!c->dead)
       {
-        uint32_t want
-            = (outq_size (&m->agent_out) < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&c->out) ? EPOLLOUT : 0);
+        uint32_t want = (m->agent_out.len < OUTQ_HIGH ? EPOLLIN : 0) | (c->out.len ? EPOLLOUT : 0);
         ep_set (m, c->fd, (uintptr_t)c, &c->ev, want);
-        if (outq_size (&c->out) > maxq)
-          maxq = outq_size (&c->out);
+        if (c->out.len > maxq)
+          maxq = c->out.len;
       }
   ep_set (m, m->agent_fd, TAG_AGENT, &m->agent_ev,
-          (maxq < OUTQ_HIGH ? EPOLLIN : 0) | (outq_size (&m->agent_out) ? EPOLLOUT : 0));
+          (maxq < OUTQ_HIGH ? EPOLLIN : 0) | (m->agent_out.len ? EPOLLOUT : 0));
 }
 
 static int
 bind_monitor_sock (monitor_t *m, kata_error_t **err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_free char *path = xasprintf ("%s/%s", m->sbs_dir, MON_SOCK);
+  struct stat st;
+  mode_t old;
   int fd;
 
+  /* Kept open: the socket is unlinked through it at exit, whatever the path's length. */
   m->sbs_dfd = open (m->sbs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (m->sbs_dfd < 0)
     return kata_make_error (err, errno, "open `%s`", m->sbs_dir);
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", m->sbs_dfd, MON_SOCK);
-  unlink (addr.sun_path);
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    return kata_make_error (err, errno, "socket");
-  mode_t old = umask (0177);
-  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-    {
-      int e = errno;
-      umask (old);
-      close (fd);
-      return kata_make_error (err, e, "bind `%s/%s`", m->sbs_dir, MON_SOCK);
-    }
+  old = umask (0177);
+  fd = kata_unix_listen (path, SOCK_CLOEXEC | SOCK_NONBLOCK, 64, err);
   umask (old);
-  {
-    struct stat st;
-    if (stat (addr.sun_path, &st) == 0)
-      m->sock_ino = st.st_ino;
-  }
-  if (listen (fd, 64) < 0)
-    {
-      close (fd);
-      return kata_make_error (err, errno, "listen");
-    }
+  if (fd < 0)
+    return -1;
+  if (fstatat (m->sbs_dfd, MON_SOCK, &st, 0) == 0)
+    m->sock_ino = st.st_ino;
   m->listen_fd = fd;
   return 0;
 }
@@ -1403,10 +1339,10 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
             }
         }
       /* Opportunistic flushes keep latency low. */
-      if (outq_size (&m->agent_out) && outq_flush (m->agent_fd, &m->agent_out) < 0)
+      if (m->agent_out.len && outq_flush (m->agent_fd, &m->agent_out) < 0)
         agent_died (m, "the agent channel was closed");
       for (conn_t *c = m->conns; c; c = c->next)
-        if (!c->dead && outq_size (&c->out) && outq_flush (c->fd, &c->out) < 0)
+        if (!c->dead && c->out.len && outq_flush (c->fd, &c->out) < 0)
           conn_drop (m, c);
       conns_reap (m);
     }

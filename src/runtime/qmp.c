@@ -15,8 +15,7 @@
 struct kata_qmp_s
 {
   int fd;
-  char *buf;
-  size_t len, cap;
+  kata_buf_t in; /* bytes read, not yet a whole line */
   yajl_val *events;
   size_t n_events, cap_events;
   unsigned long next_id;
@@ -46,18 +45,17 @@ read_message (kata_qmp_t *q, yajl_val *out, uint64_t deadline, kata_error_t **er
 {
   for (;;)
     {
-      char *nl = q->len ? memchr (q->buf, '\n', q->len) : NULL;
+      char *nl = q->in.len ? memchr (kata_buf_ptr (&q->in), '\n', q->in.len) : NULL;
       if (nl)
         {
-          size_t l = nl - q->buf;
-          int r = kata_json_parse (q->buf, l, out, err);
-          memmove (q->buf, nl + 1, q->len - l - 1);
-          q->len -= l + 1;
+          size_t l = nl - kata_buf_ptr (&q->in);
+          int r = kata_json_parse (kata_buf_ptr (&q->in), l, out, err);
+          kata_buf_consume (&q->in, l + 1);
           if (r < 0)
             return kata_error_wrap (err, "QMP: invalid message");
           return 1;
         }
-      if (q->len >= QMP_MAX_LINE)
+      if (q->in.len >= QMP_MAX_LINE)
         return kata_make_error_nostr (err, KATA_EPROTO, "QMP: message too long");
       struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
       int t = remaining_ms (deadline);
@@ -72,12 +70,7 @@ read_message (kata_qmp_t *q, yajl_val *out, uint64_t deadline, kata_error_t **er
         }
       if (r == 0)
         return 0;
-      if (q->cap - q->len < 4096)
-        {
-          q->cap = q->cap ? q->cap * 2 : 8192;
-          q->buf = xrealloc (q->buf, q->cap);
-        }
-      ssize_t n = read (q->fd, q->buf + q->len, q->cap - q->len);
+      ssize_t n = read (q->fd, kata_buf_reserve (&q->in, 8192), 8192);
       if (n < 0)
         {
           if (errno == EINTR || errno == EAGAIN)
@@ -86,7 +79,7 @@ read_message (kata_qmp_t *q, yajl_val *out, uint64_t deadline, kata_error_t **er
         }
       if (n == 0)
         return kata_make_error_nostr (err, KATA_EVMDEAD, "QMP: connection closed by QEMU");
-      q->len += n;
+      kata_buf_commit (&q->in, (size_t)n);
     }
 }
 
@@ -120,7 +113,7 @@ kata_qmp_close (kata_qmp_t *q)
   for (size_t i = 0; i < q->n_events; i++)
     yajl_tree_free (q->events[i]);
   free (q->events);
-  free (q->buf);
+  kata_buf_clear (&q->in);
   free (q);
 }
 
@@ -161,21 +154,14 @@ kata_qmp_connect_fd (int fd, int timeout_ms, kata_qmp_t **out, kata_error_t **er
 int
 kata_qmp_connect (const char *path, int timeout_ms, kata_qmp_t **out, kata_error_t **err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   uint64_t deadline = deadline_after (timeout_ms);
 
-  if (strlen (path) >= sizeof addr.sun_path)
-    return kata_make_error_nostr (err, ENAMETOOLONG, "QMP socket path too long: `%s`", path);
-  strcpy (addr.sun_path, path);
   for (;;)
     {
-      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0)
-        return kata_make_error (err, errno, "socket");
-      if (connect (fd, (struct sockaddr *)&addr, sizeof addr) == 0)
+      int fd = kata_unix_connect (path, SOCK_CLOEXEC, NULL);
+      if (fd >= 0)
         return kata_qmp_connect_fd (fd, timeout_ms, out, err);
       int e = errno;
-      close (fd);
       if ((e != ENOENT && e != ECONNREFUSED) || remaining_ms (deadline) == 0)
         return kata_make_error (err, e, "connect to QMP socket `%s`", path);
       usleep (10000);

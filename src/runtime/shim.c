@@ -242,9 +242,7 @@ send_winsize (shim_t *s)
 static int
 send_console (const char *sock_path, int master, const char *name, kata_error_t **err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  cleanup_close int dfd = -1;
+  cleanup_close int fd = -1;
   struct msghdr msg = { 0 };
   struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
   union
@@ -254,24 +252,9 @@ send_console (const char *sock_path, int master, const char *name, kata_error_t 
   } u;
   struct cmsghdr *cmsg;
 
+  fd = kata_unix_connect (sock_path, SOCK_CLOEXEC, err);
   if (fd < 0)
-    return kata_make_error (err, errno, "socket");
-  if (strlen (sock_path) < sizeof addr.sun_path)
-    strcpy (addr.sun_path, sock_path);
-  else
-    {
-      cleanup_free char *dir = xstrdup (sock_path);
-      char *slash = strrchr (dir, '/');
-      if (slash == NULL)
-        return kata_make_error_nostr (err, ENAMETOOLONG, "console socket path too long");
-      *slash = '\0';
-      dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (dfd < 0)
-        return kata_make_error (err, errno, "open `%s`", dir);
-      snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
-    }
-  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-    return kata_make_error (err, errno, "connect to the console socket `%s`", sock_path);
+    return kata_error_wrap (err, "console socket");
   memset (&u, 0, sizeof u);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;

@@ -40,17 +40,6 @@ kata_state_mapping_dir (const char *root, const char *cid)
   return xasprintf ("%s/mapping/%s", root, cid);
 }
 
-void
-kata_state_strv_free (char **v, size_t n)
-{
-  size_t i;
-  if (v == NULL)
-    return;
-  for (i = 0; i < n; i++)
-    free (v[i]);
-  free (v);
-}
-
 int
 kata_state_lock (const char *root, const char *sid, int *fd, kata_error_t **err)
 {
@@ -489,14 +478,14 @@ kata_container_state_free (kata_container_state_t *s)
   free (s->rootfs);
   free (s->created);
   free (s->owner);
-  kata_state_strv_free (s->ann_keys, s->ann_len);
-  kata_state_strv_free (s->ann_values, s->ann_len);
+  kata_strvn_free (s->ann_keys, s->ann_len);
+  kata_strvn_free (s->ann_values, s->ann_len);
   for (i = 0; i < s->execs_len; i++)
     free (s->execs[i].exec_id);
   free (s->execs);
-  kata_state_strv_free (s->mounts, s->mounts_len);
-  kata_state_strv_free (s->cgroup_paths, s->cgroup_paths_len);
-  kata_state_strv_free (s->cgroups_made, s->cgroups_made_len);
+  kata_strvn_free (s->mounts, s->mounts_len);
+  kata_strvn_free (s->cgroup_paths, s->cgroup_paths_len);
+  kata_strvn_free (s->cgroups_made, s->cgroups_made_len);
   free (s->process_json);
   free (s->hooks_json);
   free (s);
@@ -509,8 +498,8 @@ kata_sandbox_state_free (kata_sandbox_state_t *s)
     return;
   free (s->id);
   free (s->config_path);
-  kata_state_strv_free (s->containers, s->containers_len);
-  kata_state_strv_free (s->loaded, s->loaded_len);
+  kata_strvn_free (s->containers, s->containers_len);
+  kata_strvn_free (s->loaded, s->loaded_len);
   free (s);
 }
 
@@ -548,40 +537,6 @@ kata_container_state_add_mount (kata_container_state_t *s, const char *path)
 
 #define CGROUPS_LEFT "cgroups-left"
 
-static bool
-has_subdir (const char *path)
-{
-  cleanup_dir DIR *d = opendir (path);
-  struct dirent *de;
-  while (d && (de = readdir (d)))
-    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-      return true;
-  return false;
-}
-
-/* rmdir of a host cgroup dir: 0 when it is gone.  A dir whose processes just died may
-   stay busy a moment: wait for it (up to 1 s), unless a process is still listed in it
-   or it has a child cgroup (then it is in use: -1 at once). */
-static int
-cgroup_rmdir (const char *path)
-{
-  int tries;
-  for (tries = 0; tries < 50; tries++)
-    {
-      cleanup_free char *procs = NULL;
-      cleanup_free char *p = NULL;
-      if (rmdir (path) == 0 || errno == ENOENT)
-        return 0;
-      if (errno != EBUSY)
-        return -1;
-      p = xasprintf ("%s/cgroup.procs", path);
-      if (kata_read_file (p, &procs, NULL, 65536, NULL) < 0 || procs[0] != '\0' || has_subdir (path))
-        return -1;
-      usleep (20000);
-    }
-  return -1;
-}
-
 void
 kata_state_cgroups_release (const char *root, const char *sid)
 {
@@ -596,7 +551,7 @@ kata_state_cgroups_release (const char *root, const char *sid)
     if (strncmp (l, "cgroup /sys/fs/cgroup/", 22) == 0 && strstr (l, "/../") == NULL)
       lines[n++] = l + 7;
   for (i = n; i > 0; i--)
-    cgroup_rmdir (lines[i - 1]);
+    kata_cgroup_rmdir (lines[i - 1], 1);
   unlink (path);
 }
 
@@ -752,7 +707,7 @@ kata_mapping_remove (const char *root, const char *cid)
           for (k = i; k < n; k++)
             if (failed[k] && strncmp (lines[k], lines[i - 1], len) == 0 && lines[k][len] == '/')
               failed[i - 1] = true;
-          if (!failed[i - 1] && cgroup_rmdir (lines[i - 1]) < 0)
+          if (!failed[i - 1] && kata_cgroup_rmdir (lines[i - 1], 1) < 0)
             failed[i - 1] = true;
         }
       for (i = 0; i < n; i++)

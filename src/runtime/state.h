@@ -153,6 +153,5 @@ bool kata_state_pid_alive (pid_t pid, unsigned long long start);
    its creator alive), or "stopped" when the shim or the VM is gone. */
 const char *kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb);
 
-void kata_state_strv_free (char **v, size_t n);
 
 #endif

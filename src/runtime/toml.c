@@ -26,12 +26,6 @@ typedef struct
   kata_error_t **err;
 } parser_t;
 
-typedef struct
-{
-  char *s;
-  size_t len, cap;
-} buf_t;
-
 static int
 col_of (const parser_t *ps, const char *at)
 {
@@ -61,29 +55,7 @@ perr (parser_t *ps, int line, int col, const char *fmt, ...)
 #define PERR(ps, ...) perr ((ps), (ps)->line, col_of ((ps), (ps)->p), __VA_ARGS__)
 
 static void
-buf_add (buf_t *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap)
-    {
-      size_t cap = b->cap ? b->cap : 32;
-      while (cap < b->len + n + 1)
-        cap *= 2;
-      b->s = xrealloc (b->s, cap);
-      b->cap = cap;
-    }
-  memcpy (b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void
-buf_addc (buf_t *b, char c)
-{
-  buf_add (b, &c, 1);
-}
-
-static void
-buf_add_utf8 (buf_t *b, uint32_t cp)
+buf_add_utf8 (kata_buf_t *b, uint32_t cp)
 {
   char o[4];
   size_t n;
@@ -98,7 +70,7 @@ buf_add_utf8 (buf_t *b, uint32_t cp)
   else
     o[0] = (char)(0xF0 | (cp >> 18)), o[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
     o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-  buf_add (b, o, n);
+  kata_buf_append (b, o, n);
 }
 
 /* Length of the valid UTF-8 sequence at P, or 0. */
@@ -255,7 +227,7 @@ hexval (char c)
 }
 
 static int
-parse_escape (parser_t *ps, buf_t *b)
+parse_escape (parser_t *ps, kata_buf_t *b)
 {
   const char *bs = ps->p; /* the backslash */
   int col = col_of (ps, bs);
@@ -268,25 +240,25 @@ parse_escape (parser_t *ps, buf_t *b)
   switch (c)
     {
     case 'b':
-      buf_addc (b, '\b');
+      kata_buf_appendc (b, '\b');
       return 0;
     case 't':
-      buf_addc (b, '\t');
+      kata_buf_appendc (b, '\t');
       return 0;
     case 'n':
-      buf_addc (b, '\n');
+      kata_buf_appendc (b, '\n');
       return 0;
     case 'f':
-      buf_addc (b, '\f');
+      kata_buf_appendc (b, '\f');
       return 0;
     case 'r':
-      buf_addc (b, '\r');
+      kata_buf_appendc (b, '\r');
       return 0;
     case '"':
-      buf_addc (b, '"');
+      kata_buf_appendc (b, '"');
       return 0;
     case '\\':
-      buf_addc (b, '\\');
+      kata_buf_appendc (b, '\\');
       return 0;
     case 'u':
     case 'U':
@@ -324,15 +296,15 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
   const char q = *ps->p;
   const bool literal = q == '\'';
   const int line = ps->line, col = col_of (ps, ps->p);
-  buf_t b = { 0 };
+  kata_buf_t b = { 0 };
   bool multi = false;
 
-  buf_add (&b, "", 0);
+  kata_buf_append (&b, "", 0);
   if (ps->end - ps->p >= 3 && ps->p[1] == q && ps->p[2] == q)
     {
       if (!allow_multi)
         {
-          free (b.s);
+          kata_buf_clear (&b);
           return perr (ps, line, col, "multi-line strings are not allowed in keys");
         }
       multi = true;
@@ -363,14 +335,14 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
             {
               if (nq > 5)
                 {
-                  free (b.s);
+                  kata_buf_clear (&b);
                   return perr (ps, ps->line, col_of (ps, ps->p + 5), "too many quotes");
                 }
-              buf_add (&b, ps->p, nq - 3);
+              kata_buf_append (&b, ps->p, nq - 3);
               ps->p += nq;
               break;
             }
-          buf_add (&b, ps->p, nq);
+          kata_buf_append (&b, ps->p, nq);
           ps->p += nq;
           continue;
         }
@@ -378,7 +350,7 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
         {
           if (!multi)
             goto unterminated;
-          buf_addc (&b, '\n');
+          kata_buf_appendc (&b, '\n');
           eat_newline (ps);
           continue;
         }
@@ -405,25 +377,25 @@ parse_string (parser_t *ps, bool allow_multi, char **out, size_t *out_len)
             }
           if (parse_escape (ps, &b) < 0)
             {
-              free (b.s);
+              kata_buf_clear (&b);
               return -1;
             }
           continue;
         }
       if (is_bad_control (c))
         {
-          free (b.s);
+          kata_buf_clear (&b);
           return PERR (ps, "control character in string");
         }
       ps->p++;
-      buf_addc (&b, (char)c);
+      kata_buf_appendc (&b, (char)c);
     }
-  *out = b.s;
   *out_len = b.len;
+  *out = kata_buf_steal (&b);
   return 0;
 
 unterminated:
-  free (b.s);
+  kata_buf_clear (&b);
   return perr (ps, line, col, "unterminated string");
 }
 
@@ -676,7 +648,7 @@ fail:
 
 /* Digits with single '_' between digits.  Appends the digits to B. */
 static bool
-scan_digits (const char **pp, const char *end, int base, buf_t *b)
+scan_digits (const char **pp, const char *end, int base, kata_buf_t *b)
 {
   const char *p = *pp;
   bool any = false;
@@ -686,7 +658,7 @@ scan_digits (const char **pp, const char *end, int base, buf_t *b)
       int h = hexval (*p);
       if (h >= 0 && h < base)
         {
-          buf_addc (b, *p);
+          kata_buf_appendc (b, *p);
           any = true;
           p++;
         }
@@ -705,7 +677,7 @@ parse_number (parser_t *ps, toml_value_t **out)
   const char *s = ps->p, *p = s, *end = s;
   const int line = ps->line, col = col_of (ps, s);
   cleanup_free char *digits = NULL;
-  buf_t b = { 0 };
+  kata_buf_t b = { 0 };
   bool neg = false, is_float = false;
   toml_value_t *v;
 
@@ -744,12 +716,12 @@ parse_number (parser_t *ps, toml_value_t **out)
         goto invalid;
       for (size_t i = 0; i < b.len; i++)
         {
-          uint64_t d = (uint64_t)hexval (b.s[i]);
+          uint64_t d = (uint64_t)hexval (b.data[i]);
           if (u > (UINT64_C (0x7FFFFFFFFFFFFFFF) - d) / (uint64_t)base)
             goto range;
           u = u * (uint64_t)base + d;
         }
-      free (b.s);
+      kata_buf_clear (&b);
       v = new_value (TOML_INT, line, col);
       v->u.i = (int64_t)u;
       ps->p = end;
@@ -759,21 +731,21 @@ parse_number (parser_t *ps, toml_value_t **out)
 
   /* decimal: int-part [ '.' digits ] [ e [+-] digits ] */
   if (neg)
-    buf_addc (&b, '-');
+    kata_buf_appendc (&b, '-');
   {
     size_t before = b.len;
     if (!scan_digits (&p, end, 10, &b))
       goto invalid;
-    if (b.s[before] == '0' && b.len - before > 1)
+    if (b.data[before] == '0' && b.len - before > 1)
       {
-        free (b.s);
+        kata_buf_clear (&b);
         return perr (ps, line, col, "leading zeros are not allowed");
       }
   }
   if (p < end && *p == '.')
     {
       is_float = true;
-      buf_addc (&b, '.');
+      kata_buf_appendc (&b, '.');
       p++;
       if (!scan_digits (&p, end, 10, &b))
         goto invalid;
@@ -781,16 +753,16 @@ parse_number (parser_t *ps, toml_value_t **out)
   if (p < end && (*p == 'e' || *p == 'E'))
     {
       is_float = true;
-      buf_addc (&b, 'e');
+      kata_buf_appendc (&b, 'e');
       p++;
       if (p < end && (*p == '+' || *p == '-'))
-        buf_addc (&b, *p++);
+        kata_buf_appendc (&b, *p++);
       if (!scan_digits (&p, end, 10, &b))
         goto invalid;
     }
   if (p != end)
     goto invalid;
-  digits = b.s;
+  digits = kata_buf_steal (&b);
   if (is_float)
     {
       v = new_value (TOML_FLOAT, line, col);
@@ -812,10 +784,10 @@ parse_number (parser_t *ps, toml_value_t **out)
   return 0;
 
 invalid:
-  free (b.s);
+  kata_buf_clear (&b);
   return perr (ps, line, col, "invalid value '%.*s'", (int)(end - s > 40 ? 40 : end - s), s);
 range:
-  free (b.s);
+  kata_buf_clear (&b);
   return perr (ps, line, col, "integer out of range");
 }
 
@@ -869,25 +841,25 @@ parse_value (parser_t *ps, int depth, toml_value_t **out)
 }
 
 static void
-describe_key (const keypath_t *kp, size_t upto, buf_t *b)
+describe_key (const keypath_t *kp, size_t upto, kata_buf_t *b)
 {
   size_t i;
-  buf_add (b, "", 0);
+  kata_buf_append (b, "", 0);
   for (i = 0; i <= upto && i < kp->n; i++)
     {
       if (i)
-        buf_addc (b, '.');
-      buf_add (b, kp->k[i], strlen (kp->k[i]));
+        kata_buf_appendc (b, '.');
+      kata_buf_append (b, kp->k[i], strlen (kp->k[i]));
     }
 }
 
 static int
 err_key (parser_t *ps, const keypath_t *kp, size_t i, const char *what, const char *why)
 {
-  buf_t b = { 0 };
+  kata_buf_t b = { 0 };
   describe_key (kp, i, &b);
-  perr (ps, kp->line[i], kp->col[i], "%s'%s'%s", what, b.s, why);
-  free (b.s);
+  perr (ps, kp->line[i], kp->col[i], "%s'%s'%s", what, b.data, why);
+  kata_buf_clear (&b);
   return -1;
 }
 

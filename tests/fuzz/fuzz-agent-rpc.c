@@ -51,8 +51,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       free (copy);
     }
   kata_frame_reader_free (&a.reader);
-  agent_buf_clear (&a.outq);
-  agent_buf_clear (&a.discard);
+  kata_buf_clear (&a.outq);
+  kata_buf_clear (&a.discard);
   agent_process_gc (&a);
   return 0;
 }

@@ -19,7 +19,7 @@ next_frame (agent_t *a, kata_frame_t *f)
   kata_frame_reader_feed (&r, a->outq.data + a->outq.off, a->outq.len);
   ret = kata_frame_reader_next (&r, f, NULL);
   if (ret == 1)
-    agent_buf_consume (&a->outq, KATA_FRAME_HDR_LEN + f->len);
+    kata_buf_consume (&a->outq, KATA_FRAME_HDR_LEN + f->len);
   kata_frame_reader_free (&r);
   return ret;
 }
@@ -89,7 +89,7 @@ test_bad_requests (void **state)
   expect_error (&a, 17, "{\"method\":\"SetIdentity\",\"params\":{\"random_seed\":\"zz\"}}",
                 KATA_PROTO_EPARAMS);
   assert_int_equal (a.outq.len, 0);
-  agent_buf_clear (&a.outq);
+  kata_buf_clear (&a.outq);
 }
 
 static void
@@ -112,7 +112,7 @@ test_simple (void **state)
   free (s);
   assert_true (agent_rpc_known ("UpdateRoutes"));
   assert_false (agent_rpc_known ("MonitorAttach"));
-  agent_buf_clear (&a.outq);
+  kata_buf_clear (&a.outq);
 }
 
 static void
@@ -138,7 +138,7 @@ test_frames_before_hello (void **state)
   assert_int_equal (f.type, KATA_FRAME_RESP);
   kata_frame_clear (&f);
   assert_int_equal (a.outq.len, 0);
-  agent_buf_clear (&a.outq);
+  kata_buf_clear (&a.outq);
 }
 
 static void
@@ -182,8 +182,8 @@ test_resync (void **state)
   assert_int_equal (next_frame (&a, &f), 1);
   assert_int_equal (f.id, 2);
   kata_frame_clear (&f);
-  agent_buf_clear (&a.outq);
-  agent_buf_clear (&a.discard);
+  kata_buf_clear (&a.outq);
+  kata_buf_clear (&a.discard);
   kata_frame_reader_free (&a.reader);
 }
 
