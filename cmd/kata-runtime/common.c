@@ -382,16 +382,14 @@ kata_cmd_print (const char *text, kata_error_t **err)
 }
 
 int
-kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err)
+kata_cmd_capture (char *const argv[], int with_stderr, size_t max, char **out, int *status,
+                  kata_error_t **err)
 {
-  cleanup_free char *out = NULL;
-  int pfd[2], status;
+  cleanup_free char *buf = NULL;
   size_t len = 0;
+  int pfd[2];
   pid_t pid;
-  char *nl;
 
-  if (access (qemu, X_OK) < 0)
-    return kata_make_error (err, errno, "%s", qemu);
   if (pipe2 (pfd, O_CLOEXEC) < 0)
     return kata_make_error (err, errno, "pipe");
   pid = fork ();
@@ -404,22 +402,44 @@ kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err)
   if (pid == 0)
     {
       int null = open ("/dev/null", O_RDWR);
-      dup2 (null, 0);
+      if (null >= 0)
+        dup2 (null, 0);
       dup2 (pfd[1], 1);
-      dup2 (null, 2);
-      execl (qemu, qemu, "--version", (char *)NULL);
+      if (with_stderr)
+        dup2 (pfd[1], 2);
+      else if (null >= 0)
+        dup2 (null, 2);
+      execvp (argv[0], argv);
+      dprintf (2, "exec: \"%s\": %s", argv[0], strerror (errno));
       _exit (127);
     }
   close (pfd[1]);
-  if (kata_read_fd (pfd[0], &out, &len, 65536, err) < 0)
+  if (kata_read_fd (pfd[0], &buf, &len, max, err) < 0)
     {
       close (pfd[0]);
       waitpid (pid, NULL, 0);
       return -1;
     }
   close (pfd[0]);
-  if (waitpid (pid, &status, 0) < 0)
-    return kata_make_error (err, errno, "waitpid");
+  while (waitpid (pid, status, 0) < 0)
+    if (errno != EINTR)
+      return kata_make_error (err, errno, "waitpid");
+  *out = STEAL_POINTER (&buf);
+  return 0;
+}
+
+int
+kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err)
+{
+  char *argv[] = { (char *)qemu, (char *)"--version", NULL };
+  cleanup_free char *out = NULL;
+  int status;
+  char *nl;
+
+  if (access (qemu, X_OK) < 0)
+    return kata_make_error (err, errno, "%s", qemu);
+  if (kata_cmd_capture (argv, 0, 65536, &out, &status, err) < 0)
+    return -1;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return kata_make_error_nostr (err, EIO, "%s --version failed (status %d)", qemu,
                                   WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));

@@ -58,6 +58,11 @@ int kata_cmd_check_preserve_fds (int n, kata_error_t **err);
 
 /* First line of `QEMU --version` (malloc'd), or -1 with ERR. */
 int kata_cmd_qemu_version (const char *qemu, char **version, kata_error_t **err);
+/* Runs ARGV (execvp; stdin /dev/null) and collects its stdout, with its stderr too when
+   WITH_STDERR (else stderr goes to /dev/null), at most MAX bytes, into *OUT (never NULL on
+   success); *STATUS gets the wait status.  -1 only when it could not be run or read. */
+int kata_cmd_capture (char *const argv[], int with_stderr, size_t max, char **out, int *status,
+                      kata_error_t **err);
 
 /* Prints the version lines (--version and `version`). */
 void kata_cmd_print_version (FILE *out);

@@ -47,49 +47,18 @@ static int
 run_ps (char **args, char **out, kata_error_t **err)
 {
   cleanup_free char *buf = NULL;
-  size_t len = 0;
-  int pfd[2], st;
-  pid_t pid;
+  int st;
 
-  if (pipe2 (pfd, O_CLOEXEC) < 0)
-    return kata_make_error (err, errno, "pipe");
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (pfd[0]);
-      close (pfd[1]);
-      return kata_make_error (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      int null = open ("/dev/null", O_RDONLY);
-      if (null >= 0)
-        dup2 (null, 0);
-      dup2 (pfd[1], 1);
-      dup2 (pfd[1], 2);
-      execvp ("ps", args);
-      dprintf (2, "exec: \"ps\": %s", strerror (errno));
-      _exit (127);
-    }
-  close (pfd[1]);
-  if (kata_read_fd (pfd[0], &buf, &len, 64 << 20, err) < 0)
-    {
-      close (pfd[0]);
-      waitpid (pid, NULL, 0);
-      return -1;
-    }
-  close (pfd[0]);
-  while (waitpid (pid, &st, 0) < 0)
-    if (errno != EINTR)
-      return kata_make_error (err, errno, "waitpid");
+  if (kata_cmd_capture (args, 1, 64 << 20, &buf, &st, err) < 0)
+    return -1;
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
     {
       /* runc: "<exit status>: <output>" */
       if (WIFEXITED (st))
-        return kata_make_error_nostr (err, EIO, "exit status %d: %s", WEXITSTATUS (st), buf ? buf : "");
-      return kata_make_error_nostr (err, EIO, "signal: %s: %s", strsignal (WTERMSIG (st)), buf ? buf : "");
+        return kata_make_error_nostr (err, EIO, "exit status %d: %s", WEXITSTATUS (st), buf);
+      return kata_make_error_nostr (err, EIO, "signal: %s: %s", strsignal (WTERMSIG (st)), buf);
     }
-  *out = buf ? STEAL_POINTER (&buf) : xstrdup ("");
+  *out = STEAL_POINTER (&buf);
   return 0;
 }
 
