@@ -42,7 +42,7 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
     return -1;
   params = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":%d,\"all\":%s}", id, signum,
                       all ? "true" : "false");
-  if (strcmp (kata_container_state_status (c, sb), "stopped") == 0)
+  if (kata_container_state_status (c, sb) == KATA_STATUS_STOPPED)
     {
       cleanup_error kata_error_t *e = NULL;
       if (!all)
@@ -145,7 +145,7 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_lock int lock = -1;
   cleanup_error kata_error_t *e = NULL;
-  const char *status;
+  kata_status_t status;
   bool vm_alive;
 
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, &e) < 0)
@@ -169,12 +169,12 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
         }
     }
   status = kata_container_state_status (c, sb);
-  if (!force && strcmp (status, "stopped") != 0 && strcmp (status, "created") != 0)
+  if (!force && status != KATA_STATUS_STOPPED && status != KATA_STATUS_CREATED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot delete container %s that is not stopped: %s",
-                                  id, status);
+                                  id, kata_status_name (status));
   vm_alive = sb && kata_monitor_alive (&sb->info);
   kata_host_cgroup_thaw (c);
-  if (vm_alive && strcmp (status, "stopped") != 0)
+  if (vm_alive && status != KATA_STATUS_STOPPED)
     {
       cleanup_free char *params
           = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":9,\"all\":true}", id);

@@ -235,7 +235,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   cleanup_free char *params = NULL;
   cleanup_yajl_val yajl_val resp = NULL;
   yajl_val result = NULL;
-  const char *status;
+  kata_status_t status;
   bool terminal = false;
   kata_shim_spec_t shs = { 0 };
   pid_t pid = 0;
@@ -246,9 +246,9 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
     return -1;
   status = kata_container_state_status (c, sb);
-  if (strcmp (status, "stopped") == 0)
+  if (status == KATA_STATUS_STOPPED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot exec in a stopped container");
-  if (strcmp (status, "paused") == 0 && !opts->ignore_paused)
+  if (status == KATA_STATUS_PAUSED && !opts->ignore_paused)
     return kata_make_error_nostr (err, KATA_EBADSTATE,
                                   "cannot exec in a paused container (use --ignore-paused)");
   process = exec_process_json (c, opts, &terminal, err);
@@ -370,14 +370,14 @@ kata_container_list (kata_context_t *ctx, kata_container_summary_t **out, size_t
     {
       cleanup_container_state kata_container_state_t *c = NULL;
       cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-      const char *status;
+      kata_status_t status;
       size_t a;
       if (kata_container_lookup (ctx, ids[i], NULL, &c, &sb, NULL) < 0)
         continue; /* half created or being deleted */
       status = kata_container_state_status (c, sb);
       v[k].id = xstrdup (c->id);
-      v[k].pid = strcmp (status, "stopped") == 0 ? 0 : c->shim_pid;
-      v[k].status = xstrdup (status);
+      v[k].pid = status == KATA_STATUS_STOPPED ? 0 : c->shim_pid;
+      v[k].status = xstrdup (kata_status_name (status));
       v[k].bundle = xstrdup (c->bundle ? c->bundle : "");
       v[k].rootfs = xstrdup (c->rootfs ? c->rootfs : "");
       v[k].created = xstrdup (c->created ? c->created : "");
@@ -456,20 +456,14 @@ kata_container_pids (kata_context_t *ctx, const char *id, pid_t **pids, size_t *
 
 /* The sandbox id of a container that must be running (or paused). */
 static int
-running_container (kata_context_t *ctx, const char *id, char **sid, const char **status_out,
-                   kata_container_state_t **cs, kata_error_t **err)
+running_container (kata_context_t *ctx, const char *id, char **sid, kata_container_state_t **cs,
+                   kata_error_t **err)
 {
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  const char *status;
   if (kata_container_lookup (ctx, id, sid, cs, &sb, err) < 0)
     return -1;
-  status = kata_container_state_status (*cs, sb);
-  if (strcmp (status, "stopped") == 0)
+  if (kata_container_state_status (*cs, sb) == KATA_STATUS_STOPPED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
-  if (status_out)
-    *status_out = strcmp (status, "paused") == 0    ? "paused"
-                  : strcmp (status, "created") == 0 ? "created"
-                                                    : "running";
   return 0;
 }
 
@@ -488,7 +482,7 @@ pause_resume (kata_context_t *ctx, const char *id, bool pause, kata_error_t **er
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_free char *params = NULL;
   cleanup_lock int lock = -1;
-  const char *status;
+  kata_status_t status;
 
   if (kata_container_lookup (ctx, id, &sid, &c, NULL, err) < 0)
     return -1;
@@ -499,11 +493,11 @@ pause_resume (kata_context_t *ctx, const char *id, bool pause, kata_error_t **er
   if (kata_container_lookup (ctx, id, NULL, &c, &sb, err) < 0)
     return -1;
   status = kata_container_state_status (c, sb);
-  if (strcmp (status, "stopped") == 0)
+  if (status == KATA_STATUS_STOPPED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
-  if (pause && strcmp (status, "running") != 0)
+  if (pause && status != KATA_STATUS_RUNNING)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
-  if (!pause && strcmp (status, "paused") != 0)
+  if (!pause && status != KATA_STATUS_PAUSED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not paused");
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   if (kata_lifecycle_call (ctx->root, sid, pause ? "PauseContainer" : "ResumeContainer", params, NULL, NULL,
@@ -567,7 +561,7 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   free_runtime_spec_schema_config_linux_resources (r);
   if (norm == NULL)
     return kata_make_error_nostr (err, EINVAL, "invalid resources");
-  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
+  if (running_container (ctx, id, &sid, &c, err) < 0)
     return -1;
   if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
     return kata_error_wrap (err, "update %s", id);
@@ -773,7 +767,7 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
   uint64_t next;
   int ret = 0;
 
-  if (running_container (ctx, id, &sid, NULL, &c, err) < 0)
+  if (running_container (ctx, id, &sid, &c, err) < 0)
     return -1;
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   if (interval_ms <= 0)
@@ -830,7 +824,7 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
       job.oom_seen = false;
       stopped = tick
                 && (kata_container_lookup (ctx, id, NULL, &cur, &sb, &e) < 0
-                    || strcmp (kata_container_state_status (cur, sb), "stopped") == 0);
+                    || kata_container_state_status (cur, sb) == KATA_STATUS_STOPPED);
       if (events_stats (cl, params, &resp, &result, &e) < 0)
         break; /* the sandbox is gone: the container stopped */
       events_print_ooms (id, result, &last_oom);

@@ -1149,7 +1149,7 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_free char *params = NULL;
   cleanup_lock int lock = -1;
-  const char *status;
+  kata_status_t status;
 
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
     return -1;
@@ -1160,9 +1160,9 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
   if (kata_container_state_load (ctx->root, sid, id, &c, err) < 0)
     return -1;
   status = kata_container_state_status (c, sb);
-  if (strcmp (status, "stopped") == 0)
+  if (status == KATA_STATUS_STOPPED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start a container that has stopped");
-  if (strcmp (status, "created") != 0)
+  if (status != KATA_STATUS_CREATED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   kata_fault_point ("start-before-agent");
@@ -1188,7 +1188,7 @@ kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_err
 {
   cleanup_container_state kata_container_state_t *c = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  const char *status;
+  kata_status_t status;
   yajl_gen g;
   size_t i;
 
@@ -1201,8 +1201,8 @@ kata_container_state (kata_context_t *ctx, const char *id, char **json, kata_err
   yajl_gen_map_open (g);
   kata_gen_kv_str (g, "ociVersion", c->oci_version ? c->oci_version : "1.0.2");
   kata_gen_kv_str (g, "id", c->id);
-  kata_gen_kv_int (g, "pid", strcmp (status, "stopped") == 0 ? 0 : c->shim_pid);
-  kata_gen_kv_str (g, "status", status);
+  kata_gen_kv_int (g, "pid", status == KATA_STATUS_STOPPED ? 0 : c->shim_pid);
+  kata_gen_kv_str (g, "status", kata_status_name (status));
   kata_gen_kv_str (g, "bundle", c->bundle ? c->bundle : "");
   kata_gen_kv_str (g, "rootfs", c->rootfs ? c->rootfs : "");
   kata_gen_kv_str (g, "created", c->created ? c->created : "");

@@ -776,16 +776,50 @@ kata_state_pid_alive (pid_t pid, unsigned long long start)
 }
 
 const char *
+kata_status_name (kata_status_t s)
+{
+  switch (s)
+    {
+    case KATA_STATUS_CREATING:
+      return "creating";
+    case KATA_STATUS_CREATED:
+      return "created";
+    case KATA_STATUS_RUNNING:
+      return "running";
+    case KATA_STATUS_PAUSED:
+      return "paused";
+    case KATA_STATUS_STOPPED:
+    default:
+      return "stopped";
+    }
+}
+
+/* The stored status (container.json's "status"); anything else is "stopped". */
+static kata_status_t
+stored_status (const char *s)
+{
+  if (s == NULL)
+    return KATA_STATUS_STOPPED;
+  if (strcmp (s, "created") == 0)
+    return KATA_STATUS_CREATED;
+  if (strcmp (s, "running") == 0)
+    return KATA_STATUS_RUNNING;
+  if (strcmp (s, "paused") == 0)
+    return KATA_STATUS_PAUSED;
+  return KATA_STATUS_STOPPED;
+}
+
+kata_status_t
 kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb)
 {
-  if (c->status == NULL || strcmp (c->status, "stopped") == 0)
-    return "stopped";
-  if (c->shim_pid <= 0 && strcmp (c->status, "created") == 0
-      && kata_state_pid_alive (c->creator_pid, c->creator_start))
-    return "creating";
+  kata_status_t s = stored_status (c->status);
+  if (s == KATA_STATUS_STOPPED)
+    return s;
+  if (c->shim_pid <= 0 && s == KATA_STATUS_CREATED && kata_state_pid_alive (c->creator_pid, c->creator_start))
+    return KATA_STATUS_CREATING;
   if (!kata_state_pid_alive (c->shim_pid, c->shim_start))
-    return "stopped";
+    return KATA_STATUS_STOPPED;
   if (sb && !kata_monitor_alive (&sb->info))
-    return "stopped";
-  return c->status;
+    return KATA_STATUS_STOPPED;
+  return s;
 }

@@ -149,9 +149,20 @@ int kata_mapping_list (const char *root, char ***ids, size_t *n, kata_error_t **
 
 /* True when PID (with START) is alive; pid 0 is never alive. */
 bool kata_state_pid_alive (pid_t pid, unsigned long long start);
+/* A container's status, as the OCI runtime spec names them. */
+typedef enum
+{
+  KATA_STATUS_CREATING,
+  KATA_STATUS_CREATED,
+  KATA_STATUS_RUNNING,
+  KATA_STATUS_PAUSED,
+  KATA_STATUS_STOPPED,
+} kata_status_t;
+/* "creating", "created", "running", "paused", "stopped". */
+const char *kata_status_name (kata_status_t s);
 /* The status a caller sees: the stored one, "creating" while create runs (no shim yet,
    its creator alive), or "stopped" when the shim or the VM is gone. */
-const char *kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb);
+kata_status_t kata_container_state_status (const kata_container_state_t *c, const kata_sandbox_state_t *sb);
 
 
 #endif

@@ -272,12 +272,12 @@ test_pid_reuse (void **state)
   c->status = xstrdup ("running");
   c->shim_pid = self;
   c->shim_start = st + 12345; /* our pid, someone else's start time */
-  assert_string_equal (kata_container_state_status (c, NULL), "stopped");
+  assert_string_equal (kata_status_name (kata_container_state_status (c, NULL)), "stopped");
   c->shim_start = st;
-  assert_string_equal (kata_container_state_status (c, NULL), "running");
+  assert_string_equal (kata_status_name (kata_container_state_status (c, NULL)), "running");
   free (c->status);
   c->status = xstrdup ("stopped");
-  assert_string_equal (kata_container_state_status (c, NULL), "stopped");
+  assert_string_equal (kata_status_name (kata_container_state_status (c, NULL)), "stopped");
   kata_container_state_free (c);
 
   /* A zombie is not alive. */
@@ -373,7 +373,7 @@ test_creating_status (void **state)
   assert_int_equal (kata_container_state_save (root, &c, NULL), 0);
   assert_int_equal (kata_container_state_load (root, "s1", "c1", &l, NULL), 0);
   assert_int_equal (l->creator_pid, getpid ());
-  assert_string_equal (kata_container_state_status (l, NULL), "creating");
+  assert_string_equal (kata_status_name (kata_container_state_status (l, NULL)), "creating");
   kata_container_state_free (l);
   l = NULL;
   /* saved by a process that is gone: a crashed create */
@@ -384,7 +384,7 @@ test_creating_status (void **state)
   assert_int_equal (WEXITSTATUS (st), 0);
   assert_int_equal (kata_container_state_load (root, "s1", "c1", &l, NULL), 0);
   assert_int_equal (l->creator_pid, child);
-  assert_string_equal (kata_container_state_status (l, NULL), "stopped");
+  assert_string_equal (kata_status_name (kata_container_state_status (l, NULL)), "stopped");
   kata_container_state_free (l);
   free (sbs);
   rm_root (root);
