@@ -8,16 +8,13 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 #include "common/error.h"
+#include "common/guest-paths.h"
 #include "common/proto.h"
 #include "oci_runtime_spec.h"
 
 #define KATA_AGENT_VERSION "kata-agent 0.1.0"
-#define AGENT_RUN_DIR "/run/kata-containers"
-#define AGENT_SHARED_DIR "/run/kata-containers/shared/containers"
-#define AGENT_LOCAL_DIR "/run/kata-containers/sandbox/local"
 #define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
 #define AGENT_CGROUP_PARENT "/sys/fs/cgroup/kata"
-#define AGENT_CHANNEL_NAME "agent.channel.0"
 /* Stop reading process output while this much is queued for the host. */
 #define AGENT_OUTQ_HIGH (1u << 20)
 #define AGENT_WAIT_GRACE_NS (200ull * 1000 * 1000)

@@ -560,7 +560,7 @@ agent_h_create_container (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   if (c->spec->root->path[0] == '/')
     c->rootfs = xstrdup (c->spec->root->path);
   else
-    c->rootfs = xasprintf (AGENT_SHARED_DIR "/%s/%s", cid, c->spec->root->path);
+    c->rootfs = xasprintf (KATA_GUEST_SHARED_DIR "/%s/%s", cid, c->spec->root->path);
   if (stat (c->rootfs, &st) < 0 || !S_ISDIR (st.st_mode))
     {
       kata_make_error (err, errno ? errno : ENOTDIR, "rootfs `%s`", c->rootfs);

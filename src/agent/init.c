@@ -118,8 +118,8 @@ agent_init_system (void)
   agent_log_open ();
   parse_cmdline ();
   load_modules ();
-  kata_mkdir_p (AGENT_SHARED_DIR, 0755, NULL);
-  kata_mkdir_p (AGENT_LOCAL_DIR, 0755, NULL);
+  kata_mkdir_p (KATA_GUEST_SHARED_DIR, 0755, NULL);
+  kata_mkdir_p (KATA_GUEST_LOCAL_DIR, 0755, NULL);
   if (agent_cgroup_setup_root () < 0)
     agent_log_always ("cgroup setup failed: %s", strerror (errno));
   if (agent_net_lo_up () < 0)

@@ -55,7 +55,7 @@ find_channel (void)
       if (kata_read_file (p, &name, NULL, 4096, NULL) < 0)
         continue;
       name[strcspn (name, "\n")] = '\0';
-      if (strcmp (name, AGENT_CHANNEL_NAME) == 0)
+      if (strcmp (name, KATA_AGENT_CHANNEL_NAME) == 0)
         return xasprintf ("/dev/%s", de->d_name);
     }
   return NULL;
@@ -411,7 +411,7 @@ agent_loop_run (agent_t *a)
 
   chan_try_connect (a);
   if (a->chan_fd < 0)
-    agent_log ("waiting for port %s", AGENT_CHANNEL_NAME);
+    agent_log ("waiting for port %s", KATA_AGENT_CHANNEL_NAME);
   agent_log_always ("ready");
   {
     int cfd = open ("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);

@@ -318,7 +318,7 @@ check_bind_source (const char *src, char *real, kata_error_t **err)
                                   src ? src : "");
   if (realpath (src, real) == NULL)
     return kata_make_error (err, errno, "bind mount source `%s`", src);
-  if (!path_under (real, AGENT_RUN_DIR))
+  if (!path_under (real, KATA_GUEST_RUN_DIR))
     return kata_make_error_nostr (
         err, EPERM, "bind mount source `%s` (`%s`) is outside the shared dir and the sandbox's storages", src,
         real);

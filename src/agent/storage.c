@@ -147,10 +147,10 @@ mount_storage (const char *driver, const char *source, const char *fstype, agent
     }
   if (strcmp (driver, "bind") == 0)
     {
-      if (!path_is_clean_under (source, AGENT_RUN_DIR))
+      if (!path_is_clean_under (source, KATA_GUEST_RUN_DIR))
         {
           errno = EPERM;
-          return kata_make_error (err, EPERM, "bind storage source `%s` is not under " AGENT_RUN_DIR, source);
+          return kata_make_error (err, EPERM, "bind storage source `%s` is not under " KATA_GUEST_RUN_DIR, source);
         }
       if (agent_storage_mount_fn (source, mp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -1;
@@ -208,8 +208,8 @@ agent_storage_add (agent_t *a, yajl_val st, char **mount_point, kata_error_t **e
 
   if (driver == NULL || mp == NULL)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "storage: driver and mount_point are required");
-  if (mp[0] != '/' || !path_is_clean_under (mp, AGENT_RUN_DIR))
-    return kata_make_error_nostr (err, EPERM, "storage: mount point `%s` is not under " AGENT_RUN_DIR, mp);
+  if (mp[0] != '/' || !path_is_clean_under (mp, KATA_GUEST_RUN_DIR))
+    return kata_make_error_nostr (err, EPERM, "storage: mount point `%s` is not under " KATA_GUEST_RUN_DIR, mp);
   s = agent_storage_find (a, mp);
   if (s)
     {

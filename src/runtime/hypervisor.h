@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "common/error.h"
+#include "common/guest-paths.h"
 #include "runtime/config.h"
 
 /* File names inside <root>/vm/<sid>/. */
@@ -14,8 +15,6 @@
 #define KATA_VM_CONSOLE_LOG "console.log"
 #define KATA_VM_QEMU_LOG "qemu.log"
 /* Where the agent mounts the shared dir, and its mount tag. */
-#define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
-#define KATA_SHARED_TAG "kataShared"
 /* Guest address ("<root port slot>/<device>") of block_rootfs on q35; on microvm it is /dev/vda.
    Hot-plugged disks get 10/00, 11/00, 12/00 in turn. */
 #define KATA_QEMU_BOOT_DISK_PCI "13/00"

@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/error.h"
+#include "common/guest-paths.h"
 #include "runtime/config.h"
 #include "runtime/state.h"
 #include "runtime/storage.h"
 #include "oci_runtime_spec.h"
 
 /* The guest tmpfs of a sandbox's /dev/shm, shared by its containers. */
-#define KATA_GUEST_SANDBOX_SHM "/run/kata-containers/sandbox/shm"
 #define KATA_POD_SHM_DEFAULT_SIZE (64ULL << 20)
 
 /* True for the namespace types a pod container joins in the sandbox container when its

@@ -294,7 +294,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-chardev");
   strv_addf (&s, "socket,id=agent,path=%s,server=on,wait=off", agent);
   strv_add (&s, "-device");
-  strv_add (&s, "virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0");
+  strv_add (&s, "virtserialport,bus=serial0.0,chardev=agent,name=" KATA_AGENT_CHANNEL_NAME);
   if (virtiofs)
     {
       strv_add (&s, "-chardev");

@@ -8,11 +8,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include "common/error.h"
+#include "common/guest-paths.h"
 
-#define KATA_GUEST_SHARED_DIR "/run/kata-containers/shared/containers"
-#define KATA_GUEST_EPHEMERAL_DIR "/run/kata-containers/sandbox/ephemeral"
-#define KATA_GUEST_LOCAL_DIR "/run/kata-containers/sandbox/local"
-#define KATA_GUEST_BLOCK_DIR "/run/kata-containers/sandbox/storage"
 
 /* One OCI mount, as the planner sees it. */
 typedef struct kata_mount_desc_s
