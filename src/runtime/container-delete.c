@@ -1,5 +1,6 @@
 /* The end of a container: kill, delete, and the clean-up of broken state
    (docs/lifecycle.md).  Create, start, state and run are in container.c. */
+#include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/container-internal.h"
 #include "runtime/client.h"
@@ -36,12 +37,9 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
   cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  cleanup_free char *params = NULL;
 
   if (kata_container_lookup (ctx, id, &sid, &c, &sb, err) < 0)
     return -1;
-  params = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":%d,\"all\":%s}", id, signum,
-                      all ? "true" : "false");
   if (kata_container_state_status (c, sb) == KATA_STATUS_STOPPED)
     {
       cleanup_error kata_error_t *e = NULL;
@@ -49,14 +47,11 @@ kata_container_kill (kata_context_t *ctx, const char *id, int signum, bool all, 
         return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
       /* runc: --all on a stopped container signals what is left in its cgroup and succeeds */
       if (sb && kata_monitor_alive (&sb->info)
-          && kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
-                                  &e)
-                 < 0)
+          && kata_agent_signal_process (ctx->root, sid, id, NULL, signum, all, KATA_SHORT_TIMEOUT_MS, &e) < 0)
         kata_debug ("kill --all %s: %s", id, e->msg);
       return 0;
     }
-  if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (kata_agent_signal_process (ctx->root, sid, id, NULL, signum, all, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "kill container %s", id);
   return 0;
 }
@@ -84,9 +79,8 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
   kata_host_cgroup_thaw (c); /* frozen shims cannot be killed */
   if (vm_alive)
     {
-      cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", c->id);
-      if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL,
-                               force ? KATA_SHORT_TIMEOUT_MS : KATA_CALL_TIMEOUT_MS, &e)
+      if (kata_agent_remove_container (ctx->root, sid, c->id, 10,
+                                       force ? KATA_SHORT_TIMEOUT_MS : KATA_CALL_TIMEOUT_MS, &e)
           < 0)
         kata_debug ("delete %s: %s", c->id, e->msg);
       /* After RemoveContainer unmounted it in the guest; the VM's own shutdown frees
@@ -176,10 +170,7 @@ kata_container_delete (kata_context_t *ctx, const char *id, bool force, kata_err
   kata_host_cgroup_thaw (c);
   if (vm_alive && status != KATA_STATUS_STOPPED)
     {
-      cleanup_free char *params
-          = xasprintf ("{\"container_id\":\"%s\",\"exec_id\":\"\",\"signal\":9,\"all\":true}", id);
-      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
-          < 0)
+      if (kata_agent_signal_process (ctx->root, sid, id, NULL, SIGKILL, true, KATA_SHORT_TIMEOUT_MS, &e) < 0)
         {
           kata_debug ("delete %s: %s", id, e->msg);
           /* An agent that does not answer a kill will not answer RemoveContainer either:
@@ -308,11 +299,8 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
       if (sb && kata_monitor_alive (&sb->info))
         {
           /* Its hot-plugged drives: the guest lets go of them first. */
-          cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":10}", id);
           cleanup_error kata_error_t *e = NULL;
-          if (kata_lifecycle_call (ctx->root, sid, "RemoveContainer", params, NULL, NULL,
-                                   KATA_SHORT_TIMEOUT_MS, &e)
-              < 0)
+          if (kata_agent_remove_container (ctx->root, sid, id, 10, KATA_SHORT_TIMEOUT_MS, &e) < 0)
             kata_debug ("cleanup %s: %s", id, e->msg);
           kata_ctr_unplug_drives (ctx->root, sid, id);
         }

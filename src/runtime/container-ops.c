@@ -1,4 +1,5 @@
 /* The other verbs of a container: exec, list, pids, pause, resume, update, events. */
+#include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
@@ -232,9 +233,6 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   cleanup_free char *process = NULL;
   cleanup_free char *exec_id = NULL;
-  cleanup_free char *params = NULL;
-  cleanup_yajl_val yajl_val resp = NULL;
-  yajl_val result = NULL;
   kata_status_t status;
   bool terminal = false;
   kata_shim_spec_t shs = { 0 };
@@ -262,17 +260,8 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
                                   "cannot use console socket if runc will not detach or allocate tty");
 
   exec_id = kata_random_hex (8);
-  {
-    yajl_gen g = kata_gen_new ();
-    yajl_gen_map_open (g);
-    kata_gen_kv_str (g, "container_id", id);
-    kata_gen_kv_str (g, "exec_id", exec_id);
-    kata_gen_kv_bool (g, "ignore_paused", opts->ignore_paused); /* the monitor's paused check */
-    kata_gen_kv_raw (g, "process", process);
-    yajl_gen_map_close (g);
-    params = kata_gen_finish (g, NULL);
-  }
-  if (kata_lifecycle_call (ctx->root, sid, "ExecProcess", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
+  if (kata_agent_exec_process (ctx->root, sid, id, exec_id, opts->ignore_paused, process, &shs.stream,
+                               KATA_CALL_TIMEOUT_MS, err)
       < 0)
     return kata_error_wrap (err, "exec in %s", id);
 
@@ -280,7 +269,6 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   shs.sandbox_id = sid;
   shs.container_id = id;
   shs.exec_id = exec_id;
-  shs.stream = (uint32_t)kata_json_int (result, "stream", 0);
   shs.terminal = terminal;
   shs.console_socket = has_console ? opts->console_socket : NULL;
   shs.detach = opts->detach;
@@ -290,9 +278,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
   if (kata_shim_spawn (&shs, &pid, err) < 0)
     {
       cleanup_error kata_error_t *e = NULL;
-      cleanup_free char *kp = xasprintf (
-          "{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
-      kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e);
+      kata_agent_signal_process (ctx->root, sid, id, exec_id, SIGKILL, false, KATA_SHORT_TIMEOUT_MS, &e);
       return kata_error_wrap (err, "exec in %s: start the shim", id);
     }
 
@@ -331,9 +317,7 @@ kata_container_exec (kata_context_t *ctx, const char *id, const kata_exec_opts_t
     {
       /* runc terminates the process: the one in the guest, then its shim */
       cleanup_error kata_error_t *e = NULL;
-      cleanup_free char *kp = xasprintf (
-          "{\"container_id\":\"%s\",\"exec_id\":\"%s\",\"signal\":9,\"all\":false}", id, exec_id);
-      if (kata_lifecycle_call (ctx->root, sid, "SignalProcess", kp, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
+      if (kata_agent_signal_process (ctx->root, sid, id, exec_id, SIGKILL, false, KATA_SHORT_TIMEOUT_MS, &e)
           < 0)
         kata_debug ("exec in %s: kill the process: %s", id, e->msg);
       kill (pid, SIGKILL);
@@ -499,10 +483,7 @@ pause_resume (kata_context_t *ctx, const char *id, bool pause, kata_error_t **er
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not running");
   if (!pause && status != KATA_STATUS_PAUSED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "container not paused");
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
-  if (kata_lifecycle_call (ctx->root, sid, pause ? "PauseContainer" : "ResumeContainer", params, NULL, NULL,
-                           KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (kata_agent_pause_container (ctx->root, sid, id, pause, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "%s %s", pause ? "pause" : "resume", id);
   free (c->status);
   c->status = xstrdup (pause ? "paused" : "running");
@@ -571,16 +552,7 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
         "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
         "hot-plug is not supported; recreate the container with the larger limit",
         id, (long long)mem, sb->memory_mb);
-  {
-    yajl_gen g = kata_gen_new ();
-    yajl_gen_map_open (g);
-    kata_gen_kv_str (g, "container_id", id);
-    kata_gen_kv_raw (g, "resources", norm);
-    yajl_gen_map_close (g);
-    params = kata_gen_finish (g, NULL);
-  }
-  if (kata_lifecycle_call (ctx->root, sid, "UpdateContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (kata_agent_update_container (ctx->root, sid, id, norm, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "update %s", id);
   if (strcmp (id, sid) == 0 && (mem > 0 || quota > 0))
     {
@@ -736,7 +708,7 @@ events_on_agent_event (const char *payload, size_t len, void *data)
 static int
 events_stats (kata_client_t *c, const char *params, yajl_val *resp, yajl_val *result, kata_error_t **err)
 {
-  return kata_client_call (c, "StatsContainer", params, resp, result, KATA_SHORT_TIMEOUT_MS, err);
+  return kata_client_call (c, KATA_M_STATS_CONTAINER, params, resp, result, KATA_SHORT_TIMEOUT_MS, err);
 }
 
 /* The OOM kills counted in RESULT beyond *LAST are printed as runc's "oom" events. */
@@ -769,7 +741,7 @@ kata_container_events (kata_context_t *ctx, const char *id, bool stats, int inte
 
   if (running_container (ctx, id, &sid, &c, err) < 0)
     return -1;
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
+  params = kata_req_container (id);
   if (interval_ms <= 0)
     interval_ms = 5000;
   if (kata_client_connect (ctx->root, sid, &cl, err) < 0)

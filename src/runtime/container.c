@@ -1,4 +1,5 @@
 /* The container lifecycle: create, start, state, kill, delete, run (runc's behaviour). */
+#include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/container-internal.h"
 #include "runtime/client.h"
@@ -179,10 +180,7 @@ kata_ctr_unplug_drives (const char *root, const char *sid, const char *cid)
       drive = p ? p + 1 : buf;
       if (*drive)
         {
-          params = xasprintf ("{\"id\":\"%s\"}", drive);
-          if (kata_lifecycle_call (root, sid, "MonitorHotUnplug", params, NULL, NULL, KATA_CALL_TIMEOUT_MS,
-                                   &e)
-              < 0)
+          if (kata_monitor_hot_unplug (root, sid, drive, KATA_CALL_TIMEOUT_MS, &e) < 0)
             kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
           else
             kata_debug ("container %s: %s unplugged", cid, drive);
@@ -252,11 +250,6 @@ static int
 hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readonly, char **pci,
                kata_error_t **err)
 {
-  cleanup_free char *params = NULL;
-  cleanup_yajl_val yajl_val resp = NULL;
-  yajl_val result = NULL;
-  const char *a;
-  yajl_gen g;
   struct stat st;
 
   if (stat (path, &st) < 0 || !S_ISBLK (st.st_mode))
@@ -266,22 +259,10 @@ hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readon
   if (drives_add (j->ctx->root, j->sid, j->id, drive, err) < 0)
     return kata_error_wrap (err, "drive list");
   j->drives = true;
-  g = kata_gen_new ();
-  yajl_gen_map_open (g);
-  kata_gen_kv_str (g, "id", drive);
-  kata_gen_kv_str (g, "path", path);
-  kata_gen_kv_bool (g, "readonly", readonly);
-  yajl_gen_map_close (g);
-  params = kata_gen_finish (g, NULL);
-  if (kata_lifecycle_call (j->ctx->root, j->sid, "MonitorHotplugBlock", params, &resp, &result,
-                           KATA_CALL_TIMEOUT_MS, err)
+  if (kata_monitor_hotplug_block (j->ctx->root, j->sid, drive, path, readonly, pci, KATA_CALL_TIMEOUT_MS, err)
       < 0)
     return -1;
-  a = kata_json_str (result, "pci");
-  if (a == NULL || a[0] == '\0')
-    return kata_make_error_nostr (err, EIO, "MonitorHotplugBlock of %s: no pci address", path);
-  *pci = xstrdup (a);
-  kata_debug ("container %s: %s hot-plugged as %s at %s", j->id, path, drive, a);
+  kata_debug ("container %s: %s hot-plugged as %s at %s", j->id, path, drive, *pci);
   return 0;
 }
 
@@ -321,9 +302,7 @@ create_rollback (create_job_t *j)
     }
   if (j->agent_created && !j->new_sandbox)
     {
-      cleanup_free char *params = xasprintf ("{\"container_id\":\"%s\",\"timeout\":5}", j->id);
-      if (kata_lifecycle_call (root, j->sid, "RemoveContainer", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e)
-          < 0)
+      if (kata_agent_remove_container (root, j->sid, j->id, 5, KATA_SHORT_TIMEOUT_MS, &e) < 0)
         {
           kata_debug ("rollback: %s", e->msg);
           kata_error_free (e);
@@ -615,16 +594,12 @@ static int
 start_dns_relay (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
 {
   cleanup_free char *addr = NULL;
-  cleanup_free char *params = NULL;
   for (size_t i = 0; i < spec->mounts_len && addr == NULL; i++)
     if (spec->mounts[i]->destination && strcmp (spec->mounts[i]->destination, "/etc/resolv.conf") == 0)
       addr = kata_network_resolv_loopback (spec->mounts[i]->source);
   if (addr == NULL)
     return 0;
-  params = xasprintf ("{\"address\":\"%s\"}", addr);
-  if (kata_lifecycle_call (j->ctx->root, j->sid, "SetDnsRelay", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
-                           err)
-      < 0)
+  if (kata_agent_set_dns_relay (j->ctx->root, j->sid, addr, KATA_SHORT_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "sandbox %s: DNS relay to %s", j->sid, addr);
   kata_debug ("sandbox %s: DNS relay to %s:53 in the sandbox's netns", j->sid, addr);
   return 0;
@@ -761,8 +736,6 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   cleanup_free char *params = NULL;
   cleanup_oci_spec oci_spec_t *spec = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  cleanup_yajl_val yajl_val resp = NULL;
-  yajl_val result = NULL;
   parser_error perr = NULL;
   struct parser_context pctx = { 0 };
   kata_pod_role_t role;
@@ -960,14 +933,12 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       j->monitor_started = true;
       kata_fault_point ("create-vm-started");
       for (size_t k = 0; j->net && k < j->net->n; k++)
-        if (kata_lifecycle_call (root, j->sid, "UpdateInterface", j->net->ifaces[k].update_json, NULL, NULL,
-                                 KATA_SHORT_TIMEOUT_MS, err)
+        if (kata_agent_update_interface (root, j->sid, j->net->ifaces[k].update_json, KATA_SHORT_TIMEOUT_MS,
+                                         err)
             < 0)
           return kata_error_wrap (err, "sandbox %s: interface %s", j->sid, j->net->ifaces[k].name);
       if (j->net && j->net->n_routes > 0
-          && kata_lifecycle_call (root, j->sid, "UpdateRoutes", j->net->routes_json, NULL, NULL,
-                                  KATA_SHORT_TIMEOUT_MS, err)
-                 < 0)
+          && kata_agent_update_routes (root, j->sid, j->net->routes_json, KATA_SHORT_TIMEOUT_MS, err) < 0)
         return kata_error_wrap (err, "sandbox %s: routes", j->sid);
       if (j->net && j->net->n > 0 && start_dns_relay (j, spec, err) < 0)
         return -1;
@@ -1051,12 +1022,10 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
   }
-  if (kata_lifecycle_call (root, j->sid, "CreateContainer", params, &resp, &result, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (kata_agent_create_container (root, j->sid, id, params, &j->c->stream, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "create container %s", id);
   j->agent_created = true;
   kata_fault_point ("create-after-create-container");
-  j->c->stream = (uint32_t)kata_json_int (result, "stream", 0);
   kata_log_stage ("container-created");
 
   {
@@ -1164,10 +1133,8 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start a container that has stopped");
   if (status != KATA_STATUS_CREATED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
-  params = xasprintf ("{\"container_id\":\"%s\"}", id);
   kata_fault_point ("start-before-agent");
-  if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
+  if (kata_agent_start_container (ctx->root, sid, id, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "start container %s", id);
   kata_fault_point ("start-after-agent");
   free (c->status);

@@ -1,5 +1,6 @@
 /* Pods: namespaces and /dev/shm shared with the sandbox container inside the VM,
    privileged containers without host devices (docs/kubernetes.md). */
+#include "runtime/agent-client.h"
 #include "runtime/pod.h"
 #include "common/cap-names.h"
 #include "runtime/lifecycle.h"
@@ -262,7 +263,7 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
                          const char *cid, const runtime_spec_schema_config_schema *spec, kata_error_t **err)
 {
   cleanup_container_state kata_container_state_t *sbc = NULL;
-  cleanup_free char *params = NULL;
+  cleanup_free char *dimm = NULL;
   cleanup_free char *rnd = kata_random_hex (4);
   kata_error_t *e = NULL;
   int64_t limit, size_mb;
@@ -290,9 +291,8 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
   if (size_mb > (1 << 20))
     return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large",
                                   cid, (long long)limit);
-  params = xasprintf ("{\"id\":\"dimm-%s\",\"size_mb\":%lld}", rnd, (long long)size_mb);
-  if (kata_lifecycle_call (root, sb->id, "MonitorHotplugMemory", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
-      < 0)
+  dimm = xasprintf ("dimm-%s", rnd);
+  if (kata_monitor_hotplug_memory (root, sb->id, dimm, size_mb, KATA_CALL_TIMEOUT_MS, &e) < 0)
     {
       if (e && strstr (e->msg, "no memory slots"))
         {

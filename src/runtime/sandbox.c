@@ -1,4 +1,5 @@
 /* Sandboxes: sandbox or pod container, VM sizing, boot and teardown of the VM. */
+#include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
@@ -222,7 +223,7 @@ kata_sandbox_destroy (const char *root, const char *sid, const kata_sandbox_stat
 
   if (sb && kata_monitor_alive (&sb->info))
     {
-      if (kata_lifecycle_call (root, sid, "MonitorShutdown", NULL, NULL, NULL, KATA_SHORT_TIMEOUT_MS, &e) < 0)
+      if (kata_monitor_shutdown (root, sid, KATA_SHORT_TIMEOUT_MS, &e) < 0)
         {
           kata_debug ("sandbox %s: %s; killing it", sid, e->msg);
           kata_error_free (e);

@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "common/proto.h"
 #include "common/utils.h"
+#include "runtime/agent-client.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
@@ -202,40 +203,14 @@ send_req (shim_t *s, const char *method, const char *params, uint32_t *id_out)
     vm_died (s, "the connection to the sandbox monitor was lost");
 }
 
-static char *
-proc_params (shim_t *s, const char *extra_fmt, ...)
-{
-  yajl_gen g = kata_gen_new ();
-  char *out, *res;
-  yajl_gen_map_open (g);
-  kata_gen_kv_str (g, "container_id", s->cid);
-  kata_gen_kv_str (g, "exec_id", s->exec_id);
-  yajl_gen_map_close (g);
-  out = kata_gen_finish (g, NULL);
-  if (extra_fmt == NULL)
-    return out;
-  /* splice extra members before the closing brace */
-  va_list ap;
-  char *extra = NULL;
-  va_start (ap, extra_fmt);
-  if (vasprintf (&extra, extra_fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  out[strlen (out) - 1] = '\0';
-  res = xasprintf ("%s,%s}", out, extra);
-  free (out);
-  free (extra);
-  return res;
-}
-
 static void
 send_winsize (shim_t *s)
 {
   struct winsize ws;
   if (s->tty_fd < 0 || ioctl (s->tty_fd, TIOCGWINSZ, &ws) < 0 || (ws.ws_row == 0 && ws.ws_col == 0))
     return;
-  cleanup_free char *p = proc_params (s, "\"rows\":%u,\"cols\":%u", ws.ws_row, ws.ws_col);
-  send_req (s, "TtyWinResize", p, NULL);
+  cleanup_free char *p = kata_req_winsize (s->cid, s->exec_id, ws.ws_row, ws.ws_col);
+  send_req (s, KATA_M_TTY_WIN_RESIZE, p, NULL);
 }
 
 /* runc's utils.SendFile: the file's name as data, the fd as SCM_RIGHTS. */
@@ -498,8 +473,8 @@ kata_shim_main (int argc, char **argv)
     ready_fail (s, "%s", err->msg);
   s->mfd = kata_client_fd (s->client);
   {
-    cleanup_free char *p = xasprintf ("{\"stream\":%u}", s->stream);
-    if (kata_client_call (s->client, "MonitorAttach", p, NULL, NULL, 30000, &err) < 0)
+    cleanup_free char *p = kata_req_attach (s->stream);
+    if (kata_client_call (s->client, KATA_M_MONITOR_ATTACH, p, NULL, NULL, 30000, &err) < 0)
       ready_fail (s, "attach to %s: %s", s->cid, err->msg);
   }
   s->next_id = 1000;
@@ -516,8 +491,8 @@ kata_shim_main (int argc, char **argv)
       s->ready_fd = -1;
     }
   {
-    cleanup_free char *p = proc_params (s, NULL);
-    send_req (s, "WaitProcess", p, &s->wait_id);
+    cleanup_free char *p = kata_req_process (s->cid, s->exec_id);
+    send_req (s, KATA_M_WAIT_PROCESS, p, &s->wait_id);
   }
   if (s->terminal)
     send_winsize (s);
@@ -557,8 +532,8 @@ kata_shim_main (int argc, char **argv)
                 send_winsize (s);
               else
                 {
-                  cleanup_free char *pp = proc_params (s, "\"signal\":%u,\"all\":false", si.ssi_signo);
-                  send_req (s, "SignalProcess", pp, NULL);
+                  cleanup_free char *pp = kata_req_signal (s->cid, s->exec_id, (int)si.ssi_signo, false);
+                  send_req (s, KATA_M_SIGNAL_PROCESS, pp, NULL);
                 }
             }
         }
