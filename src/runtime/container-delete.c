@@ -86,7 +86,7 @@ remove_one (kata_context_t *ctx, const char *sid, kata_container_state_t *c, boo
       /* After RemoveContainer unmounted it in the guest; the VM's own shutdown frees
          the drives of a sandbox that goes as a whole. */
       if (unplug)
-        kata_ctr_unplug_drives (ctx->root, sid, c->id);
+        kata_storage_unplug_drives (ctx->root, sid, c->id);
     }
   kata_fault_point ("delete-after-remove");
   kill_container_shims (c);
@@ -302,7 +302,7 @@ kata_container_cleanup_id (kata_context_t *ctx, const char *id, kata_error_t **e
           cleanup_error kata_error_t *e = NULL;
           if (kata_agent_remove_container (ctx->root, sid, id, 10, KATA_SHORT_TIMEOUT_MS, &e) < 0)
             kata_debug ("cleanup %s: %s", id, e->msg);
-          kata_ctr_unplug_drives (ctx->root, sid, id);
+          kata_storage_unplug_drives (ctx->root, sid, id);
         }
       kata_storage_umount_all_under (prefix, NULL);
       kata_rm_rf (prefix, NULL);

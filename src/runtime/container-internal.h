@@ -9,7 +9,6 @@
 void kata_ctr_run_stored_hooks (const kata_container_state_t *c, const char *kind, const char *status,
                                 int pid);
 /* Unplugs the drives listed in the container's state dir, last first. */
-void kata_ctr_unplug_drives (const char *root, const char *sid, const char *cid);
 /* Unmounts what the container bound into the sandbox's shared dir. */
 void kata_ctr_unbind_mounts (const char *root, const kata_container_state_t *c);
 

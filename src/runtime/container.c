@@ -128,142 +128,13 @@ typedef struct create_job_s
   char *own_netns;   /* the netns this create made (<root>/netns/<sid>): the spec asked for a new one */
 } create_job_t;
 
-/* The drives hot-plugged for a container (rootfs, block volumes, block devices) are
-   listed, one device id a line, in this file of its state dir: delete unplugs them,
-   last first, after RemoveContainer. */
-#define DRIVES_FILE "drives"
-
-static char *
-drives_path (const char *root, const char *sid, const char *cid)
-{
-  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
-  return xasprintf ("%s/" DRIVES_FILE, dir);
-}
-
-/* Appends DRIVE to CID's list (before the hot-plug, so that a half-done plug is undone too). */
-static int
-drives_add (const char *root, const char *sid, const char *cid, const char *drive, kata_error_t **err)
-{
-  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
-  cleanup_free char *path = drives_path (root, sid, cid);
-  cleanup_free char *old = NULL;
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-
-  if (kata_mkdir_p (dir, 0700, err) < 0)
-    return -1;
-  if (access (path, F_OK) == 0 && kata_read_file (path, &old, &len, 65536, err) < 0)
-    return -1;
-  buf = xasprintf ("%s%s\n", old ? old : "", drive);
-  return kata_write_file_atomic (path, buf, strlen (buf), 0600, err);
-}
-
-/* MonitorHotUnplug of every drive in CID's list, last first (best effort; the VM may be gone). */
-void
-kata_ctr_unplug_drives (const char *root, const char *sid, const char *cid)
-{
-  cleanup_free char *path = drives_path (root, sid, cid);
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  char *p;
-
-  if (access (path, F_OK) < 0 || kata_read_file (path, &buf, &len, 65536, NULL) < 0)
-    return;
-  while (len > 0 && buf[len - 1] == '\n')
-    buf[--len] = '\0';
-  while (len > 0)
-    {
-      cleanup_free char *params = NULL;
-      cleanup_error kata_error_t *e = NULL;
-      const char *drive;
-      p = strrchr (buf, '\n');
-      drive = p ? p + 1 : buf;
-      if (*drive)
-        {
-          if (kata_monitor_hot_unplug (root, sid, drive, KATA_CALL_TIMEOUT_MS, &e) < 0)
-            kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
-          else
-            kata_debug ("container %s: %s unplugged", cid, drive);
-        }
-      if (p == NULL)
-        break;
-      *p = '\0';
-      len = (size_t)(p - buf);
-    }
-  unlink (path);
-}
-
-/* The host devices (major:minor, one a line) a container has hot-plugged, in its state
-   dir: one device is hot-plugged once per sandbox, because two guest disks over one
-   device would have the guest mount one filesystem twice. */
-#define BLOCK_DEVS_FILE "block-devices"
-
-/* Fails when host device RDEV is already hot-plugged for a container of the sandbox
-   (CID itself included), else records it for CID. */
-static int
-claim_block_device (const char *root, const char *sid, const char *cid, dev_t rdev, const char *path,
-                    kata_error_t **err)
-{
-  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
-  cleanup_free char *mine = NULL;
-  cleanup_free char *old = NULL;
-  cleanup_free char *buf = NULL;
-  cleanup_dir DIR *d = opendir (sbs);
-  struct dirent *de;
-  char key[64];
-  size_t len = 0;
-
-  snprintf (key, sizeof key, "%u:%u\n", major (rdev), minor (rdev));
-  while (d && (de = readdir (d)))
-    {
-      cleanup_free char *f = NULL;
-      cleanup_free char *content = NULL;
-      size_t n = 0;
-      if (de->d_name[0] == '.')
-        continue;
-      f = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, de->d_name);
-      if (access (f, F_OK) < 0 || kata_read_file (f, &content, &n, 65536, NULL) < 0)
-        continue;
-      {
-        char *hit = strstr (content, key);
-        if (hit && (hit == content || hit[-1] == '\n'))
-          return kata_make_error_nostr (
-              err, EBUSY,
-              "block device `%s` (%u:%u) is already hot-plugged for container %s of "
-              "sandbox %s; a block device is used by one container (or mount) at a time",
-              path, major (rdev), minor (rdev), de->d_name, sid);
-      }
-    }
-  mine = xasprintf ("%s/%s", sbs, cid);
-  if (kata_mkdir_p (mine, 0700, err) < 0)
-    return -1;
-  free (mine);
-  mine = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, cid);
-  if (access (mine, F_OK) == 0 && kata_read_file (mine, &old, &len, 65536, err) < 0)
-    return -1;
-  buf = xasprintf ("%s%s", old ? old : "", key);
-  return kata_write_file_atomic (mine, buf, strlen (buf), 0600, err);
-}
-
-/* Hot-plugs host block device PATH as drive DRIVE of container CID: *PCI gets its guest address. */
+/* Hot-plugs host block device PATH as drive DRIVE: *PCI gets its guest address. */
 static int
 hotplug_drive (create_job_t *j, const char *drive, const char *path, bool readonly, char **pci,
                kata_error_t **err)
 {
-  struct stat st;
-
-  if (stat (path, &st) < 0 || !S_ISBLK (st.st_mode))
-    return kata_make_error (err, errno ? errno : ENOTBLK, "`%s` is not a block device", path);
-  if (claim_block_device (j->ctx->root, j->sid, j->id, st.st_rdev, path, err) < 0)
-    return -1;
-  if (drives_add (j->ctx->root, j->sid, j->id, drive, err) < 0)
-    return kata_error_wrap (err, "drive list");
-  j->drives = true;
-  if (kata_monitor_hotplug_block (j->ctx->root, j->sid, drive, path, readonly, pci, KATA_CALL_TIMEOUT_MS, err)
-      < 0)
-    return -1;
-  kata_debug ("container %s: %s hot-plugged as %s at %s", j->id, path, drive, *pci);
-  return 0;
+  j->drives = true; /* set first: a half-done plug is undone too */
+  return kata_storage_hotplug_drive (j->ctx->root, j->sid, j->id, drive, path, readonly, pci, err);
 }
 
 static bool
@@ -310,7 +181,7 @@ create_rollback (create_job_t *j)
         }
     }
   if (j->drives && !j->new_sandbox)
-    kata_ctr_unplug_drives (root, j->sid, j->id);
+    kata_storage_unplug_drives (root, j->sid, j->id);
   if (j->c)
     kata_ctr_unbind_mounts (root, j->c);
   if (j->new_sandbox && j->sbs_made)
@@ -724,31 +595,19 @@ gen_storage (yajl_gen g, const char *driver, const char *source, const char *fst
   yajl_gen_map_close (g);
 }
 
+/* Step 1: the bundle.  Parses config.json and refuses, before anything is made, what
+   cannot run: a missing process or root, `..` in a mount destination, a user namespace,
+   a spec too large for one agent frame, runc's tty/console-socket mismatches, a rootfs
+   that is not a directory.  BUNDLE and ROOTFS get the real paths. */
 static int
-create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, kata_error_t **err)
+load_bundle (create_job_t *j, const kata_create_opts_t *opts, oci_spec_t **out, char *bundle, char *rootfs,
+             bool *terminal, kata_error_t **err)
 {
-  kata_context_t *ctx = j->ctx;
-  const char *root = ctx->root;
-  const char *id = j->id;
-  char bundle[PATH_MAX], rootfs[PATH_MAX];
   cleanup_free char *config_path = NULL;
-  cleanup_free char *guest_spec = NULL;
-  cleanup_free char *params = NULL;
   cleanup_oci_spec oci_spec_t *spec = NULL;
-  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
   parser_error perr = NULL;
   struct parser_context pctx = { 0 };
-  kata_pod_role_t role;
-  const char *join_sid = NULL;
-  const char *netns = NULL;
-  bool terminal;
-  char created[64];
   size_t i;
-
-  if (kata_validate_id (id, err) < 0)
-    return -1;
-  if (kata_context_load_config (ctx, err) < 0)
-    return -1;
 
   if (realpath (opts->bundle && opts->bundle[0] ? opts->bundle : ".", bundle) == NULL)
     return kata_make_error (err, errno, "bundle `%s`", opts->bundle ? opts->bundle : ".");
@@ -778,6 +637,8 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (check_user_namespace (spec, config_path, err) < 0)
     return -1;
   {
+    /* Checked here, before anything is made; the spec the guest gets is built (and
+       checked again) by create_in_guest once the storage has rewritten it. */
     cleanup_free char *g = generate_guest_spec (spec, true, err); /* must fit one agent frame */
     if (g == NULL)
       return -1;
@@ -785,11 +646,11 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
       return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: the spec is too large (%zu bytes, limit %u)",
                                     config_path, strlen (g), KATA_FRAME_MAX_PAYLOAD - 4096);
   }
-  terminal = spec->process->terminal_present && spec->process->terminal;
-  if (terminal && opts->detach && (opts->console_socket == NULL || opts->console_socket[0] == '\0'))
+  *terminal = spec->process->terminal_present && spec->process->terminal;
+  if (*terminal && opts->detach && (opts->console_socket == NULL || opts->console_socket[0] == '\0'))
     return kata_make_error_nostr (err, EINVAL,
                                   "cannot allocate tty if runc will detach without setting console socket");
-  if (!terminal && opts->console_socket && opts->console_socket[0])
+  if (!*terminal && opts->console_socket && opts->console_socket[0])
     return kata_make_error_nostr (err, EINVAL,
                                   "cannot use console socket if runc will not detach or allocate tty");
   {
@@ -801,14 +662,19 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     if (stat (rootfs, &rst) < 0 || !S_ISDIR (rst.st_mode))
       return kata_make_error_nostr (err, KATA_EBADCONFIG, "rootfs `%s`: not a directory", r);
   }
-  kata_pod_drop_host_devices (ctx->cfg, spec);
-  if (plan_storage (j, spec, bundle, err) < 0)
-    return -1;
-  if (!ctx->cfg->hypervisor.disable_block_device_use
-      && kata_storage_block_rootfs (rootfs, &j->blk_dev, &j->blk_fstype))
-    kata_debug ("container %s: rootfs %s is %s (%s): hot-plugged, not shared", id, rootfs, j->blk_dev,
-                j->blk_fstype);
-  kata_log_stage ("config-parsed");
+  (void)j;
+  *out = STEAL_POINTER (&spec);
+  return 0;
+}
+
+/* Step 2: new sandbox or join one (the CRI annotations decide), and claim the id in the
+   sandbox-ID mapping. */
+static int
+decide_sandbox (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
+{
+  const char *id = j->id;
+  kata_pod_role_t role;
+  const char *join_sid = NULL;
 
   if (kata_sandbox_decide (spec->annotations ? spec->annotations->keys : NULL,
                            spec->annotations ? spec->annotations->values : NULL,
@@ -822,13 +688,23 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (!j->new_sandbox && kata_validate_id (j->sid, err) < 0)
     return kata_error_wrap (err, "sandbox id");
 
-  if (kata_mapping_claim (root, id, j->sid, err) < 0)
+  if (kata_mapping_claim (j->ctx->root, id, j->sid, err) < 0)
     return -1;
   j->claimed = true;
+  return 0;
+}
+
+/* Step 3: the container's state record, as it will be saved. */
+static void
+init_container_state (create_job_t *j, oci_spec_t *spec, const char *bundle, const char *rootfs,
+                      bool terminal)
+{
+  char created[64];
+  size_t i;
 
   j->c = xmalloc0 (sizeof *j->c);
   j->c->version = KATA_STATE_VERSION;
-  j->c->id = xstrdup (id);
+  j->c->id = xstrdup (j->id);
   j->c->sandbox_id = xstrdup (j->sid);
   j->c->oci_version = xstrdup (spec->oci_version ? spec->oci_version : "1.0.2");
   j->c->status = xstrdup ("created");
@@ -854,125 +730,136 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (spec->hooks)
     j->c->hooks_json = runtime_spec_schema_config_schema_hooks_generate_json (
         spec->hooks, &(struct parser_context){ .options = OPT_GEN_SIMPLIFY }, NULL);
+}
 
-  netns = find_netns (spec);
-  if (kata_host_cgroup_create (ctx, spec->linux ? spec->linux->cgroups_path : NULL, j->c, err) < 0)
+/* Step 4, new sandbox: the state dir and its lock, the VM's size, the network namespace
+   (made here when the spec asks for a new one) with the create hooks run in it before it
+   is scanned, then the VM and its monitor; the NICs, routes and DNS relay are set in the
+   guest.  *NETNS becomes the netns the sandbox uses; *OUT the sandbox state (saved). */
+static int
+boot_sandbox (create_job_t *j, oci_spec_t *spec, const char **netns, kata_sandbox_state_t **out,
+              kata_error_t **err)
+{
+  kata_sandbox_state_t *sb;
+  cleanup_free char *sbs = kata_state_sandbox_dir (j->ctx->root, j->sid);
+  cleanup_free char *sbs_top = xasprintf ("%s/sbs", j->ctx->root);
+  cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+  kata_sandbox_spec_t sspec = { 0 };
+  cleanup_free kata_vm_nic_t *nics = NULL;
+  int64_t mem = 0, quota = 0, period = 0;
+  long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+
+  if (kata_mkdir_p (sbs_top, 0700, err) < 0)
     return -1;
-
-  if (j->new_sandbox)
+  if (kata_state_mkdir (sbs, true) < 0)
     {
-      cleanup_free char *sbs = kata_state_sandbox_dir (root, j->sid);
-      cleanup_free char *sbs_top = xasprintf ("%s/sbs", root);
-      cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
-      kata_sandbox_spec_t sspec = { 0 };
-      cleanup_free kata_vm_nic_t *nics = NULL;
-      int64_t mem = 0, quota = 0, period = 0;
-      long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
-
-      if (kata_mkdir_p (sbs_top, 0700, err) < 0)
-        return -1;
-      if (kata_state_mkdir (sbs, true) < 0)
-        {
-          if (errno == EEXIST)
-            return kata_make_error_nostr (err, KATA_EEXIST_ID, "container with id exists: %s", id);
-          return kata_make_error (err, errno, "mkdir `%s`", sbs);
-        }
-      j->sbs_made = true;
-      kata_fault_point ("create-state-dir");
-      if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
-        return -1;
-      kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
-      kata_pod_sandbox_limits (ctx->cfg, spec, &mem, &quota, &period);
-      sb = xmalloc0 (sizeof *sb);
-      sb->version = KATA_STATE_VERSION;
-      sb->id = xstrdup (j->sid);
-      sb->config_path = ctx->cfg->path ? xstrdup (ctx->cfg->path) : NULL;
-      kata_sandbox_size (ctx->cfg, mem, quota, period, ncpu > 0 ? (int)ncpu : 0, &sb->vcpus, &sb->memory_mb);
-      sspec.root = root;
-      sspec.sandbox_id = j->sid;
-      sspec.cfg = ctx->cfg;
-      sspec.vcpus = sb->vcpus;
-      sspec.memory_mb = sb->memory_mb;
-      sspec.hostname = spec->hostname;
-      if (spec_new_netns (spec))
-        {
-          if (make_own_netns (j, netstate, err) < 0)
-            return -1;
-          netns = j->own_netns;
-        }
-      /* before the netns is scanned: the hooks may put the interfaces there */
-      if (run_create_hooks (j, spec, netns, err) < 0)
-        return -1;
-      sspec.netns_path = netns;
-      sspec.debug = ctx->debug;
-      if (netns)
-        {
-          const char *model = ctx->cfg->runtime.internetworking_model;
-          if (j->own_netns == NULL && (model == NULL || strcmp (model, "none") != 0)
-              && kata_network_check_free (netns, err) < 0)
-            return kata_error_wrap (err, "sandbox %s", j->sid);
-          if (kata_network_save_intent (netns, model, j->own_netns != NULL, netstate, err) < 0)
-            return -1;
-          if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (netns, err) < 0)
-            return -1;
-          if (kata_network_setup_ex (netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
-            return kata_error_wrap (err, "sandbox %s", j->sid);
-          j->net->netns_owned = j->own_netns != NULL;
-          if (kata_network_save_state (j->net, netstate, err) < 0)
-            return -1;
-          nics = xmalloc0 ((j->net->n + 1) * sizeof *nics);
-          for (size_t k = 0; k < j->net->n; k++)
-            nics[k] = (kata_vm_nic_t){ .tap = j->net->ifaces[k].tap, .mac = j->net->ifaces[k].mac };
-          sspec.nics = nics;
-          sspec.nics_len = j->net->n;
-        }
-      kata_debug ("sandbox %s: %d vCPUs, %d MiB", j->sid, sb->vcpus, sb->memory_mb);
-      kata_fault_point ("create-before-vm");
-      if (kata_monitor_start (&sspec, &j->info, err) < 0)
-        return kata_error_wrap (err, "start sandbox %s", j->sid);
-      j->monitor_started = true;
-      kata_fault_point ("create-vm-started");
-      for (size_t k = 0; j->net && k < j->net->n; k++)
-        if (kata_agent_update_interface (root, j->sid, j->net->ifaces[k].update_json, KATA_SHORT_TIMEOUT_MS,
-                                         err)
-            < 0)
-          return kata_error_wrap (err, "sandbox %s: interface %s", j->sid, j->net->ifaces[k].name);
-      if (j->net && j->net->n_routes > 0
-          && kata_agent_update_routes (root, j->sid, j->net->routes_json, KATA_SHORT_TIMEOUT_MS, err) < 0)
-        return kata_error_wrap (err, "sandbox %s: routes", j->sid);
-      if (j->net && j->net->n > 0 && start_dns_relay (j, spec, err) < 0)
-        return -1;
-      kata_host_cgroup_join (j->c, j->info.monitor_pid);
-      kata_host_cgroup_join (j->c, j->info.qemu_pid);
-      kata_host_cgroup_join (j->c, j->info.virtiofsd_pid);
-      sb->info = j->info;
-      kata_sandbox_state_add_container (sb, id);
-      if (kata_sandbox_state_save (root, sb, err) < 0)
-        return -1;
-      kata_log_stage ("vm-ready");
-      kata_fault_point ("create-vm-ready");
+      if (errno == EEXIST)
+        return kata_make_error_nostr (err, KATA_EEXIST_ID, "container with id exists: %s", j->id);
+      return kata_make_error (err, errno, "mkdir `%s`", sbs);
     }
-  else
+  j->sbs_made = true;
+  kata_fault_point ("create-state-dir");
+  if (kata_state_lock (j->ctx->root, j->sid, &j->lock, err) < 0)
+    return -1;
+  kata_spec_limits (spec->linux ? spec->linux->resources : NULL, &mem, &quota, &period);
+  kata_pod_sandbox_limits (j->ctx->cfg, spec, &mem, &quota, &period);
+  *out = sb = xmalloc0 (sizeof *sb);
+  sb->version = KATA_STATE_VERSION;
+  sb->id = xstrdup (j->sid);
+  sb->config_path = j->ctx->cfg->path ? xstrdup (j->ctx->cfg->path) : NULL;
+  kata_sandbox_size (j->ctx->cfg, mem, quota, period, ncpu > 0 ? (int)ncpu : 0, &sb->vcpus, &sb->memory_mb);
+  sspec.root = j->ctx->root;
+  sspec.sandbox_id = j->sid;
+  sspec.cfg = j->ctx->cfg;
+  sspec.vcpus = sb->vcpus;
+  sspec.memory_mb = sb->memory_mb;
+  sspec.hostname = spec->hostname;
+  if (spec_new_netns (spec))
     {
-      if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
-        return kata_error_wrap (err, "container %s", id);
-      if (kata_sandbox_state_load (root, j->sid, &sb, err) < 0)
+      if (make_own_netns (j, netstate, err) < 0)
         return -1;
-      if (!kata_monitor_alive (&sb->info))
-        return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
-      kata_fault_point ("join-locked");
-      if (kata_pod_hotplug_memory (root, ctx->cfg, sb, id, spec, err) < 0)
-        return -1;
+      *netns = j->own_netns;
     }
+  /* before the netns is scanned: the hooks may put the interfaces there */
+  if (run_create_hooks (j, spec, *netns, err) < 0)
+    return -1;
+  sspec.netns_path = *netns;
+  sspec.debug = j->ctx->debug;
+  if (*netns)
+    {
+      const char *model = j->ctx->cfg->runtime.internetworking_model;
+      if (j->own_netns == NULL && (model == NULL || strcmp (model, "none") != 0)
+          && kata_network_check_free (*netns, err) < 0)
+        return kata_error_wrap (err, "sandbox %s", j->sid);
+      if (kata_network_save_intent (*netns, model, j->own_netns != NULL, netstate, err) < 0)
+        return -1;
+      if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (*netns, err) < 0)
+        return -1;
+      if (kata_network_setup_ex (*netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
+        return kata_error_wrap (err, "sandbox %s", j->sid);
+      j->net->netns_owned = j->own_netns != NULL;
+      if (kata_network_save_state (j->net, netstate, err) < 0)
+        return -1;
+      nics = xmalloc0 ((j->net->n + 1) * sizeof *nics);
+      for (size_t k = 0; k < j->net->n; k++)
+        nics[k] = (kata_vm_nic_t){ .tap = j->net->ifaces[k].tap, .mac = j->net->ifaces[k].mac };
+      sspec.nics = nics;
+      sspec.nics_len = j->net->n;
+    }
+  kata_debug ("sandbox %s: %d vCPUs, %d MiB", j->sid, sb->vcpus, sb->memory_mb);
+  kata_fault_point ("create-before-vm");
+  if (kata_monitor_start (&sspec, &j->info, err) < 0)
+    return kata_error_wrap (err, "start sandbox %s", j->sid);
+  j->monitor_started = true;
+  kata_fault_point ("create-vm-started");
+  for (size_t k = 0; j->net && k < j->net->n; k++)
+    if (kata_agent_update_interface (j->ctx->root, j->sid, j->net->ifaces[k].update_json,
+                                     KATA_SHORT_TIMEOUT_MS, err)
+        < 0)
+      return kata_error_wrap (err, "sandbox %s: interface %s", j->sid, j->net->ifaces[k].name);
+  if (j->net && j->net->n_routes > 0
+      && kata_agent_update_routes (j->ctx->root, j->sid, j->net->routes_json, KATA_SHORT_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "sandbox %s: routes", j->sid);
+  if (j->net && j->net->n > 0 && start_dns_relay (j, spec, err) < 0)
+    return -1;
+  kata_host_cgroup_join (j->c, j->info.monitor_pid);
+  kata_host_cgroup_join (j->c, j->info.qemu_pid);
+  kata_host_cgroup_join (j->c, j->info.virtiofsd_pid);
+  sb->info = j->info;
+  kata_sandbox_state_add_container (sb, j->id);
+  if (kata_sandbox_state_save (j->ctx->root, sb, err) < 0)
+    return -1;
+  kata_log_stage ("vm-ready");
+  kata_fault_point ("create-vm-ready");
+  return 0;
+}
 
-  if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0
-      || prepare_storage (j, spec, err) < 0)
+/* Step 4, join: the sandbox must be running; its VM grows by the container's memory. */
+static int
+join_sandbox (create_job_t *j, oci_spec_t *spec, kata_sandbox_state_t **sb, kata_error_t **err)
+{
+  const char *root = j->ctx->root;
+  if (kata_state_lock (root, j->sid, &j->lock, err) < 0)
+    return kata_error_wrap (err, "container %s", j->id);
+  if (kata_sandbox_state_load (root, j->sid, sb, err) < 0)
     return -1;
-  if (kata_container_state_save (root, j->c, err) < 0)
+  if (!kata_monitor_alive (&(*sb)->info))
+    return kata_make_error_nostr (err, KATA_EVMDEAD, "sandbox %s is not running", j->sid);
+  kata_fault_point ("join-locked");
+  if (kata_pod_hotplug_memory (root, j->ctx->cfg, *sb, j->id, spec, err) < 0)
     return -1;
+  return 0;
+}
 
-  if (!j->new_sandbox && run_create_hooks (j, spec, netns, err) < 0)
-    return -1;
+/* Step 5: CreateContainer in the guest, with the spec as the guest sees it (paths in the
+   shared dir, hot-plugged disks as storages and devices). */
+static int
+create_in_guest (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
+{
+  cleanup_free char *guest_spec = NULL;
+  cleanup_free char *params = NULL;
+  const char *id = j->id;
+  size_t i;
 
   guest_spec = generate_guest_spec (spec, !j->new_sandbox, err);
   if (guest_spec == NULL)
@@ -1022,42 +909,103 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     yajl_gen_map_close (g);
     params = kata_gen_finish (g, NULL);
   }
-  if (kata_agent_create_container (root, j->sid, id, params, &j->c->stream, KATA_CALL_TIMEOUT_MS, err) < 0)
+  if (kata_agent_create_container (j->ctx->root, j->sid, id, params, &j->c->stream, KATA_CALL_TIMEOUT_MS, err)
+      < 0)
     return kata_error_wrap (err, "create container %s", id);
   j->agent_created = true;
   kata_fault_point ("create-after-create-container");
   kata_log_stage ("container-created");
+  return 0;
+}
 
+/* Step 6: the shim, whose pid is the container's for the caller. */
+static int
+spawn_shim (create_job_t *j, const kata_create_opts_t *opts, bool terminal, const char *netns,
+            kata_error_t **err)
+{
+  kata_context_t *ctx = j->ctx;
+  const char *id = j->id;
+  kata_shim_spec_t shs = { 0 };
+  shs.root = ctx->root;
+  shs.sandbox_id = j->sid;
+  shs.container_id = id;
+  shs.exec_id = "";
+  shs.stream = j->c->stream;
+  shs.terminal = terminal;
+  shs.console_socket = opts->console_socket && opts->console_socket[0] ? opts->console_socket : NULL;
+  shs.detach = opts->detach;
+  shs.log_path = ctx->log_path;
+  shs.log_format = ctx->log_format;
+  shs.debug = ctx->debug;
   {
-    kata_shim_spec_t shs = { 0 };
-    shs.root = root;
-    shs.sandbox_id = j->sid;
-    shs.container_id = id;
-    shs.exec_id = "";
-    shs.stream = j->c->stream;
-    shs.terminal = terminal;
-    shs.console_socket = opts->console_socket && opts->console_socket[0] ? opts->console_socket : NULL;
-    shs.detach = opts->detach;
-    shs.log_path = ctx->log_path;
-    shs.log_format = ctx->log_format;
-    shs.debug = ctx->debug;
-    {
-      /* the shim's pid is the container's for the caller: it lives in the container's
-         netns (docker's --network container:<id> names /proc/<pid>/ns/net) */
-      int orig = -1, r;
-      if (netns && kata_netns_enter (netns, &orig, err) < 0)
-        return kata_error_wrap (err, "start the shim of %s", id);
-      r = kata_shim_spawn (&shs, &j->shim, err);
-      if (orig >= 0)
-        kata_netns_leave (orig);
-      if (r < 0)
-        return kata_error_wrap (err, "start the shim of %s", id);
-    }
-    j->shim_child = !opts->detach;
-    j->shim_start = kata_proc_start_time (j->shim);
-    kata_host_cgroup_join (j->c, j->shim);
+    /* the shim's pid is the container's for the caller: it lives in the container's
+       netns (docker's --network container:<id> names /proc/<pid>/ns/net) */
+    int orig = -1, r;
+    if (netns && kata_netns_enter (netns, &orig, err) < 0)
+      return kata_error_wrap (err, "start the shim of %s", id);
+    r = kata_shim_spawn (&shs, &j->shim, err);
+    if (orig >= 0)
+      kata_netns_leave (orig);
+    if (r < 0)
+      return kata_error_wrap (err, "start the shim of %s", id);
   }
+  j->shim_child = !opts->detach;
+  j->shim_start = kata_proc_start_time (j->shim);
+  kata_host_cgroup_join (j->c, j->shim);
   kata_log_stage ("shim-started");
+  return 0;
+}
+
+static int
+create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, kata_error_t **err)
+{
+  kata_context_t *ctx = j->ctx;
+  const char *root = ctx->root;
+  const char *id = j->id;
+  char bundle[PATH_MAX], rootfs[PATH_MAX];
+  cleanup_oci_spec oci_spec_t *spec = NULL;
+  cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
+  const char *netns = NULL;
+  bool terminal;
+
+  if (kata_validate_id (id, err) < 0)
+    return -1;
+  if (kata_context_load_config (ctx, err) < 0)
+    return -1;
+  if (load_bundle (j, opts, &spec, bundle, rootfs, &terminal, err) < 0)
+    return -1;
+  kata_pod_drop_host_devices (ctx->cfg, spec);
+  if (plan_storage (j, spec, bundle, err) < 0)
+    return -1;
+  if (!ctx->cfg->hypervisor.disable_block_device_use
+      && kata_storage_block_rootfs (rootfs, &j->blk_dev, &j->blk_fstype))
+    kata_debug ("container %s: rootfs %s is %s (%s): hot-plugged, not shared", id, rootfs, j->blk_dev,
+                j->blk_fstype);
+  kata_log_stage ("config-parsed");
+
+  if (decide_sandbox (j, spec, err) < 0)
+    return -1;
+  init_container_state (j, spec, bundle, rootfs, terminal);
+  netns = find_netns (spec);
+  if (kata_host_cgroup_create (ctx, spec->linux ? spec->linux->cgroups_path : NULL, j->c, err) < 0)
+    return -1;
+
+  if (j->new_sandbox ? boot_sandbox (j, spec, &netns, &sb, err) < 0 : join_sandbox (j, spec, &sb, err) < 0)
+    return -1;
+
+  if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0
+      || prepare_storage (j, spec, err) < 0)
+    return -1;
+  if (kata_container_state_save (root, j->c, err) < 0)
+    return -1;
+
+  if (!j->new_sandbox && run_create_hooks (j, spec, netns, err) < 0)
+    return -1;
+
+  if (create_in_guest (j, spec, err) < 0)
+    return -1;
+  if (spawn_shim (j, opts, terminal, netns, err) < 0)
+    return -1;
   j->c->shim_pid = j->shim;
   j->c->shim_start = j->shim_start;
   if (kata_container_state_save (root, j->c, err) < 0)

@@ -1,5 +1,9 @@
 /* Host side of the shared filesystem (libmount for the binds). */
 #include "runtime/storage.h"
+#include "runtime/agent-client.h"
+#include "runtime/lifecycle.h"
+#include "runtime/log.h"
+#include "runtime/state.h"
 #include "common/utils.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +15,8 @@
 #include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -472,4 +478,142 @@ kata_storage_is_mountpoint (const char *path)
     }
   free (v);
   return found;
+}
+
+/* ---- hot-plugged drives ---- */
+
+/* The drives hot-plugged for a container (rootfs, block volumes, block devices) are
+   listed, one device id a line, in this file of its state dir: delete unplugs them,
+   last first, after RemoveContainer. */
+#define DRIVES_FILE "drives"
+
+static char *
+drives_path (const char *root, const char *sid, const char *cid)
+{
+  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
+  return xasprintf ("%s/" DRIVES_FILE, dir);
+}
+
+/* Appends DRIVE to CID's list (before the hot-plug, so that a half-done plug is undone too). */
+static int
+drives_add (const char *root, const char *sid, const char *cid, const char *drive, kata_error_t **err)
+{
+  cleanup_free char *dir = kata_state_container_dir (root, sid, cid);
+  cleanup_free char *path = drives_path (root, sid, cid);
+  cleanup_free char *old = NULL;
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+
+  if (kata_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  if (access (path, F_OK) == 0 && kata_read_file (path, &old, &len, 65536, err) < 0)
+    return -1;
+  buf = xasprintf ("%s%s\n", old ? old : "", drive);
+  return kata_write_file_atomic (path, buf, strlen (buf), 0600, err);
+}
+
+/* MonitorHotUnplug of every drive in CID's list, last first (best effort; the VM may be gone). */
+void
+kata_storage_unplug_drives (const char *root, const char *sid, const char *cid)
+{
+  cleanup_free char *path = drives_path (root, sid, cid);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  char *p;
+
+  if (access (path, F_OK) < 0 || kata_read_file (path, &buf, &len, 65536, NULL) < 0)
+    return;
+  while (len > 0 && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  while (len > 0)
+    {
+      cleanup_free char *params = NULL;
+      cleanup_error kata_error_t *e = NULL;
+      const char *drive;
+      p = strrchr (buf, '\n');
+      drive = p ? p + 1 : buf;
+      if (*drive)
+        {
+          if (kata_monitor_hot_unplug (root, sid, drive, KATA_CALL_TIMEOUT_MS, &e) < 0)
+            kata_warn ("container %s: unplug %s: %s", cid, drive, e->msg);
+          else
+            kata_debug ("container %s: %s unplugged", cid, drive);
+        }
+      if (p == NULL)
+        break;
+      *p = '\0';
+      len = (size_t)(p - buf);
+    }
+  unlink (path);
+}
+
+/* The host devices (major:minor, one a line) a container has hot-plugged, in its state
+   dir: one device is hot-plugged once per sandbox, because two guest disks over one
+   device would have the guest mount one filesystem twice. */
+#define BLOCK_DEVS_FILE "block-devices"
+
+/* Fails when host device RDEV is already hot-plugged for a container of the sandbox
+   (CID itself included), else records it for CID. */
+static int
+claim_block_device (const char *root, const char *sid, const char *cid, dev_t rdev, const char *path,
+                    kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *mine = NULL;
+  cleanup_free char *old = NULL;
+  cleanup_free char *buf = NULL;
+  cleanup_dir DIR *d = opendir (sbs);
+  struct dirent *de;
+  char key[64];
+  size_t len = 0;
+
+  snprintf (key, sizeof key, "%u:%u\n", major (rdev), minor (rdev));
+  while (d && (de = readdir (d)))
+    {
+      cleanup_free char *f = NULL;
+      cleanup_free char *content = NULL;
+      size_t n = 0;
+      if (de->d_name[0] == '.')
+        continue;
+      f = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, de->d_name);
+      if (access (f, F_OK) < 0 || kata_read_file (f, &content, &n, 65536, NULL) < 0)
+        continue;
+      {
+        char *hit = strstr (content, key);
+        if (hit && (hit == content || hit[-1] == '\n'))
+          return kata_make_error_nostr (
+              err, EBUSY,
+              "block device `%s` (%u:%u) is already hot-plugged for container %s of "
+              "sandbox %s; a block device is used by one container (or mount) at a time",
+              path, major (rdev), minor (rdev), de->d_name, sid);
+      }
+    }
+  mine = xasprintf ("%s/%s", sbs, cid);
+  if (kata_mkdir_p (mine, 0700, err) < 0)
+    return -1;
+  free (mine);
+  mine = xasprintf ("%s/%s/" BLOCK_DEVS_FILE, sbs, cid);
+  if (access (mine, F_OK) == 0 && kata_read_file (mine, &old, &len, 65536, err) < 0)
+    return -1;
+  buf = xasprintf ("%s%s", old ? old : "", key);
+  return kata_write_file_atomic (mine, buf, strlen (buf), 0600, err);
+}
+
+/* Hot-plugs host block device PATH as drive DRIVE of container CID: *PCI gets its guest address. */
+int
+kata_storage_hotplug_drive (const char *root, const char *sid, const char *cid, const char *drive,
+                            const char *path, bool readonly, char **pci, kata_error_t **err)
+{
+  struct stat st;
+
+  if (stat (path, &st) < 0 || !S_ISBLK (st.st_mode))
+    return kata_make_error (err, errno ? errno : ENOTBLK, "`%s` is not a block device", path);
+  if (claim_block_device (root, sid, cid, st.st_rdev, path, err) < 0)
+    return -1;
+  if (drives_add (root, sid, cid, drive, err) < 0)
+    return kata_error_wrap (err, "drive list");
+  if (kata_monitor_hotplug_block (root, sid, drive, path, readonly, pci, KATA_CALL_TIMEOUT_MS, err) < 0)
+    return -1;
+  kata_debug ("container %s: %s hot-plugged as %s at %s", cid, path, drive, *pci);
+  return 0;
 }

@@ -97,4 +97,13 @@ int kata_storage_umount_all_under (const char *dir, kata_error_t **err);
 /* True when PATH is the mount point of a mount in /proc/self/mountinfo. */
 bool kata_storage_is_mountpoint (const char *path);
 
+/* Hot-plugged drives (rootfs, block volumes, block devices) of container CID of sandbox
+   SID.  A host device is hot-plugged once per sandbox (two guest disks over one device
+   would have the guest mount one filesystem twice): a second claim fails with EBUSY.
+   The drive is listed in CID's state dir before QEMU is asked, so a half-done plug is
+   undone too; kata_storage_unplug_drives unplugs the list, last first (best effort: the
+   VM may be gone). */
+int kata_storage_hotplug_drive (const char *root, const char *sid, const char *cid, const char *drive,
+                                const char *path, bool readonly, char **pci, kata_error_t **err);
+void kata_storage_unplug_drives (const char *root, const char *sid, const char *cid);
 #endif
