@@ -1,4 +1,5 @@
 /* config.json: root object, process, root, mounts, hooks. */
+#include "config.h"
 #include "ocispec_internal.h"
 
 /* ---- defs ---- */

@@ -1,4 +1,5 @@
 /* config.json "linux": namespaces, devices, resources, seccomp, ... */
+#include "config.h"
 #include <stdlib.h>
 #include "ocispec_internal.h"
 

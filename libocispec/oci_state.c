@@ -1,4 +1,5 @@
 /* state.json: the output of `state` and the stdin of hooks. */
+#include "config.h"
 #include "ocispec_internal.h"
 
 #define T runtime_spec_schema_state_schema

@@ -1,5 +1,6 @@
 /* The table-driven parse / generate / free engine behind every spec type. */
 #ifndef _GNU_SOURCE
+#include "config.h"
 #define _GNU_SOURCE
 #endif
 #include <errno.h>

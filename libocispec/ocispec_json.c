@@ -1,6 +1,7 @@
 /* JSON plumbing: a hardened yajl tree builder, tree copy and generation,
  * error messages with paths, and json_map_string_string helpers. */
 #ifndef _GNU_SOURCE
+#include "config.h"
 #define _GNU_SOURCE
 #endif
 #include <errno.h>

@@ -6,6 +6,7 @@
    closes (EIO/EOF) or TIMEOUT_S (default 120) passes.  Exit status: 0, or 1 on error,
    2 on timeout. */
 #ifndef _GNU_SOURCE
+#include "config.h"
 #define _GNU_SOURCE
 #endif
 #include <errno.h>

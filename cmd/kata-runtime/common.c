@@ -1,6 +1,6 @@
 /* Shared flag handling: ids, argument counts, signals, durations, sizes, and
    the flags create and run share. */
-#include <config.h>
+#include "config.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

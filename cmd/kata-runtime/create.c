@@ -1,5 +1,5 @@
 /* kata-runtime create [options] <container-id> */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 
 static error_t

@@ -1,5 +1,5 @@
 /* kata-runtime delete [--force] <container-id> */
-#include <config.h>
+#include "config.h"
 #include <stdlib.h>
 #include "cmd/kata-runtime/common.h"
 #include "common/utils.h"

@@ -1,5 +1,5 @@
 /* kata-runtime events [--stats] [--interval D] <container-id> */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include "cmd/kata-runtime/common.h"
 

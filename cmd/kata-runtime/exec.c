@@ -1,5 +1,5 @@
 /* kata-runtime exec [options] <container-id> <command> [args...] */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

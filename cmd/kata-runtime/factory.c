@@ -1,6 +1,6 @@
 /* kata-runtime factory init|status|destroy: the VM factory (templating and the VM cache,
    docs/factory.md). */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

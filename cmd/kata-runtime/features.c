@@ -1,5 +1,5 @@
 /* kata-runtime features: the OCI features document (runtime-spec features.md). */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 #include "common/cap-names.h"
 #include "common/json.h"

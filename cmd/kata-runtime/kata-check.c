@@ -1,5 +1,5 @@
 /* kata-runtime kata-check: can this host run a sandbox? */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>

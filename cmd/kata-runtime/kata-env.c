@@ -1,6 +1,6 @@
 /* kata-runtime kata-env [--json]: the configuration in use, resolved values,
    versions and host facts (TOML by default, as Kata 1.x printed it). */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* kata-runtime kill [--all] <container-id> [signal] */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <signal.h>
 #include "cmd/kata-runtime/common.h"

@@ -1,5 +1,5 @@
 /* kata-runtime list [--format table|json] [--quiet] */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* kata-runtime: runc's command line, each container in a QEMU VM.
    Global flags, the command table, and the one place errors are printed. */
-#include <config.h>
+#include "config.h"
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>

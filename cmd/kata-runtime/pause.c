@@ -1,5 +1,5 @@
 /* kata-runtime pause <container-id>: suspend the container */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 
 static const struct argp_option options[] = { { 0 } };

@@ -1,5 +1,5 @@
 /* kata-runtime ps [--format table|json] <container-id> [ps options] */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

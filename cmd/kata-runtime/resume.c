@@ -1,5 +1,5 @@
 /* kata-runtime resume <container-id>: resume a paused container */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 
 static const struct argp_option options[] = { { 0 } };

@@ -1,6 +1,6 @@
 /* kata-runtime run [options] <container-id>: create + start; in the
    foreground exits with the container process's status. */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 
 enum

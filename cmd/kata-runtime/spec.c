@@ -1,6 +1,6 @@
 /* kata-runtime spec [--bundle DIR] [--rootless]: writes runc's default
    config.json (same content as `runc spec`). */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* kata-runtime start <container-id>: start the container's process */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 
 static const struct argp_option options[] = { { 0 } };

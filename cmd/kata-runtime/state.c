@@ -1,5 +1,5 @@
 /* kata-runtime state <container-id>: the OCI state JSON. */
-#include <config.h>
+#include "config.h"
 #include "cmd/kata-runtime/common.h"
 #include "common/utils.h"
 

@@ -1,5 +1,5 @@
 /* kata-runtime update [options] <container-id>: new LinuxResources. */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* kata-runtime version: the same as --version. */
-#include <config.h>
+#include "config.h"
 #include <stdio.h>
 #include "cmd/kata-runtime/common.h"
 

@@ -1,3 +1,4 @@
+#include "config.h"
 #include "common/error.h"
 #include "common/utils.h"
 #include <stdio.h>

@@ -7,6 +7,7 @@
    QEMU) gets memory = guest memory + [runtime] host_cgroup_overhead_mb, and, when the
    spec sets a CPU quota, cfs quota = spec quota + half a period (QEMU's main loop, the
    monitor and the shim).  A pod container's cgroup holds only its shim: no limits. */
+#include "config.h"
 #include "runtime/lifecycle.h"
 #include "runtime/log.h"
 #include "runtime/pod.h"

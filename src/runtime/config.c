@@ -1,4 +1,5 @@
 /* configuration.toml: search, load, validate. */
+#include "config.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 /* The end of a container: kill, delete, and the clean-up of broken state
    (docs/lifecycle.md).  Create, start, state and run are in container.c. */
+#include "config.h"
 #include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/container-internal.h"

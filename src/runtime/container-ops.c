@@ -1,4 +1,5 @@
 /* The other verbs of a container: exec, list, pids, pause, resume, update, events. */
+#include "config.h"
 #include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"

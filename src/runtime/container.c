@@ -1,4 +1,5 @@
 /* The container lifecycle: create, start, state, kill, delete, run (runc's behaviour). */
+#include "config.h"
 #include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/container-internal.h"

@@ -1,4 +1,5 @@
 /* The context of one CLI call: configuration, id validation. */
+#include "config.h"
 #include "runtime/runtime.h"
 #include "runtime/log.h"
 #include "common/utils.h"

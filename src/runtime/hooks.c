@@ -1,4 +1,5 @@
 /* OCI hooks: fork/exec PATH with ARGS and ENV, the state JSON on stdin, a timeout. */
+#include "config.h"
 #include "runtime/hooks.h"
 #include "common/json.h"
 #include "common/utils.h"

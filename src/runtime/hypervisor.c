@@ -1,5 +1,5 @@
 /* Hypervisor selection and accelerator choice. */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Host networking of a sandbox: Kata's "tcfilter" model over libnl-route-3.
    See network.h for the interface and docs/network.md for the design. */
-#include <config.h>
+#include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* Pods: namespaces and /dev/shm shared with the sandbox container inside the VM,
    privileged containers without host devices (docs/kubernetes.md). */
+#include "config.h"
 #include "runtime/agent-client.h"
 #include "runtime/pod.h"
 #include "common/cap-names.h"

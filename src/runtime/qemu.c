@@ -1,5 +1,5 @@
 /* QEMU: command line, start/stop, pause/resume and block hot-plug over QMP. */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

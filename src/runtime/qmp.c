@@ -1,5 +1,5 @@
 /* QMP client: line-oriented JSON over a unix socket. */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <poll.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* Sandboxes: sandbox or pod container, VM sizing, boot and teardown of the VM. */
+#include "config.h"
 #include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"

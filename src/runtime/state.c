@@ -1,4 +1,5 @@
 /* State on disk.  Every write is atomic (temp + fsync + rename + fsync dir). */
+#include "config.h"
 #include "runtime/state.h"
 #include "runtime/runtime.h"
 #include "common/json.h"

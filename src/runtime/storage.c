@@ -1,4 +1,5 @@
 /* Host side of the shared filesystem (libmount for the binds). */
+#include "config.h"
 #include "runtime/storage.h"
 #include "runtime/agent-client.h"
 #include "runtime/lifecycle.h"

@@ -1,4 +1,5 @@
 /* Strict TOML subset parser: see toml.h for what is accepted. */
+#include "config.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* virtiofsd: the vhost-user daemon behind shared_fs = "virtio-fs". */
-#include <config.h>
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,6 @@
 /* libFuzzer target: libocispec parsers and generators.  Whatever parses must
  * generate, and generating what was re-parsed must give the same text. */
+#include "config.h"
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* libFuzzer target: process.json (exec --process), parsed as the runtime does
    (runtime_spec_schema_config_schema_process_parse_data), then generated and
    re-parsed: whatever parses must survive the round trip to the agent. */
+#include "config.h"
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
    Build: clang -fsanitize=fuzzer,address -I src -I . src/runtime/toml.c
           src/runtime/config.c src/common/error.c src/common/utils.c tests/fuzz/fuzz-toml.c
    Run:   ./fuzz-toml tests/fuzz/corpus/toml  */
+#include "config.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

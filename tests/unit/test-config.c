@@ -1,4 +1,5 @@
 /* Unit tests of configuration.toml loading (src/runtime/config.c). */
+#include "config.h"
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

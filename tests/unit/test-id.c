@@ -1,4 +1,5 @@
 /* kata_validate_id: runc's rules. */
+#include "config.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -2,7 +2,7 @@
    netlink tests need root: the test moves itself into private network and
    mount namespaces first (and is skipped, exit 77, when it cannot), so the
    host's network is never touched. */
-#include <config.h>
+#include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* Unit tests of libocispec: parsing, generation, round trips, errors. */
 #ifndef _GNU_SOURCE
+#include "config.h"
 #define _GNU_SOURCE
 #endif
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 /* Pods (src/runtime/pod.c): the privileged rule, the shm size, the shared namespace types. */
+#include "config.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,6 @@
 /* The state store: serialisation, atomic writes, locking, pid reuse, mapping;
    and the pure decisions of the lifecycle (sandbox or container, VM sizing). */
+#include "config.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 /* Shared-dir storage: the mount plan (pure) and the libmount binds (as root). */
+#include "config.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 /* Unit tests of the TOML parser (src/runtime/toml.c). */
+#include "config.h"
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
