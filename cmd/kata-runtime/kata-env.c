@@ -277,6 +277,7 @@ cmd_kata_env (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   kv_str (&o, "VirtioFSDaemon", cfg->hypervisor.virtio_fs_daemon);
   kv_str (&o, "VirtioFSCache", cfg->hypervisor.virtio_fs_cache);
   kv_int (&o, "Msize9p", cfg->hypervisor.msize_9p);
+  kv_str (&o, "Cache9p", cfg->hypervisor.cache_9p);
   kv_str (&o, "BlockDeviceDriver", cfg->hypervisor.block_device_driver);
   kv_bool (&o, "DisableBlockDeviceUse", cfg->hypervisor.disable_block_device_use);
   kv_int (&o, "BootTimeout", cfg->hypervisor.boot_timeout);

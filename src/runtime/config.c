@@ -46,6 +46,7 @@ static const char *const machine_types[] = { "q35", "microvm", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 static const char *const shared_fss[] = { "virtio-9p", "virtio-fs", NULL };
 static const char *const fs_caches[] = { "auto", "none", "always", NULL };
+static const char *const caches_9p[] = { "none", "mmap", "loose", NULL };
 static const char *const block_drivers[] = { "virtio-blk", "virtio-scsi", NULL };
 static const char *const net_models[] = { "tcfilter", "macvtap", "none", NULL };
 
@@ -86,6 +87,7 @@ static const key_desc_t qemu_keys[] = {
   PATH ("virtio_fs_daemon", hypervisor.virtio_fs_daemon),
   ENUM ("virtio_fs_cache", hypervisor.virtio_fs_cache, fs_caches),
   INT ("msize_9p", hypervisor.msize_9p, 4096, 1048576),
+  ENUM ("cache_9p", hypervisor.cache_9p, caches_9p),
   ENUM ("block_device_driver", hypervisor.block_device_driver, block_drivers),
   BOOL ("disable_block_device_use", hypervisor.disable_block_device_use),
   BOOL ("enable_debug", hypervisor.enable_debug),
@@ -151,6 +153,7 @@ kata_config_default (void)
   c->hypervisor.shared_fs = xstrdup ("virtio-9p");
   c->hypervisor.virtio_fs_daemon = xstrdup ("/usr/lib/qemu/virtiofsd");
   c->hypervisor.virtio_fs_cache = xstrdup ("auto");
+  c->hypervisor.cache_9p = xstrdup ("none");
   c->hypervisor.msize_9p = 524288; /* docs/storage.md "9p msize" */
   c->hypervisor.block_device_driver = xstrdup ("virtio-blk");
   c->hypervisor.disable_block_device_use = false;
@@ -189,6 +192,7 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.shared_fs);
   free (c->hypervisor.virtio_fs_daemon);
   free (c->hypervisor.virtio_fs_cache);
+  free (c->hypervisor.cache_9p);
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
   free (c->hypervisor.seccompsandbox);

@@ -36,6 +36,7 @@ typedef struct kata_config_s
     char *virtio_fs_daemon;        /* /usr/lib/qemu/virtiofsd */
     char *virtio_fs_cache;         /* "auto" (also "none", "always") */
     int msize_9p;                  /* 524288 */
+    char *cache_9p;                /* "none" (also "mmap", "loose"): the 9p mounts' cache= */
     char *block_device_driver;     /* "virtio-blk" */
     bool disable_block_device_use; /* false */
     bool enable_debug;             /* false */

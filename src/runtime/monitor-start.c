@@ -72,6 +72,7 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_str (g, "tb_size", c->hypervisor.tb_size);
   kata_gen_kv_str (g, "seccompsandbox", c->hypervisor.seccompsandbox);
   kata_gen_kv_int (g, "msize_9p", c->hypervisor.msize_9p);
+  kata_gen_kv_str (g, "cache_9p", c->hypervisor.cache_9p);
   kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
   kata_gen_kv_int (g, "memory_slots", c->hypervisor.memory_slots);
   kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);

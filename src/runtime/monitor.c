@@ -139,6 +139,7 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.shared_fs, h, "shared_fs");
   set_str (&m->cfg->hypervisor.virtio_fs_daemon, h, "virtio_fs_daemon");
   set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
+  set_str (&m->cfg->hypervisor.cache_9p, h, "cache_9p");
   set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
   set_str (&m->cfg->hypervisor.seccompsandbox, h, "seccompsandbox");
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
@@ -228,6 +229,12 @@ create_sandbox_params (monitor_t *m)
       kata_gen_str (g, "trans=virtio");
       kata_gen_str (g, "version=9p2000.L");
       kata_gen_str (g, msize);
+      if (m->cfg->hypervisor.cache_9p && strcmp (m->cfg->hypervisor.cache_9p, "none") != 0)
+        {
+          char cache[32];
+          snprintf (cache, sizeof cache, "cache=%s", m->cfg->hypervisor.cache_9p);
+          kata_gen_str (g, cache);
+        }
     }
   yajl_gen_array_close (g);
   kata_gen_kv_str (g, "mount_point", KATA_GUEST_SHARED_DIR);

@@ -267,6 +267,30 @@ function loops_of() {
 	assert_root_clean
 }
 
+@test "cache_9p: \"none\" refuses a writable shared mmap in a 9p volume, \"mmap\" takes it (written through to the host)" {
+	command -v gcc >/dev/null || skip "needs gcc (the test tool is built with gcc -static)"
+	gcc -static -O2 -o "$BUNDLE/rootfs/bin/pod-tool" "$BATS_TEST_DIRNAME/data/pod-tool.c" ||
+		skip "gcc -static cannot build (no static libc)"
+	local imgdir cfg
+	imgdir="$(mktemp -d "${BATS_TMPDIR:-/tmp}/kata-c9p.XXXXXX")"
+	KATA_TEST_TMPDIRS+=("$imgdir")
+	cfg="$imgdir/configuration.toml"
+	config_copy "$cfg" '/^cache_9p *=/d' 's/^msize_9p *=.*/&\ncache_9p = "mmap"/'
+	grep -q '^cache_9p = "mmap"' "$cfg"
+	mkdir -p "$BUNDLE/vol"
+	update_config '.mounts += [{"destination":"/v","type":"bind","source":"'"$BUNDLE"'/vol","options":["rbind","rw"]}]'
+	update_config '.process.args = ["pod-tool", "mmap", "/v/seg", "through-mmap"]'
+	kata_runtime run --bundle "$BUNDLE" c9none
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mmap MAP_SHARED"* ]]
+	KATA_CONF_FILE="$cfg" kata_runtime run --bundle "$BUNDLE" c9mmap
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mmap ok"* ]]
+	grep -q through-mmap "$BUNDLE/vol/seg"
+	assert_root_clean
+}
+
 @test "block-device volumes and a linux.devices block device are hot-plugged; unplugged on the app container's delete" {
 	command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup and mkfs.ext4"
 	local imgdir pod_bundle qpid rwdev rodev rawdev rawimg maj min out gmaj_min

@@ -102,6 +102,7 @@ assert_config_equal (const kata_config_t *a, const kata_config_t *b)
   S (hypervisor.virtio_fs_daemon);
   S (hypervisor.virtio_fs_cache);
   I (hypervisor.msize_9p);
+  S (hypervisor.cache_9p);
   S (hypervisor.block_device_driver);
   I (hypervisor.disable_block_device_use);
   I (hypervisor.enable_debug);
@@ -146,6 +147,7 @@ test_default (void **state)
   assert_string_equal (c->hypervisor.virtio_fs_daemon, "/usr/lib/qemu/virtiofsd");
   assert_string_equal (c->hypervisor.virtio_fs_cache, "auto");
   assert_int_equal (c->hypervisor.msize_9p, 524288);
+  assert_string_equal (c->hypervisor.cache_9p, "none");
   assert_string_equal (c->hypervisor.block_device_driver, "virtio-blk");
   assert_false (c->hypervisor.disable_block_device_use);
   assert_false (c->hypervisor.enable_debug);
@@ -412,6 +414,7 @@ test_enums (void **state)
     { "hypervisor.qemu.accel", { "auto", "kvm", "tcg", NULL } },
     { "hypervisor.qemu.shared_fs", { "virtio-9p", "virtio-fs", NULL } },
     { "hypervisor.qemu.virtio_fs_cache", { "auto", "none", "always", NULL } },
+    { "hypervisor.qemu.cache_9p", { "none", "mmap", "loose", NULL } },
     { "hypervisor.qemu.block_device_driver", { "virtio-blk", "virtio-scsi", NULL } },
     { "runtime.internetworking_model", { "tcfilter", "macvtap", "none", NULL } },
   };
@@ -428,6 +431,7 @@ test_enums (void **state)
                           : strcmp (dot + 1, "accel") == 0               ? c->hypervisor.accel
                           : strcmp (dot + 1, "shared_fs") == 0           ? c->hypervisor.shared_fs
                           : strcmp (dot + 1, "virtio_fs_cache") == 0     ? c->hypervisor.virtio_fs_cache
+                          : strcmp (dot + 1, "cache_9p") == 0            ? c->hypervisor.cache_9p
                           : strcmp (dot + 1, "block_device_driver") == 0 ? c->hypervisor.block_device_driver
                                                                          : c->runtime.internetworking_model;
         assert_string_equal (got, ok[i].values[j]);
@@ -449,6 +453,9 @@ test_enums (void **state)
   load_err ("[hypervisor.qemu]\nblock_device_driver = \"nvdimm\"\n",
             "t.toml:2:23: hypervisor.qemu.block_device_driver: invalid value \"nvdimm\", expected one of "
             "\"virtio-blk\", \"virtio-scsi\"");
+  load_err ("[hypervisor.qemu]\ncache_9p = \"fscache\"\n",
+            "t.toml:2:12: hypervisor.qemu.cache_9p: invalid value \"fscache\", expected one of \"none\", "
+            "\"mmap\", \"loose\"");
   load_err ("[hypervisor.qemu]\nvirtio_fs_cache = \"\"\n",
             "t.toml:2:19: hypervisor.qemu.virtio_fs_cache: invalid value \"\", expected one of \"auto\", "
             "\"none\", \"always\"");
