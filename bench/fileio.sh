@@ -33,6 +33,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh" # secs, toml_set
 MB=${BENCH_FILEIO_MB:-256}
 NFILES=${BENCH_FILEIO_FILES:-10000}
 RUNS=${BENCH_FILEIO_RUNS:-1}
@@ -83,11 +84,6 @@ with tarfile.open(sys.argv[1], "w") as t:
         t.addfile(ti, io.BytesIO(data))
 EOF_PY
 
-secs() {
-	local a=${1/./} b=${2/./} d
-	d=$((10#$b - 10#$a))
-	printf '%d.%06d' $((d / 1000000)) $((d % 1000000))
-}
 
 # make_bundle DIR SPEC-CMD VOLDIR
 make_bundle() {
@@ -99,16 +95,6 @@ make_bundle() {
 		"$1/config.json" >"$1/c.tmp" && mv "$1/c.tmp" "$1/config.json"
 }
 
-toml_set() { # FILE SECTION KEY VALUE
-	local f=$1 sec=$2 key=$3 val=$4
-	awk -v sec="[$sec]" -v key="$key" -v val="$val" '
-		function flush() { if (insec && !done) { print key " = " val; done = 1 } }
-		/^[[:space:]]*\[/ { t = $0; gsub(/[[:space:]]/, "", t); flush(); insec = (t == sec); if (insec) seen = 1 }
-		insec && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { if (!done) print key " = " val; done = 1; next }
-		{ print }
-		END { if (!seen) { print ""; print sec }; if (!done) print key " = " val }
-	' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
-}
 
 base_cfg=${BENCH_KATA_CONFIG:-$("$RT" kata-env --json 2>/dev/null | jq -r '.Runtime.Config.Path // ""')}
 [ -r "$base_cfg" ] || die "no readable kata configuration (BENCH_KATA_CONFIG)"

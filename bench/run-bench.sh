@@ -83,12 +83,7 @@ done
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 file_is_static /bin/busybox || die "/bin/busybox is dynamically linked (need busybox-static)"
 
-# Seconds between two EPOCHREALTIME values (microsecond resolution, no fork).
-secs() {
-	local a=${1/./} b=${2/./}
-	local d=$((10#$b - 10#$a))
-	printf '%d.%06d' $((d / 1000000)) $((d % 1000000))
-}
+. "$here/lib.sh" # secs, toml_set
 
 # ---------------------------------------------------------------- work area
 work=$(mktemp -d /tmp/kbench.XXXXXX) || die "mktemp failed"
@@ -226,16 +221,6 @@ command -v "$RUNC" >/dev/null 2>&1 && have_runc=1
 
 # The kata-runtime configuration of the benchmark: the one kata-runtime uses
 # (or BENCH_KATA_CONFIG) with default_memory = BENCH_MEM_MB.
-toml_set() { # FILE SECTION KEY VALUE: set (or add) KEY in [SECTION]
-	local f=$1 sec=$2 key=$3 val=$4
-	awk -v sec="[$sec]" -v key="$key" -v val="$val" '
-		function flush() { if (insec && !done) { print key " = " val; done = 1 } }
-		/^[[:space:]]*\[/ { t = $0; gsub(/[[:space:]]/, "", t); flush(); insec = (t == sec); if (insec) seen = 1 }
-		insec && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { if (!done) print key " = " val; done = 1; next }
-		{ print }
-		END { if (!seen) { print ""; print sec }; if (!done) print key " = " val }
-	' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
-}
 
 kcfg=$work/configuration.toml
 base_cfg=${BENCH_KATA_CONFIG:-}

@@ -52,18 +52,6 @@ agent_h_guest_details (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, k
 }
 
 static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-static int
 set_identity (yajl_val params, kata_error_t **err)
 {
   const char *hostname = kata_json_str (params, "hostname");
@@ -85,7 +73,7 @@ set_identity (yajl_val params, kata_error_t **err)
       int fd;
       for (i = 0; i < n; i++)
         {
-          int hi = hexval (seed[2 * i]), lo = hexval (seed[2 * i + 1]);
+          int hi = kata_hexval (seed[2 * i]), lo = kata_hexval (seed[2 * i + 1]);
           if (hi < 0 || lo < 0)
             {
               free (rp);

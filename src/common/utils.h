@@ -53,6 +53,19 @@ int kata_proc_alive (pid_t pid, unsigned long long start_time);
 uint64_t kata_now_ns (void);
 void kata_rfc3339_now (char *buf, size_t len);
 
+/* The value of hexadecimal digit C, or -1. */
+static inline int
+kata_hexval (int c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 int kata_set_cloexec (int fd, int on);
 int kata_set_nonblock (int fd, int on);
 

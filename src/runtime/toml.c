@@ -216,18 +216,6 @@ expect_eol (parser_t *ps)
 }
 
 static int
-hexval (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-static int
 parse_escape (parser_t *ps, kata_buf_t *b)
 {
   const char *bs = ps->p; /* the backslash */
@@ -270,7 +258,7 @@ parse_escape (parser_t *ps, kata_buf_t *b)
           return perr (ps, ps->line, col, "invalid \\%c escape", c);
         for (i = 0; i < n; i++)
           {
-            int h = hexval (ps->p[i]);
+            int h = kata_hexval (ps->p[i]);
             if (h < 0)
               return perr (ps, ps->line, col, "invalid \\%c escape", c);
             cp = (cp << 4) | (uint32_t)h;
@@ -656,14 +644,14 @@ scan_digits (const char **pp, const char *end, int base, kata_buf_t *b)
 
   while (p < end)
     {
-      int h = hexval (*p);
+      int h = kata_hexval (*p);
       if (h >= 0 && h < base)
         {
           kata_buf_appendc (b, *p);
           any = true;
           p++;
         }
-      else if (*p == '_' && any && p + 1 < end && hexval (p[1]) >= 0 && hexval (p[1]) < base)
+      else if (*p == '_' && any && p + 1 < end && kata_hexval (p[1]) >= 0 && kata_hexval (p[1]) < base)
         p++;
       else
         break;
@@ -717,7 +705,7 @@ parse_number (parser_t *ps, toml_value_t **out)
         goto invalid;
       for (size_t i = 0; i < b.len; i++)
         {
-          uint64_t d = (uint64_t)hexval (b.data[i]);
+          uint64_t d = (uint64_t)kata_hexval (b.data[i]);
           if (u > (UINT64_C (0x7FFFFFFFFFFFFFFF) - d) / (uint64_t)base)
             goto range;
           u = u * (uint64_t)base + d;
