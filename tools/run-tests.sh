@@ -17,6 +17,7 @@ make install >/dev/null
 set +e
 out=${KATA_TEST_OUT:-$(mktemp -d /tmp/kata-tests.XXXXXX)}
 tpass=0; tfail=0; tskip=0
+stage_t0=$SECONDS # each stage's wall time is printed with its counts
 add_summary() { # FILE RC NAME [last]: sum every "N passed, N failed[, N skipped]" line (or take the last one)
   local file=$1 rc=$2 name=$3 pick=cat p f s
   [ "${4:-}" = last ] && pick="tail -n 1"
@@ -24,7 +25,8 @@ add_summary() { # FILE RC NAME [last]: sum every "N passed, N failed[, N skipped
   f=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$3} END {print s+0}')
   s=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$5} END {print s+0}')
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc"; fi
-  echo "$name: $p passed, $f failed, $s skipped"
+  echo "$name: $p passed, $f failed, $s skipped ($((SECONDS - stage_t0)) s)"
+  stage_t0=$SECONDS
   tpass=$((tpass + p)); tfail=$((tfail + f)); tskip=$((tskip + s))
 }
 
