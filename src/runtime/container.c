@@ -955,7 +955,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
             return -1;
           if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (netns, err) < 0)
             return -1;
-          if (kata_network_setup_ex (netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
+          if (kata_network_setup (netns, model, &j->net, err) < 0)
             return kata_error_wrap (err, "sandbox %s", j->sid);
           j->net->netns_owned = j->own_netns != NULL;
           if (kata_network_save_state (j->net, netstate, err) < 0)
@@ -1154,6 +1154,50 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
 
 /* ---- start ---- */
 
+/* Interfaces that appeared in the sandbox's netns since create (`ctr run --cni` runs
+   CNI between create and start): wired with tcfilter, hot-plugged into the VM, one at
+   a time (so the guest's new NIC is renamed before the next one comes), configured
+   by the agent (docs/network.md "Interfaces added after create").  network.json
+   lists them before anything is made, so delete (--force) removes their taps. */
+static int
+hotplug_new_nics (const char *root, const char *sid, kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  size_t i;
+
+  if (kata_network_add_new (netstate, &p, err) < 0)
+    return kata_error_wrap (err, "sandbox %s", sid);
+  for (i = 0; i < p->n; i++)
+    {
+      const kata_net_iface_t *f = &p->ifaces[i];
+      cleanup_free char *params = NULL;
+      cleanup_free char *dev = xasprintf ("nic-%s", f->tap);
+      yajl_gen g = kata_gen_new ();
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "id", dev);
+      kata_gen_kv_str (g, "tap", f->tap);
+      kata_gen_kv_str (g, "mac", f->mac);
+      yajl_gen_map_close (g);
+      params = kata_gen_finish (g, NULL);
+      if (kata_lifecycle_call (root, sid, "MonitorHotplugNic", params, NULL, NULL, KATA_SHORT_TIMEOUT_MS, err)
+          < 0)
+        return kata_error_wrap (err, "sandbox %s: hot-plug interface %s", sid, f->name);
+      if (kata_lifecycle_call (root, sid, "UpdateInterface", f->update_json, NULL, NULL,
+                               KATA_SHORT_TIMEOUT_MS, err)
+          < 0)
+        return kata_error_wrap (err, "sandbox %s: interface %s", sid, f->name);
+      kata_debug ("sandbox %s: interface %s (%s) hot-plugged through %s", sid, f->name, f->mac, f->tap);
+    }
+  if (p->n_routes > 0
+      && kata_lifecycle_call (root, sid, "UpdateRoutes", p->routes_json, NULL, NULL, KATA_SHORT_TIMEOUT_MS,
+                              err)
+             < 0)
+    return kata_error_wrap (err, "sandbox %s: routes", sid);
+  return 0;
+}
+
 int
 kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
 {
@@ -1177,6 +1221,9 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start a container that has stopped");
   if (strcmp (status, "created") != 0)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
+  /* the sandbox's own container: its netns may have been configured since create */
+  if (strcmp (id, sid) == 0 && hotplug_new_nics (ctx->root, sid, err) < 0)
+    return -1;
   params = xasprintf ("{\"container_id\":\"%s\"}", id);
   kata_fault_point ("start-before-agent");
   if (kata_lifecycle_call (ctx->root, sid, "StartContainer", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, err)

@@ -922,6 +922,30 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
         }
       conn_reply (c, id, NULL);
     }
+  else if (strcmp (method, "MonitorHotplugNic") == 0)
+    {
+      /* a NIC that appeared after create (docs/network.md) */
+      const char *dev = kata_json_str (params, "id");
+      const char *tap = kata_json_str (params, "tap");
+      kata_error_t *e = NULL;
+      char *addr = NULL;
+      if (dev == NULL || tap == NULL)
+        {
+          conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorHotplugNic: id and tap are required");
+          return;
+        }
+      if (mon_hotplug_nic (m, dev, tap, kata_json_str (params, "mac"), &addr, &e) < 0)
+        {
+          conn_error (c, id,
+                      e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL,
+                      e->msg);
+          kata_error_free (e);
+          return;
+        }
+      cleanup_free char *r = xasprintf ("{\"pci\":\"%s\"}", addr);
+      free (addr);
+      conn_reply (c, id, r);
+    }
   else if (strcmp (method, "MonitorShutdown") == 0)
     serve_shutdown (m, c, id, NULL);
   else
