@@ -33,6 +33,7 @@ function setup() {
 function teardown() {
 	teardown_bundle
 	ip netns del "$NS_PEER" 2>/dev/null || true
+	[ -z "${NS_POD:-}" ] || ip netns del "$NS_POD" 2>/dev/null || true
 }
 
 # The prestart hook: what libnetwork-setkey does, with ip(8).  It records the
@@ -187,6 +188,48 @@ function cni_add() { # ID IFNAME MAC IP/PREFIX GATEWAY PEERNAME PEERIP/PREFIX
 	[ "$status" -eq 0 ]
 	assert_all_gone
 	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
+}
+
+@test "a netns path of the caller's, configured between create and start: delete removes the hot-plugged tap and qdisc" {
+	NS_POD="kbats-hpod-$$-${BATS_TEST_NUMBER}"
+	ip netns add "$NS_POD"
+	update_config --arg p "/run/netns/$NS_POD" \
+		'.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": $p}])'
+	kata_runtime_detached create --bundle "$BUNDLE" dk12
+	[ "$status" -eq 0 ]
+	cni_add dk12 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	kata_runtime start dk12
+	[ "$status" -eq 0 ]
+	kata_runtime exec dk12 ping -c 1 -W 10 "$PEER_IP"
+	[ "$status" -eq 0 ]
+	ip -n "$NS_POD" link show tap0_kata
+	[ -n "$(ip netns exec "$NS_POD" tc qdisc show dev eth0 ingress)" ]
+	kata_runtime delete --force dk12
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+	# the caller's netns and veth stay; what the runtime added is gone
+	ip -n "$NS_POD" link show eth0
+	! ip -n "$NS_POD" link show tap0_kata 2>/dev/null || fail "tap0_kata left"
+	[ -z "$(ip netns exec "$NS_POD" tc qdisc show dev eth0 ingress)" ] || fail "ingress qdisc left on eth0"
+	ip netns del "$NS_POD"
+}
+
+@test "microvm cannot hot-plug: start fails with the reason, delete --force cleans up" {
+	[ -r /usr/share/kata-containers/vmlinux.container ] || skip "no microvm kernel"
+	local cfg
+	cfg="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)"
+	sed -e 's/^machine_type = .*/machine_type = "microvm"/' "$cfg" >"$BUNDLE/microvm.toml"
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime_detached create --bundle "$BUNDLE" dk13
+	[ "$status" -eq 0 ]
+	cni_add dk13 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime start dk13
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"sandbox dk13: hot-plug interface eth0"*'machine_type "microvm" has no hot-plug'* ]]
+	[ "$(container_status dk13)" = "created" ]
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime delete --force dk13
+	[ "$status" -eq 0 ]
+	assert_all_gone
 }
 
 @test "a failing prestart hook fails create with its stderr and leaves nothing (no VM)" {
