@@ -218,6 +218,7 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   const char *name = kata_json_str (params, "name");
   const char *hw = kata_json_str (params, "hw_addr");
   long long mtu = kata_json_int (params, "mtu", 0);
+  long long wait_ms = kata_json_int (params, "wait_ms", 0);
   yajl_val addrs = kata_json_array (params, "addresses");
   cleanup_free char *cur = NULL;
   unsigned char mac[6];
@@ -225,16 +226,25 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
   size_t i;
   (void)a, (void)id;
 
+  if (wait_ms > 60000)
+    wait_ms = 60000; /* the agent serves nothing else meanwhile */
   if ((name == NULL || *name == '\0') && (hw == NULL || *hw == '\0'))
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "UpdateInterface: name or hw_addr is required");
   if (hw && *hw && parse_mac (hw, mac) < 0)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "UpdateInterface: invalid hw_addr `%s`", hw);
-  if (name && if_nametoindex (name))
+  /* by MAC first: the NIC carries the host interface's MAC, while its name is the
+     guest kernel's (a hot-plugged NIC may take the name of one still to be renamed) */
+  if (hw && *hw)
+    {
+      uint64_t end = kata_now_ns () + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000ULL;
+      while ((cur = find_by_mac (hw)) == NULL && kata_now_ns () < end)
+        usleep (20000); /* a hot-plugged NIC: the guest is still probing it */
+    }
+  if (cur == NULL && name && if_nametoindex (name))
     cur = xstrdup (name);
-  else if (hw && *hw)
-    cur = find_by_mac (hw);
   if (cur == NULL)
-    return kata_make_error_nostr (err, ENODEV, "interface %s (%s) not found", name ? name : "", hw ? hw : "");
+    return kata_make_error_nostr (err, ENODEV, "interface %s (%s) not found%s", name ? name : "",
+                                  hw ? hw : "", wait_ms > 0 ? " (waited for it)" : "");
   idx = if_nametoindex (cur);
   if (idx == 0)
     return kata_make_error (err, errno, "interface %s", cur);

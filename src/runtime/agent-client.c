@@ -253,3 +253,18 @@ kata_monitor_hotplug_memory (const char *root, const char *sid, const char *id, 
   p = kata_gen_finish (g, NULL);
   return call (root, sid, "MonitorHotplugMemory", p, timeout_ms, err);
 }
+
+int
+kata_monitor_hotplug_nic (const char *root, const char *sid, const char *id, const char *tap, const char *mac,
+                          int timeout_ms, kata_error_t **err)
+{
+  cleanup_free char *p = NULL;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "id", id);
+  kata_gen_kv_str (g, "tap", tap);
+  kata_gen_kv_str (g, "mac", mac);
+  yajl_gen_map_close (g);
+  p = kata_gen_finish (g, NULL);
+  return call (root, sid, "MonitorHotplugNic", p, timeout_ms, err);
+}

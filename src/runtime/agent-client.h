@@ -67,6 +67,10 @@ int kata_monitor_hotplug_block (const char *root, const char *sid, const char *i
                                 bool readonly, char **pci, int timeout_ms, kata_error_t **err);
 int kata_monitor_hot_unplug (const char *root, const char *sid, const char *id, int timeout_ms,
                              kata_error_t **err);
+/* Hot-plugs a virtio-net NIC with MAC over host tap TAP (in the sandbox's netns), as
+   device ID. */
+int kata_monitor_hotplug_nic (const char *root, const char *sid, const char *id, const char *tap,
+                              const char *mac, int timeout_ms, kata_error_t **err);
 /* Adds a DIMM of SIZE_MB named ID. */
 int kata_monitor_hotplug_memory (const char *root, const char *sid, const char *id, long long size_mb,
                                  int timeout_ms, kata_error_t **err);

@@ -796,7 +796,7 @@ boot_sandbox (create_job_t *j, oci_spec_t *spec, const char **netns, kata_sandbo
         return -1;
       if (j->own_netns && model && strcmp (model, "none") == 0 && check_model_none (*netns, err) < 0)
         return -1;
-      if (kata_network_setup_ex (*netns, model, KATA_NET_PERSISTENT, &j->net, err) < 0)
+      if (kata_network_setup (*netns, model, &j->net, err) < 0)
         return kata_error_wrap (err, "sandbox %s", j->sid);
       j->net->netns_owned = j->own_netns != NULL;
       if (kata_network_save_state (j->net, netstate, err) < 0)
@@ -1059,6 +1059,36 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
 
 /* ---- start ---- */
 
+/* Interfaces that appeared in the sandbox's netns since create (`ctr run --cni` runs
+   CNI between create and start): wired with tcfilter, hot-plugged into the VM, one at
+   a time (so the guest's new NIC is renamed before the next one comes), configured
+   by the agent (docs/network.md "Interfaces added after create").  network.json
+   lists them before anything is made, so delete (--force) removes their taps. */
+static int
+hotplug_new_nics (const char *root, const char *sid, kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *netstate = xasprintf ("%s/%s", sbs, KATA_NET_STATE_FILE);
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  size_t i;
+
+  if (kata_network_add_new (netstate, &p, err) < 0)
+    return kata_error_wrap (err, "sandbox %s", sid);
+  for (i = 0; i < p->n; i++)
+    {
+      const kata_net_iface_t *f = &p->ifaces[i];
+      cleanup_free char *dev = xasprintf ("nic-%s", f->tap);
+      if (kata_monitor_hotplug_nic (root, sid, dev, f->tap, f->mac, KATA_SHORT_TIMEOUT_MS, err) < 0)
+        return kata_error_wrap (err, "sandbox %s: hot-plug interface %s", sid, f->name);
+      if (kata_agent_update_interface (root, sid, f->update_json, KATA_SHORT_TIMEOUT_MS, err) < 0)
+        return kata_error_wrap (err, "sandbox %s: interface %s", sid, f->name);
+      kata_debug ("sandbox %s: interface %s (%s) hot-plugged through %s", sid, f->name, f->mac, f->tap);
+    }
+  if (p->n_routes > 0 && kata_agent_update_routes (root, sid, p->routes_json, KATA_SHORT_TIMEOUT_MS, err) < 0)
+    return kata_error_wrap (err, "sandbox %s: routes", sid);
+  return 0;
+}
+
 int
 kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
 {
@@ -1082,6 +1112,9 @@ kata_container_start (kata_context_t *ctx, const char *id, kata_error_t **err)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start a container that has stopped");
   if (status != KATA_STATUS_CREATED)
     return kata_make_error_nostr (err, KATA_EBADSTATE, "cannot start an already running container");
+  /* the sandbox's own container: its netns may have been configured since create */
+  if (strcmp (id, sid) == 0 && hotplug_new_nics (ctx->root, sid, err) < 0)
+    return -1;
   kata_fault_point ("start-before-agent");
   if (kata_agent_start_container (ctx->root, sid, id, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "start container %s", id);

@@ -70,6 +70,10 @@ struct hypervisor_ops
   int (*hotplug_block) (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
                         kata_error_t **err);
   int (*hot_unplug) (kata_vm_t *vm, const char *id, kata_error_t **err);
+  /* Hot-plugs a virtio-net NIC named ID with MAC on the tap TAP_FD (handed to the
+     VMM, ours stays open: close it after); *ADDR gets its guest PCI address. */
+  int (*hotplug_nic) (kata_vm_t *vm, const char *id, int tap_fd, const char *mac, char **addr,
+                      kata_error_t **err);
   /* Hot-plugs SIZE_MB of RAM as a DIMM named ID (SHARED: memfd, for virtio-fs);
      KATA_ENOTIMPL when the VM cannot grow. */
   int (*hotplug_memory) (kata_vm_t *vm, const char *id, int size_mb, bool shared, kata_error_t **err);

@@ -148,6 +148,14 @@ void mon_dns_note (monitor_t *m, const char *method, yajl_val params);
 void mon_dns_query (monitor_t *m, const void *q, size_t n);
 ssize_t mon_dns_answer (monitor_t *m, void *buf, size_t cap);
 
+/* monitor-nic.c: NIC hot-plug.  Opens TAP in the sandbox's netns and hands it to the
+   VM as a virtio-net NIC named ID with MAC; *ADDR gets its guest PCI address. */
+int mon_hotplug_nic (monitor_t *m, const char *id, const char *tap, const char *mac, char **addr,
+                     kata_error_t **err);
+/* Hot-plugs every NIC of the arguments (a VM that booted without them: a template
+   clone, a VM from the cache). */
+int mon_hotplug_boot_nics (monitor_t *m, kata_error_t **err);
+
 int mon_load_args (monitor_t *m, const char *path, kata_error_t **err);
 int mon_report (int fd, const char *fmt, ...);
 uint32_t mon_new_id (monitor_t *m);

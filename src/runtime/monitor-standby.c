@@ -138,6 +138,9 @@ standby_claim (monitor_t *m, int conn, kata_error_t **err)
     return -1;
   if (standby_set_identity (m, err) < 0)
     return -1;
+  /* the sandbox's NICs: the taps are wired in its netns; QEMU gets them as fds */
+  if (m->nics_len > 0 && mon_hotplug_boot_nics (m, err) < 0)
+    return -1;
   kata_debug ("sandbox %s: took over the cached VM (QEMU pid %d)", m->sid, (int)m->vm.pid);
   return 0;
 }
@@ -210,4 +213,5 @@ mon_clone_to_cold (monitor_t *m)
   m->params.template_path = NULL;
   m->params.vcpus = m->vcpus;
   m->params.memory_mb = m->memory_mb;
+  m->params.nics_len = m->nics_len; /* on the command line again */
 }

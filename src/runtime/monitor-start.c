@@ -204,9 +204,11 @@ kata_monitor_start (const kata_sandbox_spec_t *spec, kata_monitor_info_t *info, 
   int status;
 
   memset (info, 0, sizeof *info);
-  /* VM cache (docs/factory.md): take a standby VM when the sandbox needs nothing at boot. */
-  if (spec->cfg->factory.vm_cache_number > 0 && spec->nics_len == 0 && spec->block_rootfs == NULL
-      && spec->root[0] == '/')
+  /* VM cache (docs/factory.md): take a standby VM when the sandbox needs nothing at boot
+     that cannot be hot-plugged (its NICs are, on q35). */
+  if (spec->cfg->factory.vm_cache_number > 0
+      && (spec->nics_len == 0 || strcmp (spec->cfg->hypervisor.machine_type, "microvm") != 0)
+      && spec->block_rootfs == NULL && spec->root[0] == '/')
     {
       kata_error_t *e = NULL;
       cleanup_free char *a = args_json (spec);

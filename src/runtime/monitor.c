@@ -880,6 +880,30 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
         }
       conn_reply (c, id, NULL);
     }
+  else if (strcmp (method, "MonitorHotplugNic") == 0)
+    {
+      /* a NIC that appeared after create (docs/network.md) */
+      const char *dev = kata_json_str (params, "id");
+      const char *tap = kata_json_str (params, "tap");
+      kata_error_t *e = NULL;
+      char *addr = NULL;
+      if (dev == NULL || tap == NULL)
+        {
+          conn_error (c, id, KATA_PROTO_EPARAMS, "MonitorHotplugNic: id and tap are required");
+          return;
+        }
+      if (mon_hotplug_nic (m, dev, tap, kata_json_str (params, "mac"), &addr, &e) < 0)
+        {
+          conn_error (c, id,
+                      e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL,
+                      e->msg);
+          kata_error_free (e);
+          return;
+        }
+      cleanup_free char *r = xasprintf ("{\"pci\":\"%s\"}", addr);
+      free (addr);
+      conn_reply (c, id, r);
+    }
   else if (strcmp (method, "MonitorShutdown") == 0)
     serve_shutdown (m, c, id, NULL);
   else
@@ -1427,7 +1451,10 @@ kata_monitor_main (int argc, char **argv)
                                   .nic_macs = (const char *const *)m->nic_macs,
                                   .nics_len = m->nics_len,
                                   .debug = m->debug };
-  if (m->cfg->factory.enable_template)
+  if (m->cfg->factory.enable_template && m->nics_len > 0
+      && strcmp (m->cfg->hypervisor.machine_type, "microvm") == 0)
+    kata_debug ("sandbox %s: NICs cannot be hot-plugged into a microvm clone; booting normally", m->sid);
+  else if (m->cfg->factory.enable_template)
     {
       int tv = 0, tm = 0;
       if (kata_vm_template_ready (m->cfg, &tv, &tm))
@@ -1437,6 +1464,8 @@ kata_monitor_main (int argc, char **argv)
           m->params.template_path = m->cfg->factory.template_path;
           m->params.vcpus = tv;
           m->params.memory_mb = tm;
+          /* the template has no NIC: they are hot-plugged once the clone answers */
+          m->params.nics_len = 0;
           kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
         }
       else
@@ -1493,6 +1522,13 @@ kata_monitor_main (int argc, char **argv)
 booted:
   kata_log_stage ("agent-ready");
   kata_fault_point ("monitor-agent-ready");
+  if (!m->standby && m->params.nics_len < m->nics_len && mon_hotplug_boot_nics (m, &err) < 0)
+    {
+      m->ops->stop (&m->vm, true, NULL);
+      mon_report (ready, "err %d %s\n", err->status, err->msg);
+      kata_monitor_cleanup_dirs (m->root, m->sid, false);
+      return 1;
+    }
   if (m->standby)
     ready = mon_standby_wait (m, ready);
   if (bind_monitor_sock (m, &err) < 0)

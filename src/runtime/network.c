@@ -215,14 +215,17 @@ kata_net_tap_name (size_t n)
   return xasprintf (KATA_NET_TAP_PREFIX "%zu" KATA_NET_TAP_SUFFIX, n);
 }
 
+/* WAIT_MS > 0: how long the agent waits for a NIC with this MAC to appear (hot-plugged). */
 static void
-gen_iface (yajl_gen g, const kata_net_iface_t *ifc)
+gen_iface (yajl_gen g, const kata_net_iface_t *ifc, int wait_ms)
 {
   size_t i;
   yajl_gen_map_open (g);
   kata_gen_kv_str (g, "name", ifc->name);
   kata_gen_kv_str (g, "hw_addr", ifc->mac);
   kata_gen_kv_int (g, "mtu", ifc->mtu);
+  if (wait_ms > 0)
+    kata_gen_kv_int (g, "wait_ms", wait_ms);
   kata_gen_str (g, "addresses");
   yajl_gen_array_open (g);
   for (i = 0; i < ifc->n_addrs; i++)
@@ -240,7 +243,7 @@ char *
 kata_net_iface_json (const kata_net_iface_t *ifc)
 {
   yajl_gen g = kata_gen_new ();
-  gen_iface (g, ifc);
+  gen_iface (g, ifc, 0);
   return kata_gen_finish (g, NULL);
 }
 
@@ -279,7 +282,7 @@ kata_network_interfaces_json (const kata_net_plan_t *plan)
   size_t i;
   yajl_gen_array_open (g);
   for (i = 0; plan && i < plan->n; i++)
-    gen_iface (g, &plan->ifaces[i]);
+    gen_iface (g, &plan->ifaces[i], 0);
   yajl_gen_array_close (g);
   return kata_gen_finish (g, NULL);
 }
@@ -301,23 +304,13 @@ plan_finish_json (kata_net_plan_t *p)
   size_t i;
   for (i = 0; i < p->n; i++)
     {
+      yajl_gen g = kata_gen_new ();
+      gen_iface (g, &p->ifaces[i], KATA_NET_NIC_WAIT_MS);
       free (p->ifaces[i].update_json);
-      p->ifaces[i].update_json = kata_net_iface_json (&p->ifaces[i]);
+      p->ifaces[i].update_json = kata_gen_finish (g, NULL);
     }
   free (p->routes_json);
   p->routes_json = kata_net_routes_json (p->routes, p->n_routes);
-}
-
-void
-kata_network_release_fds (kata_net_plan_t *plan)
-{
-  size_t i;
-  for (i = 0; plan && i < plan->n; i++)
-    if (plan->ifaces[i].tap_fd >= 0)
-      {
-        close (plan->ifaces[i].tap_fd);
-        plan->ifaces[i].tap_fd = -1;
-      }
 }
 
 void
@@ -326,7 +319,6 @@ kata_network_plan_free (kata_net_plan_t *plan)
   size_t i, j;
   if (plan == NULL)
     return;
-  kata_network_release_fds (plan);
   for (i = 0; i < plan->n; i++)
     {
       kata_net_iface_t *f = &plan->ifaces[i];
@@ -409,7 +401,6 @@ discover_links (struct nl_cache *links, kata_net_plan_t *p)
       f->name = xstrdup (name);
       f->ifindex = rtnl_link_get_ifindex (l);
       f->mtu = rtnl_link_get_mtu (l);
-      f->tap_fd = -1;
       kata_net_format_mac (nl_addr_get_binary_addr (a), 6, f->mac);
     }
   if (p->n > 1)
@@ -492,8 +483,28 @@ discover_routes (struct nl_cache *routes, kata_net_plan_t *p)
     }
 }
 
+/* Drops from P the interfaces whose ifindex is in KNOWN (already wired). */
+static void
+drop_known (kata_net_plan_t *p, const int *known, size_t nknown)
+{
+  size_t i, k = 0;
+  for (i = 0; i < p->n; i++)
+    {
+      size_t j;
+      bool seen = false;
+      for (j = 0; j < nknown && !seen; j++)
+        seen = known[j] == p->ifaces[i].ifindex;
+      if (seen)
+        free (p->ifaces[i].name);
+      else
+        p->ifaces[k++] = p->ifaces[i];
+    }
+  p->n = k;
+}
+
+/* Links (but those in KNOWN), their addresses and the routes through them. */
 static int
-discover_in_ns (struct nl_sock *s, kata_net_plan_t *p, kata_error_t **err)
+discover_in_ns (struct nl_sock *s, kata_net_plan_t *p, const int *known, size_t nknown, kata_error_t **err)
 {
   cleanup_nl_cache struct nl_cache *links = NULL;
   cleanup_nl_cache struct nl_cache *addrs = NULL;
@@ -502,6 +513,8 @@ discover_in_ns (struct nl_sock *s, kata_net_plan_t *p, kata_error_t **err)
   if ((r = rtnl_link_alloc_cache (s, AF_UNSPEC, &links)) < 0)
     return nl_fail (err, r, "list links");
   discover_links (links, p);
+  if (nknown)
+    drop_known (p, known, nknown);
   if (p->n == 0)
     return 0;
   if ((r = rtnl_addr_alloc_cache (s, &addrs)) < 0)
@@ -525,7 +538,7 @@ kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_erro
     return -1;
   r = nl_open (&s, err);
   if (r == 0)
-    r = discover_in_ns (s, p, err);
+    r = discover_in_ns (s, p, NULL, 0, err);
   kata_netns_leave (orig);
   if (r < 0)
     return kata_error_wrap (err, "network namespace `%s`", netns_path);
@@ -596,9 +609,11 @@ add_redirect (struct nl_sock *s, int from, const char *from_name, int to, const 
 
 /* ---- taps ------------------------------------------------------------- */
 
-/* A non-persistent tap NAME: lives while an fd to it is open. */
+/* Opens the tap NAME in the current netns (FLAGS: IFF_TAP | IFF_NO_PI and maybe
+   IFF_VNET_HDR): a new one, not persistent (it lives while an fd to it is open), or
+   a persistent one that no queue holds (then it is attached to). */
 static int
-open_tap (const char *name, int *fdp, kata_error_t **err)
+open_tap (const char *name, int flags, int *fdp, kata_error_t **err)
 {
   struct ifreq ifr;
   cleanup_close int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -606,12 +621,12 @@ open_tap (const char *name, int *fdp, kata_error_t **err)
     return kata_make_error (err, errno, "open /dev/net/tun");
   memset (&ifr, 0, sizeof ifr);
   snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI; /* no IFF_VNET_HDR, no IFF_MULTI_QUEUE */
+  ifr.ifr_flags = flags; /* no IFF_MULTI_QUEUE */
   if (ioctl (fd, TUNSETIFF, &ifr) < 0)
-    return kata_make_error (err, errno, "create tap %s", name);
+    return kata_make_error (err, errno, "open tap %s", name);
   if (fd < 3)
     {
-      /* QEMU's child dup2s onto 0..2: keep the tap fd clear of them */
+      /* a child may dup2 onto 0..2: keep the tap fd clear of them */
       int hi = fcntl (fd, F_DUPFD_CLOEXEC, 3);
       if (hi < 0)
         return kata_make_error (err, errno, "dup tap fd");
@@ -663,12 +678,15 @@ link_index (struct nl_sock *s, const char *name, kata_error_t **err)
   return rtnl_link_get_ifindex (l);
 }
 
+/* Makes the persistent tap tap<TAPNO>_kata for F, links the two with tc. */
 static int
-wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, bool persistent, kata_error_t **err)
+wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t tapno, kata_error_t **err)
 {
+  cleanup_close int fd = -1;
   int idx;
-  f->tap = kata_net_tap_name (n);
-  if (open_tap (f->tap, &f->tap_fd, err) < 0)
+  free (f->tap);
+  f->tap = kata_net_tap_name (tapno);
+  if (open_tap (f->tap, IFF_TAP | IFF_NO_PI, &fd, err) < 0)
     return -1;
   if ((idx = link_index (s, f->tap, err)) < 0)
     return -1;
@@ -681,17 +699,10 @@ wire_iface (struct nl_sock *s, kata_net_iface_t *f, size_t n, bool persistent, k
   if (add_redirect (s, f->ifindex, f->name, f->tap_ifindex, f->tap, err) < 0
       || add_redirect (s, f->tap_ifindex, f->tap, f->ifindex, f->name, err) < 0)
     return -1;
-  /* last, so that a failure before leaves nothing: a tap without persistence
-     vanishes with our fd */
-  if (persistent)
-    {
-      if (ioctl (f->tap_fd, TUNSETPERSIST, 1) < 0)
-        return kata_make_error (err, errno, "make tap %s persistent", f->tap);
-      close (f->tap_fd);
-      f->tap_fd = -1;
-    }
-  kata_debug ("network: %s (%s, mtu %d) <-> %s%s", f->name, f->mac, f->mtu, f->tap,
-              persistent ? " (persistent)" : "");
+  /* last, so that a failure before leaves no tap: until then it vanishes with our fd */
+  if (ioctl (fd, TUNSETPERSIST, 1) < 0)
+    return kata_make_error (err, errno, "make tap %s persistent", f->tap);
+  kata_debug ("network: %s (%s, mtu %d) <-> %s", f->name, f->mac, f->mtu, f->tap);
   return 0;
 }
 
@@ -901,28 +912,48 @@ kata_network_check_free (const char *netns_path, kata_error_t **err)
   return p->foreign_tap ? taken_error (netns_path, p->foreign_tap, err) : 0;
 }
 
-int
-kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err)
+/* Wires P's interfaces in the current netns, taps numbered from TAPNO0; on failure
+   removes what it made (the taps it created, and only those: a device that already
+   had a tap's name is not ours, and the interfaces' ingress qdiscs). */
+static int
+wire_all (struct nl_sock *s, kata_net_plan_t *p, size_t tapno0, kata_error_t **err)
 {
-  return kata_network_setup_ex (netns_path, model, 0, plan, err);
+  size_t i;
+  int r = 0;
+  for (i = 0; r == 0 && i < p->n; i++)
+    r = wire_iface (s, &p->ifaces[i], tapno0 + i, err);
+  if (r < 0)
+    {
+      cleanup_free char **names = xmalloc0 ((p->n + 1) * sizeof (char *));
+      cleanup_error kata_error_t *e2 = NULL;
+      for (i = 0; i < p->n; i++)
+        names[i] = p->ifaces[i].tap_ifindex > 0 ? p->ifaces[i].tap : NULL;
+      teardown_in_ns (s, names, p->n, &e2);
+    }
+  return r;
+}
+
+static int
+check_model (const char *model, kata_error_t **err)
+{
+  if (strcmp (model, "none") != 0 && strcmp (model, "tcfilter") != 0)
+    return kata_make_error_nostr (
+        err, KATA_EBADCONFIG, "internetworking_model `%s` is not supported (use tcfilter or none)", model);
+  return 0;
 }
 
 int
-kata_network_setup_ex (const char *netns_path, const char *model, int flags, kata_net_plan_t **plan,
-                       kata_error_t **err)
+kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan, kata_error_t **err)
 {
   cleanup_net_plan kata_net_plan_t *p = NULL;
   cleanup_nl_sock struct nl_sock *s = NULL;
   int orig = -1, r;
-  size_t i;
 
   if (model == NULL || *model == '\0')
     model = "tcfilter";
-  if (strcmp (model, "none") != 0 && strcmp (model, "tcfilter") != 0)
-    return kata_make_error_nostr (
-        err, KATA_EBADCONFIG, "internetworking_model `%s` is not supported (use tcfilter or none)", model);
+  if (check_model (model, err) < 0)
+    return -1;
   p = plan_new (netns_path, model);
-  p->persistent = (flags & KATA_NET_PERSISTENT) != 0;
   if (netns_path == NULL || strcmp (model, "none") == 0)
     {
       plan_finish_json (p);
@@ -933,25 +964,14 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
     return -1;
   r = nl_open (&s, err);
   if (r == 0)
-    r = discover_in_ns (s, p, err);
+    r = discover_in_ns (s, p, NULL, 0, err);
   if (r == 0 && p->foreign_tap)
     {
       kata_netns_leave (orig);
       return taken_error (netns_path, p->foreign_tap, err);
     }
-  for (i = 0; r == 0 && i < p->n; i++)
-    r = wire_iface (s, &p->ifaces[i], i, p->persistent, err);
-  if (r < 0 && s != NULL)
-    {
-      /* undo: the veths' qdiscs (found through the taps), then the taps */
-      cleanup_free char **names = xmalloc0 ((p->n + 1) * sizeof (char *));
-      cleanup_error kata_error_t *e2 = NULL;
-      /* only the taps we made: a name taken by another device is not ours */
-      for (i = 0; i < p->n; i++)
-        names[i] = p->ifaces[i].tap_ifindex > 0 ? p->ifaces[i].tap : NULL;
-      teardown_in_ns (s, names, p->n, &e2);
-      kata_network_release_fds (p);
-    }
+  if (r == 0)
+    r = wire_all (s, p, 0, err);
   kata_netns_leave (orig);
   if (r < 0)
     return kata_error_wrap (err, "network setup in `%s`", netns_path);
@@ -960,67 +980,125 @@ kata_network_setup_ex (const char *netns_path, const char *model, int flags, kat
   return 0;
 }
 
-/* ---- QEMU ------------------------------------------------------------- */
+/* ---- hot-plug: interfaces that appeared after setup -------------------- */
 
-void
-kata_network_strv_free (char **v)
+/* The tap number after the highest of P's taps. */
+static size_t
+next_tapno (const kata_net_plan_t *p)
 {
-  char **p;
-  if (v == NULL)
-    return;
-  for (p = v; *p; p++)
-    free (*p);
-  free (v);
-}
-
-int
-kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv, size_t *argc)
-{
-  bool microvm = machine_type && strcmp (machine_type, "microvm") == 0;
-  size_t n = plan ? plan->n : 0, i, k = 0;
-  char **v;
-  for (i = 0; i < n; i++)
-    if (plan->persistent ? plan->ifaces[i].tap == NULL : plan->ifaces[i].tap_fd < 0)
-      {
-        errno = EBADF;
-        return -1;
-      }
-  v = xmalloc0 ((4 * n + 1) * sizeof (char *));
-  for (i = 0; i < n; i++)
+  size_t i, next = 0;
+  for (i = 0; i < p->n; i++)
     {
-      const kata_net_iface_t *f = &plan->ifaces[i];
-      v[k++] = xstrdup ("-netdev");
-      if (plan->persistent)
-        v[k++] = xasprintf ("tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, f->tap);
-      else
-        v[k++] = xasprintf ("tap,id=net%zu,fd=%d,vhost=off", i, f->tap_fd);
-      v[k++] = xstrdup ("-device");
-      if (microvm)
-        v[k++] = xasprintf ("virtio-net-device,netdev=net%zu,mac=%s,id=nic%zu", i, f->mac, i);
-      else
-        v[k++] = xasprintf ("virtio-net-pci,netdev=net%zu,mac=%s,id=nic%zu,romfile=", i, f->mac, i);
+      const char *t = p->ifaces[i].tap;
+      unsigned long v;
+      if (t && is_kata_tap (t))
+        {
+          v = strtoul (t + strlen (KATA_NET_TAP_PREFIX), NULL, 10);
+          if (v + 1 > next)
+            next = v + 1;
+        }
     }
-  v[k] = NULL;
-  *argv = v;
-  if (argc)
-    *argc = k;
-  return 0;
+  return next;
 }
 
-int
-kata_network_inherit_fds (const kata_net_plan_t *plan)
+/* Appends the interfaces of ADD to P (moved: ADD keeps copies of names, taps). */
+static void
+plan_append (kata_net_plan_t *p, const kata_net_plan_t *add)
 {
   size_t i;
-  for (i = 0; plan && i < plan->n; i++)
+  p->ifaces = xrealloc (p->ifaces, (p->n + add->n + 1) * sizeof *p->ifaces);
+  for (i = 0; i < add->n; i++)
     {
-      int fd = plan->ifaces[i].tap_fd, fl;
-      if (fd < 0)
-        continue;
-      fl = fcntl (fd, F_GETFD);
-      if (fl < 0 || fcntl (fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-        return -1;
+      kata_net_iface_t *f = &p->ifaces[p->n++];
+      memset (f, 0, sizeof *f);
+      f->name = xstrdup (add->ifaces[i].name);
+      f->tap = add->ifaces[i].tap ? xstrdup (add->ifaces[i].tap) : NULL;
+      f->ifindex = add->ifaces[i].ifindex;
+      f->tap_ifindex = add->ifaces[i].tap_ifindex;
+      memcpy (f->mac, add->ifaces[i].mac, sizeof f->mac);
+      f->mtu = add->ifaces[i].mtu;
     }
+}
+
+int
+kata_network_add_new (const char *state_path, kata_net_plan_t **plan, kata_error_t **err)
+{
+  cleanup_net_plan kata_net_plan_t *st = NULL;
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  cleanup_nl_sock struct nl_sock *s = NULL;
+  cleanup_free int *known = NULL;
+  cleanup_free char *old = NULL;
+  size_t i, n0;
+  int orig = -1, r;
+
+  *plan = NULL;
+  if (kata_network_state_load (state_path, &st, err) < 0)
+    return -1;
+  p = plan_new (st ? st->netns_path : NULL, st ? st->model : "none");
+  if (st == NULL || st->netns_path == NULL || !st->has_ifaces || strcmp (st->model, "none") == 0)
+    {
+      /* no network, model "none" (the VM gets no NIC, whatever the netns holds), or
+         a state written before interfaces were recorded */
+      plan_finish_json (p);
+      *plan = STEAL_POINTER (&p);
+      return 0;
+    }
+  known = xmalloc0 ((st->n + 1) * sizeof (int));
+  for (i = 0; i < st->n; i++)
+    known[i] = st->ifaces[i].ifindex;
+  if (kata_netns_enter (st->netns_path, &orig, err) < 0)
+    return kata_error_wrap (err, "network hot-plug");
+  r = nl_open (&s, err);
+  if (r == 0)
+    r = discover_in_ns (s, p, known, st->n, err);
+  if (r == 0 && p->n > 0)
+    {
+      /* recorded first, taps included: a crash from here on leaves them to teardown */
+      size_t tapno = next_tapno (st);
+      old = kata_network_state_json (st);
+      for (i = 0; i < p->n; i++)
+        p->ifaces[i].tap = kata_net_tap_name (tapno + i);
+      n0 = st->n;
+      plan_append (st, p);
+      r = kata_network_save_state (st, state_path, err);
+      if (r == 0)
+        r = wire_all (s, p, tapno, err);
+      if (r < 0)
+        {
+          /* nothing is left of them: forget them, so that a retry sees them again */
+          st->n = n0;
+          (void)kata_write_file_atomic (state_path, old, strlen (old), 0600, NULL);
+          for (i = n0; i < n0 + p->n; i++)
+            {
+              free (st->ifaces[i].name);
+              free (st->ifaces[i].tap);
+            }
+        }
+      else
+        for (i = 0; i < p->n; i++)
+          st->ifaces[n0 + i].tap_ifindex = p->ifaces[i].tap_ifindex;
+    }
+  kata_netns_leave (orig);
+  if (r < 0)
+    return kata_error_wrap (err, "network hot-plug in `%s`", st->netns_path);
+  plan_finish_json (p);
+  *plan = STEAL_POINTER (&p);
   return 0;
+}
+
+int
+kata_network_open_tap (const char *netns_path, const char *tap, int *fd, kata_error_t **err)
+{
+  int orig = -1, r;
+  if (netns_path && kata_netns_enter (netns_path, &orig, err) < 0)
+    return -1;
+  /* IFF_VNET_HDR: as QEMU itself asks when it opens a tap by name */
+  r = open_tap (tap, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, fd, err);
+  if (orig >= 0)
+    kata_netns_leave (orig);
+  if (r < 0 && netns_path)
+    return kata_error_wrap (err, "network namespace `%s`", netns_path);
+  return r;
 }
 
 /* ---- state ------------------------------------------------------------ */
@@ -1039,6 +1117,20 @@ kata_network_state_json (const kata_net_plan_t *plan)
   for (i = 0; plan && i < plan->n; i++)
     if (plan->ifaces[i].tap)
       kata_gen_str (g, plan->ifaces[i].tap);
+  yajl_gen_array_close (g);
+  /* what is wired (and so known to the VM): an interface not listed is new */
+  kata_gen_str (g, "interfaces");
+  yajl_gen_array_open (g);
+  for (i = 0; plan && i < plan->n; i++)
+    {
+      const kata_net_iface_t *f = &plan->ifaces[i];
+      yajl_gen_map_open (g);
+      kata_gen_kv_str (g, "name", f->name);
+      kata_gen_kv_int (g, "ifindex", f->ifindex);
+      kata_gen_kv_str (g, "mac", f->mac);
+      kata_gen_kv_str (g, "tap", f->tap);
+      yajl_gen_map_close (g);
+    }
   yajl_gen_array_close (g);
   yajl_gen_map_close (g);
   return kata_gen_finish (g, NULL);
@@ -1059,6 +1151,52 @@ kata_network_save_intent (const char *netns_path, const char *model, bool owned,
                         .model = (char *)(model ? model : "tcfilter"),
                         .netns_owned = owned };
   return kata_network_save_state (&p, path, err);
+}
+
+int
+kata_network_state_load (const char *path, kata_net_plan_t **plan, kata_error_t **err)
+{
+  cleanup_free char *data = NULL;
+  cleanup_yajl_val yajl_val v = NULL;
+  cleanup_net_plan kata_net_plan_t *p = NULL;
+  kata_error_t *e = NULL;
+  yajl_val arr;
+  size_t len = 0, i;
+
+  *plan = NULL;
+  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
+    {
+      if (e->status == ENOENT)
+        {
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return -1;
+    }
+  if (kata_json_parse (data, len, &v, err) < 0)
+    return kata_error_wrap (err, "network state `%s`", path);
+  p = plan_new (kata_json_str (v, "netns"), kata_json_str (v, "model"));
+  p->netns_owned = kata_json_bool (v, "owned", false);
+  arr = kata_json_array (v, "interfaces");
+  p->has_ifaces = arr != NULL;
+  p->ifaces = xmalloc0 (((arr ? arr->u.array.len : 0) + 1) * sizeof *p->ifaces);
+  for (i = 0; arr && i < arr->u.array.len; i++)
+    {
+      yajl_val o = arr->u.array.values[i];
+      kata_net_iface_t *f = &p->ifaces[p->n];
+      const char *name = kata_json_str (o, "name"), *mac = kata_json_str (o, "mac"),
+                 *tap = kata_json_str (o, "tap");
+      if (name == NULL)
+        continue;
+      f->name = xstrdup (name);
+      f->tap = tap ? xstrdup (tap) : NULL;
+      f->ifindex = (int)kata_json_int (o, "ifindex", 0);
+      snprintf (f->mac, sizeof f->mac, "%s", mac ? mac : "");
+      p->n++;
+    }
+  *plan = STEAL_POINTER (&p);
+  return 0;
 }
 
 int

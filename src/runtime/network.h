@@ -1,9 +1,10 @@
 /* Host networking of a sandbox: Kata's "tcfilter" model.
 
    Every ethernet interface of the sandbox's network namespace (a veth, usually)
-   gets a tap `tap<N>_kata` in the same netns; tc ingress + u32 match-all +
-   mirred egress redirect joins the two in both directions, and QEMU gets the
-   tap's fd as a virtio-net device with the veth's MAC.  The agent then gives
+   gets a persistent tap `tap<N>_kata` in the same netns; tc ingress + u32
+   match-all + mirred egress redirect joins the two in both directions, and QEMU
+   gets the tap as a virtio-net device with the veth's MAC (by name on its
+   command line, QEMU running in the netns, or hot-plugged as an fd).  The agent then gives
    the guest interface the veth's addresses and the netns' routes
    (UpdateInterface / UpdateRoutes).  Design and cleanup: docs/network.md. */
 #ifndef KATA_NETWORK_H
@@ -17,6 +18,9 @@
 #define KATA_NET_STATE_FILE "network.json"
 #define KATA_NET_TAP_PREFIX "tap"
 #define KATA_NET_TAP_SUFFIX "_kata"
+/* UpdateInterface's "wait_ms": a hot-plugged NIC (a template clone's, a cached VM's,
+   one added at start) may take a moment to appear in the guest. */
+#define KATA_NET_NIC_WAIT_MS 10000
 
 typedef struct kata_net_addr_s
 {
@@ -43,11 +47,9 @@ typedef struct kata_net_iface_s
   int tap_ifindex;
   char mac[18]; /* "aa:bb:cc:dd:ee:ff": the veth's, and the guest NIC's */
   int mtu;
-  int tap_fd; /* the tap's queue, O_CLOEXEC, >= 3; -1 once released (always
-                 -1 with KATA_NET_PERSISTENT) */
   kata_net_addr_t *addrs;
   size_t n_addrs;
-  char *update_json; /* params of UpdateInterface */
+  char *update_json; /* params of UpdateInterface (with "wait_ms") */
 } kata_net_iface_t;
 
 typedef struct kata_net_plan_s
@@ -59,19 +61,10 @@ typedef struct kata_net_plan_s
   kata_net_route_t *routes;
   size_t n_routes;
   char *routes_json; /* params of UpdateRoutes: {"routes":[...]} (never NULL) */
-  bool persistent;   /* taps made with KATA_NET_PERSISTENT: no fds, opened by name */
+  bool has_ifaces;   /* loaded from a state file that lists its interfaces */
   bool netns_owned;  /* the runtime made the netns (the spec asked for a new one): removed at teardown */
   char *foreign_tap; /* a tap<N>_kata found by discovery: another sandbox's VM uses this netns */
 } kata_net_plan_t;
-
-/* kata_network_setup_ex flags. */
-enum
-{
-  /* Make each tap persistent (TUNSETPERSIST) and close our fd before
-     returning: QEMU, started inside the netns, opens it by name
-     (-netdev tap,ifname=...).  The taps then outlive QEMU until teardown. */
-  KATA_NET_PERSISTENT = 1,
-};
 
 /* Reads the interfaces (lo and non-ethernet links skipped), their addresses
    (IPv6 link-local skipped) and the main table's routes (kernel-made routes
@@ -80,44 +73,37 @@ enum
 int kata_network_discover (const char *netns_path, kata_net_plan_t **plan, kata_error_t **err);
 
 /* MODEL "none" (or NETNS_PATH NULL): an empty plan, the VM has only loopback.
-   MODEL "tcfilter": discover, then per interface open a tap (no multi-queue, no
-   vnet_hdr, not persistent: it lives as long as an fd to it), set it up with
-   the interface's MTU, add an ingress qdisc (ffff:) on both and a u32
-   match-all filter redirecting (mirred egress, stolen) each one's ingress to
-   the other's egress.  The caller's netns is restored before returning.
-   On failure everything made so far is removed.  Other models: KATA_EBADCONFIG. */
+   MODEL "tcfilter": discover, then per interface make a persistent tap (no
+   multi-queue, no vnet_hdr; QEMU, started inside the netns, opens it by name:
+   -netdev tap,ifname=...), set it up with the interface's MTU, add an ingress
+   qdisc (ffff:) on both and a u32 match-all filter redirecting (mirred egress,
+   stolen) each one's ingress to the other's egress.  The taps outlive QEMU until
+   teardown.  The caller's netns is restored before returning.  On failure
+   everything made so far is removed.  Other models: KATA_EBADCONFIG. */
 int kata_network_setup (const char *netns_path, const char *model, kata_net_plan_t **plan,
                         kata_error_t **err);
-/* Same, with FLAGS (KATA_NET_PERSISTENT). */
-int kata_network_setup_ex (const char *netns_path, const char *model, int flags, kata_net_plan_t **plan,
-                           kata_error_t **err);
 
-/* QEMU arguments for the plan's taps (NULL-terminated argv of malloc'd strings,
-   free with kata_network_strv_free):
-     -netdev tap,id=netN,fd=FD,vhost=off                       (fd mode)
-     -netdev tap,id=netN,ifname=TAP,script=no,downscript=no,vhost=off
-                                              (persistent: QEMU runs in the netns)
-     -device virtio-net-pci,netdev=netN,mac=MAC,id=nicN,romfile=   (q35)
-     -device virtio-net-device,netdev=netN,mac=MAC,id=nicN          (microvm)
-   An empty plan gives an empty argv.  Fails (-1, errno EBADF) when a tap fd was
-   already released (fd mode). */
-int kata_network_qemu_args (const kata_net_plan_t *plan, const char *machine_type, char ***argv,
-                            size_t *argc);
-void kata_network_strv_free (char **v);
+/* Hot-plug (docs/network.md "Interfaces added after create"): the interfaces of
+   the netns that the state file STATE_PATH does not list (they appeared since
+   setup: `ctr run --cni` runs CNI between create and start), wired as setup
+   does, taps numbered after the recorded ones.  The state file lists them, taps
+   included, before anything is made (a crash leaves them to teardown), and again
+   without them when wiring fails.  *PLAN gets only the new interfaces (n == 0:
+   none; also when there is no state, no netns, or a state from before
+   interfaces were recorded, or model "none") with their UpdateInterface JSON
+   and the routes through them. */
+int kata_network_add_new (const char *state_path, kata_net_plan_t **plan, kata_error_t **err);
 
-/* In QEMU's child between fork and exec: clears FD_CLOEXEC on the tap fds so
-   that QEMU inherits them under the numbers given in the argv.
-   Async-signal-safe.  Returns -1 (errno set) on failure. */
-int kata_network_inherit_fds (const kata_net_plan_t *plan);
-
-/* In the parent once QEMU runs: closes our copies of the tap fds (QEMU holds
-   the taps from now on; they vanish with it). */
-void kata_network_release_fds (kata_net_plan_t *plan);
+/* Opens (attaches to) the persistent tap TAP inside NETNS_PATH (NULL: ours) with
+   IFF_VNET_HDR, for QEMU (netdev_add fd=...); O_CLOEXEC, never 0..2.  EBUSY when
+   something holds it already. */
+int kata_network_open_tap (const char *netns_path, const char *tap, int *fd, kata_error_t **err);
 
 /* The UpdateInterface params of every interface as one JSON array. */
 char *kata_network_interfaces_json (const kata_net_plan_t *plan);
 
-/* What teardown needs, as JSON {"netns": PATH|null, "model": M, "owned": B, "taps": [...]}. */
+/* What teardown needs, as JSON {"netns": PATH|null, "model": M, "owned": B, "taps": [...],
+   "interfaces": [{"name", "ifindex", "mac", "tap"}...]} (the interfaces wired to the VM). */
 char *kata_network_state_json (const kata_net_plan_t *plan);
 /* Writes kata_network_state_json atomically (0600) to PATH. */
 int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_error_t **err);
@@ -125,6 +111,9 @@ int kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata
    still leaves the netns path on disk for teardown. */
 int kata_network_save_intent (const char *netns_path, const char *model, bool owned, const char *path,
                               kata_error_t **err);
+/* Reads the state file PATH into *PLAN (netns, model, owned, the interfaces with
+   their taps; no addresses).  A missing file: 0 and *PLAN NULL. */
+int kata_network_state_load (const char *path, kata_net_plan_t **plan, kata_error_t **err);
 /* Tears down what the state file PATH records (no tap recorded: every
    tap<N>_kata of the netns), then removes it.  A missing file is not an error
    (nothing was set up, or it was already torn down); nor is model "none".

@@ -1,4 +1,4 @@
-/* QEMU: command line, start/stop, pause/resume and block hot-plug over QMP. */
+/* QEMU: command line, start/stop, pause/resume and block, memory and NIC hot-plug over QMP. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -564,6 +564,16 @@ hotplug_node_name (const char *id)
   return xasprintf ("hp-%08x", h);
 }
 
+/* The first free root port, or -1. */
+static int
+free_root_port (const qemu_priv_t *pr)
+{
+  for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+    if (!(pr->rp_used & (1u << i)))
+      return i;
+  return -1;
+}
+
 static int
 qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readonly, char **addr,
                     kata_error_t **err)
@@ -579,12 +589,7 @@ qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readon
                                   "hot-plug %s: machine_type \"microvm\" has no hot-plug; use q35", id);
   if (get_qmp (vm, &q, err) < 0)
     return -1;
-  for (int i = 0; i < QEMU_ROOT_PORTS; i++)
-    if (!(pr->rp_used & (1u << i)))
-      {
-        port = i;
-        break;
-      }
+  port = free_root_port (pr);
   if (port < 0)
     return kata_make_error_nostr (err, ENOSPC, "hot-plug %s: no free PCIe root port (%d in use)", id,
                                   QEMU_ROOT_PORTS);
@@ -607,6 +612,72 @@ qemu_hotplug_block (kata_vm_t *vm, const char *id, const char *path, bool readon
     {
       kata_qmp_blockdev_del (q, node, NULL);
       return kata_error_wrap (err, "hot-plug %s", id);
+    }
+  pr->rp_used |= 1u << port;
+  pr->rp_dev[port] = xstrdup (id);
+  *addr = xasprintf ("%02x/00", QEMU_ROOT_PORT_SLOT0 + port);
+  return 0;
+}
+
+/* netdev_add (type tap, the fd handed over with getfd: QEMU need not be in the tap's
+   netns), then a virtio-net-pci with MAC on a free root port. */
+static int
+qemu_hotplug_nic (kata_vm_t *vm, const char *id, int tap_fd, const char *mac, char **addr, kata_error_t **err)
+{
+  qemu_priv_t *pr = vm->priv;
+  kata_qmp_t *q;
+  cleanup_free char *netdev = xasprintf ("nd-%s", id);
+  cleanup_free char *fdname = xasprintf ("fd-%s", id);
+  cleanup_free char *args = NULL;
+  char bus[16];
+  int port;
+
+  if (pr && pr->microvm)
+    return kata_make_error_nostr (err, KATA_ENOTIMPL,
+                                  "hot-plug NIC %s: machine_type \"microvm\" has no hot-plug; use q35", id);
+  if (get_qmp (vm, &q, err) < 0)
+    return -1;
+  port = free_root_port (pr);
+  if (port < 0)
+    return kata_make_error_nostr (err, ENOSPC, "hot-plug NIC %s: no free PCIe root port (%d in use)", id,
+                                  QEMU_ROOT_PORTS);
+  if (kata_qmp_getfd (q, fdname, tap_fd, err) < 0)
+    return kata_error_wrap (err, "hot-plug NIC %s", id);
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "type", "tap");
+    kata_gen_kv_str (g, "id", netdev);
+    kata_gen_kv_str (g, "fd", fdname);
+    kata_gen_kv_bool (g, "vhost", false); /* no vhost-net here: QEMU aborts with it */
+    yajl_gen_map_close (g);
+    args = kata_gen_finish (g, NULL);
+  }
+  if (kata_qmp_execute (q, "netdev_add", args, NULL, 30000, err) < 0)
+    {
+      cleanup_free char *close_args = xasprintf ("{\"fdname\":\"%s\"}", fdname);
+      kata_qmp_execute (q, "closefd", close_args, NULL, 10000, NULL);
+      return kata_error_wrap (err, "hot-plug NIC %s", id);
+    }
+  free (args);
+  snprintf (bus, sizeof bus, "rp%d", port);
+  {
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_str (g, "driver", "virtio-net-pci");
+    kata_gen_kv_str (g, "id", id);
+    kata_gen_kv_str (g, "netdev", netdev);
+    kata_gen_kv_str (g, "mac", mac);
+    kata_gen_kv_str (g, "bus", bus);
+    kata_gen_kv_str (g, "addr", "0");
+    kata_gen_kv_str (g, "romfile", "");
+    yajl_gen_map_close (g);
+    args = kata_gen_finish (g, NULL);
+  }
+  if (kata_qmp_device_add (q, args, err) < 0)
+    {
+      kata_qmp_netdev_del (q, netdev, NULL);
+      return kata_error_wrap (err, "hot-plug NIC %s", id);
     }
   pr->rp_used |= 1u << port;
   pr->rp_dev[port] = xstrdup (id);
@@ -975,5 +1046,6 @@ const struct hypervisor_ops kata_qemu_ops = {
   .hotplug_block = qemu_hotplug_block,
   .hot_unplug = qemu_hot_unplug,
   .hotplug_memory = qemu_hotplug_memory,
+  .hotplug_nic = qemu_hotplug_nic,
   .release = qemu_release,
 };

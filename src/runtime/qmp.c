@@ -11,6 +11,7 @@
 #include "runtime/qmp.h"
 
 #define QMP_MAX_LINE (4u << 20)
+#define QMP_TIMEOUT 30000
 
 struct kata_qmp_s
 {
@@ -168,9 +169,61 @@ kata_qmp_connect (const char *path, int timeout_ms, kata_qmp_t **out, kata_error
     }
 }
 
+/* Writes MSG with FD attached (SCM_RIGHTS) to its first byte, as QMP's getfd wants. */
+static int
+write_with_fd (int sock, const char *msg, size_t len, int fd)
+{
+  struct msghdr mh = { 0 };
+  struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct cmsghdr *cmsg;
+  ssize_t n;
+
+  memset (&u, 0, sizeof u);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = u.buf;
+  mh.msg_controllen = sizeof u.buf;
+  cmsg = CMSG_FIRSTHDR (&mh);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+  while ((n = sendmsg (sock, &mh, MSG_NOSIGNAL)) < 0)
+    if (errno != EINTR)
+      return -1;
+  return kata_write_all (sock, msg + n, len - n);
+}
+
+static int execute_fd (kata_qmp_t *q, const char *command, const char *args_json, int fd, yajl_val *ret,
+                       int timeout_ms, kata_error_t **err);
+
 int
 kata_qmp_execute (kata_qmp_t *q, const char *command, const char *args_json, yajl_val *ret, int timeout_ms,
                   kata_error_t **err)
+{
+  return execute_fd (q, command, args_json, -1, ret, timeout_ms, err);
+}
+
+int
+kata_qmp_getfd (kata_qmp_t *q, const char *fdname, int fd, kata_error_t **err)
+{
+  cleanup_free char *args = NULL;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "fdname", fdname);
+  yajl_gen_map_close (g);
+  args = kata_gen_finish (g, NULL);
+  return execute_fd (q, "getfd", args, fd, NULL, QMP_TIMEOUT, err);
+}
+
+static int
+execute_fd (kata_qmp_t *q, const char *command, const char *args_json, int fd, yajl_val *ret, int timeout_ms,
+            kata_error_t **err)
 {
   uint64_t deadline = deadline_after (timeout_ms);
   unsigned long id = q->next_id++;
@@ -192,7 +245,8 @@ kata_qmp_execute (kata_qmp_t *q, const char *command, const char *args_json, yaj
     msg = xasprintf ("%s\n", s);
     free (s);
   }
-  if (kata_write_all (q->fd, msg, strlen (msg)) < 0)
+  if ((fd >= 0 ? write_with_fd (q->fd, msg, strlen (msg), fd) : kata_write_all (q->fd, msg, strlen (msg)))
+      < 0)
     return kata_make_error (err, errno, "QMP: send `%s`", command);
   for (;;)
     {
@@ -301,8 +355,6 @@ kata_qmp_wait_event (kata_qmp_t *q, const char *name, const char *key, const cha
     }
 }
 
-#define QMP_TIMEOUT 30000
-
 int
 kata_qmp_query_status (kata_qmp_t *q, char **status, bool *running, kata_error_t **err)
 {
@@ -395,6 +447,18 @@ int
 kata_qmp_device_add (kata_qmp_t *q, const char *args_json, kata_error_t **err)
 {
   return kata_qmp_execute (q, "device_add", args_json, NULL, QMP_TIMEOUT, err);
+}
+
+int
+kata_qmp_netdev_del (kata_qmp_t *q, const char *id, kata_error_t **err)
+{
+  yajl_gen g = kata_gen_new ();
+  cleanup_free char *args = NULL;
+  yajl_gen_map_open (g);
+  kata_gen_kv_str (g, "id", id);
+  yajl_gen_map_close (g);
+  args = kata_gen_finish (g, NULL);
+  return kata_qmp_execute (q, "netdev_del", args, NULL, QMP_TIMEOUT, err);
 }
 
 int

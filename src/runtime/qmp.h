@@ -20,6 +20,9 @@ void kata_qmp_close (kata_qmp_t *q);
 int kata_qmp_execute (kata_qmp_t *q, const char *command, const char *args_json, yajl_val *ret,
                       int timeout_ms, kata_error_t **err);
 
+/* getfd: hands FD (ours stays open) to QEMU under FDNAME (for netdev_add fd=FDNAME). */
+int kata_qmp_getfd (kata_qmp_t *q, const char *fdname, int fd, kata_error_t **err);
+
 /* Takes the next event (queued, or read within TIMEOUT_MS; 0 = only queued).  Returns 1 with
  *EV (free with yajl_tree_free), 0 on timeout, -1 on error. */
 int kata_qmp_next_event (kata_qmp_t *q, yajl_val *ev, int timeout_ms, kata_error_t **err);
@@ -36,6 +39,8 @@ int kata_qmp_blockdev_add_file (kata_qmp_t *q, const char *node, const char *pat
                                 kata_error_t **err);
 int kata_qmp_blockdev_del (kata_qmp_t *q, const char *node, kata_error_t **err);
 int kata_qmp_device_add (kata_qmp_t *q, const char *args_json, kata_error_t **err);
+/* netdev_del ID. */
+int kata_qmp_netdev_del (kata_qmp_t *q, const char *id, kata_error_t **err);
 /* device_del and wait (up to TIMEOUT_MS) for DEVICE_DELETED of ID. */
 int kata_qmp_device_del (kata_qmp_t *q, const char *id, int timeout_ms, kata_error_t **err);
 int kata_qmp_migrate_set_capability (kata_qmp_t *q, const char *capability, bool state, kata_error_t **err);

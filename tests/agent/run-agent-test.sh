@@ -384,6 +384,12 @@ out=$(ac run c13 "$work/c13.json" 2>&1 | tr '\n' ' ')
 check_eq "interface address, MTU and default route" "10.0.2.15/24 1400 default via 10.0.2.2 " "$out"
 out=$(ac call UpdateInterface '{"name":"nosuch0"}' 2>&1)
 case "$out" in "error 19:"*) ok "UpdateInterface on a missing device -> ENODEV";; *) nok "UpdateInterface missing: $out";; esac
+# a hot-plugged NIC that never comes: waited for (wait_ms), then ENODEV
+t0=$(date +%s%N)
+out=$(ac call UpdateInterface '{"name":"eth9","hw_addr":"02:00:00:00:00:99","wait_ms":600}' 2>&1)
+t1=$(date +%s%N)
+case "$out" in "error 19:"*"waited for it"*) ok "UpdateInterface wait_ms on a MAC that never appears -> ENODEV";; *) nok "UpdateInterface wait_ms: $out";; esac
+[ $(((t1 - t0) / 1000000)) -ge 600 ] && ok "UpdateInterface waited wait_ms" || nok "UpdateInterface waited only $(((t1 - t0) / 1000000)) ms"
 
 out=$(ac call SetIdentity '{"hostname":"renamed"}' 2>&1); check_eq "SetIdentity" "{}" "$out"
 out=$(ac call Check 2>&1); check_eq "Check" "{}" "$out"

@@ -45,6 +45,8 @@ function setup() {
 
 function teardown() {
 	teardown_bundle
+	[ -z "${NS_POD:-}" ] || ip netns del "$NS_POD" 2>/dev/null || true
+	[ -z "${NS_PEER:-}" ] || ip netns del "$NS_PEER" 2>/dev/null || true
 }
 
 # The template of this file, made once (init is idempotent).
@@ -61,6 +63,41 @@ function run_clone() {
 	update_config ".hostname = \"$host\""
 	run "$KATA_RUNTIME" --root "$ROOT" --log "$LOG" --debug --kata-config "${3:-$FACTORY_CFG}" run "$id"
 	echo "run $id (status=$status): $output" >&2
+}
+
+# A pod network namespace as CNI leaves it: eth0 (10.196.0.2/24, default route)
+# whose peer (10.196.0.1) is in a second netns; the spec names the first.
+function setup_pod_netns() {
+	command -v ip >/dev/null || skip "test requires ip (iproute2)"
+	NS_POD="kbats-fpod-$$-${BATS_TEST_NUMBER}"
+	NS_PEER="kbats-fpeer-$$-${BATS_TEST_NUMBER}"
+	ip netns add "$NS_POD"
+	ip netns add "$NS_PEER"
+	ip -n "$NS_PEER" link add peer0 type veth peer name eth0 netns "$NS_POD"
+	ip -n "$NS_PEER" link set peer0 up
+	ip -n "$NS_PEER" addr add 10.196.0.1/24 dev peer0
+	ip -n "$NS_POD" link set eth0 address 02:4b:41:54:41:21 up
+	ip -n "$NS_POD" addr add 10.196.0.2/24 dev eth0
+	ip -n "$NS_POD" route add default via 10.196.0.1
+	update_config --arg p "/run/netns/$NS_POD" \
+		'.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": $p}])'
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
+}
+
+# What the networked container prints: its MAC, address, default route, a ping of the peer.
+NET_CMD='cat /sys/class/net/eth0/address; ip -o -4 addr show dev eth0 | grep -o "inet [0-9./]*"; ip route | grep ^default; ping -c 1 -W 10 10.196.0.1 >/dev/null && echo ping-ok'
+
+function check_net_output() {
+	[ "${lines[0]}" = 02:4b:41:54:41:21 ] || fail "MAC: ${lines[0]}"
+	[ "${lines[1]}" = "inet 10.196.0.2/24" ] || fail "address: ${lines[1]}"
+	[[ "${lines[2]}" == "default via 10.196.0.1 dev eth0"* ]] || fail "route: ${lines[2]}"
+	[ "${lines[3]}" = ping-ok ] || fail "ping: ${lines[3]}"
+}
+
+# The taps and qdiscs went with the sandbox; the pod's veth stays (it is the caller's).
+function check_net_clean() {
+	! ip -n "$NS_POD" link show tap0_kata 2>/dev/null || fail "tap0_kata left"
+	[ -z "$(ip netns exec "$NS_POD" tc qdisc show dev eth0 ingress)" ] || fail "ingress qdisc left on eth0"
 }
 
 @test "factory status and init without a factory (no VM)" {
@@ -157,6 +194,21 @@ function run_clone() {
 	rm -rf "$bad"
 }
 
+@test "a networked sandbox from the template: its NIC is hot-plugged into the clone, the peer answers" {
+	ensure_template
+	setup_bundle sh -c "$NET_CMD"
+	setup_pod_netns
+	run_clone cn1 net-clone
+	[ "$status" -eq 0 ]
+	check_net_output
+	grep -q "cloning the VM template in $FACTORY_TPL" "$LOG"
+	grep -q "NIC nic-tap0_kata (02:4b:41:54:41:21, tap tap0_kata) hot-plugged" "$LOG"
+	! grep -q "falling back to a cold boot" "$LOG"
+	check_net_clean
+	assert_root_clean
+	assert_no_vm_process
+}
+
 @test "factory destroy removes the template and unmounts its tmpfs" {
 	ensure_template
 	run "$KATA_RUNTIME" --kata-config "$FACTORY_CFG" factory destroy
@@ -225,4 +277,25 @@ function run_clone() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = cold-three ]
 	grep -q "sandbox k3: no VM from the VM cache at \`$ep\`" "$LOG"
+}
+
+@test "vm cache: a networked sandbox takes a cached VM, its NIC hot-plugged; the peer answers" {
+	local cfg="$FACTORY_DIR/cache-net.toml" ep="$FACTORY_DIR/cache-net.sock"
+	write_factory_config "$cfg" "$FACTORY_DIR/no-template" false 1 "$ep"
+	cp "$cfg" "$FACTORY_DIR/cache.toml" # teardown_file destroys it whatever happens
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory init
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	setup_bundle sh -c "$NET_CMD"
+	setup_pod_netns
+	run_clone kn1 net-cached "$cfg"
+	[ "$status" -eq 0 ]
+	check_net_output
+	grep -q "sandbox kn1: took over the cached VM" "$LOG"
+	grep -q "NIC nic-tap0_kata (02:4b:41:54:41:21, tap tap0_kata) hot-plugged" "$LOG"
+	check_net_clean
+	assert_root_clean
+	run "$KATA_RUNTIME" --kata-config "$cfg" factory destroy
+	[ "$status" -eq 0 ]
+	[ ! -e "$ep" ] && [ ! -e "$ep.d" ]
 }

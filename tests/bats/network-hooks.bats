@@ -33,6 +33,7 @@ function setup() {
 function teardown() {
 	teardown_bundle
 	ip netns del "$NS_PEER" 2>/dev/null || true
+	[ -z "${NS_POD:-}" ] || ip netns del "$NS_POD" 2>/dev/null || true
 }
 
 # The prestart hook: what libnetwork-setkey does, with ip(8).  It records the
@@ -112,6 +113,121 @@ function assert_all_gone() {
 	kata_runtime kill dk2 KILL
 	wait_for_container 30 1 dk2 stopped
 	kata_runtime delete dk2
+	[ "$status" -eq 0 ]
+	assert_all_gone
+}
+
+# What `ctr run --cni` does: CNI runs on /proc/<task pid>/ns/net after create and
+# before start.  Here ip(8) plays CNI: a veth into the container's netns (by the
+# state's pid, as ctr does), configured there.
+function cni_add() { # ID IFNAME MAC IP/PREFIX GATEWAY PEERNAME PEERIP/PREFIX
+	local pid
+	pid="$(state_pid "$1")"
+	ip -n "$NS_PEER" link add "$6" type veth peer name "$2" netns "$pid"
+	ip -n "$NS_PEER" link set "$6" up
+	ip -n "$NS_PEER" addr add "$7" dev "$6"
+	nsenter --net="/proc/$pid/ns/net" sh -c "ip link set $2 address $3 up && ip addr add $4 dev $2 &&
+		{ [ -z '$5' ] || ip route add default via $5; }"
+}
+
+@test "interfaces added to the netns between create and start (ctr run --cni) are hot-plugged at start" {
+	kata_runtime_detached create --bundle "$BUNDLE" dk10
+	[ "$status" -eq 0 ]
+	[ -e "$ROOT/netns/dk10" ]
+	# the VM booted without a NIC: nothing was configured yet
+	"$JQ" -e '.interfaces == [] and .taps == []' "$ROOT/sbs/dk10/network.json"
+	cni_add dk10 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	# a second one, without a gateway, as a second CNI network would add
+	cni_add dk10 net1 02:4b:41:54:41:13 10.197.0.2/24 "" peer1 10.197.0.1/24
+	kata_runtime start dk10
+	[ "$status" -eq 0 ]
+	# recorded before anything was made: delete finds them
+	"$JQ" -e '[.interfaces[].name] == ["eth0", "net1"] and .taps == ["tap0_kata", "tap1_kata"]' \
+		"$ROOT/sbs/dk10/network.json"
+	# wired as at create: tap + ingress redirect both ways
+	nsenter --net="$ROOT/netns/dk10" tc filter show dev eth0 ingress | grep -q "Egress Redirect to device tap0_kata"
+	nsenter --net="$ROOT/netns/dk10" tc filter show dev net1 ingress | grep -q "Egress Redirect to device tap1_kata"
+	# the guest has both, by MAC, with their addresses and the default route
+	kata_runtime exec dk10 cat /sys/class/net/eth0/address
+	[ "$status" -eq 0 ]
+	[ "$output" = "$POD_MAC" ]
+	kata_runtime exec dk10 cat /sys/class/net/net1/address
+	[ "$output" = "02:4b:41:54:41:13" ]
+	kata_runtime exec dk10 ip -o -4 addr show dev eth0
+	[[ "$output" == *"inet $POD_IP/24"* ]]
+	kata_runtime exec dk10 ip -o -4 addr show dev net1
+	[[ "$output" == *"inet 10.197.0.2/24"* ]]
+	kata_runtime exec dk10 ip route show default
+	[[ "$output" == *"default via $PEER_IP dev eth0"* ]]
+	kata_runtime exec dk10 ping -c 2 -W 10 "$PEER_IP"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 packets transmitted, 2 packets received"* ]]
+	kata_runtime exec dk10 ping -c 1 -W 10 10.197.0.1
+	[ "$status" -eq 0 ]
+	# and the peer reaches the guest
+	nsenter --net="/run/netns/$NS_PEER" busybox ping -c 1 -W 10 "$POD_IP"
+	kata_runtime delete --force dk10
+	[ "$status" -eq 0 ]
+	assert_all_gone
+	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
+}
+
+@test "a NIC hot-plug that fails at start fails it with the cause; delete --force cleans up" {
+	kata_runtime_detached create --bundle "$BUNDLE" dk11
+	[ "$status" -eq 0 ]
+	cni_add dk11 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	# a device that is not a tap holds the name the tap would get
+	nsenter --net="$ROOT/netns/dk11" ip link add tap0_kata type veth peer name tapx
+	kata_runtime start dk11
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"sandbox dk11"*"network hot-plug"*"tap0_kata"* ]]
+	# nothing was recorded as wired, the container is still created
+	"$JQ" -e '.interfaces == []' "$ROOT/sbs/dk11/network.json"
+	[ "$(container_status dk11)" = "created" ]
+	kata_runtime delete --force dk11
+	[ "$status" -eq 0 ]
+	assert_all_gone
+	! ip -n "$NS_PEER" link show peer0 2>/dev/null || fail "peer0 outlived the netns"
+}
+
+@test "a netns path of the caller's, configured between create and start: delete removes the hot-plugged tap and qdisc" {
+	NS_POD="kbats-hpod-$$-${BATS_TEST_NUMBER}"
+	ip netns add "$NS_POD"
+	update_config --arg p "/run/netns/$NS_POD" \
+		'.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network", "path": $p}])'
+	kata_runtime_detached create --bundle "$BUNDLE" dk12
+	[ "$status" -eq 0 ]
+	cni_add dk12 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	kata_runtime start dk12
+	[ "$status" -eq 0 ]
+	kata_runtime exec dk12 ping -c 1 -W 10 "$PEER_IP"
+	[ "$status" -eq 0 ]
+	ip -n "$NS_POD" link show tap0_kata
+	[ -n "$(ip netns exec "$NS_POD" tc qdisc show dev eth0 ingress)" ]
+	kata_runtime delete --force dk12
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+	# the caller's netns and veth stay; what the runtime added is gone
+	ip -n "$NS_POD" link show eth0
+	! ip -n "$NS_POD" link show tap0_kata 2>/dev/null || fail "tap0_kata left"
+	[ -z "$(ip netns exec "$NS_POD" tc qdisc show dev eth0 ingress)" ] || fail "ingress qdisc left on eth0"
+	ip netns del "$NS_POD"
+}
+
+@test "microvm cannot hot-plug: start fails with the reason, delete --force cleans up" {
+	[ -r /usr/share/kata-containers/vmlinux.container ] || skip "no microvm kernel"
+	local cfg
+	cfg="$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)"
+	sed -e 's/^machine_type = .*/machine_type = "microvm"/' "$cfg" >"$BUNDLE/microvm.toml"
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime_detached create --bundle "$BUNDLE" dk13
+	[ "$status" -eq 0 ]
+	cni_add dk13 eth0 "$POD_MAC" "$POD_IP/24" "$PEER_IP" peer0 "$PEER_IP/24"
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime start dk13
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"sandbox dk13: hot-plug interface eth0"*'machine_type "microvm" has no hot-plug'* ]]
+	[ "$(container_status dk13)" = "created" ]
+	KATA_CONF_FILE="$BUNDLE/microvm.toml" kata_runtime delete --force dk13
 	[ "$status" -eq 0 ]
 	assert_all_gone
 }

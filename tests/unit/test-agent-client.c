@@ -125,6 +125,15 @@ test_calls (void **state)
   free (seen);
 
   pid = fake_monitor (sock, out, "{}");
+  assert_int_equal (
+      kata_monitor_hotplug_nic (root, "sb1", "nic-tap1_kata", "tap1_kata", "02:00:ca:fe:00:01", 5000, &err),
+      0);
+  seen = call_seen (out, pid);
+  assert_string_equal (seen, "MonitorHotplugNic {\"id\":\"nic-tap1_kata\",\"tap\":\"tap1_kata\","
+                             "\"mac\":\"02:00:ca:fe:00:01\"}");
+  free (seen);
+
+  pid = fake_monitor (sock, out, "{}");
   assert_int_equal (kata_agent_remove_container (root, "sb1", "c2", 10, 5000, &err), 0);
   seen = call_seen (out, pid);
   assert_string_equal (seen, "RemoveContainer {\"container_id\":\"c2\",\"timeout\":10}");

@@ -283,12 +283,23 @@ fake_nop (kata_vm_t *vm, kata_error_t **err)
   return 0;
 }
 
+static int
+fake_hotplug_nic (kata_vm_t *vm, const char *id, int tap_fd, const char *mac, char **addr, kata_error_t **err)
+{
+  (void)vm, (void)id, (void)mac, (void)err;
+  if (fcntl (tap_fd, F_GETFD) < 0)
+    return kata_make_error (err, EBADF, "fake hot-plug: no tap fd");
+  *addr = xstrdup ("10/00");
+  return 0;
+}
+
 static const struct hypervisor_ops fake_ops = {
   .name = "fake",
   .start = fake_start,
   .stop = fake_stop,
   .pause = fake_nop,
   .resume = fake_nop,
+  .hotplug_nic = fake_hotplug_nic,
 };
 
 /* ---- tests ---- */
@@ -395,6 +406,21 @@ test_lifecycle (void **state)
   assert_int_equal (kata_client_call (c, "NoSuch", NULL, NULL, NULL, 5000, &err), -1);
   assert_int_equal (err->status, KATA_EAGENT);
   assert_string_equal (err->msg, "unknown method");
+  kata_error_free (err);
+  err = NULL;
+
+  /* NIC hot-plug: both id and tap are needed; a sandbox without a netns has no tap to give */
+  assert_int_equal (kata_client_call (c, "MonitorHotplugNic", "{\"id\":\"nic-x\"}", NULL, NULL, 5000, &err),
+                    -1);
+  assert_non_null (strstr (err->msg, "MonitorHotplugNic: id and tap are required"));
+  kata_error_free (err);
+  err = NULL;
+  assert_int_equal (
+      kata_client_call (c, "MonitorHotplugNic",
+                        "{\"id\":\"nic-x\",\"tap\":\"tap0_kata\",\"mac\":\"02:00:00:00:00:01\"}", NULL, NULL,
+                        5000, &err),
+      -1);
+  assert_non_null (strstr (err->msg, "hot-plug NIC nic-x: the sandbox has no network namespace"));
   kata_error_free (err);
   err = NULL;
 

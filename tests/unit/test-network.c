@@ -128,7 +128,6 @@ fake_plan (void)
   f->tap = xstrdup ("tap0_kata");
   strcpy (f->mac, MAC0);
   f->mtu = 1450;
-  f->tap_fd = -1;
   f->n_addrs = 2;
   f->addrs = xmalloc0 (2 * sizeof *f->addrs);
   f->addrs[0] = (kata_net_addr_t){ AF_INET, xstrdup ("10.88.0.5"), 16 };
@@ -138,7 +137,6 @@ fake_plan (void)
   f->tap = xstrdup ("tap1_kata");
   strcpy (f->mac, MAC1);
   f->mtu = 1500;
-  f->tap_fd = -1;
   p->n_routes = 2;
   p->routes = xmalloc0 (2 * sizeof *p->routes);
   p->routes[0] = (kata_net_route_t){ AF_INET, xstrdup ("default"), xstrdup ("10.88.0.1"), xstrdup ("eth0"),
@@ -188,62 +186,55 @@ test_routes_json (void **state)
 }
 
 static void
-test_qemu_args (void **state)
-{
-  kata_net_plan_t *p = fake_plan ();
-  char **argv = NULL;
-  size_t argc = 99;
-
-  errno = 0;
-  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), -1);
-  assert_int_equal (errno, EBADF);
-  /* numbers only: the fds are not real here and never closed (plan_free would) */
-  p->ifaces[0].tap_fd = 7;
-  p->ifaces[1].tap_fd = 9;
-  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), 0);
-  assert_int_equal (argc, 8);
-  assert_string_equal (argv[0], "-netdev");
-  assert_string_equal (argv[1], "tap,id=net0,fd=7,vhost=off");
-  assert_string_equal (argv[2], "-device");
-  assert_string_equal (argv[3], "virtio-net-pci,netdev=net0,mac=" MAC0 ",id=nic0,romfile=");
-  assert_string_equal (argv[5], "tap,id=net1,fd=9,vhost=off");
-  assert_string_equal (argv[7], "virtio-net-pci,netdev=net1,mac=" MAC1 ",id=nic1,romfile=");
-  assert_null (argv[8]);
-  kata_network_strv_free (argv);
-  assert_int_equal (kata_network_qemu_args (p, "microvm", &argv, &argc), 0);
-  assert_string_equal (argv[3], "virtio-net-device,netdev=net0,mac=" MAC0 ",id=nic0");
-  kata_network_strv_free (argv);
-  p->ifaces[0].tap_fd = p->ifaces[1].tap_fd = -1;
-  /* persistent taps: by name, no fd */
-  p->persistent = true;
-  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), 0);
-  assert_int_equal (argc, 8);
-  assert_string_equal (argv[1], "tap,id=net0,ifname=tap0_kata,script=no,downscript=no,vhost=off");
-  assert_string_equal (argv[5], "tap,id=net1,ifname=tap1_kata,script=no,downscript=no,vhost=off");
-  assert_string_equal (argv[7], "virtio-net-pci,netdev=net1,mac=" MAC1 ",id=nic1,romfile=");
-  kata_network_strv_free (argv);
-  p->persistent = false;
-  p->n = 0;
-  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, &argc), 0);
-  assert_int_equal (argc, 0);
-  assert_null (argv[0]);
-  kata_network_strv_free (argv);
-  p->n = 2;
-  kata_network_plan_free (p);
-}
-
-static void
 test_state_json (void **state)
 {
   kata_net_plan_t *p = fake_plan ();
-  char *j = kata_network_state_json (p);
-  assert_string_equal (j,
-                       "{\"netns\":\"/run/netns/"
-                       "x\",\"model\":\"tcfilter\",\"owned\":false,\"taps\":[\"tap0_kata\",\"tap1_kata\"]}");
+  char *j = NULL;
+  kata_net_plan_t *back = NULL;
+  kata_error_t *err = NULL;
+  char *path = xasprintf ("%s/state-json.json", tmpdir);
+  p->ifaces[0].ifindex = 7;
+  p->ifaces[1].ifindex = 9;
+  free (j);
+  j = kata_network_state_json (p);
+  assert_string_equal (j, "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"owned\":false,"
+                          "\"taps\":[\"tap0_kata\",\"tap1_kata\"],\"interfaces\":["
+                          "{\"name\":\"eth0\",\"ifindex\":7,\"mac\":\"" MAC0 "\",\"tap\":\"tap0_kata\"},"
+                          "{\"name\":\"net1\",\"ifindex\":9,\"mac\":\"" MAC1 "\",\"tap\":\"tap1_kata\"}]}");
   free (j);
   j = kata_network_state_json (NULL);
-  assert_string_equal (j, "{\"netns\":null,\"model\":\"none\",\"owned\":false,\"taps\":[]}");
+  assert_string_equal (j,
+                       "{\"netns\":null,\"model\":\"none\",\"owned\":false,\"taps\":[],\"interfaces\":[]}");
   free (j);
+  /* and back */
+  p->netns_owned = true;
+  assert_int_equal (kata_network_save_state (p, path, &err), 0);
+  assert_int_equal (kata_network_state_load (path, &back, &err), 0);
+  assert_non_null (back);
+  assert_true (back->has_ifaces);
+  assert_true (back->netns_owned);
+  assert_string_equal (back->netns_path, "/run/netns/x");
+  assert_string_equal (back->model, "tcfilter");
+  assert_int_equal (back->n, 2);
+  assert_string_equal (back->ifaces[1].name, "net1");
+  assert_string_equal (back->ifaces[1].tap, "tap1_kata");
+  assert_string_equal (back->ifaces[1].mac, MAC1);
+  assert_int_equal (back->ifaces[1].ifindex, 9);
+  kata_network_plan_free (back);
+  /* a state from before interfaces were recorded; none at all */
+  assert_int_equal (kata_network_save_intent ("/run/netns/x", "tcfilter", false, path, &err), 0);
+  {
+    const char *old = "{\"netns\":\"/run/netns/x\",\"model\":\"tcfilter\",\"owned\":false,\"taps\":[]}";
+    assert_int_equal (kata_write_file_atomic (path, old, strlen (old), 0600, &err), 0);
+  }
+  assert_int_equal (kata_network_state_load (path, &back, &err), 0);
+  assert_false (back->has_ifaces);
+  assert_int_equal (back->n, 0);
+  kata_network_plan_free (back);
+  unlink (path);
+  assert_int_equal (kata_network_state_load (path, &back, &err), 0);
+  assert_null (back);
+  free (path);
   kata_network_plan_free (p);
 }
 
@@ -488,9 +479,10 @@ make_frame (unsigned char *f, const char *payload)
   return 14 + n < 60 ? 60 : 14 + n;
 }
 
-/* Reads frames from FD for up to 3 s until one of ETH_TEST carries PAYLOAD. */
+/* Reads frames from FD for up to 3 s until one of ETH_TEST carries PAYLOAD; the
+   frame starts at OFF (a tap opened with IFF_VNET_HDR: after the 10-byte header). */
 static bool
-wait_frame (int fd, const char *payload)
+wait_frame_at (int fd, const char *payload, size_t off)
 {
   unsigned char buf[2048];
   int i;
@@ -501,11 +493,17 @@ wait_frame (int fd, const char *payload)
       if (poll (&pfd, 1, 100) <= 0)
         continue;
       n = read (fd, buf, sizeof buf);
-      if (n >= 14 + (ssize_t)strlen (payload) && buf[12] == (ETH_TEST >> 8) && buf[13] == (ETH_TEST & 0xff)
-          && memcmp (buf + 14, payload, strlen (payload)) == 0)
+      if (n >= (ssize_t)(off + 14 + strlen (payload)) && buf[off + 12] == (ETH_TEST >> 8)
+          && buf[off + 13] == (ETH_TEST & 0xff) && memcmp (buf + off + 14, payload, strlen (payload)) == 0)
         return true;
     }
   return false;
+}
+
+static bool
+wait_frame (int fd, const char *payload)
+{
+  return wait_frame_at (fd, payload, 0);
 }
 
 /* ---- netlink tests ---------------------------------------------------- */
@@ -602,11 +600,10 @@ test_setup_teardown (void **state)
   cleanup_yajl_val yajl_val v = NULL;
   cleanup_yajl_val yajl_val rv = NULL;
   yajl_val a, routes;
-  char **argv = NULL;
   ino_t before;
-  int eth, tap, pk, fl;
+  int eth, tap, pk, fl, tfd = -1;
   struct nl_sock *s;
-  unsigned char frame[64];
+  unsigned char frame[128];
   size_t flen, i;
   bool def4 = false, def6 = false, extra = false;
   char *ns;
@@ -622,9 +619,11 @@ test_setup_teardown (void **state)
   assert_string_equal (p->ifaces[0].tap, "tap0_kata");
   assert_string_equal (p->ifaces[0].mac, MAC0);
   assert_int_equal (p->ifaces[0].mtu, 1400);
-  assert_true (p->ifaces[0].tap_fd >= 3);
-  fl = fcntl (p->ifaces[0].tap_fd, F_GETFD);
-  assert_true (fl & FD_CLOEXEC);
+  assert_int_equal (kata_json_parse (p->ifaces[0].update_json, strlen (p->ifaces[0].update_json), &v, &err),
+                    0);
+  assert_int_equal (kata_json_int (v, "wait_ms", 0), KATA_NET_NIC_WAIT_MS);
+  yajl_tree_free (v);
+  v = NULL;
 
   /* UpdateInterface: MAC, MTU, both addresses, no link-local */
   assert_int_equal (kata_json_parse (p->ifaces[0].update_json, strlen (p->ifaces[0].update_json), &v, &err),
@@ -661,17 +660,21 @@ test_setup_teardown (void **state)
     }
   assert_true (def4 && def6 && extra);
 
-  /* QEMU gets the fd */
-  assert_int_equal (kata_network_qemu_args (p, "q35", &argv, NULL), 0);
+  /* the tap is persistent: it is there without any fd, and can be attached to once
+     (as QEMU does, by name or through the monitor's hot-plug) */
+  if (kata_network_open_tap (ns, "tap0_kata", &tfd, &err) < 0)
+    fail_msg ("open tap: %s", err->msg);
+  assert_true (own_ns_ino () == before);
+  assert_true (tfd >= 3);
+  fl = fcntl (tfd, F_GETFD);
+  assert_true (fl & FD_CLOEXEC);
   {
-    char *want = xasprintf ("tap,id=net0,fd=%d,vhost=off", p->ifaces[0].tap_fd);
-    assert_string_equal (argv[1], want);
-    free (want);
+    int busy = -1;
+    assert_int_equal (kata_network_open_tap (ns, "tap0_kata", &busy, &err), -1);
+    assert_int_equal (err->status, EBUSY);
+    kata_error_free (err);
+    err = NULL;
   }
-  kata_network_strv_free (argv);
-  assert_int_equal (kata_network_inherit_fds (p), 0);
-  fl = fcntl (p->ifaces[0].tap_fd, F_GETFD);
-  assert_false (fl & FD_CLOEXEC);
 
   /* the netns now has the tap, both ingress qdiscs and both filters */
   enter (ns);
@@ -698,9 +701,10 @@ test_setup_teardown (void **state)
   pk = packet_socket ("peer0");
   flen = make_frame (frame, "to-guest");
   assert_int_equal (send (pk, frame, flen, 0), (ssize_t)flen);
-  assert_true (wait_frame (p->ifaces[0].tap_fd, "to-guest"));
-  flen = make_frame (frame, "from-guest");
-  assert_int_equal (write (p->ifaces[0].tap_fd, frame, flen), (ssize_t)flen);
+  assert_true (wait_frame_at (tfd, "to-guest", 10));
+  flen = make_frame (frame + 10, "from-guest");
+  memset (frame, 0, 10); /* an empty virtio_net_hdr */
+  assert_int_equal (write (tfd, frame, flen + 10), (ssize_t)flen + 10);
   assert_true (wait_frame (pk, "from-guest"));
   close (pk);
 
@@ -713,7 +717,7 @@ test_setup_teardown (void **state)
     kata_network_plan_free (d);
   }
 
-  /* teardown from the tap names, while the tap is still held open */
+  /* teardown from the tap names, while the tap is still held open (by QEMU) */
   {
     char *taps[] = { "tap0_kata" };
     assert_int_equal (kata_network_teardown (ns, taps, 1, &err), 0);
@@ -727,6 +731,7 @@ test_setup_teardown (void **state)
   leave ();
   /* and again: nothing left to do */
   assert_int_equal (kata_network_teardown (ns, NULL, 0, &err), 0);
+  close (tfd);
 
   kata_network_plan_free (p);
   assert_int_equal (kata_netns_remove (ns, &err), 0);
@@ -774,10 +779,17 @@ test_teardown_after_crash (void **state)
   assert_int_equal (p->n, 3); /* eth0, other0, other1 */
   statef = xasprintf ("%s/network.json", tmpdir);
   assert_int_equal (kata_network_save_state (p, statef, &err), 0);
-  kata_network_plan_free (p); /* closes the tap fds: the taps vanish */
+  kata_network_plan_free (p);
 
+  /* a tap that went behind our back: eth0's ingress redirects to nothing */
   enter (ns);
   s = nl ();
+  {
+    struct rtnl_link *l = rtnl_link_alloc ();
+    rtnl_link_set_ifindex (l, ifindex_of (s, "tap0_kata"));
+    assert_int_equal (rtnl_link_delete (s, l), 0);
+    rtnl_link_put (l);
+  }
   eth = ifindex_of (s, "eth0");
   assert_int_equal (ifindex_of (s, "tap0_kata"), 0);
   assert_true (has_ingress (s, eth)); /* left behind, redirecting to nothing */
@@ -792,7 +804,7 @@ test_teardown_after_crash (void **state)
   {
     kata_net_plan_t *p2 = NULL;
     assert_int_equal (kata_network_save_intent (ns, "tcfilter", false, statef, &err), 0);
-    assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
+    assert_int_equal (kata_network_setup (ns, "tcfilter", &p2, &err), 0);
     kata_network_plan_free (p2);
     enter (ns);
     s = nl ();
@@ -811,7 +823,7 @@ test_teardown_after_crash (void **state)
   /* model none in the state: the netns is not touched */
   {
     kata_net_plan_t *p2 = NULL;
-    assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), 0);
+    assert_int_equal (kata_network_setup (ns, "tcfilter", &p2, &err), 0);
     kata_network_plan_free (p2);
     assert_int_equal (kata_network_save_intent (ns, "none", false, statef, &err), 0);
     assert_int_equal (kata_network_teardown_state (statef, &err), 0);
@@ -835,7 +847,7 @@ test_teardown_after_crash (void **state)
   free (ns);
 }
 
-/* KATA_NET_PERSISTENT: no fd is kept, the tap outlives the plan (QEMU opens
+/* The taps are persistent: no fd is kept, the tap outlives the plan (QEMU opens
    it by name), its filters work, and teardown from the netns path removes it. */
 static void
 test_persistent (void **state)
@@ -847,11 +859,9 @@ test_persistent (void **state)
   int eth, tap;
   NEED_NS ();
   ns = pod_ns ("ns-persist", "peer2");
-  if (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p, &err) < 0)
+  if (kata_network_setup (ns, "tcfilter", &p, &err) < 0)
     fail_msg ("setup: %s", err->msg);
-  assert_true (p->persistent);
   assert_int_equal (p->n, 1);
-  assert_int_equal (p->ifaces[0].tap_fd, -1);
   assert_string_equal (p->ifaces[0].tap, "tap0_kata");
   kata_network_plan_free (p);
   enter (ns);
@@ -876,6 +886,114 @@ test_persistent (void **state)
   free (ns);
 }
 
+/* `ctr run --cni`: an interface that appears after setup is found by
+   kata_network_add_new, wired with the next tap number, recorded (tap included)
+   in the state file, and torn down with the rest; the known one is left alone. */
+static void
+test_add_new (void **state)
+{
+  kata_net_plan_t *p = NULL;
+  kata_error_t *err = NULL;
+  cleanup_yajl_val yajl_val rv = NULL;
+  yajl_val routes;
+  struct nl_sock *s;
+  char *ns, *statef = xasprintf ("%s/network-add.json", tmpdir);
+  cleanup_free char *data = NULL;
+  int eth, net1, tap0, tap1;
+  NEED_NS ();
+  ns = pod_ns ("ns-add", "peer4");
+  /* before anything: no state file, nothing to add */
+  assert_int_equal (kata_network_add_new (statef, &p, &err), 0);
+  assert_int_equal (p->n, 0);
+  kata_network_plan_free (p);
+  if (kata_network_setup (ns, "tcfilter", &p, &err) < 0)
+    fail_msg ("setup: %s", err->msg);
+  p->netns_owned = false;
+  assert_int_equal (kata_network_save_state (p, statef, &err), 0);
+  kata_network_plan_free (p);
+  /* nothing new yet */
+  if (kata_network_add_new (statef, &p, &err) < 0)
+    fail_msg ("add_new: %s", err->msg);
+  assert_int_equal (p->n, 0);
+  assert_string_equal (p->routes_json, "{\"routes\":[]}");
+  kata_network_plan_free (p);
+
+  /* CNI adds net1 (MAC1, 10.98.0.2/24, a route through it) */
+  s = nl ();
+  veth (s, "net1", "peer5", MAC1, 1450, ns);
+  nl_socket_free (s);
+  enter (ns);
+  s = nl ();
+  link_set (s, "net1", NULL, 0, -1);
+  addr_add (s, "net1", "10.98.0.2/24");
+  route_add (s, "10.97.0.0/16", "10.98.0.1", "net1");
+  nl_socket_free (s);
+  leave ();
+
+  if (kata_network_add_new (statef, &p, &err) < 0)
+    fail_msg ("add_new: %s", err->msg);
+  assert_int_equal (p->n, 1);
+  assert_string_equal (p->ifaces[0].name, "net1");
+  assert_string_equal (p->ifaces[0].tap, "tap1_kata");
+  assert_string_equal (p->ifaces[0].mac, MAC1);
+  assert_int_equal (p->ifaces[0].mtu, 1450);
+  assert_non_null (strstr (p->ifaces[0].update_json, "\"address\":\"10.98.0.2\",\"prefix\":24"));
+  assert_non_null (strstr (p->ifaces[0].update_json, "\"wait_ms\":"));
+  /* only the routes through the new interface */
+  assert_int_equal (kata_json_parse (p->routes_json, strlen (p->routes_json), &rv, &err), 0);
+  routes = kata_json_array (rv, "routes");
+  assert_int_equal (routes->u.array.len, 1);
+  assert_string_equal (kata_json_str (routes->u.array.values[0], "dest"), "10.97.0.0/16");
+  assert_string_equal (kata_json_str (routes->u.array.values[0], "device"), "net1");
+  kata_network_plan_free (p);
+  /* recorded: both taps, both interfaces */
+  assert_int_equal (kata_read_file (statef, &data, NULL, 65536, &err), 0);
+  assert_non_null (strstr (data, "\"taps\":[\"tap0_kata\",\"tap1_kata\"]"));
+  assert_non_null (strstr (data, "\"name\":\"net1\""));
+  /* wired both ways, and the old pair untouched */
+  enter (ns);
+  s = nl ();
+  eth = ifindex_of (s, "eth0");
+  net1 = ifindex_of (s, "net1");
+  tap0 = ifindex_of (s, "tap0_kata");
+  tap1 = ifindex_of (s, "tap1_kata");
+  assert_true (tap1 > 0);
+  assert_int_equal (redirects (s, net1, tap1), 1);
+  assert_int_equal (redirects (s, tap1, net1), 1);
+  assert_int_equal (redirects (s, eth, tap0), 1);
+  nl_socket_free (s);
+  leave ();
+  /* once only */
+  assert_int_equal (kata_network_add_new (statef, &p, &err), 0);
+  assert_int_equal (p->n, 0);
+  kata_network_plan_free (p);
+  /* teardown from the state file takes both */
+  if (kata_network_teardown_state (statef, &err) < 0)
+    fail_msg ("teardown: %s", err->msg);
+  enter (ns);
+  s = nl ();
+  assert_int_equal (ifindex_of (s, "tap0_kata"), 0);
+  assert_int_equal (ifindex_of (s, "tap1_kata"), 0);
+  assert_false (has_ingress (s, net1));
+  assert_false (has_ingress (s, eth));
+  nl_socket_free (s);
+  leave ();
+  /* model none: the VM gets no NIC, nothing is made */
+  assert_int_equal (kata_network_save_intent (ns, "none", false, statef, &err), 0);
+  assert_int_equal (kata_network_add_new (statef, &p, &err), 0);
+  assert_int_equal (p->n, 0);
+  kata_network_plan_free (p);
+  enter (ns);
+  s = nl ();
+  assert_int_equal (ifindex_of (s, "tap0_kata"), 0);
+  nl_socket_free (s);
+  leave ();
+  unlink (statef);
+  assert_int_equal (kata_netns_remove (ns, &err), 0);
+  free (statef);
+  free (ns);
+}
+
 /* A netns that already carries another sandbox's tap (docker --network
    container:<kata id>) is refused and left exactly as it was. */
 static void
@@ -888,10 +1006,10 @@ test_setup_refuses_taken_netns (void **state)
   int eth, tap;
   NEED_NS ();
   ns = pod_ns ("ns-taken", "peer3");
-  if (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p, &err) < 0)
+  if (kata_network_setup (ns, "tcfilter", &p, &err) < 0)
     fail_msg ("setup: %s", err->msg);
   kata_network_plan_free (p);
-  assert_int_equal (kata_network_setup_ex (ns, "tcfilter", KATA_NET_PERSISTENT, &p2, &err), -1);
+  assert_int_equal (kata_network_setup (ns, "tcfilter", &p2, &err), -1);
   assert_null (p2);
   assert_int_equal (err->status, EBUSY);
   assert_non_null (strstr (err->msg, "tap0_kata"));
@@ -1035,7 +1153,6 @@ main (void)
     cmocka_unit_test (test_scope_and_tap_names),
     cmocka_unit_test (test_iface_json),
     cmocka_unit_test (test_routes_json),
-    cmocka_unit_test (test_qemu_args),
     cmocka_unit_test (test_state_json),
     cmocka_unit_test (test_bad_model_and_none),
     cmocka_unit_test (test_netns_create_remove),
@@ -1043,6 +1160,7 @@ main (void)
     cmocka_unit_test (test_setup_teardown),
     cmocka_unit_test (test_teardown_after_crash),
     cmocka_unit_test (test_persistent),
+    cmocka_unit_test (test_add_new),
     cmocka_unit_test (test_teardown_keeps_foreign),
     cmocka_unit_test (test_setup_rollback),
   };

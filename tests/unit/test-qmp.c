@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -177,6 +178,105 @@ test_qmp_bad_greeting (void **state)
   close (sv[1]);
 }
 
+/* Reads one command (a whole line in one message here: the client waits for each
+   answer) with recvmsg; *FD gets a descriptor passed along with it, else -1. */
+static char *
+hear_fd (int sock, char *id, size_t idlen, int *fd)
+{
+  char line[4096];
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = { .iov_base = line, .iov_len = sizeof line - 1 };
+  struct msghdr mh
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c;
+  yajl_val v = NULL;
+  ssize_t n = recvmsg (sock, &mh, 0);
+  *fd = -1;
+  if (n <= 0)
+    return NULL;
+  line[n] = '\0';
+  for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy (fd, CMSG_DATA (c), sizeof (int));
+  if (kata_json_parse (line, strlen (line), &v, NULL) < 0)
+    return NULL;
+  snprintf (id, idlen, "%s", kata_json_str (v, "id") ? kata_json_str (v, "id") : "");
+  char *cmd = xstrdup (kata_json_str (v, "execute"));
+  if (strcmp (cmd, "getfd") == 0 && kata_json_str (kata_json_get (v, "arguments"), "fdname"))
+    snprintf (id + strlen (id), idlen - strlen (id), " %s",
+              kata_json_str (kata_json_get (v, "arguments"), "fdname"));
+  yajl_tree_free (v);
+  return cmd;
+}
+
+/* getfd: the fd travels with the command (SCM_RIGHTS); the server writes through it. */
+static void
+test_qmp_getfd (void **state)
+{
+  int sv[2], pfd[2];
+  kata_qmp_t *q = NULL;
+  kata_error_t *err = NULL;
+  char got[64] = "";
+  (void)state;
+
+  assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal (pipe2 (pfd, O_CLOEXEC), 0);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      char id[128];
+      char *cmd;
+      int fd;
+      close (sv[0]);
+      close (pfd[1]);
+      say (sv[1], "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+      while ((cmd = hear_fd (sv[1], id, sizeof id, &fd)))
+        {
+          char *fdname = strchr (id, ' ');
+          if (fdname)
+            *fdname++ = '\0';
+          if (strcmp (cmd, "getfd") == 0 && fd >= 0 && fdname && strcmp (fdname, "fd-nic0") == 0)
+            {
+              /* the descriptor is the client's pipe: write through it */
+              (void)!write (fd, "via-fd", 6);
+              close (fd);
+              say (sv[1], "{\"return\": {}, \"id\": \"%s\"}\r\n", id);
+            }
+          else if (strcmp (cmd, "getfd") == 0)
+            say (sv[1],
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file descriptor supplied via "
+                 "SCM_RIGHTS\"}, \"id\": \"%s\"}\r\n",
+                 id);
+          else if (fd < 0)
+            say (sv[1], "{\"return\": {}, \"id\": \"%s\"}\r\n", id);
+          else
+            say (sv[1],
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"stray fd\"}, \"id\": \"%s\"}\r\n",
+                 id);
+          free (cmd);
+        }
+      _exit (0);
+    }
+  close (sv[1]);
+  assert_int_equal (kata_qmp_connect_fd (sv[0], 5000, &q, &err), 0);
+  if (kata_qmp_getfd (q, "fd-nic0", pfd[1], &err) < 0)
+    fail_msg ("getfd: %s", err->msg);
+  /* ours stays open */
+  assert_true (fcntl (pfd[1], F_GETFD) >= 0);
+  close (pfd[1]);
+  assert_int_equal (read (pfd[0], got, sizeof got - 1), 6);
+  assert_string_equal (got, "via-fd");
+  /* later commands carry no fd */
+  assert_int_equal (kata_qmp_netdev_del (q, "nd-nic0", &err), 0);
+  close (pfd[0]);
+  kata_qmp_close (q);
+  waitpid (pid, NULL, 0);
+}
+
 int
 main (void)
 {
@@ -184,6 +284,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_qmp_session),
     cmocka_unit_test (test_qmp_bad_greeting),
+    cmocka_unit_test (test_qmp_getfd),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
