@@ -177,7 +177,7 @@ STAGES = [
     ("shim started", r"^stage shim-started\b"),
     ("process started", r"^stage container-started\b"),
     ("process exited", r"^process \S+ exited"),
-    ("VM powered off", r"^QEMU powered off"),
+    ("VM stopped", r"^(QEMU powered off|guest synced in)"),
     ("container deleted", r"^stage container-deleted\b"),
 ]
 
