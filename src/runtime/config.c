@@ -77,6 +77,7 @@ static const key_desc_t qemu_keys[] = {
   ENUM ("machine_type", hypervisor.machine_type, machine_types),
   ENUM ("accel", hypervisor.accel, accels),
   STR ("kernel_params", hypervisor.kernel_params),
+  STR ("firmware", hypervisor.firmware),
   INT ("default_vcpus", hypervisor.default_vcpus, 1, 1024),
   INT ("default_maxvcpus", hypervisor.default_maxvcpus, 0, 1024),
   INT ("default_memory", hypervisor.default_memory, 16, 4 * 1024 * 1024),
@@ -156,6 +157,7 @@ kata_config_default (void)
   c->hypervisor.enable_debug = false;
   c->hypervisor.boot_timeout = 60;
   c->hypervisor.tb_size = xstrdup ("0");
+  c->hypervisor.firmware = xstrdup ("");
   c->hypervisor.seccompsandbox = xstrdup (KATA_QEMU_SANDBOX_DEFAULT);
   c->agent.debug = false;
   c->agent.kernel_modules = xmalloc0 (sizeof (char *));
@@ -201,6 +203,7 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.virtio_fs_cache);
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
+  free (c->hypervisor.firmware);
   free (c->hypervisor.seccompsandbox);
   free_strv (c->agent.kernel_modules);
   free (c->runtime.internetworking_model);

@@ -28,6 +28,8 @@ typedef struct kata_config_s
     char *machine_type;            /* "q35" (default) or "microvm" */
     char *accel;                   /* "auto" (default) | "kvm" | "tcg" */
     char *kernel_params;           /* extra params, default "" */
+    char *firmware;                /* q35 firmware: "" = qboot when installed (else SeaBIOS),
+                                      "seabios" = QEMU's default, or a path for -bios */
     int default_vcpus;             /* 1 */
     int default_maxvcpus;          /* 0 = host cpus */
     int default_memory;            /* MiB, 256 */

@@ -496,8 +496,9 @@ boot_agent (monitor_t *m, char **msg)
                       kata_frame_clear (&f);
                       return -1;
                     }
-                  kata_debug ("agent answered Hello after %llu ms: %s",
-                              (unsigned long long)((kata_now_ns () - t0) / 1000000), f.payload);
+                  kata_debug ("agent answered Hello after %llu ms (Hello %u of %u): %s",
+                              (unsigned long long)((kata_now_ns () - t0) / 1000000), f.id - first_hello + 1,
+                              m->next_id - first_hello + 1, f.payload);
                   yajl_tree_free (root);
                   hello_ok = true;
                   cleanup_free char *params = create_sandbox_params (m);

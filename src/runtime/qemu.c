@@ -79,9 +79,28 @@ sock_path (const char *vm_dir, const char *name)
   return xstrdup (name);
 }
 
-/* microvm boots the uncompressed vmlinux: vmlinuz.container -> vmlinux.container. */
+const char *
+kata_qemu_firmware (const kata_config_t *cfg)
+{
+  const char *fw = cfg->hypervisor.firmware ? cfg->hypervisor.firmware : "";
+  if (strcmp (cfg->hypervisor.machine_type, "microvm") == 0 || strcmp (fw, "seabios") == 0)
+    return NULL;
+  if (*fw)
+    return fw;
+  return access (KATA_QBOOT_PATH, R_OK) == 0 ? KATA_QBOOT_PATH : NULL;
+}
+
+static bool
+is_qboot (const char *fw)
+{
+  const char *base = fw ? strrchr (fw, '/') : NULL;
+  base = base ? base + 1 : fw;
+  return base && strncmp (base, "qboot", 5) == 0;
+}
+
+/* vmlinuz.container -> vmlinux.container, when it exists. */
 static char *
-microvm_kernel (const char *kernel)
+pvh_kernel (const char *kernel)
 {
   const char *base = strrchr (kernel, '/');
   base = base ? base + 1 : kernel;
@@ -94,6 +113,14 @@ microvm_kernel (const char *kernel)
       free (alt);
     }
   return xstrdup (kernel);
+}
+
+char *
+kata_qemu_kernel (const kata_config_t *cfg)
+{
+  if (strcmp (cfg->hypervisor.machine_type, "microvm") == 0 || is_qboot (kata_qemu_firmware (cfg)))
+    return pvh_kernel (cfg->hypervisor.kernel);
+  return xstrdup (cfg->hypervisor.kernel);
 }
 
 /* QEMU option values escape ',' by doubling it. */
@@ -171,7 +198,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       free (console);
       console = xstrdup (KATA_VM_CONSOLE_LOG);
     }
-  kernel = microvm ? microvm_kernel (cfg->hypervisor.kernel) : xstrdup (cfg->hypervisor.kernel);
+  kernel = kata_qemu_kernel (cfg);
   shared = qemu_escape (p->shared_dir);
 
   strv_add (&s, cfg->hypervisor.path);
@@ -220,6 +247,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-nographic");
   strv_add (&s, "-no-reboot");
   strv_add (&s, "-no-user-config");
+  if (kata_qemu_firmware (cfg))
+    {
+      strv_add (&s, "-bios");
+      strv_add (&s, kata_qemu_firmware (cfg));
+    }
   strv_add (&s, "-kernel");
   strv_add (&s, kernel);
   if (cfg->hypervisor.initrd && *cfg->hypervisor.initrd)

@@ -146,6 +146,92 @@ test_argv_microvm_virtiofs (void **state)
   kata_config_free (cfg);
 }
 
+/* firmware: "seabios" keeps the configured kernel, a qboot file boots the PVH vmlinux
+   next to it (when it exists), microvm never gets -bios. */
+static void
+test_argv_firmware (void **state)
+{
+  kata_config_t *cfg = kata_config_default ();
+  char **argv = NULL, *s;
+  kata_error_t *err = NULL;
+  char dir[] = "/tmp/kata-test-fw.XXXXXX";
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  char *vmlinuz = xasprintf ("%s/vmlinuz.container", dir), *vmlinux = xasprintf ("%s/vmlinux.container", dir);
+  char *qboot = xasprintf ("%s/qboot.rom", dir), *other = xasprintf ("%s/OVMF.fd", dir);
+  assert_int_equal (kata_write_file_atomic (vmlinuz, "z", 1, 0644, NULL), 0);
+  replace (&cfg->hypervisor.kernel, vmlinuz);
+  kata_vm_params_t p
+      = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = "/v", .shared_dir = "/s", .memory_mb = 128 };
+  char *want_z = xasprintf ("-no-user-config -kernel %s ", vmlinuz);
+  char *want_qz = xasprintf ("-no-user-config -bios %s -kernel %s ", qboot, vmlinuz);
+  char *want_qx = xasprintf ("-no-user-config -bios %s -kernel %s ", qboot, vmlinux);
+  char *want_o = xasprintf ("-no-user-config -bios %s -kernel %s ", other, vmlinuz);
+
+  replace (&cfg->hypervisor.firmware, "seabios");
+  assert_null (kata_qemu_firmware (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_z));
+  free (s);
+  kata_strv_free (argv);
+
+  /* qboot without a vmlinux next to the kernel: the configured kernel */
+  replace (&cfg->hypervisor.firmware, qboot);
+  assert_string_equal (kata_qemu_firmware (cfg), qboot);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_qz));
+  free (s);
+  kata_strv_free (argv);
+
+  assert_int_equal (kata_write_file_atomic (vmlinux, "x", 1, 0644, NULL), 0);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_qx));
+  free (s);
+  kata_strv_free (argv);
+
+  /* another firmware file: -bios, the configured kernel */
+  replace (&cfg->hypervisor.firmware, other);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_o));
+  free (s);
+  kata_strv_free (argv);
+
+  /* "": qboot when installed */
+  replace (&cfg->hypervisor.firmware, "");
+  if (access (KATA_QBOOT_PATH, R_OK) == 0)
+    assert_string_equal (kata_qemu_firmware (cfg), KATA_QBOOT_PATH);
+  else
+    assert_null (kata_qemu_firmware (cfg));
+
+  /* microvm: no firmware, the vmlinux */
+  replace (&cfg->hypervisor.machine_type, "microvm");
+  replace (&cfg->hypervisor.firmware, qboot);
+  assert_null (kata_qemu_firmware (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_null (strstr (s, "-bios"));
+  assert_non_null (strstr (s, vmlinux));
+  free (s);
+  kata_strv_free (argv);
+
+  unlink (vmlinuz);
+  unlink (vmlinux);
+  rmdir (dir);
+  free (vmlinuz);
+  free (vmlinux);
+  free (qboot);
+  free (other);
+  free (want_z);
+  free (want_qz);
+  free (want_qx);
+  free (want_o);
+  kata_config_free (cfg);
+}
+
 static void
 test_accel (void **state)
 {
@@ -181,6 +267,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_argv_q35_9p),
     cmocka_unit_test (test_argv_microvm_virtiofs),
+    cmocka_unit_test (test_argv_firmware),
     cmocka_unit_test (test_accel),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
