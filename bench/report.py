@@ -162,6 +162,7 @@ LC_ROWS = [
     ("kata-template", "kata-runtime, from a template"),
     ("kata-cache", "kata-runtime, from the VM cache"),
     ("floor", "floor: QEMU, same kernel + initrd + devices, to `kata-agent: ready`"),
+    ("floor-seabios", "floor with SeaBIOS + bzImage instead of the runtime's firmware (q35 before qboot)"),
 ]
 
 # (label, regex on msg) in the order they happen during `run`
@@ -363,8 +364,12 @@ def build(outdir):
     md = []
     md.append("# kata-runtime benchmark results (%s)" % env.get("date", "?"))
     md.append("")
+    machine = env.get("machine", "?")
+    if machine == "q35" and env.get("firmware"):
+        machine += " (%s)" % ("qboot + PVH vmlinux" if "qboot" in os.path.basename(env["firmware"])
+                              else "firmware " + env["firmware"])
     vm = "%s MiB, %s vCPU, %s, %s, shared fs %s" % (
-        env.get("vm_mem_mb", "?"), env.get("vm_vcpus", "?"), env.get("machine", "?"),
+        env.get("vm_mem_mb", "?"), env.get("vm_vcpus", "?"), machine,
         env.get("accel", "?").upper(), env.get("shared_fs", "?"))
     md.append("Host: %s CPUs (%s), %.1f GiB, Linux %s. VM: %s. %s. Runs per row: %s; density pods: %s." % (
         env.get("host_cpus", "?"), env.get("host_cpu", "?"), int(env.get("host_mem_kb", "0") or 0) / 1048576.0,
@@ -384,17 +389,17 @@ def build(outdir):
 
     # -- lifecycle
     lc = {row: row_result(os.path.join(raw, "lifecycle"), row, runs) for row, _ in LC_ROWS}
-    bf = {"q35": [], "microvm": []}
+    bf = {"q35": [], "q35-qboot": [], "microvm": []}
     for r in read_tsv(os.path.join(raw, "barefloor.tsv")):
         try:
             bf.setdefault(r[0], []).append(float(r[2]))
         except (IndexError, ValueError):
             pass
     bf_status = read_status(os.path.join(raw, "barefloor.status")) or "not run (BENCH_SKIP)"
-    for m in ("q35", "microvm"):
+    for m in ("q35", "q35-qboot", "microvm"):
         st = bf_status
         if not bf[m] and bf_status == "ok":
-            st = "n/a (no PVH vmlinux.container next to the kernel)" if m == "microvm" else "failed: no run"
+            st = "failed: no run" if m == "q35" else "n/a (no PVH vmlinux.container next to the kernel, or no qboot)"
         lc["barefloor-" + m] = {"stats": stats(bf[m]), "status": st, "first_error": None, "failures": 0,
                                 "runs": runs}
     res["lifecycle"] = lc
@@ -407,7 +412,8 @@ def build(outdir):
     md.append("## Lifecycle: `run` of `/bin/true` (create, start, wait, delete)")
     md.append("")
     rows = []
-    labels = LC_ROWS + [("barefloor-q35", "floor: bare-init, same kernel, no devices, q35 (boot-floor.sh)"),
+    labels = LC_ROWS + [("barefloor-q35", "floor: bare-init, same kernel, no devices, q35 + SeaBIOS + bzImage (boot-floor.sh)"),
+                        ("barefloor-q35-qboot", "floor: bare-init, same kernel (PVH vmlinux), no devices, q35 + qboot"),
                         ("barefloor-microvm", "floor: bare-init, same kernel (PVH vmlinux), no devices, microvm")]
     for row, label in labels:
         r = lc[row]
@@ -697,7 +703,8 @@ def build(outdir):
             s = lc[row]["stats"]
             if s:
                 short_label = {"kata-cold": "kata cold", "kata-template": "kata template", "kata-cache": "kata cache",
-                               "floor": "floor (initrd)", "barefloor-q35": "bare q35",
+                               "floor": "floor (initrd)", "floor-seabios": "floor SeaBIOS",
+                               "barefloor-q35": "bare q35", "barefloor-q35-qboot": "bare q35 qboot",
                                "barefloor-microvm": "bare microvm"}.get(row, row)
                 f.write('"%s" %.6f %.6f\n' % (short_label, s["median"], s["p95"]))
                 n += 1
