@@ -259,7 +259,8 @@ kv() { jq -r "$1 // \"\"" <<<"$kenv" 2>/dev/null; }
 if [ $kata_ok = 1 ]; then
 	H_PATH=$(kv .Hypervisor.Path) H_MACHINE=$(kv .Hypervisor.MachineType)
 	H_ACCEL=$(kv .Hypervisor.AccelChosen) H_TB=$(kv .Hypervisor.TbSize)
-	H_FIRMWARE=$(kv .Hypervisor.Firmware)
+	H_FIRMWARE=$(kv .Hypervisor.Firmware) H_SLOTS=$(kv .Hypervisor.MemorySlots)
+	H_MEMBACKEND=$(kv .Hypervisor.MemoryBackend)
 	H_VCPUS=$(kv .Hypervisor.DefaultVCPUs) H_MAXVCPUS=$(kv .Hypervisor.DefaultMaxVCPUs)
 	H_MEM=$(kv .Hypervisor.DefaultMemory) H_SHAREDFS=$(kv .Hypervisor.SharedFS)
 	H_VFSD=$(kv .Hypervisor.VirtioFSDaemon) H_VFSCACHE=$(kv .Hypervisor.VirtioFSCache)
@@ -299,6 +300,8 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 		echo "qemu_version=$(kv .Hypervisor.Version)"
 		echo "machine=$H_MACHINE"
 		echo "firmware=${H_FIRMWARE:-seabios}"
+		echo "memory_backend=$H_MEMBACKEND"
+		echo "tb_size=$H_TB"
 		echo "accel=$H_ACCEL"
 		echo "accel_reason=$(kv .Hypervisor.AccelReason)"
 		echo "vm_mem_mb=$H_MEM"
@@ -392,14 +395,21 @@ floor_argv() {
 	[ "$H_MACHINE" = microvm ] && microvm=1 bus=device
 	[ "$H_SHAREDFS" = virtio-fs ] && vfs=1
 	FA=("$H_PATH" -name "sandbox-$name" -machine)
-	local mb=
-	[ $vfs = 1 ] && mb=,memory-backend=mem
+	local mb= memfd=0
+	# guest RAM from a shared memfd: virtio-fs, or memory_backend = "memfd" (kata_qemu_memfd)
+	{ [ $vfs = 1 ] || [ "$H_MEMBACKEND" = memfd ]; } && memfd=1 mb=,memory-backend=mem
 	if [ $microvm = 1 ]; then FA+=("microvm,pic=off,pit=off,rtc=on$mb"); else FA+=("q35$mb"); fi
 	FA+=(-accel)
 	if [ "$H_ACCEL" != kvm ] && [ "${H_TB:-0}" -gt 0 ] 2>/dev/null; then FA+=("tcg,tb-size=$H_TB"); else FA+=("$H_ACCEL"); fi
 	if [ "$H_ACCEL" = kvm ]; then FA+=(-cpu host); else FA+=(-cpu max); fi
-	FA+=(-smp "$H_VCPUS" -m "${H_MEM}M")
-	[ $vfs = 1 ] && FA+=(-object "memory-backend-memfd,id=mem,size=${H_MEM}M,share=on")
+	if [ $microvm = 0 ] && [ "${H_SLOTS:-0}" -gt 0 ] 2>/dev/null; then
+		# memory hot-plug (qemu_maxmem_mb): the boot memory plus the host's RAM in 128 MiB blocks
+		local host_mb=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
+		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M,slots=$H_SLOTS,maxmem=$((H_MEM + host_mb / 128 * 128))M")
+	else
+		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M")
+	fi
+	[ $memfd = 1 ] && FA+=(-object "memory-backend-memfd,id=mem,size=${H_MEM}M,share=on")
 	[ $microvm = 1 ] && FA+=(-global virtio-mmio.force-legacy=false)
 	FA+=(-nodefaults -nographic -no-reboot -no-user-config)
 	[ $microvm = 0 ] && [ -n "$fw" ] && FA+=(-bios "$fw")

@@ -44,6 +44,7 @@ typedef struct
 static const char *const machine_types[] = { "q35", "microvm", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 static const char *const shared_fss[] = { "virtio-9p", "virtio-fs", NULL };
+static const char *const mem_backends[] = { "memfd", "ram", NULL };
 static const char *const fs_caches[] = { "auto", "none", "always", NULL };
 static const char *const block_drivers[] = { "virtio-blk", "virtio-scsi", NULL };
 static const char *const net_models[] = { "tcfilter", "macvtap", "none", NULL };
@@ -83,6 +84,7 @@ static const key_desc_t qemu_keys[] = {
   INT ("default_memory", hypervisor.default_memory, 16, 4 * 1024 * 1024),
   INT ("memory_slots", hypervisor.memory_slots, 0, 1024),
   ENUM ("shared_fs", hypervisor.shared_fs, shared_fss),
+  ENUM ("memory_backend", hypervisor.memory_backend, mem_backends),
   PATH ("virtio_fs_daemon", hypervisor.virtio_fs_daemon),
   ENUM ("virtio_fs_cache", hypervisor.virtio_fs_cache, fs_caches),
   INT ("msize_9p", hypervisor.msize_9p, 4096, 1048576),
@@ -158,6 +160,7 @@ kata_config_default (void)
   c->hypervisor.boot_timeout = 60;
   c->hypervisor.tb_size = xstrdup ("0");
   c->hypervisor.firmware = xstrdup ("");
+  c->hypervisor.memory_backend = xstrdup ("memfd");
   c->hypervisor.seccompsandbox = xstrdup (KATA_QEMU_SANDBOX_DEFAULT);
   c->agent.debug = false;
   c->agent.kernel_modules = xmalloc0 (sizeof (char *));
@@ -204,6 +207,7 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
   free (c->hypervisor.firmware);
+  free (c->hypervisor.memory_backend);
   free (c->hypervisor.seccompsandbox);
   free_strv (c->agent.kernel_modules);
   free (c->runtime.internetworking_model);

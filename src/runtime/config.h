@@ -28,6 +28,7 @@ typedef struct kata_config_s
     char *machine_type;            /* "q35" (default) or "microvm" */
     char *accel;                   /* "auto" (default) | "kvm" | "tcg" */
     char *kernel_params;           /* extra params, default "" */
+    char *memory_backend;          /* guest RAM: "memfd" (default: shared memfd, no THP) | "ram" */
     char *firmware;                /* q35 firmware: "" = qboot when installed (else SeaBIOS),
                                       "seabios" = QEMU's default, or a path for -bios */
     int default_vcpus;             /* 1 */

@@ -94,6 +94,11 @@ int kata_hypervisor_choose_accel (const char *accel, const char **chosen, char *
    Exposed for tests and `kata-check`. */
 int kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err);
 
+/* Guest RAM (boot and hot-plugged) comes from a shared memfd: virtio-fs needs it, and
+   `memory_backend = "memfd"` asks for it (shmem gets no transparent huge pages, so an idle
+   guest's untouched RAM is not brought in 2 MiB at a time). */
+bool kata_qemu_memfd (const kata_config_t *cfg);
+
 /* Debian's QEMU ships qboot, a minimal firmware that boots a PVH kernel. */
 #define KATA_QBOOT_PATH "/usr/share/qemu/qboot.rom"
 

@@ -177,6 +177,8 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.virtio_fs_daemon, h, "virtio_fs_daemon");
   set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
   set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
+  set_str (&m->cfg->hypervisor.firmware, h, "firmware");
+  set_str (&m->cfg->hypervisor.memory_backend, h, "memory_backend");
   set_str (&m->cfg->hypervisor.seccompsandbox, h, "seccompsandbox");
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
   m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
@@ -911,7 +913,7 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       kata_error_t *e = NULL;
       if (dev == NULL
           || m->ops->hotplug_memory (&m->vm, dev, (int)kata_json_int (params, "size_mb", 0),
-                                     m->cfg && strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0, &e)
+                                     m->cfg && kata_qemu_memfd (m->cfg), &e)
                  < 0)
         {
           conn_error (c, id,

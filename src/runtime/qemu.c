@@ -79,6 +79,13 @@ sock_path (const char *vm_dir, const char *name)
   return xstrdup (name);
 }
 
+bool
+kata_qemu_memfd (const kata_config_t *cfg)
+{
+  return strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0
+         || (cfg->hypervisor.memory_backend && strcmp (cfg->hypervisor.memory_backend, "memfd") == 0);
+}
+
 const char *
 kata_qemu_firmware (const kata_config_t *cfg)
 {
@@ -166,7 +173,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
   bool kvm = strcmp (accel, "kvm") == 0;
   bool tmpl = p->boot_mode == KATA_VM_BOOT_TEMPLATE || p->boot_mode == KATA_VM_BOOT_CLONE;
-  const char *memdev = virtiofs || tmpl ? ",memory-backend=mem" : "";
+  bool memfd = !tmpl && kata_qemu_memfd (cfg);
+  const char *memdev = memfd || tmpl ? ",memory-backend=mem" : "";
   const char *bus_sfx = microvm ? "device" : "pci";
   long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
   cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
@@ -224,12 +232,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
                cfg->hypervisor.memory_slots, qemu_maxmem_mb (p->memory_mb > 0 ? p->memory_mb : 256));
   else
     strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
-  if (virtiofs)
-    {
-      strv_add (&s, "-object");
-      strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
-    }
-  else if (tmpl)
+  if (tmpl)
     {
       /* The template writes its RAM to the file; a clone maps it privately (copy-on-write). */
       cleanup_free char *mp = qemu_escape (p->template_path);
@@ -237,6 +240,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_addf (&s, "memory-backend-file,id=mem,size=%dM,mem-path=%s/memory,share=%s",
                  p->memory_mb > 0 ? p->memory_mb : 256, mp,
                  p->boot_mode == KATA_VM_BOOT_TEMPLATE ? "on" : "off");
+    }
+  else if (memfd)
+    {
+      strv_add (&s, "-object");
+      strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
     }
   if (microvm)
     {

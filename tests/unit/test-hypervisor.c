@@ -53,8 +53,10 @@ test_argv_q35_9p (void **state)
                          .debug = true };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
-  assert_non_null (strstr (
-      s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M,slots=10,maxmem="));
+  assert_non_null (strstr (s, "-name sandbox-sb -machine q35,memory-backend=mem -accel tcg,tb-size=64 -cpu "
+                              "max -smp 2 -m 512M,slots=10,maxmem="));
+  /* guest RAM from a shared memfd (memory_backend = "memfd", the default): no THP */
+  assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=512M,share=on "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
   assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
@@ -102,6 +104,16 @@ test_argv_q35_9p (void **state)
   assert_int_equal (kata_qemu_build_argv (&p, "kvm", &argv, &err), 0);
   s = joined (argv);
   assert_non_null (strstr (s, "-accel kvm -cpu host "));
+  free (s);
+  kata_strv_free (argv);
+
+  /* memory_backend = "ram": QEMU's anonymous RAM */
+  replace (&cfg->hypervisor.memory_backend, "ram");
+  assert_false (kata_qemu_memfd (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, "-machine q35 -accel"));
+  assert_null (strstr (s, "memory-backend"));
   free (s);
   kata_strv_free (argv);
   kata_config_free (cfg);
