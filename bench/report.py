@@ -544,6 +544,36 @@ def build(outdir):
     md.append(table(["", "median", "p95", "min", "max", "ok", "× runc", "notes"], rows))
     md.append("")
 
+    # -- events (on the exec row's running container)
+    ev_rows = read_tsv(os.path.join(raw, "events", "stats.tsv"))
+    ev_wall, ev_cpu = [], []
+    for r in ev_rows:
+        try:
+            ev_wall.append(float(r[1]))
+            ev_cpu.append(float(r[2]) + float(r[3]))
+        except (IndexError, ValueError):
+            pass
+    try:
+        with open(os.path.join(raw, "events", "interval.txt")) as f:
+            ev_n = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        ev_n = None
+    res["events"] = {"stats_wall": stats(ev_wall), "stats_cpu": stats(ev_cpu), "interval_100ms_samples_in_3s": ev_n}
+    if ev_wall or ev_n is not None:
+        md.append("## Stats: `events --stats` and `events --interval 100ms` (kata-runtime)")
+        md.append("")
+        rows = []
+        if ev_wall:
+            sw, sc = stats(ev_wall), stats(ev_cpu)
+            rows.append(["`events --stats`, wall clock", fmt_s(sw["median"]), fmt_s(sw["p95"]), "%d" % sw["n"]])
+            rows.append(["`events --stats`, host CPU of kata-runtime (user + sys)", fmt_s(sc["median"]),
+                         fmt_s(sc["p95"]), "%d" % sc["n"]])
+        if ev_n is not None:
+            rows.append(["`events --interval 100ms` for 3 s: stats lines (30 = keeps its interval)", "%d" % ev_n,
+                         "", "1"])
+        md.append(table(["", "median", "p95", "runs"], rows))
+        md.append("")
+
     # -- memory
     mem = memory(raw)
     mem_t = memory(raw, "template-")

@@ -815,6 +815,25 @@ barefloor_section() {
 	return 0
 }
 
+# ---------------------------------------------------------------- events
+# events_measure ROOT ID, on the running exec container: RUNS samples of
+# `events --stats` (wall clock and the host CPU of kata-runtime itself, from
+# bash's `time`), and how many stats lines `events --interval 100ms` prints in
+# 3 s (30 when it keeps its interval).  raw/events/stats.tsv: i real user sys;
+# raw/events/interval.txt: the count.
+events_measure() {
+	local root=$1 id=$2 i t d=$raw/events
+	mkdir -p "$d"
+	log "events: $RUNS samples of events --stats, and events --interval 100ms for 3 s"
+	for i in $(seq 1 "$RUNS"); do
+		t=$({ TIMEFORMAT='%R %U %S'; time timeout 60 "$RT" --kata-config "$kcfg" --root "$root" events --stats "$id" \
+			>/dev/null 2>&1; } 2>&1) || continue
+		printf '%s\t%s\n' "$i" "${t// /$'\t'}" >>"$d/stats.tsv"
+	done
+	timeout 3 "$RT" --kata-config "$kcfg" --root "$root" events --interval 100ms "$id" 2>/dev/null |
+		grep -c '"type":"stats"' >"$d/interval.txt"
+}
+
 # ---------------------------------------------------------------- exec
 exec_section() {
 	local i e=$work/err/exec root st=$raw/exec
@@ -861,6 +880,7 @@ exec_section() {
 			record "$st" kata "$i" "$e"
 		fi
 	done
+	[ $k_ok = 1 ] && events_measure "$root" kata-exec
 	[ $c_ok = 1 ] && crun_ns timeout 60 "$CRUN" --root "$work/roots/crun" delete --force crun-exec >/dev/null 2>&1
 	[ $r_ok = 1 ] && timeout 60 "$RUNC" --root "$work/roots/runc" delete --force runc-exec >/dev/null 2>&1
 	[ $k_ok = 1 ] && kata_delete "$root" kata-exec

@@ -391,6 +391,7 @@ boot_agent (monitor_t *m, char **msg)
     timeout_s = 15;
   uint64_t deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
   uint64_t next_hello = 0;
+  uint64_t hello_interval_ms = HELLO_INTERVAL_MS;
   uint32_t first_hello = 0, create_id = 0;
   bool hello_ok = false, term = false;
   int status = 0;
@@ -444,7 +445,9 @@ boot_agent (monitor_t *m, char **msg)
               *msg = boot_closed (m);
               return -1;
             }
-          next_hello = now + HELLO_INTERVAL_MS * 1000000ULL;
+          next_hello = now + hello_interval_ms * 1000000ULL;
+          hello_interval_ms
+              = hello_interval_ms * 2 > HELLO_INTERVAL_MAX_MS ? HELLO_INTERVAL_MAX_MS : hello_interval_ms * 2;
         }
       struct pollfd p[2] = { { .fd = m->sfd, .events = POLLIN }, { .fd = m->agent_fd, .events = POLLIN } };
       uint64_t wake = hello_ok ? deadline : (next_hello < deadline ? next_hello : deadline);
