@@ -244,6 +244,8 @@ kv() { jq -r "$1 // \"\"" <<<"$kenv" 2>/dev/null; }
 if [ $kata_ok = 1 ]; then
 	H_PATH=$(kv .Hypervisor.Path) H_MACHINE=$(kv .Hypervisor.MachineType)
 	H_ACCEL=$(kv .Hypervisor.AccelChosen) H_TB=$(kv .Hypervisor.TbSize)
+	H_FIRMWARE=$(kv .Hypervisor.Firmware) H_SLOTS=$(kv .Hypervisor.MemorySlots)
+	H_MEMBACKEND=$(kv .Hypervisor.MemoryBackend)
 	H_VCPUS=$(kv .Hypervisor.DefaultVCPUs) H_MAXVCPUS=$(kv .Hypervisor.DefaultMaxVCPUs)
 	H_MEM=$(kv .Hypervisor.DefaultMemory) H_SHAREDFS=$(kv .Hypervisor.SharedFS)
 	H_VFSD=$(kv .Hypervisor.VirtioFSDaemon) H_VFSCACHE=$(kv .Hypervisor.VirtioFSCache)
@@ -282,6 +284,9 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 		echo "qemu=$H_PATH"
 		echo "qemu_version=$(kv .Hypervisor.Version)"
 		echo "machine=$H_MACHINE"
+		echo "firmware=${H_FIRMWARE:-seabios}"
+		echo "memory_backend=$H_MEMBACKEND"
+		echo "tb_size=$H_TB"
 		echo "accel=$H_ACCEL"
 		echo "accel_reason=$(kv .Hypervisor.AccelReason)"
 		echo "vm_mem_mb=$H_MEM"
@@ -367,22 +372,36 @@ sockp() { # VMDIR NAME: absolute when it fits in sun_path, else relative to the 
 	local p=$1/$2
 	if [ ${#p} -lt 107 ]; then echo "$p"; else echo "$2"; fi
 }
+# FLOOR_SEABIOS=1: the same with QEMU's default firmware (SeaBIOS) and the
+# configured kernel (the bzImage), for the floor-seabios row.
 floor_argv() {
-	local vm=$1 shared=$2 name=$3 microvm=0 vfs=0 bus=pci kernel=$K_PATH append console alt
+	local vm=$1 shared=$2 name=$3 microvm=0 vfs=0 bus=pci kernel=$K_PATH append console alt pvh=0 fw=$H_FIRMWARE
+	[ "${FLOOR_SEABIOS:-0}" = 1 ] && fw=
 	[ "$H_MACHINE" = microvm ] && microvm=1 bus=device
 	[ "$H_SHAREDFS" = virtio-fs ] && vfs=1
 	FA=("$H_PATH" -name "sandbox-$name" -machine)
-	local mb=
-	[ $vfs = 1 ] && mb=,memory-backend=mem
+	local mb= memfd=0
+	# guest RAM from a shared memfd: virtio-fs, or memory_backend = "memfd" (kata_qemu_memfd)
+	{ [ $vfs = 1 ] || [ "$H_MEMBACKEND" = memfd ]; } && memfd=1 mb=,memory-backend=mem
 	if [ $microvm = 1 ]; then FA+=("microvm,pic=off,pit=off,rtc=on$mb"); else FA+=("q35$mb"); fi
 	FA+=(-accel)
 	if [ "$H_ACCEL" != kvm ] && [ "${H_TB:-0}" -gt 0 ] 2>/dev/null; then FA+=("tcg,tb-size=$H_TB"); else FA+=("$H_ACCEL"); fi
 	if [ "$H_ACCEL" = kvm ]; then FA+=(-cpu host); else FA+=(-cpu max); fi
-	FA+=(-smp "$H_VCPUS" -m "${H_MEM}M")
-	[ $vfs = 1 ] && FA+=(-object "memory-backend-memfd,id=mem,size=${H_MEM}M,share=on")
+	if [ $microvm = 0 ] && [ "${H_SLOTS:-0}" -gt 0 ] 2>/dev/null; then
+		# memory hot-plug (qemu_maxmem_mb): the boot memory plus the host's RAM in 128 MiB blocks
+		local host_mb=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
+		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M,slots=$H_SLOTS,maxmem=$((H_MEM + host_mb / 128 * 128))M")
+	else
+		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M")
+	fi
+	[ $memfd = 1 ] && FA+=(-object "memory-backend-memfd,id=mem,size=${H_MEM}M,share=on")
 	[ $microvm = 1 ] && FA+=(-global virtio-mmio.force-legacy=false)
 	FA+=(-nodefaults -nographic -no-reboot -no-user-config)
-	if [ $microvm = 1 ]; then
+	[ $microvm = 0 ] && [ -n "$fw" ] && FA+=(-bios "$fw")
+	# microvm and qboot boot the PVH vmlinux next to the kernel (kata_qemu_kernel)
+	[ $microvm = 1 ] && pvh=1
+	[ $microvm = 0 ] && case "$(basename "$fw")" in qboot*) pvh=1 ;; esac
+	if [ $pvh = 1 ]; then
 		alt=$(dirname "$kernel")/$(basename "$kernel" | sed 's/^vmlinuz/vmlinux/')
 		[ -r "$alt" ] && kernel=$alt
 	fi
@@ -390,7 +409,7 @@ floor_argv() {
 	[ -n "$I_PATH" ] && FA+=(-initrd "$I_PATH")
 	append="console=ttyS0"
 	[ "$H_DEBUG" = true ] || append="$append quiet"
-	append="$append panic=-1"
+	append="$append panic=-1 no_timer_check"
 	if [ $microvm = 1 ] && [ -n "${FLOOR_TSC:-}" ]; then append="$append tsc_early_khz=$FLOOR_TSC"; fi
 	[ "$A_DEBUG" = true ] && append="$append agent.debug=1"
 	[ -n "$K_PARAMS" ] && append="$append $K_PARAMS"
@@ -438,7 +457,7 @@ floor_check_cmdline() {
 
 # One floor boot; sets T_START, T_END, T, RC and FLOOR_ERR.
 floor_once() {
-	local i=$1 d=$work/floor/$1 qpid vpid=
+	local i=$1 d=$work/floor/${FLOOR_SEABIOS:+s}$1 qpid vpid=
 	rm -rf "$d"
 	mkdir -p "$d/shared"
 	floor_argv "$d" "$d/shared" "floor-$i"
@@ -496,7 +515,7 @@ floor_once() {
 
 # ---------------------------------------------------------------- row bookkeeping
 declare -A CONSEC=() DISABLED=()
-ROWS_LC="crun runc kata-cold kata-template kata-cache floor"
+ROWS_LC="crun runc kata-cold kata-template kata-cache floor floor-seabios"
 row_status() { # ROW STATUS-LINE: "n/a: ..." or "failed: ..."
 	echo "$2" >"$raw/lifecycle/$1.status"
 	DISABLED[$1]=$2
@@ -569,6 +588,11 @@ lc_floor() {
 	floor_once "$i"
 	record "$raw/lifecycle" floor "$i" /dev/null "$FLOOR_ERR"
 }
+lc_floor_seabios() {
+	local i=$1
+	FLOOR_SEABIOS=1 floor_once "$i"
+	record "$raw/lifecycle" floor-seabios "$i" /dev/null "$FLOOR_ERR"
+}
 
 lifecycle_section() {
 	local i r root_cold root_tpl root_cache
@@ -592,6 +616,11 @@ lifecycle_section() {
 		row_status floor "failed: ${kata_err:-no kernel in the kata-runtime configuration}"
 	elif [ ! -r "$K_PATH" ] || [ ! -r "$I_PATH" ]; then
 		row_status floor "failed: kernel $K_PATH or initrd $I_PATH not readable"
+	fi
+	if ! active floor; then
+		row_status floor-seabios "${DISABLED[floor]}"
+	elif [ -z "${H_FIRMWARE:-}" ] || [ "$H_MACHINE" = microvm ]; then
+		row_status floor-seabios "n/a (the runtime boots with SeaBIOS already: the floor row is that)"
 	fi
 
 	new_kata_root kata-cold root_cold
@@ -634,6 +663,10 @@ lifecycle_section() {
 		floor_once 0
 		if [ $RC = 0 ]; then log "floor warm-up boot: ${T}s"; else row_status floor "failed: $FLOOR_ERR"; fi
 	fi
+	if active floor-seabios; then
+		FLOOR_SEABIOS=1 floor_once 0
+		if [ $RC = 0 ]; then log "floor (SeaBIOS) warm-up boot: ${T}s"; else row_status floor-seabios "failed: $FLOOR_ERR"; fi
+	fi
 	if [ $factory_ok = 1 ] && [ $kata_ok = 1 ]; then
 		active kata-template && template_setup
 		active kata-cache && cache_setup
@@ -651,6 +684,7 @@ lifecycle_section() {
 			cache_wait_full || log "warning: the VM cache did not refill within ${FLOOR_TMO}s"
 		fi
 		active floor && lc_floor "$i"
+		active floor-seabios && lc_floor_seabios "$i"
 	done
 	cache_teardown # its standby VM must not idle through the other sections
 	for r in $ROWS_LC; do
@@ -740,20 +774,22 @@ barefloor_section() {
 	fi
 	mkdir -p "$kd"
 	ln -sf "$K_PATH" "$kd/vmlinuz.container"
-	# microvm too when the PVH vmlinux sits next to the kernel (minimal flavor)
+	# microvm, and q35 with qboot, too when the PVH vmlinux sits next to the
+	# kernel (minimal flavor); qboot from boot-floor.sh's default path
 	vmlinux=$(dirname "$K_PATH")/$(basename "$K_PATH" | sed 's/^vmlinuz/vmlinux/')
 	if [ "$vmlinux" != "$K_PATH" ] && [ -r "$vmlinux" ]; then
 		ln -sf "$vmlinux" "$kd/vmlinux.container"
-		machines=both
+		machines="q35 microvm"
+		[ -r /usr/share/qemu/qboot.rom ] && machines="q35 q35-qboot microvm"
 	fi
 	log "bare-init floor: tools/osbuilder/boot-floor.sh --runs $RUNS --machine $machines"
-	timeout -k 10 $((2 * RUNS * FLOOR_TMO + 120)) bash "$bf" --runs "$RUNS" --machine "$machines" \
+	timeout -k 10 $((3 * RUNS * FLOOR_TMO + 120)) bash "$bf" --runs "$RUNS" --machine "$machines" \
 		--timeout "$FLOOR_TMO" --accel "${H_ACCEL:-tcg}" "$kd" >"$raw/barefloor.out" 2>&1 &
 	CUR_PID=$!
 	wait "$CUR_PID"
 	local rc=$?
 	CUR_PID=
-	sed -n 's/^ *\([a-z0-9]*\) *run *\([0-9]*\): ready \([0-9.]*\)s  exit \([0-9.]*\)s.*/\1\t\2\t\3\t\4/p' \
+	sed -n 's/^ *\([a-z0-9-]*\) *run *\([0-9]*\): ready \([0-9.]*\)s  exit \([0-9.]*\)s.*/\1\t\2\t\3\t\4/p' \
 		"$raw/barefloor.out" >"$raw/barefloor.tsv"
 	if [ -s "$raw/barefloor.tsv" ]; then
 		echo ok >"$st"
@@ -762,6 +798,25 @@ barefloor_section() {
 		echo "failed: boot-floor.sh exit status $rc: $(tail -n 2 "$raw/barefloor.out" | tr '\n' ' ')" >"$st"
 	fi
 	return 0
+}
+
+# ---------------------------------------------------------------- events
+# events_measure ROOT ID, on the running exec container: RUNS samples of
+# `events --stats` (wall clock and the host CPU of kata-runtime itself, from
+# bash's `time`), and how many stats lines `events --interval 100ms` prints in
+# 3 s (30 when it keeps its interval).  raw/events/stats.tsv: i real user sys;
+# raw/events/interval.txt: the count.
+events_measure() {
+	local root=$1 id=$2 i t d=$raw/events
+	mkdir -p "$d"
+	log "events: $RUNS samples of events --stats, and events --interval 100ms for 3 s"
+	for i in $(seq 1 "$RUNS"); do
+		t=$({ TIMEFORMAT='%R %U %S'; time timeout 60 "$RT" --kata-config "$kcfg" --root "$root" events --stats "$id" \
+			>/dev/null 2>&1; } 2>&1) || continue
+		printf '%s\t%s\n' "$i" "${t// /$'\t'}" >>"$d/stats.tsv"
+	done
+	timeout 3 "$RT" --kata-config "$kcfg" --root "$root" events --interval 100ms "$id" 2>/dev/null |
+		grep -c '"type":"stats"' >"$d/interval.txt"
 }
 
 # ---------------------------------------------------------------- exec
@@ -810,6 +865,7 @@ exec_section() {
 			record "$st" kata "$i" "$e"
 		fi
 	done
+	[ $k_ok = 1 ] && events_measure "$root" kata-exec
 	[ $c_ok = 1 ] && crun_ns timeout 60 "$CRUN" --root "$work/roots/crun" delete --force crun-exec >/dev/null 2>&1
 	[ $r_ok = 1 ] && timeout 60 "$RUNC" --root "$work/roots/runc" delete --force runc-exec >/dev/null 2>&1
 	[ $k_ok = 1 ] && kata_delete "$root" kata-exec

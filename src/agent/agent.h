@@ -134,6 +134,7 @@ typedef struct agent_s
   bool sandbox_created;
   char *sandbox_id;
   bool shutdown;
+  uint32_t shutdown_id; /* the DestroySandbox request, answered once the guest is synced */
 } agent_t;
 
 /* ---- init.c: PID 1 setup ---- */

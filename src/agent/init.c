@@ -132,6 +132,9 @@ agent_power_off (agent_t *a)
 {
   agent_kill_all (a);
   sync ();
+  if (a->shutdown_id)
+    agent_send_result (a, a->shutdown_id, "{\"synced\":true}");
+  agent_flush_blocking (a, 2000);
   if (getpid () == 1)
     {
       reboot (RB_POWER_OFF);

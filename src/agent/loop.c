@@ -485,10 +485,7 @@ agent_loop_run (agent_t *a)
             break;
         }
       if (a->shutdown)
-        {
-          agent_flush_blocking (a, 2000);
-          agent_power_off (a);
-        }
+        agent_power_off (a);
       agent_process_gc (a);
       if (!a->chan_connected)
         chan_try_connect (a);

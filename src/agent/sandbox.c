@@ -162,7 +162,9 @@ int
 agent_h_destroy_sandbox (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err)
 {
   (void)params, (void)out, (void)err;
-  agent_send_result (a, id, "{}");
+  /* Answered by agent_power_off once every process is gone and the disks are synced
+     ({"synced":true}): the host may then stop QEMU instead of waiting for the power-off. */
   a->shutdown = true;
+  a->shutdown_id = id;
   return 1;
 }

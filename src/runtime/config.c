@@ -45,6 +45,7 @@ typedef struct
 static const char *const machine_types[] = { "q35", "microvm", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 static const char *const shared_fss[] = { "virtio-9p", "virtio-fs", NULL };
+static const char *const mem_backends[] = { "memfd", "ram", NULL };
 static const char *const fs_caches[] = { "auto", "none", "always", NULL };
 static const char *const caches_9p[] = { "none", "mmap", "loose", NULL };
 static const char *const block_drivers[] = { "virtio-blk", "virtio-scsi", NULL };
@@ -79,11 +80,13 @@ static const key_desc_t qemu_keys[] = {
   ENUM ("machine_type", hypervisor.machine_type, machine_types),
   ENUM ("accel", hypervisor.accel, accels),
   STR ("kernel_params", hypervisor.kernel_params),
+  STR ("firmware", hypervisor.firmware),
   INT ("default_vcpus", hypervisor.default_vcpus, 1, 1024),
   INT ("default_maxvcpus", hypervisor.default_maxvcpus, 0, 1024),
   INT ("default_memory", hypervisor.default_memory, 16, 4 * 1024 * 1024),
   INT ("memory_slots", hypervisor.memory_slots, 0, 1024),
   ENUM ("shared_fs", hypervisor.shared_fs, shared_fss),
+  ENUM ("memory_backend", hypervisor.memory_backend, mem_backends),
   PATH ("virtio_fs_daemon", hypervisor.virtio_fs_daemon),
   ENUM ("virtio_fs_cache", hypervisor.virtio_fs_cache, fs_caches),
   INT ("msize_9p", hypervisor.msize_9p, 4096, 1048576),
@@ -159,7 +162,9 @@ kata_config_default (void)
   c->hypervisor.disable_block_device_use = false;
   c->hypervisor.enable_debug = false;
   c->hypervisor.boot_timeout = 60;
-  c->hypervisor.tb_size = xstrdup ("0");
+  c->hypervisor.tb_size = xstrdup ("32"); /* docs/benchmarks.md: memory per idle pod */
+  c->hypervisor.firmware = xstrdup ("");
+  c->hypervisor.memory_backend = xstrdup ("memfd");
   c->hypervisor.seccompsandbox = xstrdup (KATA_QEMU_SANDBOX_DEFAULT);
   c->agent.debug = false;
   c->agent.kernel_modules = xmalloc0 (sizeof (char *));
@@ -195,6 +200,8 @@ kata_config_free (kata_config_t *c)
   free (c->hypervisor.cache_9p);
   free (c->hypervisor.block_device_driver);
   free (c->hypervisor.tb_size);
+  free (c->hypervisor.firmware);
+  free (c->hypervisor.memory_backend);
   free (c->hypervisor.seccompsandbox);
   kata_strv_free (c->agent.kernel_modules);
   free (c->runtime.internetworking_model);

@@ -28,6 +28,9 @@ typedef struct kata_config_s
     char *machine_type;            /* "q35" (default) or "microvm" */
     char *accel;                   /* "auto" (default) | "kvm" | "tcg" */
     char *kernel_params;           /* extra params, default "" */
+    char *memory_backend;          /* guest RAM: "memfd" (default: shared memfd, no THP) | "ram" */
+    char *firmware;                /* q35 firmware: "" = qboot when installed (else SeaBIOS),
+                                      "seabios" = QEMU's default, or a path for -bios */
     int default_vcpus;             /* 1 */
     int default_maxvcpus;          /* 0 = host cpus */
     int default_memory;            /* MiB, 256 */
@@ -42,7 +45,7 @@ typedef struct kata_config_s
     bool enable_debug;             /* false */
     int boot_timeout;              /* seconds to wait for the agent, default 60 */
     char *tb_size;                 /* TCG translation-block cache in MiB, as a decimal
-                                      string; default "0" = QEMU's default.  Never NULL. */
+                                      string; default "32" ("0" = QEMU's default).  Never NULL. */
     char *seccompsandbox;          /* QEMU -sandbox value ("" = none); default
                                       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" */
   } hypervisor;

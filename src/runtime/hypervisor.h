@@ -97,6 +97,23 @@ int kata_hypervisor_choose_accel (const char *accel, const char **chosen, char *
    Exposed for tests and `kata-check`. */
 int kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err);
 
+/* Guest RAM (boot and hot-plugged) comes from a shared memfd: virtio-fs needs it, and
+   `memory_backend = "memfd"` asks for it (shmem gets no transparent huge pages, so an idle
+   guest's untouched RAM is not brought in 2 MiB at a time). */
+bool kata_qemu_memfd (const kata_config_t *cfg);
+
+/* Debian's QEMU ships qboot, a minimal firmware that boots a PVH kernel. */
+#define KATA_QBOOT_PATH "/usr/share/qemu/qboot.rom"
+
+/* The firmware QEMU gets with -bios: NULL for QEMU's default (SeaBIOS; always on
+   microvm).  On q35, `firmware = ""` means qboot when it is installed. */
+const char *kata_qemu_firmware (const kata_config_t *cfg);
+
+/* The kernel QEMU boots: the uncompressed PVH vmlinux next to the configured
+   vmlinuz on microvm and with qboot (no decompression under TCG), else the
+   configured one.  Freed by the caller. */
+char *kata_qemu_kernel (const kata_config_t *cfg);
+
 /* Host TSC frequency in kHz (0 when unknown). */
 unsigned long kata_host_tsc_khz (void);
 

@@ -29,7 +29,12 @@
 #define MON_SOCK "monitor.sock"
 #define STREAM_BUF_MAX (1u << 20)
 #define OUTQ_HIGH (4u << 20)
+/* Hello is resent after 200 ms, then twice as late each time, up to 1 s: the first one
+   waits in the socket until the guest opens its port and is answered at once (the debug
+   log says "Hello 1 of N"), and every extra one is answered too, by a guest that has
+   better to do (a 4 s TCG boot piled up 20 of them at a fixed 200 ms). */
 #define HELLO_INTERVAL_MS 200
+#define HELLO_INTERVAL_MAX_MS 1000
 #define WATCH_INTERVAL_MS 5000
 
 /* A client's or the agent's output queue. */

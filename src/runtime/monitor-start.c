@@ -70,6 +70,8 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_str (g, "virtio_fs_daemon", c->hypervisor.virtio_fs_daemon);
   kata_gen_kv_str (g, "virtio_fs_cache", c->hypervisor.virtio_fs_cache);
   kata_gen_kv_str (g, "tb_size", c->hypervisor.tb_size);
+  kata_gen_kv_str (g, "firmware", c->hypervisor.firmware);
+  kata_gen_kv_str (g, "memory_backend", c->hypervisor.memory_backend);
   kata_gen_kv_str (g, "seccompsandbox", c->hypervisor.seccompsandbox);
   kata_gen_kv_int (g, "msize_9p", c->hypervisor.msize_9p);
   kata_gen_kv_str (g, "cache_9p", c->hypervisor.cache_9p);

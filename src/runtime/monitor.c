@@ -141,6 +141,8 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.virtio_fs_cache, h, "virtio_fs_cache");
   set_str (&m->cfg->hypervisor.cache_9p, h, "cache_9p");
   set_str (&m->cfg->hypervisor.tb_size, h, "tb_size");
+  set_str (&m->cfg->hypervisor.firmware, h, "firmware");
+  set_str (&m->cfg->hypervisor.memory_backend, h, "memory_backend");
   set_str (&m->cfg->hypervisor.seccompsandbox, h, "seccompsandbox");
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
   m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
@@ -347,6 +349,7 @@ boot_agent (monitor_t *m, char **msg)
     timeout_s = 15;
   uint64_t deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
   uint64_t next_hello = 0;
+  uint64_t hello_interval_ms = HELLO_INTERVAL_MS;
   uint32_t first_hello = 0, create_id = 0;
   bool hello_ok = false, term = false;
   int status = 0;
@@ -400,7 +403,9 @@ boot_agent (monitor_t *m, char **msg)
               *msg = boot_closed (m);
               return -1;
             }
-          next_hello = now + HELLO_INTERVAL_MS * 1000000ULL;
+          next_hello = now + hello_interval_ms * 1000000ULL;
+          hello_interval_ms
+              = hello_interval_ms * 2 > HELLO_INTERVAL_MAX_MS ? HELLO_INTERVAL_MAX_MS : hello_interval_ms * 2;
         }
       struct pollfd p[2] = { { .fd = m->sfd, .events = POLLIN }, { .fd = m->agent_fd, .events = POLLIN } };
       uint64_t wake = hello_ok ? deadline : (next_hello < deadline ? next_hello : deadline);
@@ -454,8 +459,9 @@ boot_agent (monitor_t *m, char **msg)
                       kata_frame_clear (&f);
                       return -1;
                     }
-                  kata_debug ("agent answered Hello after %llu ms: %s",
-                              (unsigned long long)((kata_now_ns () - t0) / 1000000), f.payload);
+                  kata_debug ("agent answered Hello after %llu ms (Hello %u of %u): %s",
+                              (unsigned long long)((kata_now_ns () - t0) / 1000000), f.id - first_hello + 1,
+                              m->next_id - first_hello + 1, f.payload);
                   yajl_tree_free (root);
                   hello_ok = true;
                   cleanup_free char *params = create_sandbox_params (m);
@@ -868,7 +874,7 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       kata_error_t *e = NULL;
       if (dev == NULL
           || m->ops->hotplug_memory (&m->vm, dev, (int)kata_json_int (params, "size_mb", 0),
-                                     m->cfg && strcmp (m->cfg->hypervisor.shared_fs, "virtio-fs") == 0, &e)
+                                     m->cfg && kata_qemu_memfd (m->cfg), &e)
                  < 0)
         {
           conn_error (c, id,
@@ -1025,9 +1031,25 @@ agent_frame (monitor_t *m, kata_frame_t *f)
     }
 }
 
-/* Waits up to TIMEOUT_MS for QEMU to exit (reaping it).  True when it did. */
+/* True when frame F answers request SYNCED_ID with {"synced":true}: the agent has killed
+   every process and synced the guest's disks, so nothing is lost when QEMU stops now. */
 static bool
-wait_qemu (monitor_t *m, int timeout_ms)
+is_synced_reply (const kata_frame_t *f, uint32_t synced_id)
+{
+  yajl_val root = NULL, res = NULL;
+  bool synced = false;
+  if (synced_id == 0 || f->type != KATA_FRAME_RESP || f->id != synced_id)
+    return false;
+  if (kata_msg_parse_response (f->payload, f->len, &root, &res, NULL, NULL) == 0)
+    synced = YAJL_IS_TRUE (kata_json_get (res, "synced"));
+  yajl_tree_free (root);
+  return synced;
+}
+
+/* Waits up to TIMEOUT_MS for QEMU to exit (reaping it), or, when SYNCED_ID is not 0, for
+   the agent's synced answer to that request (*SYNCED is then set).  True when either came. */
+static bool
+wait_qemu (monitor_t *m, int timeout_ms, uint32_t synced_id, bool *synced)
 {
   uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
   int st;
@@ -1044,10 +1066,31 @@ wait_qemu (monitor_t *m, int timeout_ms)
           /* Keep the channel drained so the guest never blocks on a write while powering off. */
           char buf[65536];
           struct pollfd p = { .fd = m->agent_fd, .events = POLLIN };
-          if (poll (&p, 1, 10) > 0 && recv (m->agent_fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
+          ssize_t n = 0;
+          if (poll (&p, 1, 10) > 0 && (n = recv (m->agent_fd, buf, sizeof buf, MSG_DONTWAIT)) == 0)
             {
               close (m->agent_fd);
               m->agent_fd = -1;
+            }
+          if (n > 0 && synced_id)
+            {
+              kata_frame_reader_feed (&m->agent_rd, buf, n);
+              for (;;)
+                {
+                  kata_frame_t f = { 0 };
+                  kata_error_t *e = NULL;
+                  int r = kata_frame_reader_next (&m->agent_rd, &f, &e);
+                  kata_error_free (e);
+                  if (r <= 0)
+                    break;
+                  bool done = is_synced_reply (&f, synced_id);
+                  kata_frame_clear (&f);
+                  if (done)
+                    {
+                      *synced = true;
+                      return true;
+                    }
+                }
             }
         }
       else
@@ -1071,10 +1114,19 @@ serve_shutdown (monitor_t *m, conn_t *asker, uint32_t ask_id, const char *why)
       kata_set_nonblock (m->agent_fd, 0);
       outq_flush (m->agent_fd, &m->agent_out);
     }
-  if (!wait_qemu (m, 5000))
+  bool synced = false;
+  if (!wait_qemu (m, 5000, m->agent_fd >= 0 ? id : 0, &synced))
     {
       kata_warn ("sandbox %s: QEMU did not power off within 5 s; stopping it", m->sid);
       m->ops->stop (&m->vm, true, NULL);
+    }
+  else if (synced)
+    {
+      /* The guest is synced: its own power-off (the kernel's device shutdown, slow under
+         TCG) saves nothing more, so quit QEMU at once. */
+      m->ops->stop (&m->vm, true, NULL);
+      kata_debug ("guest synced in %llu ms; QEMU stopped",
+                  (unsigned long long)((kata_now_ns () - t0) / 1000000));
     }
   else
     kata_debug ("QEMU powered off in %llu ms", (unsigned long long)((kata_now_ns () - t0) / 1000000));
@@ -1147,7 +1199,7 @@ static void
 agent_died (monitor_t *m, const char *cause_in)
 {
   cleanup_free char *cause = NULL;
-  if (m->vm.pid > 0 && !wait_qemu (m, 2000))
+  if (m->vm.pid > 0 && !wait_qemu (m, 2000, 0, NULL))
     m->ops->stop (&m->vm, true, NULL);
   cause = m->qemu_exited ? exit_status_str (m->qemu_status) : xstrdup (cause_in);
   cleanup_free char *msg = death_message (m, cause);

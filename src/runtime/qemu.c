@@ -79,9 +79,35 @@ sock_path (const char *vm_dir, const char *name)
   return xstrdup (name);
 }
 
-/* microvm boots the uncompressed vmlinux: vmlinuz.container -> vmlinux.container. */
+bool
+kata_qemu_memfd (const kata_config_t *cfg)
+{
+  return strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0
+         || (cfg->hypervisor.memory_backend && strcmp (cfg->hypervisor.memory_backend, "memfd") == 0);
+}
+
+const char *
+kata_qemu_firmware (const kata_config_t *cfg)
+{
+  const char *fw = cfg->hypervisor.firmware ? cfg->hypervisor.firmware : "";
+  if (strcmp (cfg->hypervisor.machine_type, "microvm") == 0 || strcmp (fw, "seabios") == 0)
+    return NULL;
+  if (*fw)
+    return fw;
+  return access (KATA_QBOOT_PATH, R_OK) == 0 ? KATA_QBOOT_PATH : NULL;
+}
+
+static bool
+is_qboot (const char *fw)
+{
+  const char *base = fw ? strrchr (fw, '/') : NULL;
+  base = base ? base + 1 : fw;
+  return base && strncmp (base, "qboot", 5) == 0;
+}
+
+/* vmlinuz.container -> vmlinux.container, when it exists. */
 static char *
-microvm_kernel (const char *kernel)
+pvh_kernel (const char *kernel)
 {
   const char *base = strrchr (kernel, '/');
   base = base ? base + 1 : kernel;
@@ -94,6 +120,14 @@ microvm_kernel (const char *kernel)
       free (alt);
     }
   return xstrdup (kernel);
+}
+
+char *
+kata_qemu_kernel (const kata_config_t *cfg)
+{
+  if (strcmp (cfg->hypervisor.machine_type, "microvm") == 0 || is_qboot (kata_qemu_firmware (cfg)))
+    return pvh_kernel (cfg->hypervisor.kernel);
+  return xstrdup (cfg->hypervisor.kernel);
 }
 
 /* QEMU option values escape ',' by doubling it. */
@@ -139,7 +173,8 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
   bool kvm = strcmp (accel, "kvm") == 0;
   bool tmpl = p->boot_mode == KATA_VM_BOOT_TEMPLATE || p->boot_mode == KATA_VM_BOOT_CLONE;
-  const char *memdev = virtiofs || tmpl ? ",memory-backend=mem" : "";
+  bool memfd = !tmpl && kata_qemu_memfd (cfg);
+  const char *memdev = memfd || tmpl ? ",memory-backend=mem" : "";
   const char *bus_sfx = microvm ? "device" : "pci";
   long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
   cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
@@ -171,7 +206,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       free (console);
       console = xstrdup (KATA_VM_CONSOLE_LOG);
     }
-  kernel = microvm ? microvm_kernel (cfg->hypervisor.kernel) : xstrdup (cfg->hypervisor.kernel);
+  kernel = kata_qemu_kernel (cfg);
   shared = qemu_escape (p->shared_dir);
 
   strv_add (&s, cfg->hypervisor.path);
@@ -197,12 +232,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
                cfg->hypervisor.memory_slots, qemu_maxmem_mb (p->memory_mb > 0 ? p->memory_mb : 256));
   else
     strv_addf (&s, "%dM", p->memory_mb > 0 ? p->memory_mb : 256);
-  if (virtiofs)
-    {
-      strv_add (&s, "-object");
-      strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
-    }
-  else if (tmpl)
+  if (tmpl)
     {
       /* The template writes its RAM to the file; a clone maps it privately (copy-on-write). */
       cleanup_free char *mp = qemu_escape (p->template_path);
@@ -210,6 +240,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_addf (&s, "memory-backend-file,id=mem,size=%dM,mem-path=%s/memory,share=%s",
                  p->memory_mb > 0 ? p->memory_mb : 256, mp,
                  p->boot_mode == KATA_VM_BOOT_TEMPLATE ? "on" : "off");
+    }
+  else if (memfd)
+    {
+      strv_add (&s, "-object");
+      strv_addf (&s, "memory-backend-memfd,id=mem,size=%dM,share=on", p->memory_mb > 0 ? p->memory_mb : 256);
     }
   if (microvm)
     {
@@ -220,6 +255,11 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-nographic");
   strv_add (&s, "-no-reboot");
   strv_add (&s, "-no-user-config");
+  if (kata_qemu_firmware (cfg))
+    {
+      strv_add (&s, "-bios");
+      strv_add (&s, kata_qemu_firmware (cfg));
+    }
   strv_add (&s, "-kernel");
   strv_add (&s, kernel);
   if (cfg->hypervisor.initrd && *cfg->hypervisor.initrd)

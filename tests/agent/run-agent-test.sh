@@ -407,7 +407,7 @@ fi
 
 # ---- shutdown ----
 out=$(ac call DestroySandbox '{}' 2>&1)
-check_eq "DestroySandbox" "{}" "$out"
+check_eq "DestroySandbox" '{"synced":true}' "$out"
 for _ in $(seq 1 500); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.02; done
 if kill -0 "$qpid" 2>/dev/null; then nok "QEMU exits after DestroySandbox"; else ok "QEMU exits after DestroySandbox"; qpid=; fi
 

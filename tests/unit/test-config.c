@@ -108,6 +108,8 @@ assert_config_equal (const kata_config_t *a, const kata_config_t *b)
   I (hypervisor.enable_debug);
   I (hypervisor.boot_timeout);
   S (hypervisor.tb_size);
+  S (hypervisor.firmware);
+  S (hypervisor.memory_backend);
   I (agent.debug);
   I (agent.kernel_modules_len);
   for (i = 0; i < a->agent.kernel_modules_len; i++)
@@ -152,7 +154,9 @@ test_default (void **state)
   assert_false (c->hypervisor.disable_block_device_use);
   assert_false (c->hypervisor.enable_debug);
   assert_int_equal (c->hypervisor.boot_timeout, 60);
-  assert_string_equal (c->hypervisor.tb_size, "0");
+  assert_string_equal (c->hypervisor.tb_size, "32");
+  assert_string_equal (c->hypervisor.firmware, "");
+  assert_string_equal (c->hypervisor.memory_backend, "memfd");
   assert_false (c->agent.debug);
   assert_int_equal (c->agent.kernel_modules_len, 0);
   assert_non_null (c->agent.kernel_modules);
@@ -309,6 +313,10 @@ test_tb_size_forms (void **state)
   c = load_ok ("[hypervisor.qemu]\ntb_size = 0\n");
   assert_string_equal (c->hypervisor.tb_size, "0");
   kata_config_free (c);
+  c = load_ok ("[hypervisor.qemu]\nmemory_backend = \"ram\"\nfirmware = \"seabios\"\n");
+  assert_string_equal (c->hypervisor.memory_backend, "ram");
+  assert_string_equal (c->hypervisor.firmware, "seabios");
+  kata_config_free (c);
   load_err ("[hypervisor.qemu]\ntb_size = \"big\"\n",
             "t.toml:2:11: hypervisor.qemu.tb_size: expected integer, got string");
   load_err ("[hypervisor.qemu]\ntb_size = \"\"\n",
@@ -325,7 +333,7 @@ test_unknown_warns (void **state)
 {
   kata_config_t *c = load_ok ("[hypervisor.qemu]\n"
                               "path = \"/q\"\n"
-                              "  firmware = \"\"\n"
+                              "  machine_accelerators = \"\"\n"
                               "[hypervisor.firecracker]\n"
                               "path = \"/fc\"\n"
                               "[hypervisor]\n"
@@ -344,7 +352,8 @@ test_unknown_warns (void **state)
   assert_string_equal (c->hypervisor.path, "/q");
   assert_true (c->agent.debug);
   assert_int_equal (n_warnings, 7);
-  assert_string_equal (warnings[0], "t.toml:3:3: unknown key 'hypervisor.qemu.firmware' (ignored)");
+  assert_string_equal (warnings[0],
+                       "t.toml:3:3: unknown key 'hypervisor.qemu.machine_accelerators' (ignored)");
   assert_string_equal (warnings[1], "t.toml:4:13: unknown table 'hypervisor.firecracker' (ignored)");
   assert_string_equal (warnings[2], "t.toml:7:1: unknown key 'hypervisor.foo' (ignored)");
   assert_string_equal (warnings[3], "t.toml:8:2: unknown table 'proxy' (ignored)");

@@ -53,8 +53,10 @@ test_argv_q35_9p (void **state)
                          .debug = true };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
-  assert_non_null (strstr (
-      s, "-name sandbox-sb -machine q35 -accel tcg,tb-size=64 -cpu max -smp 2 -m 512M,slots=10,maxmem="));
+  assert_non_null (strstr (s, "-name sandbox-sb -machine q35,memory-backend=mem -accel tcg,tb-size=64 -cpu "
+                              "max -smp 2 -m 512M,slots=10,maxmem="));
+  /* guest RAM from a shared memfd (memory_backend = "memfd", the default): no THP */
+  assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=512M,share=on "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
   assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
@@ -104,6 +106,16 @@ test_argv_q35_9p (void **state)
   assert_non_null (strstr (s, "-accel kvm -cpu host "));
   free (s);
   kata_strv_free (argv);
+
+  /* memory_backend = "ram": QEMU's anonymous RAM */
+  replace (&cfg->hypervisor.memory_backend, "ram");
+  assert_false (kata_qemu_memfd (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, "-machine q35 -accel"));
+  assert_null (strstr (s, "memory-backend"));
+  free (s);
+  kata_strv_free (argv);
   kata_config_free (cfg);
 }
 
@@ -125,7 +137,8 @@ test_argv_microvm_virtiofs (void **state)
   };
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
-  assert_non_null (strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg "));
+  assert_non_null (
+      strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg,tb-size=32 "));
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=256M,share=on "));
   assert_non_null (strstr (s, "-global virtio-mmio.force-legacy=false "));
   assert_non_null (strstr (s, "-device virtio-serial-device,id=serial0 "));
@@ -143,6 +156,92 @@ test_argv_microvm_virtiofs (void **state)
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
   assert_int_equal (err->status, KATA_EBADCONFIG);
   kata_error_free (err);
+  kata_config_free (cfg);
+}
+
+/* firmware: "seabios" keeps the configured kernel, a qboot file boots the PVH vmlinux
+   next to it (when it exists), microvm never gets -bios. */
+static void
+test_argv_firmware (void **state)
+{
+  kata_config_t *cfg = kata_config_default ();
+  char **argv = NULL, *s;
+  kata_error_t *err = NULL;
+  char dir[] = "/tmp/kata-test-fw.XXXXXX";
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  char *vmlinuz = xasprintf ("%s/vmlinuz.container", dir), *vmlinux = xasprintf ("%s/vmlinux.container", dir);
+  char *qboot = xasprintf ("%s/qboot.rom", dir), *other = xasprintf ("%s/OVMF.fd", dir);
+  assert_int_equal (kata_write_file_atomic (vmlinuz, "z", 1, 0644, NULL), 0);
+  replace (&cfg->hypervisor.kernel, vmlinuz);
+  kata_vm_params_t p
+      = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = "/v", .shared_dir = "/s", .memory_mb = 128 };
+  char *want_z = xasprintf ("-no-user-config -kernel %s ", vmlinuz);
+  char *want_qz = xasprintf ("-no-user-config -bios %s -kernel %s ", qboot, vmlinuz);
+  char *want_qx = xasprintf ("-no-user-config -bios %s -kernel %s ", qboot, vmlinux);
+  char *want_o = xasprintf ("-no-user-config -bios %s -kernel %s ", other, vmlinuz);
+
+  replace (&cfg->hypervisor.firmware, "seabios");
+  assert_null (kata_qemu_firmware (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_z));
+  free (s);
+  kata_strv_free (argv);
+
+  /* qboot without a vmlinux next to the kernel: the configured kernel */
+  replace (&cfg->hypervisor.firmware, qboot);
+  assert_string_equal (kata_qemu_firmware (cfg), qboot);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_qz));
+  free (s);
+  kata_strv_free (argv);
+
+  assert_int_equal (kata_write_file_atomic (vmlinux, "x", 1, 0644, NULL), 0);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_qx));
+  free (s);
+  kata_strv_free (argv);
+
+  /* another firmware file: -bios, the configured kernel */
+  replace (&cfg->hypervisor.firmware, other);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, want_o));
+  free (s);
+  kata_strv_free (argv);
+
+  /* "": qboot when installed */
+  replace (&cfg->hypervisor.firmware, "");
+  if (access (KATA_QBOOT_PATH, R_OK) == 0)
+    assert_string_equal (kata_qemu_firmware (cfg), KATA_QBOOT_PATH);
+  else
+    assert_null (kata_qemu_firmware (cfg));
+
+  /* microvm: no firmware, the vmlinux */
+  replace (&cfg->hypervisor.machine_type, "microvm");
+  replace (&cfg->hypervisor.firmware, qboot);
+  assert_null (kata_qemu_firmware (cfg));
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_null (strstr (s, "-bios"));
+  assert_non_null (strstr (s, vmlinux));
+  free (s);
+  kata_strv_free (argv);
+
+  unlink (vmlinuz);
+  unlink (vmlinux);
+  rmdir (dir);
+  free (vmlinuz);
+  free (vmlinux);
+  free (qboot);
+  free (other);
+  free (want_z);
+  free (want_qz);
+  free (want_qx);
+  free (want_o);
   kata_config_free (cfg);
 }
 
@@ -181,6 +280,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_argv_q35_9p),
     cmocka_unit_test (test_argv_microvm_virtiofs),
+    cmocka_unit_test (test_argv_firmware),
     cmocka_unit_test (test_accel),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -212,6 +212,12 @@ static void __attribute__ ((noreturn)) fake_agent (int lfd)
         }
       else if (strcmp (method, "DestroySandbox") == 0)
         {
+          if (getenv ("FAKE_SYNCED"))
+            {
+              /* answers after its "sync" and never powers off: the monitor must stop it */
+              areply (f.id, "{\"synced\":true}");
+              pause ();
+            }
           areply (f.id, NULL);
           _exit (0);
         }
@@ -599,6 +605,30 @@ test_shutdown (void **state)
   free (sh);
 }
 
+/* An agent that answers DestroySandbox with synced:true is stopped at once, without
+   waiting for its power-off (the fake never powers off: the 5 s fallback would be hit). */
+static void
+test_shutdown_synced (void **state)
+{
+  kata_monitor_info_t info;
+  kata_client_t *c = NULL;
+  kata_error_t *err = NULL;
+  (void)state;
+
+  setenv ("FAKE_SYNCED", "1", 1);
+  start_sandbox ("sb5", &info);
+  unsetenv ("FAKE_SYNCED");
+  assert_int_equal (kata_client_connect (root, "sb5", &c, &err), 0);
+  uint64_t t0 = kata_now_ns ();
+  assert_int_equal (kata_client_call (c, "MonitorShutdown", NULL, NULL, NULL, 10000, &err), 0);
+  uint64_t ms = (kata_now_ns () - t0) / 1000000;
+  kata_client_close (c);
+  assert_int_equal (waitpid (info.monitor_pid, NULL, 0), info.monitor_pid);
+  assert_false (kata_proc_alive (info.qemu_pid, info.qemu_start));
+  if (ms >= 3000)
+    fail_msg ("MonitorShutdown took %llu ms: the synced answer was not acted on", (unsigned long long)ms);
+}
+
 static void
 test_state_removed (void **state)
 {
@@ -659,9 +689,8 @@ main (int argc, char **argv)
   if (getenv ("TEST_MONITOR_LOG"))
     kata_log_init (getenv ("TEST_MONITOR_LOG"), "text", true);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_lifecycle),
-    cmocka_unit_test (test_shutdown),
-    cmocka_unit_test (test_state_removed),
+    cmocka_unit_test (test_lifecycle),       cmocka_unit_test (test_shutdown),
+    cmocka_unit_test (test_shutdown_synced), cmocka_unit_test (test_state_removed),
     cmocka_unit_test (test_boot_failure),
   };
   int r = cmocka_run_group_tests (tests, NULL, NULL);

@@ -3,12 +3,16 @@
 #
 # Measures the guest boot floor: QEMU start -> first line from PID 1
 # ("KATA-BARE-READY", printed by bare-init) -> QEMU exit (bare-init powers
-# the VM off at once).  KERNEL_DIR holds vmlinuz.container (q35) and
-# vmlinux.container (microvm, PVH entry), as written by build-kernel.sh.
+# the VM off at once).  KERNEL_DIR holds vmlinuz.container (q35 with SeaBIOS)
+# and vmlinux.container (PVH entry: q35-qboot and microvm), as written by
+# build-kernel.sh.
 #
 # Options:
 #   --runs N            runs per machine type (default 5)
-#   --machine M         q35, microvm or both (default both)
+#   --machine M         q35 (SeaBIOS + bzImage), q35-qboot (qboot + PVH vmlinux,
+#                       the runtime's default), microvm, both (q35 microvm),
+#                       all (the three), or a space-separated list (default both)
+#   --qboot FILE        qboot firmware (default /usr/share/qemu/qboot.rom)
 #   --bare-init BIN     static bare-init binary (default: compile bare-init.c with cc -static)
 #   --accel A           tcg (default) or kvm
 #   --probe             one run per machine with the devices the runtime uses
@@ -28,13 +32,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 prog=$(basename "$0")
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
-runs=5 machines="q35 microvm" bare= accel=tcg probe=0 tmo=60 showcmd=0
+runs=5 machines="q35 microvm" bare= accel=tcg probe=0 tmo=60 showcmd=0 qboot=/usr/share/qemu/qboot.rom
 mopts= append_extra= tuned=1
 qemu=${QEMU:-qemu-system-x86_64}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
-	--machine) case "$2" in both) machines="q35 microvm" ;; *) machines=$2 ;; esac; shift 2 ;;
+	--machine) case "$2" in both) machines="q35 microvm" ;; all) machines="q35 q35-qboot microvm" ;; *) machines=$2 ;; esac; shift 2 ;;
+	--qboot) qboot=$2; shift 2 ;;
 	--bare-init) bare=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--probe) probe=1; shift ;;
@@ -44,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--machine-opts) mopts=$2; shift 2 ;;
 	--append-extra) append_extra=$2; shift 2 ;;
 	--no-tuned) tuned=0; shift ;;
-	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
@@ -104,9 +109,15 @@ qemu_args() {
 	qargs=(-accel "$accel" -cpu "$cpu" -m 256 -smp 1
 		-nodefaults -no-user-config -nographic -no-reboot -serial stdio)
 	case "$m" in
-	q35)
-		[ -f "$kdir/vmlinuz.container" ] || die "$kdir/vmlinuz.container missing"
-		qargs+=(-machine "q35$mopts" -kernel "$kdir/vmlinuz.container")
+	q35 | q35-qboot)
+		if [ "$m" = q35-qboot ]; then
+			[ -f "$kdir/vmlinux.container" ] || die "$kdir/vmlinux.container missing"
+			[ -r "$qboot" ] || die "$qboot missing"
+			qargs+=(-machine "q35$mopts" -bios "$qboot" -kernel "$kdir/vmlinux.container")
+		else
+			[ -f "$kdir/vmlinuz.container" ] || die "$kdir/vmlinuz.container missing"
+			qargs+=(-machine "q35$mopts" -kernel "$kdir/vmlinuz.container")
+		fi
 		if [ $probe -eq 1 ]; then
 			qargs+=(-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=0
 				-device virtio-serial-pci
@@ -198,8 +209,12 @@ echo "kernel dir: $kdir"
 echo "accel: $accel (-cpu $cpu), host TSC: ${tsc_khz:-unknown} kHz, runs: $runs"
 status=0
 for m in $machines; do
-	if [ "$m" = microvm ] && [ ! -f "$kdir/vmlinux.container" ]; then
-		echo "microvm: skipped: no vmlinux.container in $kdir (generic flavor has no PVH vmlinux)"
+	if [ "$m" != q35 ] && [ ! -f "$kdir/vmlinux.container" ]; then
+		echo "$m: skipped: no vmlinux.container in $kdir (generic flavor has no PVH vmlinux)"
+		continue
+	fi
+	if [ "$m" = q35-qboot ] && [ ! -r "$qboot" ]; then
+		echo "$m: skipped: no $qboot"
 		continue
 	fi
 	qemu_args "$m"
@@ -222,17 +237,17 @@ for m in $machines; do
 		ready_list+=("$r_ready")
 		exit_list+=("$r_exit")
 		[ $probe -eq 1 ] && sed 's/^/    /' "$log"
-		printf '  %-8s run %2d: ready %ss  exit %ss\n' "$m" "$i" "$r_ready" "$r_exit"
+		printf '  %-9s run %2d: ready %ss  exit %ss\n' "$m" "$i" "$r_ready" "$r_exit"
 	done
 	if [ ${#ready_list[@]} -gt 0 ]; then
-		printf '%-8s median: ready %ss  exit %ss  (%d ok, %d failed; ready min %s max %s)\n' "$m" \
+		printf '%-9s median: ready %ss  exit %ss  (%d ok, %d failed; ready min %s max %s)\n' "$m" \
 			"$(printf '%s\n' "${ready_list[@]}" | median)" \
 			"$(printf '%s\n' "${exit_list[@]}" | median)" \
 			"${#ready_list[@]}" "$fails" \
 			"$(printf '%s\n' "${ready_list[@]}" | sort -n | head -n1)" \
 			"$(printf '%s\n' "${ready_list[@]}" | sort -n | tail -n1)"
 	else
-		printf '%-8s: all %d runs failed\n' "$m" "$runs"
+		printf '%-9s: all %d runs failed\n' "$m" "$runs"
 	fi
 	[ $fails -eq 0 ] || status=1
 done
