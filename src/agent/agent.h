@@ -118,8 +118,8 @@ typedef struct agent_s
   char *chan_path;
   bool chan_connected;
   bool chan_out_watched;
-  bool await_hello;    /* after (re)connect: write nothing until Hello */
-  bool chan_discard;   /* after a framing error: skip input until a Hello request starts */
+  bool await_hello;   /* after (re)connect: write nothing until Hello */
+  bool chan_discard;  /* after a framing error: skip input until a Hello request starts */
   kata_buf_t discard; /* skipped input, scanned for the next host's Hello */
   kata_frame_reader_t reader;
   kata_buf_t outq;
