@@ -1082,6 +1082,10 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
     shs.terminal = terminal;
     shs.console_socket = opts->console_socket && opts->console_socket[0] ? opts->console_socket : NULL;
     shs.detach = opts->detach;
+    shs.stop_sandbox = j->new_sandbox
+                       && kata_sandbox_is_pod (spec->annotations ? spec->annotations->keys : NULL,
+                                               spec->annotations ? spec->annotations->values : NULL,
+                                               spec->annotations ? spec->annotations->len : 0);
     shs.log_path = ctx->log_path;
     shs.log_format = ctx->log_format;
     shs.debug = ctx->debug;

@@ -25,6 +25,8 @@ typedef enum
  *SANDBOX_ID points into VALUES (for KATA_ROLE_CONTAINER). */
 int kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_role_t *role,
                          const char **sandbox_id, kata_error_t **err);
+/* Pure: the annotations name a CRI pod's sandbox container (not a plain container). */
+bool kata_sandbox_is_pod (char *const *keys, char *const *values, size_t n);
 
 /* Pure: VM size from the spec's limits.  MEM_LIMIT bytes (<= 0: unset), QUOTA/PERIOD
    (<= 0: unset).  HOST_CPUS caps the vCPUs (0: no cap). */

@@ -56,6 +56,8 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
     }
   if (spec->detach)
     argv[argc++] = "--detach";
+  if (spec->stop_sandbox)
+    argv[argc++] = "--stop-sandbox";
   if (spec->log_path)
     {
       argv[argc++] = "--log";
@@ -136,6 +138,7 @@ typedef struct shim_s
   const char *root, *sid, *cid, *exec_id, *console_socket, *log_path, *log_format;
   uint32_t stream;
   bool terminal, detach, debug;
+  bool stop_sandbox; /* a pod's sandbox container: its exit stops the VM */
   int ready_fd;
   kata_client_t *client;
   int mfd;
@@ -365,6 +368,49 @@ write_out (int *fd, const void *data, size_t len)
     *fd = -1; /* the reader went away: drop the rest */
 }
 
+static void handle_frame (shim_t *s, kata_frame_t *f);
+
+/* The sandbox container of a pod exited: the pod is over, and so is its VM (Kata's
+   StopSandbox; docs/kubernetes.md, K1).  Asks the monitor to shut it down and waits
+   for that (up to 15 s) before the shim exits: whoever waits for this container's
+   exit (conmon, containerd's shim) then finds no VM left.  The container's state
+   stays "stopped" and `delete` removes what is left, as after any VM death. */
+static void
+stop_sandbox_vm (shim_t *s)
+{
+  uint32_t id;
+  uint64_t end = kata_now_ns () + 15000000000ULL;
+
+  s->wait_id = 0;
+  kata_debug ("sandbox container %s exited: stopping the sandbox's VM", s->cid);
+  send_req (s, "MonitorShutdown", NULL, &id);
+  while (kata_now_ns () < end)
+    {
+      struct pollfd p = { .fd = s->mfd, .events = POLLIN };
+      kata_frame_t f = { 0 };
+      kata_error_t *e = NULL;
+      int r = poll (&p, 1, 200);
+      if (r < 0 && errno != EINTR)
+        return;
+      if (r <= 0)
+        continue;
+      if (kata_frame_read (s->mfd, &f, &e) <= 0)
+        {
+          kata_error_free (e);
+          return; /* the monitor is gone: so is the VM */
+        }
+      if ((f.type == KATA_FRAME_RESP && f.id == id) || f.type == KATA_FRAME_EVENT)
+        {
+          kata_frame_clear (&f);
+          return;
+        }
+      if (f.type == KATA_FRAME_STREAM)
+        handle_frame (s, &f);
+      kata_frame_clear (&f);
+    }
+  kata_warn ("sandbox %s: the VM did not stop within 15 s of its sandbox container's exit", s->sid);
+}
+
 static void
 handle_frame (shim_t *s, kata_frame_t *f)
 {
@@ -431,6 +477,8 @@ handle_frame (shim_t *s, kata_frame_t *f)
       yajl_tree_free (root);
       kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id,
                   status);
+      if (s->stop_sandbox && !*s->exec_id)
+        stop_sandbox_vm (s);
       shim_exit (status & 0xff);
     }
   if (f->type == KATA_FRAME_RESP && kata_log_debug_enabled ())
@@ -481,6 +529,8 @@ kata_shim_main (int argc, char **argv)
         s->console_socket = arg_value (argc, argv, &i);
       else if (strcmp (a, "--detach") == 0)
         s->detach = true;
+      else if (strcmp (a, "--stop-sandbox") == 0)
+        s->stop_sandbox = true;
       else if (strcmp (a, "--log") == 0)
         s->log_path = arg_value (argc, argv, &i);
       else if (strcmp (a, "--log-format") == 0)

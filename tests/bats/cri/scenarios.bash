@@ -348,13 +348,17 @@ sc_stopp_rmp() {
   assert_eq SANDBOX_NOTREADY "$(cri_pod_state "$POD")" "pod state after stopp"
   assert_eq "CONTAINER_EXITED CONTAINER_EXITED" \
     "$(cri ps -a -o json --pod "$POD" | jq -r '[.containers[] | select(.metadata.name == "web" or .metadata.name == "cli") | .state] | join(" ")')" "web and cli after stopp"
-  # StopPodSandbox reclaims the pod's processes.  containerd's shim deletes
-  # the pause container once it has exited, and with it the VM; cri-o deletes
-  # it only at rmp, and kata-runtime keeps the VM of a sandbox whose pause
-  # container was killed until that delete: a known bug (docs/kubernetes.md,
-  # "Known problems"), so this is checked with containerd only for now.
-  if [ "$RT" = kata ] && [ "$CRI_SERVER" = containerd ]; then
-    wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp"
+  # StopPodSandbox reclaims the pod's processes: with kata the VM goes when
+  # the pause container is stopped (containerd's shim deletes it at once,
+  # cri-o only at rmp: the sandbox container's exit stops the VM, K1); the
+  # pause container is still known, stopped, until rmp
+  if [ "$RT" = kata ]; then
+    wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp: $(describe_pids $(pids_matching "$POD"))"
+    if [ "$CRI_SERVER" = crio ]; then
+      run rt_state "$POD"
+      assert_status 0
+      assert_eq stopped "$(jq -r .status <<<"$output")" "kata state of the sandbox container after stopp"
+    fi
   fi
   run cri rmp "$POD"
   assert_status 0
