@@ -2,6 +2,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
+#include "runtime/pod.h"
 #include "runtime/shim.h"
 #include "common/json.h"
 #include "common/utils.h"
@@ -585,11 +586,26 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
     return kata_error_wrap (err, "update %s", id);
   if (mem > 0 && sb->memory_mb > 0 && mem > ((int64_t)sb->memory_mb << 20))
-    return kata_make_error_nostr (
-        err, EINVAL,
-        "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
-        "hot-plug is not supported; recreate the container with the larger limit",
-        id, (long long)mem, sb->memory_mb);
+    {
+      /* The VM grows by memory hot-plug to hold the new limit (docs/kubernetes.md). */
+      cleanup_lock int lock = -1;
+      int64_t need_mb;
+      if (kata_context_load_config (ctx, err) < 0 || kata_state_lock (ctx->root, sid, &lock, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      kata_sandbox_state_free (sb);
+      sb = NULL;
+      if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      need_mb = (mem - ((int64_t)sb->memory_mb << 20) + (128LL << 20) - 1) / (128LL << 20) * 128;
+      if (need_mb > 0 && kata_pod_grow_memory (ctx->root, ctx->cfg, sb, id, need_mb, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      if (mem > ((int64_t)sb->memory_mb << 20))
+        return kata_make_error_nostr (err, EINVAL,
+                                      "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB), "
+                                      "which cannot grow (no memory slot left, or no hot-plug on this VM); "
+                                      "recreate the container with the larger limit",
+                                      id, (long long)mem, sb->memory_mb);
+    }
   {
     yajl_gen g = kata_gen_new ();
     yajl_gen_map_open (g);

@@ -262,8 +262,6 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
                          const char *cid, const runtime_spec_schema_config_schema *spec, kata_error_t **err)
 {
   cleanup_container_state kata_container_state_t *sbc = NULL;
-  cleanup_free char *params = NULL;
-  cleanup_free char *rnd = kata_random_hex (4);
   kata_error_t *e = NULL;
   int64_t limit, size_mb;
   size_t i;
@@ -287,9 +285,27 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
         return 0;
       }
   size_mb = (limit + (128LL << 20) - 1) / (128LL << 20) * 128;
+  return kata_pod_grow_memory (root, cfg, sb, cid, size_mb, err);
+}
+
+int
+kata_pod_grow_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                      int64_t size_mb, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *sbc = NULL;
+  cleanup_free char *params = NULL;
+  cleanup_free char *rnd = kata_random_hex (4);
+  kata_error_t *e = NULL;
+
+  if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
+    {
+      kata_error_free (e); /* the sandbox container is gone: no host cgroup to raise */
+      e = NULL;
+      sbc = NULL;
+    }
   if (size_mb > (1 << 20))
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large",
-                                  cid, (long long)limit);
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit of %lld MiB is too large",
+                                  cid, (long long)size_mb);
   params = xasprintf ("{\"id\":\"dimm-%s\",\"size_mb\":%lld}", rnd, (long long)size_mb);
   if (kata_lifecycle_call (root, sb->id, "MonitorHotplugMemory", params, NULL, NULL, KATA_CALL_TIMEOUT_MS, &e)
       < 0)

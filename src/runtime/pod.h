@@ -62,6 +62,13 @@ int kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sa
                              const char *cid, const runtime_spec_schema_config_schema *spec,
                              kata_error_t **err);
 
+/* Grows sandbox SB's VM by SIZE_MB (a multiple of 128) for container CID: a pc-dimm
+   (MonitorHotplugMemory), SB's memory_mb (saved), the sandbox's host cgroup limit when
+   it has one.  A VM that cannot grow (no memory slot left, microvm, template clone)
+   keeps its size and this returns 0 without change to SB: the caller compares
+   SB->memory_mb.  The caller holds the sandbox's lock. */
+int kata_pod_grow_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                          const char *cid, int64_t size_mb, kata_error_t **err);
 void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec,
                               int64_t *mem, int64_t *quota, int64_t *period);
 
