@@ -589,15 +589,13 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
     {
       /* The VM grows by memory hot-plug to hold the new limit (docs/kubernetes.md). */
       cleanup_lock int lock = -1;
-      int64_t need_mb;
       if (kata_context_load_config (ctx, err) < 0 || kata_state_lock (ctx->root, sid, &lock, err) < 0)
         return kata_error_wrap (err, "update %s", id);
       kata_sandbox_state_free (sb);
       sb = NULL;
       if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
         return kata_error_wrap (err, "update %s", id);
-      need_mb = (mem - ((int64_t)sb->memory_mb << 20) + (128LL << 20) - 1) / (128LL << 20) * 128;
-      if (need_mb > 0 && kata_pod_grow_memory (ctx->root, ctx->cfg, sb, id, need_mb, err) < 0)
+      if (kata_pod_update_memory (ctx->root, ctx->cfg, sb, id, mem, err) < 0)
         return kata_error_wrap (err, "update %s", id);
       if (mem > ((int64_t)sb->memory_mb << 20))
         return kata_make_error_nostr (err, EINVAL,

@@ -144,10 +144,14 @@ teardown() {
 @test "containerd/kata: OOM kill of one container (OOMKilled, the pod lives on)" { scenario kata sc_oom; }
 @test "containerd/runc: update of memory and CPU quota" { scenario runc sc_update; }
 @test "containerd/kata: update of memory and CPU quota" { scenario kata sc_update; }
+@test "containerd/runc: pod memory: a container leaves, the next one reuses its memory" { scenario runc sc_mem_reuse; }
+@test "containerd/kata: pod memory: a container leaves, the next one reuses its memory" { scenario kata sc_mem_reuse; }
 @test "containerd/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
 @test "containerd/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
 @test "containerd/runc: block volume (a loop device)" { scenario runc sc_block; }
 @test "containerd/kata: block volume (a loop device)" { scenario kata sc_block; }
+@test "containerd/runc: port-forward reaches the pod" { scenario runc sc_port_forward; }
+@test "containerd/kata: port-forward (documented: does not reach the VM)" { scenario kata sc_port_forward; }
 @test "containerd/runc: stopp + rmp (nothing left)" { scenario runc sc_stopp_rmp; }
 @test "containerd/kata: stopp + rmp (nothing left)" { scenario kata sc_stopp_rmp; }
 @test "containerd/runc: rmp -f after kill -9 of the pause process (nothing left)" { scenario runc sc_kill9_rmp; }

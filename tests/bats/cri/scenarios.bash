@@ -578,3 +578,55 @@ sc_block() {
   assert_eq blk-back "$(dd if="$dev" bs=512 skip=1 count=1 iflag=direct status=none | head -c 8)" "what the container wrote, on the host"
   losetup -d "$dev"
 }
+
+# port-forward POD LOCAL:8080, then GET http://127.0.0.1:LOCAL/ in the node's
+# (the server's) netns.  runc: web's page.  kata: the server dials
+# localhost:8080 in the pod's netns, where nothing listens (the pod's
+# processes are in the VM): the connection is refused and curl gets an
+# empty reply, the documented limitation (docs/kubernetes.md).
+sc_port_forward() {
+  ensure_pod
+  local port=$((18000 + BATS_TEST_NUMBER)) out=$BATS_TEST_TMPDIR/pf.out pf
+  nsenter --net="/run/netns/$CLIENTS_NETNS" "$CRICTL" --runtime-endpoint "unix://$CRI_SOCK" \
+    port-forward "$POD" "$port:8080" >"$out" 2>&1 3>&- </dev/null &
+  pf=$!
+  wait_for 30 grep -q "Forwarding from 127.0.0.1:$port" "$out" || { kill "$pf"; fail "port-forward never listened: $(cat "$out")"; }
+  run in_netns curl -sS -m 20 "http://127.0.0.1:$port/"
+  kill "$pf" 2>/dev/null; wait "$pf" 2>/dev/null || true
+  log "port-forward ($RT): curl exit $status: $output"
+  if [ "$RT" = runc ]; then
+    assert_status 0
+    assert_eq "hello-$(shared_pod_name)" "$output" "GET through port-forward"
+  else
+    [ "$status" -ne 0 ] || fail "kata: port-forward reached the pod ($output): update docs/kubernetes.md"
+    assert_match 'Empty reply from server|Connection reset|Recv failure' "$output" "kata: the documented failure"
+  fi
+}
+
+# Pod memory: a container with a 256 MiB limit joins, leaves, and another
+# with 256 MiB joins.  Both see their limit.  kata: the first grows the VM
+# (memory hot-plug); the second reuses the memory the first freed (the guest
+# cannot give a DIMM back): the VM does not grow again.
+sc_mem_reuse() {
+  ensure_pod
+  local pj m0 m1 m2 lim='{ "linux": { "resources": { "memory_limit_in_bytes": 268435456 } } }'
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  m0=$(guest_mem_kb "$CLI")
+  cri_create_start "$POD" "$(cri_ctr_json "mra$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "first container never ran"
+  assert_match '^mem=268435456 ' "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "first container's limit"
+  m1=$(guest_mem_kb "$CTR")
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null || fail "could not remove the first container"
+  cri_create_start "$POD" "$(cri_ctr_json "mrb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "second container never ran"
+  assert_match '^mem=268435456 ' "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "second container's limit"
+  m2=$(guest_mem_kb "$CTR")
+  log "MemTotal: $m0 kB, with the first container $m1 kB, with the second $m2 kB"
+  if [ "$RT" = kata ]; then
+    [ "$m1" -ge $((m0 + 250 * 1024)) ] || fail "kata: the VM did not grow for the first container ($m0 -> $m1 kB)"
+    assert_eq "$m1" "$m2" "kata: MemTotal with the second container (the first one's memory reused)"
+  else
+    assert_eq "$m0 $m0" "$m1 $m2" "runc: the host's memory"
+  fi
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+}
