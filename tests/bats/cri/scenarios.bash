@@ -603,25 +603,28 @@ sc_port_forward() {
   fi
 }
 
-# Pod memory: a container with a 256 MiB limit joins, leaves, and another
-# with 256 MiB joins.  Both see their limit.  kata: the first grows the VM
-# (memory hot-plug); the second reuses the memory the first freed (the guest
-# cannot give a DIMM back): the VM does not grow again.
+# Pod memory: a container whose limit is more than the VM has (its MemTotal
+# + 256 MiB) joins, leaves, and another with the same limit joins.  Both see
+# their limit.  kata: the first grows the VM (memory hot-plug); the second
+# reuses the memory the first freed (the guest cannot give a DIMM back): the
+# VM does not grow again.
 sc_mem_reuse() {
   ensure_pod
-  local pj m0 m1 m2 lim='{ "linux": { "resources": { "memory_limit_in_bytes": 268435456 } } }'
+  local pj m0 m1 m2 bytes lim
   pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
   m0=$(guest_mem_kb "$CLI")
+  bytes=$(( (m0 / 1024 + 256 + 127) / 128 * 128 * 1048576 ))
+  lim=$(jq -cn --argjson b "$bytes" '{ linux: { resources: { memory_limit_in_bytes: $b } } }')
   cri_create_start "$POD" "$(cri_ctr_json "mra$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
   wait_for 30 cri_exec_ok "$CTR" true || fail "first container never ran"
-  assert_match '^mem=268435456 ' "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "first container's limit"
+  assert_match "^mem=$bytes " "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "first container's limit"
   m1=$(guest_mem_kb "$CTR")
   cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null || fail "could not remove the first container"
   cri_create_start "$POD" "$(cri_ctr_json "mrb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
   wait_for 30 cri_exec_ok "$CTR" true || fail "second container never ran"
-  assert_match '^mem=268435456 ' "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "second container's limit"
+  assert_match "^mem=$bytes " "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "second container's limit"
   m2=$(guest_mem_kb "$CTR")
-  log "MemTotal: $m0 kB, with the first container $m1 kB, with the second $m2 kB"
+  log "limit $bytes; MemTotal: $m0 kB, with the first container $m1 kB, with the second $m2 kB"
   if [ "$RT" = kata ]; then
     [ "$m1" -ge $((m0 + 250 * 1024)) ] || fail "kata: the VM did not grow for the first container ($m0 -> $m1 kB)"
     assert_eq "$m1" "$m2" "kata: MemTotal with the second container (the first one's memory reused)"
