@@ -31,8 +31,8 @@ function limits_256m_1_5cpu() {
 	update_config ".linux.resources.memory = {\"limit\": $((256 * MIB))} | .linux.resources.cpu = {\"quota\": 150000, \"period\": 100000}"
 }
 
-# The guest cgroup dir of container ID as its processes see it (no cgroup ns: the
-# guest's whole tree is visible under /sys/fs/cgroup).
+# The guest cgroup dir of container ID as its processes see it (its own cgroup
+# namespace: /proc/self/cgroup reads "0::/", /sys/fs/cgroup is its cgroup).
 function guest_cgroup_file() {
 	local id="$1" file="$2" rel
 	kata_runtime exec "$id" sh -c 'sed -n "s/^0:://p" /proc/self/cgroup'
