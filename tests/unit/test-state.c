@@ -68,7 +68,7 @@ sample (const char *sid, const char *cid)
 static void
 test_roundtrip (void **state)
 {
-  (void) state;
+  (void)state;
   kata_container_state_t *c = sample ("s", "c"), *d = NULL;
   char *j = kata_container_state_to_json (c);
   assert_int_equal (kata_container_state_from_json (j, strlen (j), &d, NULL), 0);
@@ -93,7 +93,8 @@ test_roundtrip (void **state)
 
   /* Wrong version and garbage are errors, not crashes. */
   kata_error_t *err = NULL;
-  assert_int_equal (kata_container_state_from_json ("{\"version\":2,\"id\":\"a\",\"sandbox_id\":\"a\"}", 41, &d, &err), -1);
+  assert_int_equal (
+      kata_container_state_from_json ("{\"version\":2,\"id\":\"a\",\"sandbox_id\":\"a\"}", 41, &d, &err), -1);
   kata_error_free (err);
   err = NULL;
   assert_int_equal (kata_container_state_from_json ("{\"version\":1,\"id\"", 17, &d, &err), -1);
@@ -123,7 +124,7 @@ test_roundtrip (void **state)
 static void
 test_save_load_modes (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *sbs = kata_state_sandbox_dir (root, "s");
   kata_container_state_t *c = sample ("s", "c"), *d = NULL;
@@ -156,7 +157,7 @@ test_save_load_modes (void **state)
 static void
 test_atomic_crash (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *sbs = kata_state_sandbox_dir (root, "s");
   kata_container_state_t *c = sample ("s", "c");
@@ -214,7 +215,7 @@ test_atomic_crash (void **state)
 static void
 test_lock_between_processes (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *sbs = kata_state_sandbox_dir (root, "s");
   int p[2], fd = -1;
@@ -256,7 +257,7 @@ test_lock_between_processes (void **state)
 static void
 test_pid_reuse (void **state)
 {
-  (void) state;
+  (void)state;
   pid_t self = getpid ();
   unsigned long long st = kata_proc_start_time (self);
   kata_container_state_t *c = sample ("s", "c");
@@ -291,7 +292,7 @@ test_pid_reuse (void **state)
 static void
 test_mapping (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   kata_error_t *err = NULL;
   char *sid = NULL, **ids = NULL;
@@ -326,10 +327,10 @@ test_mapping (void **state)
 static void
 test_sandbox_save_merges (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *sbs = xasprintf ("%s/sbs/s1", root);
-  kata_sandbox_state_t sb = { .version = KATA_STATE_VERSION, .id = (char *) "s1" };
+  kata_sandbox_state_t sb = { .version = KATA_STATE_VERSION, .id = (char *)"s1" };
   kata_sandbox_state_t *a = NULL, *b = NULL, *r = NULL;
 
   assert_int_equal (kata_state_mkdir (sbs, true), 0);
@@ -358,11 +359,12 @@ test_sandbox_save_merges (void **state)
 static void
 test_creating_status (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *sbs = xasprintf ("%s/sbs/s1", root);
-  kata_container_state_t c = { .version = KATA_STATE_VERSION, .id = (char *) "c1", .sandbox_id = (char *) "s1",
-                               .status = (char *) "created" };
+  kata_container_state_t c = {
+    .version = KATA_STATE_VERSION, .id = (char *)"c1", .sandbox_id = (char *)"s1", .status = (char *)"created"
+  };
   kata_container_state_t *l = NULL;
   pid_t child;
   int st;
@@ -392,7 +394,7 @@ test_creating_status (void **state)
 static void
 test_prune_and_creator (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *p = NULL;
   struct stat st;
@@ -422,38 +424,41 @@ test_prune_and_creator (void **state)
 static void
 test_sandbox_decide (void **state)
 {
-  (void) state;
+  (void)state;
   struct
   {
     const char *k1, *v1, *k2, *v2;
     int ret;
     kata_pod_role_t role;
     const char *sid;
+    bool pod; /* kata_sandbox_is_pod: a CRI pod's sandbox container */
   } t[] = {
-    { NULL, NULL, NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
-    { "io.kubernetes.cri.container-type", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+    { NULL, NULL, NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, false },
+    { "io.kubernetes.cri.container-type", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
     { "io.kubernetes.cri.container-type", "container", "io.kubernetes.cri.sandbox-id", "pod1", 0,
-      KATA_ROLE_CONTAINER, "pod1" },
-    { "io.kubernetes.cri-o.ContainerType", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+      KATA_ROLE_CONTAINER, "pod1", false },
+    { "io.kubernetes.cri-o.ContainerType", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
     { "io.kubernetes.cri-o.ContainerType", "container", "io.kubernetes.cri-o.SandboxID", "p2", 0,
-      KATA_ROLE_CONTAINER, "p2" },
-    { "io.kubernetes.docker.type", "podsandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
-    { "io.kubernetes.docker.type", "container", "io.kubernetes.sandbox.id", "p3", 0, KATA_ROLE_CONTAINER, "p3" },
-    { "io.kubernetes.cri.container-type", "container", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL },
-    { "io.kubernetes.cri.container-type", "bogus", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL },
-    { "unrelated", "container", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+      KATA_ROLE_CONTAINER, "p2", false },
+    { "io.kubernetes.docker.type", "podsandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
+    { "io.kubernetes.docker.type", "container", "io.kubernetes.sandbox.id", "p3", 0, KATA_ROLE_CONTAINER,
+      "p3", false },
+    { "io.kubernetes.cri.container-type", "container", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL, false },
+    { "io.kubernetes.cri.container-type", "bogus", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL, false },
+    { "unrelated", "container", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, false },
   };
   size_t i;
   for (i = 0; i < sizeof t / sizeof t[0]; i++)
     {
-      char *keys[2] = { (char *) t[i].k1, (char *) t[i].k2 };
-      char *vals[2] = { (char *) t[i].v1, (char *) t[i].v2 };
+      char *keys[2] = { (char *)t[i].k1, (char *)t[i].k2 };
+      char *vals[2] = { (char *)t[i].v1, (char *)t[i].v2 };
       size_t n = t[i].k2 ? 2 : t[i].k1 ? 1 : 0;
       kata_pod_role_t role;
       const char *sid = NULL;
       kata_error_t *err = NULL;
       int r = kata_sandbox_decide (keys, vals, n, &role, &sid, &err);
       assert_int_equal (r, t[i].ret);
+      assert_int_equal (kata_sandbox_is_pod (keys, vals, n), t[i].pod);
       if (r == 0)
         {
           assert_int_equal (role, t[i].role);
@@ -473,7 +478,7 @@ test_sandbox_decide (void **state)
 static void
 test_vm_sizing (void **state)
 {
-  (void) state;
+  (void)state;
   kata_config_t *cfg = kata_config_default ();
   int v, m;
   cfg->hypervisor.default_vcpus = 1;
@@ -504,18 +509,19 @@ test_vm_sizing (void **state)
 static void
 test_hooks (void **state)
 {
-  (void) state;
+  (void)state;
   char *root = make_root ();
   char *out = xasprintf ("%s/out", root);
   char *script = xasprintf ("cat > %s; echo \"$X\" >> %s", out, out);
   char *args[] = { "sh", "-c", script };
   char *env[] = { "X=from-env", "PATH=/usr/bin:/bin" };
-  runtime_spec_schema_defs_hook ok = { .path = "/bin/sh", .args = args, .args_len = 3, .env = env, .env_len = 2 };
+  runtime_spec_schema_defs_hook ok
+      = { .path = "/bin/sh", .args = args, .args_len = 3, .env = env, .env_len = 2 };
   char *fargs[] = { "false" };
   runtime_spec_schema_defs_hook bad = { .path = "/bin/false", .args = fargs, .args_len = 1 };
   char *sargs[] = { "sleep", "10" };
-  runtime_spec_schema_defs_hook slow = { .path = "/bin/sleep", .args = sargs, .args_len = 2, .timeout = 1,
-                                          .timeout_present = true };
+  runtime_spec_schema_defs_hook slow
+      = { .path = "/bin/sleep", .args = sargs, .args_len = 2, .timeout = 1, .timeout_present = true };
   runtime_spec_schema_defs_hook rel = { .path = "sh" };
   runtime_spec_schema_defs_hook *list1[] = { &ok };
   runtime_spec_schema_defs_hook *list2[] = { &ok, &bad };
@@ -560,18 +566,12 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_roundtrip),
-    cmocka_unit_test (test_save_load_modes),
-    cmocka_unit_test (test_atomic_crash),
-    cmocka_unit_test (test_lock_between_processes),
-    cmocka_unit_test (test_pid_reuse),
-    cmocka_unit_test (test_mapping),
-    cmocka_unit_test (test_sandbox_save_merges),
-    cmocka_unit_test (test_creating_status),
-    cmocka_unit_test (test_prune_and_creator),
-    cmocka_unit_test (test_sandbox_decide),
-    cmocka_unit_test (test_vm_sizing),
-    cmocka_unit_test (test_hooks),
+    cmocka_unit_test (test_roundtrip),           cmocka_unit_test (test_save_load_modes),
+    cmocka_unit_test (test_atomic_crash),        cmocka_unit_test (test_lock_between_processes),
+    cmocka_unit_test (test_pid_reuse),           cmocka_unit_test (test_mapping),
+    cmocka_unit_test (test_sandbox_save_merges), cmocka_unit_test (test_creating_status),
+    cmocka_unit_test (test_prune_and_creator),   cmocka_unit_test (test_sandbox_decide),
+    cmocka_unit_test (test_vm_sizing),           cmocka_unit_test (test_hooks),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
