@@ -1086,6 +1086,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
                        && kata_sandbox_is_pod (spec->annotations ? spec->annotations->keys : NULL,
                                                spec->annotations ? spec->annotations->values : NULL,
                                                spec->annotations ? spec->annotations->len : 0);
+    shs.oom_cgroup = kata_host_cgroup_memory_dir (j->c);
     shs.log_path = ctx->log_path;
     shs.log_format = ctx->log_format;
     shs.debug = ctx->debug;

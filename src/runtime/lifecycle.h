@@ -62,6 +62,9 @@ int kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata
                              kata_error_t **err);
 /* Moves PID (the whole process) into C's cgroup in every hierarchy (best effort). */
 void kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid);
+/* The memory cgroup directory (v1 memory hierarchy, or v2 with memory.max) that create
+   made for C, or NULL: where the shim makes a guest OOM kill visible (shim.c). */
+const char *kata_host_cgroup_memory_dir (const kata_container_state_t *c);
 /* Removes the cgroup dirs that create made (the processes must be gone; thaws first). */
 void kata_host_cgroup_remove (const kata_container_state_t *c);
 /* Thaws C's host cgroup where someone froze it (delete: frozen processes cannot die). */

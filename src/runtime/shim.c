@@ -59,6 +59,11 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
     argv[argc++] = "--detach";
   if (spec->stop_sandbox)
     argv[argc++] = "--stop-sandbox";
+  if (spec->oom_cgroup)
+    {
+      argv[argc++] = "--oom-cgroup";
+      argv[argc++] = spec->oom_cgroup;
+    }
   if (spec->log_path)
     {
       argv[argc++] = "--log";
@@ -137,6 +142,7 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
 typedef struct shim_s
 {
   const char *root, *sid, *cid, *exec_id, *console_socket, *log_path, *log_format;
+  const char *oom_cgroup; /* the container's own host memory cgroup (OOM reporting), or NULL */
   uint32_t stream;
   bool terminal, detach, debug;
   bool stop_sandbox; /* a pod's sandbox container: its exit stops the VM */
@@ -462,34 +468,18 @@ guest_oom_killed (shim_t *s)
    of the pid the runtime reported: this shim's), which never sees the guest's.  So the
    shim makes one there, as small as it can: a child that the kernel kills first
    (oom_score_adj 1000) allocates past a limit set just above the cgroup's usage; the
-   limit is put back afterwards.  docs/kubernetes.md, "OOM". */
+   limit is put back afterwards.  DIR is the container's own memory cgroup, one that
+   create made (never a cgroup the shim merely inherited).  docs/kubernetes.md, "OOM". */
 static void
-host_cgroup_oom (void)
+host_cgroup_oom (const char *dir)
 {
-  cleanup_free char *cg = NULL;
-  cleanup_free char *dir = NULL, *limit_p = NULL, *usage_p = NULL;
+  cleanup_free char *limit_p = NULL, *usage_p = NULL, *v2_p = xasprintf ("%s/memory.max", dir);
   cleanup_free char *old = NULL, *usage = NULL;
-  char *line, *save = NULL;
-  bool v2 = access ("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+  bool v2 = access (v2_p, F_OK) == 0;
   size_t len = 0;
   int pfd[2], st;
   pid_t pid;
 
-  if (kata_read_file ("/proc/self/cgroup", &cg, &len, 65536, NULL) < 0)
-    return;
-  for (line = strtok_r (cg, "\n", &save); line && !dir; line = strtok_r (NULL, "\n", &save))
-    {
-      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (c2 == NULL)
-        continue;
-      *c2 = '\0';
-      if (v2 && strcmp (c1 + 1, "") == 0)
-        dir = xasprintf ("/sys/fs/cgroup%s", c2 + 1);
-      else if (!v2 && strcmp (c1 + 1, "memory") == 0)
-        dir = xasprintf ("/sys/fs/cgroup/memory%s", c2 + 1);
-    }
-  if (dir == NULL)
-    return;
   limit_p = xasprintf ("%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
   usage_p = xasprintf ("%s/%s", dir, v2 ? "memory.current" : "memory.usage_in_bytes");
   if (kata_read_file (limit_p, &old, &len, 64, NULL) < 0)
@@ -620,8 +610,8 @@ handle_frame (shim_t *s, kata_frame_t *f)
       yajl_tree_free (root);
       kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id,
                   status);
-      if (!*s->exec_id && status == 128 + SIGKILL && guest_oom_killed (s))
-        host_cgroup_oom ();
+      if (!*s->exec_id && s->oom_cgroup && status == 128 + SIGKILL && guest_oom_killed (s))
+        host_cgroup_oom (s->oom_cgroup);
       if (s->stop_sandbox && !*s->exec_id)
         stop_sandbox_vm (s);
       shim_exit (status & 0xff);
@@ -676,6 +666,8 @@ kata_shim_main (int argc, char **argv)
         s->detach = true;
       else if (strcmp (a, "--stop-sandbox") == 0)
         s->stop_sandbox = true;
+      else if (strcmp (a, "--oom-cgroup") == 0)
+        s->oom_cgroup = arg_value (argc, argv, &i);
       else if (strcmp (a, "--log") == 0)
         s->log_path = arg_value (argc, argv, &i);
       else if (strcmp (a, "--log-format") == 0)
