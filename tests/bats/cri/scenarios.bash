@@ -548,6 +548,13 @@ sc_emptydir() {
   run cri exec "$b" sh -c 'cat /ed-disk/f /ed-mem/f; awk "\$2 == \"/ed-mem\" {print \$3}" /proc/mounts'
   assert_status 0
   assert_eq "$(printf 'disk-data\nmem-data\ntmpfs')" "$output" "the other container reads both; /ed-mem is a tmpfs"
+  # kata: the disk emptyDir is a directory in the guest, the host's stays
+  # empty (docs/kubernetes.md, "Differences from runc")
+  if [ "$RT" = runc ]; then
+    assert_eq disk-data "$(cat "$base/disk/f" 2>&1)" "runc: the file in the host directory"
+  else
+    assert_eq "" "$(ls -A "$base/disk")" "kata: the host directory of the disk emptyDir stays empty"
+  fi
   run cri exec "$b" sh -c 'df -k /ed-mem | awk "NR == 2 {print \$2}"'
   assert_status 0
   log "emptyDir tmpfs: $output kB"
