@@ -260,6 +260,11 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
           else
             unshare_flags |= f;
         }
+      /* A cgroup namespace of its own even when the spec asks for none (CRI servers on a
+         cgroup v1 host): the guest is cgroup v2 only, and the container's /sys/fs/cgroup
+         must show its own cgroup and limits, as runc's bind of the container's cgroup
+         directory does on v1, not the guest's whole tree (docs/kubernetes.md). */
+      unshare_flags |= CLONE_NEWCGROUP;
       if (r->sandbox_pidns && spid && pid_ns_fd < 0)
         {
           pid_ns_fd = open_ns (spid, CLONE_NEWPID, err);

@@ -197,7 +197,7 @@ kata_agent_set_dns_relay (const char *root, const char *sid, const char *address
 int
 kata_monitor_shutdown (const char *root, const char *sid, int timeout_ms, kata_error_t **err)
 {
-  return call (root, sid, "MonitorShutdown", NULL, timeout_ms, err);
+  return call (root, sid, KATA_M_MONITOR_SHUTDOWN, NULL, timeout_ms, err);
 }
 
 int

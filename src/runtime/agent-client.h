@@ -19,6 +19,7 @@
 #define KATA_M_TTY_WIN_RESIZE "TtyWinResize"
 #define KATA_M_STATS_CONTAINER "StatsContainer"
 #define KATA_M_MONITOR_ATTACH "MonitorAttach"
+#define KATA_M_MONITOR_SHUTDOWN "MonitorShutdown"
 
 /* {"container_id":CID} */
 char *kata_req_container (const char *cid);
@@ -45,8 +46,8 @@ int kata_agent_signal_process (const char *root, const char *sid, const char *ci
 /* GRACE_S: how long the agent waits for the container's processes to go. */
 int kata_agent_remove_container (const char *root, const char *sid, const char *cid, int grace_s,
                                  int timeout_ms, kata_error_t **err);
-int kata_agent_pause_container (const char *root, const char *sid, const char *cid, bool pause, int timeout_ms,
-                                kata_error_t **err);
+int kata_agent_pause_container (const char *root, const char *sid, const char *cid, bool pause,
+                                int timeout_ms, kata_error_t **err);
 /* RESOURCES: the OCI linux.resources object (JSON). */
 int kata_agent_update_container (const char *root, const char *sid, const char *cid, const char *resources,
                                  int timeout_ms, kata_error_t **err);

@@ -357,6 +357,20 @@ kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid)
     }
 }
 
+const char *
+kata_host_cgroup_memory_dir (const kata_container_state_t *c)
+{
+  size_t i;
+  for (i = 0; i < c->cgroups_made_len; i++)
+    {
+      cleanup_free char *v1 = xasprintf ("%s/memory.limit_in_bytes", c->cgroups_made[i]);
+      cleanup_free char *v2 = xasprintf ("%s/memory.max", c->cgroups_made[i]);
+      if (access (v1, F_OK) == 0 || access (v2, F_OK) == 0)
+        return c->cgroups_made[i];
+    }
+  return NULL;
+}
+
 void
 kata_host_cgroup_remove (const kata_container_state_t *c)
 {

@@ -4,6 +4,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/client.h"
 #include "runtime/log.h"
+#include "runtime/pod.h"
 #include "runtime/shim.h"
 #include "common/json.h"
 #include "common/utils.h"
@@ -465,7 +466,6 @@ pause_resume (kata_context_t *ctx, const char *id, bool pause, kata_error_t **er
   cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  cleanup_free char *params = NULL;
   cleanup_lock int lock = -1;
   kata_status_t status;
 
@@ -518,7 +518,6 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   cleanup_free char *sid = NULL;
   cleanup_container_state kata_container_state_t *c = NULL;
   cleanup_sandbox_state kata_sandbox_state_t *sb = NULL;
-  cleanup_free char *params = NULL;
   cleanup_free char *norm = NULL;
   struct parser_context gen = { .options = OPT_GEN_SIMPLIFY };
   parser_error perr = NULL;
@@ -548,11 +547,24 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
   if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
     return kata_error_wrap (err, "update %s", id);
   if (mem > 0 && sb->memory_mb > 0 && mem > ((int64_t)sb->memory_mb << 20))
-    return kata_make_error_nostr (
-        err, EINVAL,
-        "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB): memory "
-        "hot-plug is not supported; recreate the container with the larger limit",
-        id, (long long)mem, sb->memory_mb);
+    {
+      /* The VM grows by memory hot-plug to hold the new limit (docs/kubernetes.md). */
+      cleanup_lock int lock = -1;
+      if (kata_context_load_config (ctx, err) < 0 || kata_state_lock (ctx->root, sid, &lock, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      kata_sandbox_state_free (sb);
+      sb = NULL;
+      if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      if (kata_pod_update_memory (ctx->root, ctx->cfg, sb, id, mem, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      if (mem > ((int64_t)sb->memory_mb << 20))
+        return kata_make_error_nostr (err, EINVAL,
+                                      "update %s: memory limit %lld bytes exceeds the VM's memory (%d MiB), "
+                                      "which cannot grow (no memory slot left, or no hot-plug on this VM); "
+                                      "recreate the container with the larger limit",
+                                      id, (long long)mem, sb->memory_mb);
+    }
   if (kata_agent_update_container (ctx->root, sid, id, norm, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "update %s", id);
   if (strcmp (id, sid) == 0 && (mem > 0 || quota > 0))

@@ -921,8 +921,8 @@ create_in_guest (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
 
 /* Step 6: the shim, whose pid is the container's for the caller. */
 static int
-spawn_shim (create_job_t *j, const kata_create_opts_t *opts, bool terminal, const char *netns,
-            kata_error_t **err)
+spawn_shim (create_job_t *j, oci_spec_t *spec, const kata_create_opts_t *opts, bool terminal,
+            const char *netns, kata_error_t **err)
 {
   kata_context_t *ctx = j->ctx;
   const char *id = j->id;
@@ -935,6 +935,11 @@ spawn_shim (create_job_t *j, const kata_create_opts_t *opts, bool terminal, cons
   shs.terminal = terminal;
   shs.console_socket = opts->console_socket && opts->console_socket[0] ? opts->console_socket : NULL;
   shs.detach = opts->detach;
+  shs.stop_sandbox = j->new_sandbox
+                     && kata_sandbox_is_pod (spec->annotations ? spec->annotations->keys : NULL,
+                                             spec->annotations ? spec->annotations->values : NULL,
+                                             spec->annotations ? spec->annotations->len : 0);
+  shs.oom_cgroup = kata_host_cgroup_memory_dir (j->c);
   shs.log_path = ctx->log_path;
   shs.log_format = ctx->log_format;
   shs.debug = ctx->debug;
@@ -1005,7 +1010,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
 
   if (create_in_guest (j, spec, err) < 0)
     return -1;
-  if (spawn_shim (j, opts, terminal, netns, err) < 0)
+  if (spawn_shim (j, spec, opts, terminal, netns, err) < 0)
     return -1;
   j->c->shim_pid = j->shim;
   j->c->shim_start = j->shim_start;

@@ -25,6 +25,8 @@ typedef enum
  *SANDBOX_ID points into VALUES (for KATA_ROLE_CONTAINER). */
 int kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_role_t *role,
                          const char **sandbox_id, kata_error_t **err);
+/* Pure: the annotations name a CRI pod's sandbox container (not a plain container). */
+bool kata_sandbox_is_pod (char *const *keys, char *const *values, size_t n);
 
 /* Pure: VM size from the spec's limits.  MEM_LIMIT bytes (<= 0: unset), QUOTA/PERIOD
    (<= 0: unset).  HOST_CPUS caps the vCPUs (0: no cap). */
@@ -60,6 +62,9 @@ int kata_host_cgroup_create (kata_context_t *ctx, const char *cgroups_path, kata
                              kata_error_t **err);
 /* Moves PID (the whole process) into C's cgroup in every hierarchy (best effort). */
 void kata_host_cgroup_join (const kata_container_state_t *c, pid_t pid);
+/* The memory cgroup directory (v1 memory hierarchy, or v2 with memory.max) that create
+   made for C, or NULL: where the shim makes a guest OOM kill visible (shim.c). */
+const char *kata_host_cgroup_memory_dir (const kata_container_state_t *c);
 /* Removes the cgroup dirs that create made (the processes must be gone; thaws first). */
 void kata_host_cgroup_remove (const kata_container_state_t *c);
 /* Thaws C's host cgroup where someone froze it (delete: frozen processes cannot die). */

@@ -259,13 +259,143 @@ grow_host_cgroup (const kata_config_t *cfg, const kata_container_state_t *sbc, i
     }
 }
 
+/* The pod's hot-plugged memory (<root>/sbs/<sid>/pod-memory): "plugged N" (MiB added
+   to the VM since boot), then "CID M" for each container that holds M MiB of it.
+   Entries of containers no longer in the sandbox are dropped when read: their memory
+   is free again for the next container (a DIMM cannot be taken out of the guest). */
+#define POD_MEMORY_FILE "pod-memory"
+
+typedef struct
+{
+  int64_t plugged, held;
+  char **ids;
+  int64_t *mb;
+  size_t n;
+} pod_memory_t;
+
+static void
+pod_memory_free (pod_memory_t *pm)
+{
+  size_t i;
+  for (i = 0; i < pm->n; i++)
+    free (pm->ids[i]);
+  free (pm->ids);
+  free (pm->mb);
+  memset (pm, 0, sizeof *pm);
+}
+
+static bool
+sb_has (const kata_sandbox_state_t *sb, const char *cid)
+{
+  size_t i;
+  for (i = 0; i < sb->containers_len; i++)
+    if (strcmp (sb->containers[i], cid) == 0)
+      return true;
+  return false;
+}
+
+/* Reads the file, keeping the entries of SB's containers and of KEEP. */
+static void
+pod_memory_load (const char *root, const kata_sandbox_state_t *sb, const char *keep, pod_memory_t *pm)
+{
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sb->id, POD_MEMORY_FILE);
+  cleanup_free char *data = NULL;
+  char *line, *save = NULL;
+  size_t len = 0;
+  kata_error_t *e = NULL;
+
+  memset (pm, 0, sizeof *pm);
+  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
+    {
+      kata_error_free (e);
+      return;
+    }
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *sp = strchr (line, ' ');
+      long long v;
+      if (sp == NULL)
+        continue;
+      *sp = '\0';
+      v = strtoll (sp + 1, NULL, 10);
+      if (v < 0)
+        continue;
+      if (strcmp (line, "plugged") == 0)
+        pm->plugged = v;
+      else if (sb_has (sb, line) || (keep && strcmp (line, keep) == 0))
+        {
+          pm->ids = xrealloc (pm->ids, (pm->n + 1) * sizeof *pm->ids);
+          pm->mb = xrealloc (pm->mb, (pm->n + 1) * sizeof *pm->mb);
+          pm->ids[pm->n] = xstrdup (line);
+          pm->mb[pm->n++] = v;
+          pm->held += v;
+        }
+    }
+}
+
+static int64_t *
+pod_memory_entry (pod_memory_t *pm, const char *cid)
+{
+  size_t i;
+  for (i = 0; i < pm->n; i++)
+    if (strcmp (pm->ids[i], cid) == 0)
+      return &pm->mb[i];
+  pm->ids = xrealloc (pm->ids, (pm->n + 1) * sizeof *pm->ids);
+  pm->mb = xrealloc (pm->mb, (pm->n + 1) * sizeof *pm->mb);
+  pm->ids[pm->n] = xstrdup (cid);
+  pm->mb[pm->n] = 0;
+  return &pm->mb[pm->n++];
+}
+
+static int
+pod_memory_save (const char *root, const char *sid, const pod_memory_t *pm, kata_error_t **err)
+{
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sid, POD_MEMORY_FILE);
+  cleanup_free char *data = xasprintf ("plugged %lld\n", (long long)pm->plugged);
+  size_t i;
+  for (i = 0; i < pm->n; i++)
+    {
+      char *d = xasprintf ("%s%s %lld\n", data, pm->ids[i], (long long)pm->mb[i]);
+      free (data);
+      data = d;
+    }
+  return kata_write_file_atomic (path, data, strlen (data), 0600, err);
+}
+
+/* Gives container CID SIZE_MB of the pod's hot-plugged memory: what containers that
+   left freed first, a new DIMM for the rest. */
+static int
+pod_memory_take (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                 int64_t size_mb, kata_error_t **err)
+{
+  pod_memory_t pm;
+  int64_t free_mb, need;
+  int before = sb->memory_mb;
+  int r = 0;
+
+  pod_memory_load (root, sb, NULL, &pm);
+  free_mb = pm.plugged > pm.held ? pm.plugged - pm.held : 0;
+  need = size_mb > free_mb ? (size_mb - free_mb + 127) / 128 * 128 : 0;
+  if (need > 0)
+    r = kata_pod_grow_memory (root, cfg, sb, cid, need, err);
+  if (r == 0 && (need == 0 || sb->memory_mb > before))
+    {
+      pm.plugged += sb->memory_mb - before;
+      *pod_memory_entry (&pm, cid) += size_mb;
+      if (need == 0)
+        kata_debug ("container %s: %lld MiB of memory freed by containers that left the pod: no hot-plug",
+                    cid, (long long)size_mb);
+      r = pod_memory_save (root, sb->id, &pm, err);
+    }
+  pod_memory_free (&pm);
+  return r;
+}
+
 int
 kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
                          const char *cid, const runtime_spec_schema_config_schema *spec, kata_error_t **err)
 {
   cleanup_container_state kata_container_state_t *sbc = NULL;
-  cleanup_free char *dimm = NULL;
-  cleanup_free char *rnd = kata_random_hex (4);
   kata_error_t *e = NULL;
   int64_t limit, size_mb;
   size_t i;
@@ -289,9 +419,27 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
         return 0;
       }
   size_mb = (limit + (128LL << 20) - 1) / (128LL << 20) * 128;
+  return pod_memory_take (root, cfg, sb, cid, size_mb, err);
+}
+
+int
+kata_pod_grow_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                      int64_t size_mb, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *sbc = NULL;
+  cleanup_free char *dimm = NULL;
+  cleanup_free char *rnd = kata_random_hex (4);
+  kata_error_t *e = NULL;
+
+  if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
+    {
+      kata_error_free (e); /* the sandbox container is gone: no host cgroup to raise */
+      e = NULL;
+      sbc = NULL;
+    }
   if (size_mb > (1 << 20))
-    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit %lld bytes is too large",
-                                  cid, (long long)limit);
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "container %s: memory limit of %lld MiB is too large",
+                                  cid, (long long)size_mb);
   dimm = xasprintf ("dimm-%s", rnd);
   if (kata_monitor_hotplug_memory (root, sb->id, dimm, size_mb, KATA_CALL_TIMEOUT_MS, &e) < 0)
     {
@@ -311,4 +459,28 @@ kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sandbo
   if (sbc)
     grow_host_cgroup (cfg, sbc, sb->memory_mb);
   return kata_sandbox_state_save (root, sb, err);
+}
+
+int
+kata_pod_update_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                        int64_t limit, kata_error_t **err)
+{
+  pod_memory_t pm;
+  int64_t need;
+  int before = sb->memory_mb, r;
+
+  if (limit <= 0 || limit <= ((int64_t)sb->memory_mb << 20))
+    return 0;
+  /* The VM must hold the new limit: what is free in it does not make it bigger. */
+  need = (limit - ((int64_t)sb->memory_mb << 20) + (128LL << 20) - 1) / (128LL << 20) * 128;
+  if (kata_pod_grow_memory (root, cfg, sb, cid, need, err) < 0)
+    return -1;
+  if (sb->memory_mb == before)
+    return 0;
+  pod_memory_load (root, sb, cid, &pm);
+  pm.plugged += sb->memory_mb - before;
+  *pod_memory_entry (&pm, cid) += sb->memory_mb - before;
+  r = pod_memory_save (root, sb->id, &pm, err);
+  pod_memory_free (&pm);
+  return r;
 }

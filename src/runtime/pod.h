@@ -53,7 +53,8 @@ int kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
    (*QUOTA and *PERIOD such that ceil(quota/period) = default_vcpus + ceil(pod quota/pod
    period)).  Leaves MEM, QUOTA, PERIOD alone without the annotations. */
 /* Pod sizing by hot-plug (Kata 1.x's): a container with a memory limit that joins
-   sandbox SB grows the VM by the limit rounded up to 128 MiB (MonitorHotplugMemory: a
+   sandbox SB takes the limit rounded up to 128 MiB from the pod's hot-plugged memory
+   that containers which left freed, and grows the VM by the rest (MonitorHotplugMemory: a
    pc-dimm on q35), adds it to SB's memory_mb (saved) and raises the sandbox's host
    cgroup limit when it has one.  Nothing when the pod was sized at boot from
    io.kubernetes.cri.sandbox-memory, or when the VM cannot grow (microvm, a template
@@ -62,6 +63,19 @@ int kata_pod_hotplug_memory (const char *root, const kata_config_t *cfg, kata_sa
                              const char *cid, const runtime_spec_schema_config_schema *spec,
                              kata_error_t **err);
 
+/* Grows sandbox SB's VM by SIZE_MB (a multiple of 128) for container CID: a pc-dimm
+   (MonitorHotplugMemory), SB's memory_mb (saved), the sandbox's host cgroup limit when
+   it has one.  A VM that cannot grow (no memory slot left, microvm, template clone)
+   keeps its size and this returns 0 without change to SB: the caller compares
+   SB->memory_mb.  The caller holds the sandbox's lock. */
+int kata_pod_grow_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                          const char *cid, int64_t size_mb, kata_error_t **err);
+/* update of container CID's memory LIMIT (bytes) past the VM's memory: the VM grows by
+   the difference (rounded up to 128 MiB), which CID then holds in the pod's account
+   (freed for others when it leaves).  Nothing when the VM holds LIMIT already or cannot
+   grow (SB->memory_mb unchanged).  The caller holds the sandbox's lock. */
+int kata_pod_update_memory (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                            const char *cid, int64_t limit, kata_error_t **err);
 void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec,
                               int64_t *mem, int64_t *quota, int64_t *period);
 

@@ -67,6 +67,19 @@ kata_sandbox_decide (char *const *keys, char *const *values, size_t n, kata_pod_
   return 0;
 }
 
+bool
+kata_sandbox_is_pod (char *const *keys, char *const *values, size_t n)
+{
+  size_t i;
+  for (i = 0; i < sizeof pod_annotations / sizeof pod_annotations[0]; i++)
+    {
+      const char *type = ann_get (keys, values, n, pod_annotations[i].type_key);
+      if (type && (strcmp (type, "sandbox") == 0 || strcmp (type, "podsandbox") == 0))
+        return true;
+    }
+  return false;
+}
+
 void
 kata_spec_limits (const runtime_spec_schema_config_linux_resources *r, int64_t *mem, int64_t *quota,
                   int64_t *period)

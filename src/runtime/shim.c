@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +58,13 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
     }
   if (spec->detach)
     argv[argc++] = "--detach";
+  if (spec->stop_sandbox)
+    argv[argc++] = "--stop-sandbox";
+  if (spec->oom_cgroup)
+    {
+      argv[argc++] = "--oom-cgroup";
+      argv[argc++] = spec->oom_cgroup;
+    }
   if (spec->log_path)
     {
       argv[argc++] = "--log";
@@ -135,8 +143,10 @@ kata_shim_spawn (const kata_shim_spec_t *spec, pid_t *pid_out, kata_error_t **er
 typedef struct shim_s
 {
   const char *root, *sid, *cid, *exec_id, *console_socket, *log_path, *log_format;
+  const char *oom_cgroup; /* the container's own host memory cgroup (OOM reporting), or NULL */
   uint32_t stream;
   bool terminal, detach, debug;
+  bool stop_sandbox; /* a pod's sandbox container: its exit stops the VM */
   int ready_fd;
   kata_client_t *client;
   int mfd;
@@ -323,6 +333,175 @@ write_out (int *fd, const void *data, size_t len)
     *fd = -1; /* the reader went away: drop the rest */
 }
 
+static void handle_frame (shim_t *s, kata_frame_t *f);
+
+/* After the process's exit: METHOD through the monitor, waiting up to TIMEOUT_MS for
+   its answer (output still arriving is written out).  The response frame in *RESP
+   (the caller clears it); false when none came (time-out, the monitor or VM gone). */
+static bool
+call_after_exit (shim_t *s, const char *method, const char *params, int timeout_ms, kata_frame_t *resp)
+{
+  uint32_t id;
+  uint64_t end = kata_now_ns () + (uint64_t)timeout_ms * 1000000ULL;
+
+  s->wait_id = 0;
+  send_req (s, method, params, &id);
+  while (kata_now_ns () < end)
+    {
+      struct pollfd p = { .fd = s->mfd, .events = POLLIN };
+      kata_frame_t f = { 0 };
+      kata_error_t *e = NULL;
+      int r = poll (&p, 1, 200);
+      if (r < 0 && errno != EINTR)
+        return false;
+      if (r <= 0)
+        continue;
+      if (kata_frame_read (s->mfd, &f, &e) <= 0)
+        {
+          kata_error_free (e);
+          return false;
+        }
+      if (f.type == KATA_FRAME_RESP && f.id == id)
+        {
+          *resp = f;
+          return true;
+        }
+      if (f.type == KATA_FRAME_EVENT)
+        {
+          yajl_val v = NULL;
+          bool dead = kata_json_parse (f.payload, f.len, &v, NULL) == 0 && kata_json_str (v, "event")
+                      && strcmp (kata_json_str (v, "event"), "vm-dead") == 0;
+          yajl_tree_free (v);
+          if (dead)
+            {
+              kata_frame_clear (&f);
+              return false;
+            }
+        }
+      if (f.type == KATA_FRAME_STREAM)
+        handle_frame (s, &f);
+      kata_frame_clear (&f);
+    }
+  kata_warn ("%s of %s: no answer within %d ms", method, s->cid, timeout_ms);
+  return false;
+}
+
+/* The sandbox container of a pod exited: the pod is over, and so is its VM (Kata's
+   StopSandbox; docs/kubernetes.md, K1).  Asks the monitor to shut it down and waits
+   for that (up to 15 s) before the shim exits: whoever waits for this container's
+   exit (conmon, containerd's shim) then finds no VM left.  The container's state
+   stays "stopped" and `delete` removes what is left, as after any VM death. */
+static void
+stop_sandbox_vm (shim_t *s)
+{
+  kata_frame_t f = { 0 };
+  kata_debug ("sandbox container %s exited: stopping the sandbox's VM", s->cid);
+  if (call_after_exit (s, KATA_M_MONITOR_SHUTDOWN, NULL, 15000, &f))
+    kata_frame_clear (&f);
+}
+
+/* True when the container's guest cgroup counted an OOM kill (asked once its init died
+   of SIGKILL, before RemoveContainer takes the cgroup away). */
+static bool
+guest_oom_killed (shim_t *s)
+{
+  cleanup_free char *params = kata_req_process (s->cid, s->exec_id);
+  kata_frame_t f = { 0 };
+  yajl_val root = NULL, res = NULL;
+  kata_error_t *e = NULL;
+  long long n = 0;
+
+  if (!call_after_exit (s, KATA_M_STATS_CONTAINER, params, 10000, &f))
+    return false;
+  if (kata_msg_parse_response (f.payload, f.len, &root, &res, NULL, &e) == 0)
+    n = kata_json_int (kata_json_get (res, "memory"), "oom_kill", 0);
+  kata_error_free (e);
+  yajl_tree_free (root);
+  kata_frame_clear (&f);
+  return n > 0;
+}
+
+/* The guest OOM-killed the container.  containerd's shim and conmon learn of an OOM
+   from the container's host cgroup (memory.oom_control / memory.events of the cgroup
+   of the pid the runtime reported: this shim's), which never sees the guest's.  So the
+   shim makes one there, as small as it can: a child that the kernel kills first
+   (oom_score_adj 1000) allocates past a limit set just above the cgroup's usage; the
+   limit is put back afterwards.  DIR is the container's own memory cgroup, one that
+   create made (never a cgroup the shim merely inherited).  docs/kubernetes.md, "OOM". */
+static void
+host_cgroup_oom (const char *dir)
+{
+  cleanup_free char *limit_p = NULL, *usage_p = NULL, *v2_p = xasprintf ("%s/memory.max", dir);
+  cleanup_free char *old = NULL, *usage = NULL;
+  bool v2 = access (v2_p, F_OK) == 0;
+  size_t len = 0;
+  int pfd[2], st;
+  pid_t pid;
+
+  limit_p = xasprintf ("%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+  usage_p = xasprintf ("%s/%s", dir, v2 ? "memory.current" : "memory.usage_in_bytes");
+  if (kata_read_file (limit_p, &old, &len, 64, NULL) < 0)
+    return;
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return;
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return;
+    }
+  if (pid == 0)
+    {
+      char b;
+      int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          (void)!write (fd, "1000", 4);
+          close (fd);
+        }
+      close (pfd[1]);
+      if (read (pfd[0], &b, 1) != 1)
+        _exit (0);
+      for (int i = 0; i < 256; i++)
+        {
+          void *m = mmap (NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (m == MAP_FAILED)
+            _exit (0);
+          memset (m, 1, 1 << 20);
+        }
+      _exit (0);
+    }
+  close (pfd[0]);
+  if (kata_read_file (usage_p, &usage, &len, 64, NULL) == 0)
+    {
+      char buf[32];
+      int fd = open (limit_p, O_WRONLY | O_CLOEXEC);
+      snprintf (buf, sizeof buf, "%lld", strtoll (usage, NULL, 10) + (16LL << 20));
+      if (fd >= 0 && write (fd, buf, strlen (buf)) > 0)
+        (void)!write (pfd[1], "g", 1);
+      else
+        kata_debug ("OOM of %s: cannot set %s: %s", dir, limit_p, strerror (errno));
+      if (fd >= 0)
+        close (fd);
+    }
+  close (pfd[1]);
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  {
+    int fd = open (limit_p, O_WRONLY | O_CLOEXEC);
+    size_t l = strlen (old);
+    while (l && old[l - 1] == '\n')
+      old[--l] = '\0';
+    if (fd < 0 || write (fd, old, l) < 0)
+      kata_warn ("cannot restore %s to %s: %s", limit_p, old, strerror (errno));
+    if (fd >= 0)
+      close (fd);
+  }
+  kata_debug ("OOM in host cgroup %s: child %s", dir,
+              WIFSIGNALED (st) && WTERMSIG (st) == SIGKILL ? "OOM-killed" : "not killed");
+}
+
 static void
 handle_frame (shim_t *s, kata_frame_t *f)
 {
@@ -389,6 +568,10 @@ handle_frame (shim_t *s, kata_frame_t *f)
       yajl_tree_free (root);
       kata_debug ("process %s%s%s exited with status %d", s->cid, *s->exec_id ? " exec " : "", s->exec_id,
                   status);
+      if (!*s->exec_id && s->oom_cgroup && status == 128 + SIGKILL && guest_oom_killed (s))
+        host_cgroup_oom (s->oom_cgroup);
+      if (s->stop_sandbox && !*s->exec_id)
+        stop_sandbox_vm (s);
       shim_exit (status & 0xff);
     }
   if (f->type == KATA_FRAME_RESP && kata_log_debug_enabled ())
@@ -439,6 +622,10 @@ kata_shim_main (int argc, char **argv)
         s->console_socket = arg_value (argc, argv, &i);
       else if (strcmp (a, "--detach") == 0)
         s->detach = true;
+      else if (strcmp (a, "--stop-sandbox") == 0)
+        s->stop_sandbox = true;
+      else if (strcmp (a, "--oom-cgroup") == 0)
+        s->oom_cgroup = arg_value (argc, argv, &i);
       else if (strcmp (a, "--log") == 0)
         s->log_path = arg_value (argc, argv, &i);
       else if (strcmp (a, "--log-format") == 0)

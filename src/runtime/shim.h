@@ -14,14 +14,18 @@ typedef struct kata_shim_spec_s
   const char *root;
   const char *sandbox_id;
   const char *container_id;
-  const char *exec_id;        /* "" for the container's init process */
-  uint32_t stream;            /* stream base from CreateContainer / ExecProcess */
+  const char *exec_id; /* "" for the container's init process */
+  uint32_t stream;     /* stream base from CreateContainer / ExecProcess */
   bool terminal;
-  const char *console_socket; /* with terminal: send the pty master here (runc's protocol); NULL: use own stdio */
-  bool detach;                /* true: the shim is orphaned when the caller exits (create, run -d, exec -d);
-                                 false: it stays the caller's child (run, exec in the foreground) */
-  const char *cgroup_path;    /* host cgroup directory to join, or NULL */
-  const char *log_path;       /* where the shim logs (the caller's --log), or NULL */
+  const char
+      *console_socket;    /* with terminal: send the pty master here (runc's protocol); NULL: use own stdio */
+  bool detach;            /* true: the shim is orphaned when the caller exits (create, run -d, exec -d);
+                             false: it stays the caller's child (run, exec in the foreground) */
+  bool stop_sandbox;      /* the init of a pod's sandbox container: its exit stops the VM */
+  const char *oom_cgroup; /* the container's own host memory cgroup: a guest OOM kill is made visible
+                             there (CRI servers watch it), or NULL */
+  const char *cgroup_path; /* host cgroup directory to join, or NULL */
+  const char *log_path;    /* where the shim logs (the caller's --log), or NULL */
   const char *log_format;
   bool debug;
 } kata_shim_spec_t;

@@ -158,8 +158,12 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
         }
       if (strstr (src, "kubernetes.io~empty-dir") && !plan[k].is_file && is_tmpfs (src))
         {
+          struct statfs sf;
           plan[k].ephemeral = true;
           plan[k].guest_source = xasprintf ("%s/%s", KATA_GUEST_EPHEMERAL_DIR, base);
+          /* kubelet's sizeLimit is the host tmpfs's size: the guest tmpfs gets the same */
+          if (statfs (src, &sf) == 0 && sf.f_type == TMPFS_MAGIC && sf.f_blocks > 0)
+            plan[k].shm_size = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
           k++;
           continue;
         }

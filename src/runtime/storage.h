@@ -10,7 +10,6 @@
 #include "common/error.h"
 #include "common/guest-paths.h"
 
-
 /* One OCI mount, as the planner sees it. */
 typedef struct kata_mount_desc_s
 {
@@ -42,7 +41,8 @@ typedef struct kata_bind_plan_s
   bool host_mount; /* a block device with disable_block_device_use (kata_storage_plan_block_fallback):
                       the runtime mounts it (FSTYPE) on the shared dir's NAME, shared like a directory */
   char *fstype;    /* block: the mount's type when it names a filesystem, else NULL (detect it) */
-  /* ephemeral: the tmpfs's size= in bytes (a sandbox's /dev/shm, pod.c), 0 = none */
+  /* ephemeral: the tmpfs's size= in bytes (a sandbox's /dev/shm, pod.c; an emptyDir: its host tmpfs's size),
+   * 0 = none */
   uint64_t shm_size;
 } kata_bind_plan_t;
 

@@ -432,20 +432,21 @@ test_sandbox_decide (void **state)
     int ret;
     kata_pod_role_t role;
     const char *sid;
+    bool pod; /* kata_sandbox_is_pod: a CRI pod's sandbox container */
   } t[] = {
-    { NULL, NULL, NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
-    { "io.kubernetes.cri.container-type", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+    { NULL, NULL, NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, false },
+    { "io.kubernetes.cri.container-type", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
     { "io.kubernetes.cri.container-type", "container", "io.kubernetes.cri.sandbox-id", "pod1", 0,
-      KATA_ROLE_CONTAINER, "pod1" },
-    { "io.kubernetes.cri-o.ContainerType", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+      KATA_ROLE_CONTAINER, "pod1", false },
+    { "io.kubernetes.cri-o.ContainerType", "sandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
     { "io.kubernetes.cri-o.ContainerType", "container", "io.kubernetes.cri-o.SandboxID", "p2", 0,
-      KATA_ROLE_CONTAINER, "p2" },
-    { "io.kubernetes.docker.type", "podsandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+      KATA_ROLE_CONTAINER, "p2", false },
+    { "io.kubernetes.docker.type", "podsandbox", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, true },
     { "io.kubernetes.docker.type", "container", "io.kubernetes.sandbox.id", "p3", 0, KATA_ROLE_CONTAINER,
-      "p3" },
-    { "io.kubernetes.cri.container-type", "container", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL },
-    { "io.kubernetes.cri.container-type", "bogus", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL },
-    { "unrelated", "container", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL },
+      "p3", false },
+    { "io.kubernetes.cri.container-type", "container", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL, false },
+    { "io.kubernetes.cri.container-type", "bogus", NULL, NULL, -1, KATA_ROLE_SANDBOX, NULL, false },
+    { "unrelated", "container", NULL, NULL, 0, KATA_ROLE_SANDBOX, NULL, false },
   };
   size_t i;
   for (i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -458,6 +459,7 @@ test_sandbox_decide (void **state)
       kata_error_t *err = NULL;
       int r = kata_sandbox_decide (keys, vals, n, &role, &sid, &err);
       assert_int_equal (r, t[i].ret);
+      assert_int_equal (kata_sandbox_is_pod (keys, vals, n), t[i].pod);
       if (r == 0)
         {
           assert_int_equal (role, t[i].role);

@@ -88,6 +88,7 @@ EOF
 teardown_file() {
   [ -n "${CLIENTS_TMP:-}" ] || return 0
   CRI_CALL_TIMEOUT=120 cri_rm_test_pods all
+  cri_detach_loops
   kill_pidfile "$CLIENTS_TMP/containerd.pid" 30
   cri_sweep "$CLIENTS_TMP"
 }
@@ -133,6 +134,24 @@ teardown() {
 @test "containerd/kata: stop -t 3 returns within the grace period" { scenario kata sc_stop_grace; }
 @test "containerd/runc: stop + rm" { scenario runc sc_stop_rm; }
 @test "containerd/kata: stop + rm" { scenario kata sc_stop_rm; }
+@test "containerd/runc: capabilities add/drop" { scenario runc sc_caps; }
+@test "containerd/kata: capabilities add/drop" { scenario kata sc_caps; }
+@test "containerd/runc: seccomp RuntimeDefault and Localhost" { scenario runc sc_seccomp; }
+@test "containerd/kata: seccomp RuntimeDefault and Localhost" { scenario kata sc_seccomp; }
+@test "containerd/runc: runAsUser/runAsGroup + supplementalGroups" { scenario runc sc_groups; }
+@test "containerd/kata: runAsUser/runAsGroup + supplementalGroups" { scenario kata sc_groups; }
+@test "containerd/runc: OOM kill of one container (OOMKilled, the pod lives on)" { scenario runc sc_oom; }
+@test "containerd/kata: OOM kill of one container (OOMKilled, the pod lives on)" { scenario kata sc_oom; }
+@test "containerd/runc: update of memory and CPU quota" { scenario runc sc_update; }
+@test "containerd/kata: update of memory and CPU quota" { scenario kata sc_update; }
+@test "containerd/runc: pod memory: a container leaves, the next one reuses its memory" { scenario runc sc_mem_reuse; }
+@test "containerd/kata: pod memory: a container leaves, the next one reuses its memory" { scenario kata sc_mem_reuse; }
+@test "containerd/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
+@test "containerd/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
+@test "containerd/runc: block volume (a loop device)" { scenario runc sc_block; }
+@test "containerd/kata: block volume (a loop device)" { scenario kata sc_block; }
+@test "containerd/runc: port-forward reaches the pod" { scenario runc sc_port_forward; }
+@test "containerd/kata: port-forward (documented: does not reach the VM)" { scenario kata sc_port_forward; }
 @test "containerd/runc: stopp + rmp (nothing left)" { scenario runc sc_stopp_rmp; }
 @test "containerd/kata: stopp + rmp (nothing left)" { scenario kata sc_stopp_rmp; }
 @test "containerd/runc: rmp -f after kill -9 of the pause process (nothing left)" { scenario runc sc_kill9_rmp; }

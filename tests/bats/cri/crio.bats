@@ -119,6 +119,7 @@ EOF
 teardown_file() {
   [ -n "${CLIENTS_TMP:-}" ] || return 0
   CRI_CALL_TIMEOUT=120 cri_rm_test_pods all
+  cri_detach_loops
   kill_pidfile "$CLIENTS_TMP/crio.pid" 30
   cri_sweep "$CLIENTS_TMP"
 }
@@ -164,6 +165,24 @@ teardown() {
 @test "cri-o/kata: stop -t 3 returns within the grace period" { scenario kata sc_stop_grace; }
 @test "cri-o/runc: stop + rm" { scenario runc sc_stop_rm; }
 @test "cri-o/kata: stop + rm" { scenario kata sc_stop_rm; }
+@test "cri-o/runc: capabilities add/drop" { scenario runc sc_caps; }
+@test "cri-o/kata: capabilities add/drop" { scenario kata sc_caps; }
+@test "cri-o/runc: seccomp RuntimeDefault and Localhost" { scenario runc sc_seccomp; }
+@test "cri-o/kata: seccomp RuntimeDefault and Localhost" { scenario kata sc_seccomp; }
+@test "cri-o/runc: runAsUser/runAsGroup + supplementalGroups" { scenario runc sc_groups; }
+@test "cri-o/kata: runAsUser/runAsGroup + supplementalGroups" { scenario kata sc_groups; }
+@test "cri-o/runc: OOM kill of one container (OOMKilled, the pod lives on)" { scenario runc sc_oom; }
+@test "cri-o/kata: OOM kill of one container (OOMKilled, the pod lives on)" { scenario kata sc_oom; }
+@test "cri-o/runc: update of memory and CPU quota" { scenario runc sc_update; }
+@test "cri-o/kata: update of memory and CPU quota" { scenario kata sc_update; }
+@test "cri-o/runc: pod memory: a container leaves, the next one reuses its memory" { scenario runc sc_mem_reuse; }
+@test "cri-o/kata: pod memory: a container leaves, the next one reuses its memory" { scenario kata sc_mem_reuse; }
+@test "cri-o/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
+@test "cri-o/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
+@test "cri-o/runc: block volume (a loop device)" { scenario runc sc_block; }
+@test "cri-o/kata: block volume (a loop device)" { scenario kata sc_block; }
+@test "cri-o/runc: port-forward reaches the pod" { scenario runc sc_port_forward; }
+@test "cri-o/kata: port-forward (documented: does not reach the VM)" { scenario kata sc_port_forward; }
 @test "cri-o/runc: stopp + rmp (nothing left)" { scenario runc sc_stopp_rmp; }
 @test "cri-o/kata: stopp + rmp (nothing left)" { scenario kata sc_stopp_rmp; }
 @test "cri-o/runc: rmp -f after kill -9 of the pause process (nothing left)" { scenario runc sc_kill9_rmp; }

@@ -222,6 +222,16 @@ podname() { echo "kc${BATS_TEST_NUMBER}-$RT${1:+-$1}"; }
 
 # ------------------------------------------------------------------ sweep ---
 
+# cri_detach_loops: the loop devices the block-volume scenario attached
+# (listed in $CLIENTS_TMP/loops) that are still attached to its image.
+cri_detach_loops() {
+  local dev
+  for dev in $(cat "$CLIENTS_TMP/loops" 2>/dev/null); do
+    losetup -l -n -O NAME,BACK-FILE 2>/dev/null | grep -q "^$dev .*$CLIENTS_TMP/blk-" && losetup -d "$dev"
+  done
+  return 0
+}
+
 # cri_kill_cgroups DIR: SIGKILL whatever is still in the cgroups listed in
 # DIR/cgroups (the pods' cgroup parent: every container of the file's pods,
 # whichever runtime started it, is below it).

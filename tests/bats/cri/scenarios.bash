@@ -348,13 +348,17 @@ sc_stopp_rmp() {
   assert_eq SANDBOX_NOTREADY "$(cri_pod_state "$POD")" "pod state after stopp"
   assert_eq "CONTAINER_EXITED CONTAINER_EXITED" \
     "$(cri ps -a -o json --pod "$POD" | jq -r '[.containers[] | select(.metadata.name == "web" or .metadata.name == "cli") | .state] | join(" ")')" "web and cli after stopp"
-  # StopPodSandbox reclaims the pod's processes.  containerd's shim deletes
-  # the pause container once it has exited, and with it the VM; cri-o deletes
-  # it only at rmp, and kata-runtime keeps the VM of a sandbox whose pause
-  # container was killed until that delete: a known bug (docs/kubernetes.md,
-  # "Known problems"), so this is checked with containerd only for now.
-  if [ "$RT" = kata ] && [ "$CRI_SERVER" = containerd ]; then
-    wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp"
+  # StopPodSandbox reclaims the pod's processes: with kata the VM goes when
+  # the pause container is stopped (containerd's shim deletes it at once,
+  # cri-o only at rmp: the sandbox container's exit stops the VM, K1); the
+  # pause container is still known, stopped, until rmp
+  if [ "$RT" = kata ]; then
+    wait_for 30 no_qemu_for "$POD" || fail "QEMU still runs after stopp: $(describe_pids $(pids_matching "$POD"))"
+    if [ "$CRI_SERVER" = crio ]; then
+      run rt_state "$POD"
+      assert_status 0
+      assert_eq stopped "$(jq -r .status <<<"$output")" "kata state of the sandbox container after stopp"
+    fi
   fi
   run cri rmp "$POD"
   assert_status 0
@@ -402,5 +406,238 @@ sc_attach() {
     --runtime-endpoint unix://$CRI_SOCK --image-endpoint unix://$CRI_SOCK attach -i $CTR"
   local n; n=$(grep -c '^tick-[0-9]*$' <<<"$output" || true)
   [ "$n" -ge 3 ] || fail "attach: $n ticks in 5 s (status $status): $output $stderr"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+}
+
+# ------------------------------------------------ security, resources ---
+
+# ref_check WHAT VALUE: runc's VALUE is recorded as the reference; kata's must
+# equal it when the runc variant ran before it in this file.
+ref_check() {
+  local f=$CLIENTS_TMP/ref-$1
+  if [ "$RT" = runc ]; then
+    printf '%s\n' "$2" >"$f"
+  elif [ -f "$f" ]; then
+    assert_eq "$(cat "$f")" "$2" "$1: the same as with runc"
+  fi
+}
+
+# one_shot NAME CMD-JSON [EXTRA-JSON]: a container of the shared pod that runs
+# CMD and exits; its output in OUT, exit code in CODE, reason in REASON;
+# then removed.
+one_shot() {
+  local pj extra=${3:-'{}'}
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "$1$BATS_TEST_NUMBER" "$BUSYBOX" "$2" "$extra")" "$pj" || return 1
+  wait_for "$TMO" cri_ctr_is "$CTR" CONTAINER_EXITED || fail "container $1 never exited: $(cri_ctr_state "$CTR")" || return 1
+  CODE=$(cri_inspect_field "$CTR" .status.exitCode)
+  REASON=$(cri_inspect_field "$CTR" .status.reason)
+  OUT=$(cri logs "$CTR" 2>&1)
+  cri rm "$CTR" >/dev/null
+}
+
+# capabilities add NET_ADMIN, SYS_TIME, drop CHOWN: the effective set has the
+# added ones and not CHOWN (chown fails); the whole set is runc's.
+sc_caps() {
+  ensure_pod
+  one_shot caps '["sh","-c","grep CapEff /proc/self/status | cut -f2; grep CapBnd /proc/self/status | cut -f2; touch /tmp/f; chown 1 /tmp/f 2>&1 | grep -o \"Operation not permitted\""]' \
+    '{ "linux": { "security_context": { "capabilities": { "add_capabilities": ["NET_ADMIN", "SYS_TIME"], "drop_capabilities": ["CHOWN"] } } } }'
+  assert_eq 0 "$CODE" "exit code ($OUT)"
+  local eff; eff=$(sed -n 1p <<<"$OUT")
+  assert_match '^[0-9a-f]{16}$' "$eff" "CapEff"
+  (( (0x$eff >> 12) & 1 )) || fail "CAP_NET_ADMIN (12) missing from CapEff $eff"
+  (( (0x$eff >> 25) & 1 )) || fail "CAP_SYS_TIME (25) missing from CapEff $eff"
+  (( !((0x$eff >> 0) & 1) )) || fail "CAP_CHOWN (0) still in CapEff $eff"
+  assert_eq "Operation not permitted" "$(sed -n 3p <<<"$OUT")" "chown without CAP_CHOWN"
+  ref_check caps "$OUT"
+}
+
+# seccomp: RuntimeDefault filters (mode 2); a Localhost profile that denies
+# mkdir/mkdirat makes mkdir fail with EPERM, and nothing else.
+sc_seccomp() {
+  ensure_pod
+  one_shot secd '["sh","-c","grep ^Seccomp: /proc/self/status | cut -f2; mkdir /tmp/d && echo mkdir-ok"]' \
+    '{ "linux": { "security_context": { "seccomp": { "profile_type": 0 } } } }'
+  assert_eq 0 "$CODE" "RuntimeDefault: exit code ($OUT)"
+  assert_eq "$(printf '2\nmkdir-ok')" "$OUT" "RuntimeDefault: seccomp mode, mkdir"
+  local prof=$CLIENTS_TMP/seccomp-nomkdir.json
+  cat >"$prof" <<'JSON'
+{ "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [ { "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO" } ] }
+JSON
+  one_shot secl '["sh","-c","grep ^Seccomp: /proc/self/status | cut -f2; mkdir /tmp/d 2>&1 | grep -o \"Operation not permitted\"; touch /tmp/f && echo touch-ok"]' \
+    "$(jq -cn --arg p "$prof" '{ linux: { security_context: { seccomp: { profile_type: 2, localhost_ref: $p } } } }')"
+  assert_eq 0 "$CODE" "Localhost: exit code ($OUT)"
+  assert_eq "$(printf '2\nOperation not permitted\ntouch-ok')" "$OUT" "Localhost profile: mkdir denied, touch allowed"
+}
+
+# runAsUser 1000, runAsGroup 2000, supplementalGroups 3000 4000.
+sc_groups() {
+  ensure_pod
+  one_shot grp '["sh","-c","id -u; id -g; id -G; grep ^Groups: /proc/self/status | cut -f2"]' \
+    '{ "linux": { "security_context": { "run_as_user": { "value": 1000 }, "run_as_group": { "value": 2000 }, "supplemental_groups": [3000, 4000] } } }'
+  assert_eq 0 "$CODE" "exit code ($OUT)"
+  assert_eq 1000 "$(sed -n 1p <<<"$OUT")" "uid"
+  assert_eq 2000 "$(sed -n 2p <<<"$OUT")" "gid"
+  assert_match '(^| )3000( |$)' "$(sed -n 3p <<<"$OUT")" "id -G has 3000"
+  assert_match '(^| )4000( |$)' "$(sed -n 3p <<<"$OUT")" "id -G has 4000"
+  ref_check groups "$OUT"
+}
+
+# OOM: a container with a 64 MiB limit that builds a 256 MiB string is killed:
+# 137, reason OOMKilled; the pod and its other containers live on.
+sc_oom() {
+  ensure_pod
+  one_shot oom '["sh","-c","echo start; exec awk \"BEGIN { s = \\\"x\\\"; for (i = 0; i < 28; i++) s = s s; print length(s) }\"; echo survived"]' \
+    '{ "linux": { "resources": { "memory_limit_in_bytes": 67108864 } } }'
+  assert_eq start "$OUT" "output (killed in awk)"
+  assert_eq 137 "$CODE" "exit code"
+  assert_eq OOMKilled "$REASON" "reason"
+  assert_eq SANDBOX_READY "$(cri_pod_state "$POD")" "pod state after the OOM kill"
+  cri_ctr_is "$WEB" CONTAINER_RUNNING || fail "web stopped when another container was OOM-killed"
+  web_serves "$POD" || fail "web no longer serves after the OOM kill"
+}
+
+# cgroup limits as the container sees them (v1 or v2): memory bytes, CPU quota.
+CG_LIMITS='m=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes); q=$(cut -d" " -f1 /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us); echo "mem=$m quota=$q"'
+guest_mem_kb() { cri exec "$1" sh -c "grep MemTotal /proc/meminfo" | awk '{print $2}'; }
+
+# update: memory 128 MiB -> 1 GiB, CPU quota 50000 -> 100000 (period 100000):
+# the container's cgroup shows the new limits; with kata the VM grows (memory
+# hot-plug) to hold the new limit, which is more than the pod's VM has.
+sc_update() {
+  ensure_pod
+  local pj mem0 mem1
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  cri_create_start "$POD" "$(cri_ctr_json "up$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' \
+    '{ "linux": { "resources": { "memory_limit_in_bytes": 134217728, "cpu_quota": 50000, "cpu_period": 100000 } } }')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  assert_eq "mem=134217728 quota=50000" "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "limits before update"
+  mem0=$(guest_mem_kb "$CTR")
+  run cri update --memory 1073741824 --cpu-quota 100000 --cpu-period 100000 "$CTR"
+  assert_status 0
+  assert_eq "mem=1073741824 quota=100000" "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "limits after update"
+  mem1=$(guest_mem_kb "$CTR")
+  if [ "$RT" = kata ]; then
+    [ "$mem0" -lt $((1000 * 1024)) ] || fail "kata: the VM had $mem0 kB before the update: the test needs less"
+    [ "$mem1" -ge $((1000 * 1024)) ] || fail "kata: the VM has $mem1 kB after the update to 1 GiB (before: $mem0 kB)"
+    [ "$mem1" -gt "$mem0" ] || fail "kata: the VM did not grow ($mem0 -> $mem1 kB)"
+  else
+    assert_eq "$mem0" "$mem1" "runc: the host's memory"
+  fi
+  log "MemTotal $mem0 -> $mem1 kB"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+}
+
+# emptyDir as kubelet makes it: a directory (on disk) and a tmpfs (medium:
+# Memory, sizeLimit 16 MiB) under .../kubernetes.io~empty-dir/, bound into
+# two containers of the pod: what one writes the other reads.
+sc_emptydir() {
+  ensure_pod
+  local pj base a b
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  base=$CLIENTS_TMP/kubelet/pods/uid-$RT/volumes/kubernetes.io~empty-dir
+  mkdir -p "$base/disk" "$base/mem"
+  mountpoint -q "$base/mem" || mount -t tmpfs -o size=16m tmpfs "$base/mem"
+  local m; m=$(jq -cn --arg d "$base/disk" --arg t "$base/mem" '{ mounts: [{ container_path: "/ed-disk", host_path: $d }, { container_path: "/ed-mem", host_path: $t }] }')
+  cri_create_start "$POD" "$(cri_ctr_json "eda$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$m")" "$pj"; a=$CTR
+  cri_create_start "$POD" "$(cri_ctr_json "edb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$m")" "$pj"; b=$CTR
+  wait_for 30 cri_exec_ok "$b" true || fail "container never ran"
+  run cri exec "$a" sh -c 'echo disk-data >/ed-disk/f && echo mem-data >/ed-mem/f'
+  assert_status 0
+  run cri exec "$b" sh -c 'cat /ed-disk/f /ed-mem/f; awk "\$2 == \"/ed-mem\" {print \$3}" /proc/mounts'
+  assert_status 0
+  assert_eq "$(printf 'disk-data\nmem-data\ntmpfs')" "$output" "the other container reads both; /ed-mem is a tmpfs"
+  # kata: the disk emptyDir is a directory in the guest, the host's stays
+  # empty (docs/kubernetes.md, "Differences from runc")
+  if [ "$RT" = runc ]; then
+    assert_eq disk-data "$(cat "$base/disk/f" 2>&1)" "runc: the file in the host directory"
+  else
+    assert_eq "" "$(ls -A "$base/disk")" "kata: the host directory of the disk emptyDir stays empty"
+  fi
+  run cri exec "$b" sh -c 'df -k /ed-mem | awk "NR == 2 {print \$2}"'
+  assert_status 0
+  log "emptyDir tmpfs: $output kB"
+  ref_check emptydir-size "$output"
+  cri stop -t 0 "$a" >/dev/null; cri stop -t 0 "$b" >/dev/null
+  cri rm "$a" >/dev/null; cri rm "$b" >/dev/null
+  umount "$base/mem" 2>/dev/null || true
+}
+
+# A block volume (volumeDevices): a loop device given as linux.devices; the
+# container reads what the host wrote and the host reads what it wrote.
+sc_block() {
+  ensure_pod
+  local pj img dev
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  img=$CLIENTS_TMP/blk-$RT.img
+  truncate -s 16M "$img"
+  dev=$(losetup -f --show "$img") || fail "losetup failed"
+  echo "$dev" >>"$CLIENTS_TMP/loops"
+  printf 'blk-hello' | dd of="$dev" conv=notrunc,fsync status=none
+  cri_create_start "$POD" "$(cri_ctr_json "blk$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' \
+    "$(jq -cn --arg d "$dev" '{ devices: [{ container_path: "/dev/xvdk", host_path: $d, permissions: "rwm" }] }')")" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  run cri exec "$CTR" sh -c '[ -b /dev/xvdk ] && echo is-block; head -c 9 /dev/xvdk; echo; printf blk-back | dd of=/dev/xvdk bs=512 seek=1 conv=notrunc,fsync 2>/dev/null && echo written'
+  assert_status 0
+  assert_eq "$(printf 'is-block\nblk-hello\nwritten')" "$output" "the device in the container"
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
+  assert_eq blk-back "$(dd if="$dev" bs=512 skip=1 count=1 iflag=direct status=none | head -c 8)" "what the container wrote, on the host"
+  losetup -d "$dev"
+}
+
+# port-forward POD LOCAL:8080, then GET http://127.0.0.1:LOCAL/ in the node's
+# (the server's) netns.  runc: web's page.  kata: the server dials
+# localhost:8080 in the pod's netns, where nothing listens (the pod's
+# processes are in the VM): the connection is refused and curl gets an
+# empty reply, the documented limitation (docs/kubernetes.md).
+sc_port_forward() {
+  ensure_pod
+  local port=$((18000 + BATS_TEST_NUMBER)) out=$BATS_TEST_TMPDIR/pf.out pf
+  nsenter --net="/run/netns/$CLIENTS_NETNS" "$CRICTL" --runtime-endpoint "unix://$CRI_SOCK" \
+    port-forward "$POD" "$port:8080" >"$out" 2>&1 3>&- </dev/null &
+  pf=$!
+  wait_for 30 grep -q "Forwarding from 127.0.0.1:$port" "$out" || { kill "$pf"; fail "port-forward never listened: $(cat "$out")"; }
+  run in_netns curl -sS -m 20 "http://127.0.0.1:$port/"
+  kill "$pf" 2>/dev/null || true  # crictl may have exited already (kata: the stream failed)
+  wait "$pf" 2>/dev/null || true
+  log "port-forward ($RT): curl exit $status: $output"
+  if [ "$RT" = runc ]; then
+    assert_status 0
+    assert_eq "hello-$(shared_pod_name)" "$output" "GET through port-forward"
+  else
+    [ "$status" -ne 0 ] || fail "kata: port-forward reached the pod ($output): update docs/kubernetes.md"
+    assert_match 'Empty reply from server|Connection reset|Recv failure' "$output" "kata: the documented failure"
+  fi
+}
+
+# Pod memory: a container whose limit is more than the VM has (its MemTotal
+# + 256 MiB) joins, leaves, and another with the same limit joins.  Both see
+# their limit.  kata: the first grows the VM (memory hot-plug); the second
+# reuses the memory the first freed (the guest cannot give a DIMM back): the
+# VM does not grow again.
+sc_mem_reuse() {
+  ensure_pod
+  local pj m0 m1 m2 bytes lim
+  pj=$CLIENTS_TMP/pods/$(shared_pod_name).json
+  m0=$(guest_mem_kb "$CLI")
+  bytes=$(( (m0 / 1024 + 256 + 127) / 128 * 128 * 1048576 ))
+  lim=$(jq -cn --argjson b "$bytes" '{ linux: { resources: { memory_limit_in_bytes: $b } } }')
+  cri_create_start "$POD" "$(cri_ctr_json "mra$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "first container never ran"
+  assert_match "^mem=$bytes " "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "first container's limit"
+  m1=$(guest_mem_kb "$CTR")
+  cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null || fail "could not remove the first container"
+  cri_create_start "$POD" "$(cri_ctr_json "mrb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$lim")" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "second container never ran"
+  assert_match "^mem=$bytes " "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "second container's limit"
+  m2=$(guest_mem_kb "$CTR")
+  log "limit $bytes; MemTotal: $m0 kB, with the first container $m1 kB, with the second $m2 kB"
+  if [ "$RT" = kata ]; then
+    [ "$m1" -ge $((m0 + 250 * 1024)) ] || fail "kata: the VM did not grow for the first container ($m0 -> $m1 kB)"
+    assert_eq "$m1" "$m2" "kata: MemTotal with the second container (the first one's memory reused)"
+  else
+    assert_eq "$m0 $m0" "$m1 $m2" "runc: the host's memory"
+  fi
   cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
 }
