@@ -166,6 +166,14 @@ int mon_report (int fd, const char *fmt, ...);
 uint32_t mon_new_id (monitor_t *m);
 bool mon_reap_children (monitor_t *m, int *status, bool *was_vfsd);
 void mon_drain_signalfd (int sfd, bool *term);
+/* monitor-boot.c: the agent's first exchange (Hello, CreateSandbox): 0, or -1 with *MSG
+   (malloc'd) saying why, console lines included. */
+int mon_boot_agent (monitor_t *m, char **msg);
+/* What a death of the VM or the agent looks like to callers: CAUSE and the console's
+   last line (malloc'd). */
+char *mon_death_message (monitor_t *m, const char *cause);
+/* "QEMU exited with status N" / "QEMU was killed by signal S (...)" (malloc'd). */
+char *mon_exit_status_str (int status);
 int mon_standby_wait (monitor_t *m, int ready);
 void mon_clone_to_cold (monitor_t *m);
 
