@@ -43,6 +43,12 @@ mon_report (int fd, const char *fmt, ...)
   return r;
 }
 
+int
+mon_report_error (int fd, const kata_error_t *e)
+{
+  return mon_report (fd, "err %d %s\n", e->status, e->msg);
+}
+
 uint32_t
 mon_new_id (monitor_t *m)
 {
@@ -212,9 +218,18 @@ connect_agent (void)
   return kata_unix_connect (KATA_VM_AGENT_SOCK, SOCK_CLOEXEC, NULL);
 }
 
-/* Boot: Hello (resent until answered) and CreateSandbox.  Returns 0, or -1 with *MSG. */
+/* Boot failures are the VM's death to the creator: KATA_EVMDEAD with MSG (taken). */
+static int
+boot_error (kata_error_t **err, char *msg)
+{
+  kata_make_error_nostr (err, KATA_EVMDEAD, "%s", msg);
+  free (msg);
+  return -1;
+}
+
+/* Boot: Hello (resent until answered) and CreateSandbox.  Returns 0, or -1 with ERR saying why. */
 int
-mon_boot_agent (monitor_t *m, char **msg)
+mon_boot_agent (monitor_t *m, kata_error_t **err)
 {
   uint64_t t0 = kata_now_ns ();
   int timeout_s = m->cfg->hypervisor.boot_timeout > 0 ? m->cfg->hypervisor.boot_timeout : 60;
@@ -236,19 +251,14 @@ mon_boot_agent (monitor_t *m, char **msg)
       if (mon_reap_children (m, &status, &was_vfsd))
         {
           cleanup_free char *st = was_vfsd ? xstrdup ("virtiofsd exited") : mon_exit_status_str (status);
-          *msg = boot_failure (m, st);
-          return -1;
+          return boot_error (err, boot_failure (m, st));
         }
       if (term)
-        {
-          *msg = xstrdup ("interrupted by a signal while booting");
-          return -1;
-        }
+        return kata_make_error_nostr (err, KATA_EVMDEAD, "interrupted by a signal while booting");
       if (now >= deadline)
         {
           cleanup_free char *c = xasprintf ("the agent did not answer within %d s (boot_timeout)", timeout_s);
-          *msg = boot_failure (m, c);
-          return -1;
+          return boot_error (err, boot_failure (m, c));
         }
       if (m->agent_fd < 0)
         {
@@ -274,8 +284,7 @@ mon_boot_agent (monitor_t *m, char **msg)
           if (poll (&wp, 1, 0) == 1 && (wp.revents & POLLOUT)
               && kata_frame_write (m->agent_fd, KATA_FRAME_REQ, 0, id, hello, strlen (hello), NULL) < 0)
             {
-              *msg = boot_closed (m);
-              return -1;
+              return boot_error (err, boot_closed (m));
             }
           next_hello = now + hello_interval_ms * 1000000ULL;
           hello_interval_ms
@@ -287,10 +296,7 @@ mon_boot_agent (monitor_t *m, char **msg)
       int to = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
       int r = poll (p, 2, to);
       if (r < 0 && errno != EINTR)
-        {
-          *msg = xasprintf ("poll: %s", strerror (errno));
-          return -1;
-        }
+        return kata_make_error (err, errno, "poll");
       if (r <= 0)
         continue;
       if (p[0].revents)
@@ -303,8 +309,7 @@ mon_boot_agent (monitor_t *m, char **msg)
             {
               if (n < 0 && errno == EINTR)
                 continue;
-              *msg = boot_closed (m);
-              return -1;
+              return boot_error (err, boot_closed (m));
             }
           kata_frame_reader_feed (&m->agent_rd, buf, n);
           for (;;)
@@ -328,7 +333,7 @@ mon_boot_agent (monitor_t *m, char **msg)
                   int code = 0;
                   if (kata_msg_parse_response (f.payload, f.len, &root, &res, &code, &e) < 0)
                     {
-                      *msg = xasprintf ("the agent refused Hello: %s", e->msg);
+                      kata_make_error_nostr (err, KATA_EVMDEAD, "the agent refused Hello: %s", e->msg);
                       kata_error_free (e);
                       kata_frame_clear (&f);
                       return -1;
@@ -345,8 +350,7 @@ mon_boot_agent (monitor_t *m, char **msg)
                       < 0)
                     {
                       kata_frame_clear (&f);
-                      *msg = boot_closed (m);
-                      return -1;
+                      return boot_error (err, boot_closed (m));
                     }
                 }
               else if (f.type == KATA_FRAME_RESP && create_id && f.id == create_id)
@@ -354,7 +358,7 @@ mon_boot_agent (monitor_t *m, char **msg)
                   yajl_val root = NULL, res = NULL;
                   if (kata_msg_parse_response (f.payload, f.len, &root, &res, NULL, &e) < 0)
                     {
-                      *msg = xasprintf ("CreateSandbox: %s", e->msg);
+                      kata_make_error_nostr (err, KATA_EVMDEAD, "CreateSandbox: %s", e->msg);
                       kata_error_free (e);
                       kata_frame_clear (&f);
                       return -1;

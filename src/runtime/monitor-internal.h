@@ -163,12 +163,14 @@ int mon_hotplug_boot_nics (monitor_t *m, kata_error_t **err);
 
 int mon_load_args (monitor_t *m, const char *path, kata_error_t **err);
 int mon_report (int fd, const char *fmt, ...);
+/* The "err STATUS MESSAGE" line for E: how a failure reaches the creator. */
+int mon_report_error (int fd, const kata_error_t *e);
 uint32_t mon_new_id (monitor_t *m);
 bool mon_reap_children (monitor_t *m, int *status, bool *was_vfsd);
 void mon_drain_signalfd (int sfd, bool *term);
-/* monitor-boot.c: the agent's first exchange (Hello, CreateSandbox): 0, or -1 with *MSG
-   (malloc'd) saying why, console lines included. */
-int mon_boot_agent (monitor_t *m, char **msg);
+/* monitor-boot.c: the agent's first exchange (Hello, CreateSandbox): 0, or -1 with ERR
+   saying why (KATA_EVMDEAD, console lines included). */
+int mon_boot_agent (monitor_t *m, kata_error_t **err);
 /* What a death of the VM or the agent looks like to callers: CAUSE and the console's
    last line (malloc'd). */
 char *mon_death_message (monitor_t *m, const char *cause);

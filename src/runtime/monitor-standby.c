@@ -158,7 +158,7 @@ mon_standby_wait (monitor_t *m, int ready)
 
   if (lfd < 0)
     {
-      mon_report (ready, "err %d %s\n", e->status, e->msg);
+      mon_report_error (ready, e);
       standby_exit (m, "no claim socket");
     }
   if (mon_report (ready, "standby %d %llu %d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()),
@@ -196,7 +196,7 @@ mon_standby_wait (monitor_t *m, int ready)
               m->ops->stop (&m->vm, true, NULL);
               kata_monitor_cleanup_dirs (m->root, m->sid, false);
               rmdir (m->shared_dir);
-              mon_report (c, "err %d %s\n", err->status, err->msg);
+              mon_report_error (c, err);
               close (c);
               _exit (0);
             }

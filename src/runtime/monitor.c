@@ -1071,7 +1071,7 @@ kata_monitor_main (int argc, char **argv)
   monitor_t mon = { .sfd = -1, .epfd = -1, .listen_fd = -1, .sbs_dfd = -1, .agent_fd = -1 };
   monitor_t *m = &mon;
   kata_error_t *err = NULL;
-  cleanup_free char *bootmsg = NULL;
+  cleanup_error kata_error_t *booterr = NULL;
   int ready = -1, i0 = 1;
   sigset_t set;
 
@@ -1119,7 +1119,7 @@ kata_monitor_main (int argc, char **argv)
       }
     if (mon_load_args (m, args, &err) < 0)
       {
-        mon_report (ready, "err %d %s\n", err->status, err->msg);
+        mon_report_error (ready, err);
         kata_monitor_cleanup_dirs (m->root, m->sid, false);
         return 1;
       }
@@ -1172,13 +1172,13 @@ kata_monitor_main (int argc, char **argv)
   else if (m->params.boot_mode == KATA_VM_BOOT_CLONE)
     {
       kata_debug ("sandbox %s: QEMU pid %d (%s, template clone)", m->sid, (int)m->vm.pid, m->vm.accel);
-      if (mon_boot_agent (m, &bootmsg) == 0)
+      if (mon_boot_agent (m, &booterr) == 0)
         goto booted;
       kata_warn ("sandbox %s: the clone of the VM template in `%s` did not come up (%s); falling back to a "
                  "cold boot",
-                 m->sid, m->cfg->factory.template_path, bootmsg);
-      free (bootmsg);
-      bootmsg = NULL;
+                 m->sid, m->cfg->factory.template_path, booterr->msg);
+      kata_error_free (booterr);
+      booterr = NULL;
       m->ops->stop (&m->vm, true, NULL);
       m->ops->release (&m->vm);
       memset (&m->vm, 0, sizeof m->vm);
@@ -1191,17 +1191,17 @@ kata_monitor_main (int argc, char **argv)
     }
   if (m->vm.pid == 0 && m->ops->start (&m->params, &m->vm, &err) < 0)
     {
-      mon_report (ready, "err %d %s\n", err->status, err->msg);
+      mon_report_error (ready, err);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
   kata_debug ("sandbox %s: QEMU pid %d (%s)", m->sid, (int)m->vm.pid, m->vm.accel);
   kata_fault_point ("monitor-qemu-started");
-  if (mon_boot_agent (m, &bootmsg) < 0)
+  if (mon_boot_agent (m, &booterr) < 0)
     {
-      kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, bootmsg);
+      kata_log (KATA_LOG_ERROR, "sandbox %s: %s", m->sid, booterr->msg);
       m->ops->stop (&m->vm, true, NULL);
-      mon_report (ready, "err %d %s\n", KATA_EVMDEAD, bootmsg);
+      mon_report_error (ready, booterr);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
@@ -1211,7 +1211,7 @@ booted:
   if (!m->standby && m->params.nics_len < m->nics_len && mon_hotplug_boot_nics (m, &err) < 0)
     {
       m->ops->stop (&m->vm, true, NULL);
-      mon_report (ready, "err %d %s\n", err->status, err->msg);
+      mon_report_error (ready, err);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
@@ -1220,7 +1220,7 @@ booted:
   if (bind_monitor_sock (m, &err) < 0)
     {
       m->ops->stop (&m->vm, true, NULL);
-      mon_report (ready, "err %d %s\n", err->status, err->msg);
+      mon_report_error (ready, err);
       kata_monitor_cleanup_dirs (m->root, m->sid, false);
       return 1;
     }
