@@ -504,35 +504,39 @@ slot_kill (const char *dir, slot_t *s)
   (void)dir;
 }
 
-int
-kata_vmcache_main (const kata_config_t *cfg)
+/* Reads what a starting slot's monitor reports.  False while its line is not complete;
+   then the slot is READY ("standby MPID MSTART QPID QSTART") or EMPTY, and its pipe closed. */
+static bool
+slot_read_report (slot_t *s)
 {
-  int n = cfg->factory.vm_cache_number;
-  cleanup_free char *dir = cache_dir (cfg);
-  cleanup_free char *pf = xasprintf ("%s/daemon.pid", dir);
-  cleanup_free char *vmd = xasprintf ("%s/vm", dir);
-  cleanup_free char *shd = xasprintf ("%s/shared", dir);
-  cleanup_error kata_error_t *lerr = NULL;
-  slot_t *slots;
-  unsigned counter = 0;
-  uint64_t next_spawn = 0;
-  int lfd, sfd;
-  sigset_t set;
-  kata_error_t *err = NULL;
+  ssize_t r = read (s->pipe_fd, s->buf + s->len, sizeof s->buf - 1 - s->len);
+  if (r > 0)
+    {
+      s->len += r;
+      s->buf[s->len] = '\0';
+      if (!memchr (s->buf, '\n', s->len) && s->len < sizeof s->buf - 1)
+        return false;
+    }
+  s->buf[s->len] = '\0';
+  close (s->pipe_fd);
+  s->pipe_fd = -1;
+  s->state = sscanf (s->buf, "standby %d %llu %d %llu", &s->mpid, &s->mstart, &s->qpid, &s->qstart) == 4
+                 ? SLOT_READY
+                 : SLOT_EMPTY;
+  return true;
+}
 
-  if (n <= 0)
-    return 0;
-  signal (SIGPIPE, SIG_IGN);
-  sigemptyset (&set);
-  sigaddset (&set, SIGTERM);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGHUP);
-  sigprocmask (SIG_BLOCK, &set, NULL);
-  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+/* The cache's directories, its socket (returned) and its pid file. */
+static int
+cache_listen (const kata_config_t *cfg, const char *vmd, const char *shd, const char *pf)
+{
+  kata_error_t *err = NULL;
+  int lfd;
   if (kata_mkdir_p (vmd, 0700, &err) < 0 || kata_mkdir_p (shd, 0700, &err) < 0)
     {
       kata_log (KATA_LOG_ERROR, "vm cache: %s", err->msg);
-      return 1;
+      kata_error_free (err);
+      return -1;
     }
   {
     cleanup_free char *epdir = xstrdup (cfg->factory.vm_cache_endpoint);
@@ -543,17 +547,121 @@ kata_vmcache_main (const kata_config_t *cfg)
         kata_mkdir_p (epdir, 0755, NULL);
       }
   }
-  lfd = kata_unix_listen (cfg->factory.vm_cache_endpoint, SOCK_CLOEXEC, 16, &lerr);
+  lfd = kata_unix_listen (cfg->factory.vm_cache_endpoint, SOCK_CLOEXEC, 16, &err);
   if (lfd < 0)
     {
-      kata_log (KATA_LOG_ERROR, "vm cache: %s", lerr->msg);
-      return 1;
+      kata_log (KATA_LOG_ERROR, "vm cache: %s", err->msg);
+      kata_error_free (err);
+      return -1;
     }
   chmod (cfg->factory.vm_cache_endpoint, 0600);
   {
     cleanup_free char *pid = xasprintf ("%d %llu\n", (int)getpid (), kata_proc_start_time (getpid ()));
     kata_write_file_atomic (pf, pid, strlen (pid), 0600, NULL);
   }
+  return lfd;
+}
+
+/* One client of the cache: "get" hands out a ready VM (its claim socket), "status" lists
+   the slots. */
+static void
+serve_client (int lfd, const char *dir, slot_t *slots, int n)
+{
+  int c = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+  char req[64] = "";
+  struct timeval tv = { .tv_sec = 5 };
+  ssize_t r;
+  if (c < 0)
+    return;
+  setsockopt (c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  r = read (c, req, sizeof req - 1);
+  if (r > 0 && strncmp (req, "get", 3) == 0)
+    {
+      slot_t *s = NULL;
+      for (int i = 0; i < n && s == NULL; i++)
+        if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart))
+          s = &slots[i];
+      if (s)
+        {
+          dprintf (c, "vm %s/vm/%s/claim.sock %d %llu\n", dir, s->name, (int)s->mpid, s->mstart);
+          kata_debug ("vm cache: handed out %s", s->name);
+          s->state = SLOT_EMPTY; /* replaced on the next turn */
+        }
+      else
+        dprintf (c, "none\n");
+    }
+  else if (r > 0 && strncmp (req, "status", 6) == 0)
+    {
+      for (int i = 0; i < n; i++)
+        if (slots[i].state != SLOT_EMPTY)
+          dprintf (c, "%s %s %d\n", slots[i].name, slots[i].state == SLOT_READY ? "ready" : "starting",
+                   slots[i].state == SLOT_READY ? (int)slots[i].qpid : 0);
+      dprintf (c, "end\n");
+    }
+  close (c);
+}
+
+/* Shut down: VMs still booting are waited for (their monitors report, up to 90 s), then
+   every standby monitor stops its VM and removes its dir; what does not go in 10 s is
+   killed. */
+static void
+cache_shutdown (const char *dir, slot_t *slots, int n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      slot_t *s = &slots[i];
+      uint64_t deadline = kata_now_ns () + 90000000000ULL;
+      while (s->state == SLOT_STARTING && kata_now_ns () < deadline)
+        {
+          struct pollfd pp = { .fd = s->pipe_fd, .events = POLLIN };
+          if (poll (&pp, 1, 1000) > 0)
+            slot_read_report (s);
+        }
+    }
+  for (int i = 0; i < n; i++)
+    slot_kill (dir, &slots[i]);
+  {
+    uint64_t deadline = kata_now_ns () + 10000000000ULL;
+    for (int i = 0; i < n; i++)
+      {
+        while (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart)
+               && kata_now_ns () < deadline)
+          usleep (20000);
+        if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart))
+          kill (slots[i].mpid, SIGKILL);
+        if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].qpid, slots[i].qstart))
+          kill (slots[i].qpid, SIGKILL);
+      }
+  }
+}
+
+int
+kata_vmcache_main (const kata_config_t *cfg)
+{
+  int n = cfg->factory.vm_cache_number;
+  cleanup_free char *dir = cache_dir (cfg);
+  cleanup_free char *pf = xasprintf ("%s/daemon.pid", dir);
+  cleanup_free char *vmd = xasprintf ("%s/vm", dir);
+  cleanup_free char *shd = xasprintf ("%s/shared", dir);
+  slot_t *slots;
+  unsigned counter = 0;
+  uint64_t next_spawn = 0;
+  int lfd, sfd;
+  sigset_t set;
+
+  if (n <= 0)
+    return 0;
+  signal (SIGPIPE, SIG_IGN);
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  lfd = cache_listen (cfg, vmd, shd, pf);
+  if (lfd < 0)
+    return 1;
   kata_debug ("vm cache: serving %d VMs on %s", n, cfg->factory.vm_cache_endpoint);
   slots = xmalloc0 (n * sizeof *slots);
   for (int i = 0; i < n; i++)
@@ -599,113 +707,25 @@ kata_vmcache_main (const kata_config_t *cfg)
           for (int i = 0; i < n; i++)
             if (slots[i].state == SLOT_STARTING && slots[i].pipe_fd == p[k].fd)
               s = &slots[i];
-          if (s == NULL)
+          if (s == NULL || !slot_read_report (s))
             continue;
-          ssize_t r = read (s->pipe_fd, s->buf + s->len, sizeof s->buf - 1 - s->len);
-          if (r > 0)
-            {
-              s->len += r;
-              s->buf[s->len] = '\0';
-              if (!memchr (s->buf, '\n', s->len) && s->len < sizeof s->buf - 1)
-                continue;
-            }
-          s->buf[s->len] = '\0';
-          close (s->pipe_fd);
-          s->pipe_fd = -1;
-          if (sscanf (s->buf, "standby %d %llu %d %llu", &s->mpid, &s->mstart, &s->qpid, &s->qstart) == 4)
-            {
-              s->state = SLOT_READY;
-              kata_debug ("vm cache: %s ready (monitor %d, QEMU %d)", s->name, (int)s->mpid, (int)s->qpid);
-            }
+          if (s->state == SLOT_READY)
+            kata_debug ("vm cache: %s ready (monitor %d, QEMU %d)", s->name, (int)s->mpid, (int)s->qpid);
           else
             {
               kata_warn ("vm cache: standby VM %s failed to start: %.*s", s->name,
                          (int)strcspn (s->buf, "\n"), s->buf);
-              s->state = SLOT_EMPTY;
               next_spawn = kata_now_ns () + 5000000000ULL;
             }
         }
       if (p[1].revents & POLLIN)
-        {
-          int c = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-          char req[64] = "";
-          struct timeval tv = { .tv_sec = 5 };
-          if (c < 0)
-            continue;
-          setsockopt (c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-          setsockopt (c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-          ssize_t r = read (c, req, sizeof req - 1);
-          if (r > 0 && strncmp (req, "get", 3) == 0)
-            {
-              slot_t *s = NULL;
-              for (int i = 0; i < n && s == NULL; i++)
-                if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart))
-                  s = &slots[i];
-              if (s)
-                {
-                  dprintf (c, "vm %s/vm/%s/claim.sock %d %llu\n", dir, s->name, (int)s->mpid, s->mstart);
-                  kata_debug ("vm cache: handed out %s", s->name);
-                  s->state = SLOT_EMPTY; /* replaced on the next turn */
-                }
-              else
-                dprintf (c, "none\n");
-            }
-          else if (r > 0 && strncmp (req, "status", 6) == 0)
-            {
-              for (int i = 0; i < n; i++)
-                if (slots[i].state != SLOT_EMPTY)
-                  dprintf (c, "%s %s %d\n", slots[i].name,
-                           slots[i].state == SLOT_READY ? "ready" : "starting",
-                           slots[i].state == SLOT_READY ? (int)slots[i].qpid : 0);
-              dprintf (c, "end\n");
-            }
-          close (c);
-        }
+        serve_client (lfd, dir, slots, n);
     }
-  /* Shut down: the standby monitors stop their VMs and remove their dirs. */
   kata_debug ("vm cache: shutting down");
   close (lfd);
   unlink (cfg->factory.vm_cache_endpoint);
-  /* VMs still booting: wait for their monitors to report, then stop them too. */
-  for (int i = 0; i < n; i++)
-    {
-      slot_t *s = &slots[i];
-      uint64_t deadline = kata_now_ns () + 90000000000ULL;
-      while (s->state == SLOT_STARTING && kata_now_ns () < deadline)
-        {
-          struct pollfd pp = { .fd = s->pipe_fd, .events = POLLIN };
-          if (poll (&pp, 1, 1000) <= 0)
-            continue;
-          ssize_t r = read (s->pipe_fd, s->buf + s->len, sizeof s->buf - 1 - s->len);
-          if (r > 0)
-            {
-              s->len += r;
-              s->buf[s->len] = '\0';
-              if (!memchr (s->buf, '\n', s->len) && s->len < sizeof s->buf - 1)
-                continue;
-            }
-          s->buf[s->len] = '\0';
-          s->state
-              = sscanf (s->buf, "standby %d %llu %d %llu", &s->mpid, &s->mstart, &s->qpid, &s->qstart) == 4
-                    ? SLOT_READY
-                    : SLOT_EMPTY;
-        }
-    }
-  for (int i = 0; i < n; i++)
-    slot_kill (dir, &slots[i]);
-  {
-    uint64_t deadline = kata_now_ns () + 10000000000ULL;
-    for (int i = 0; i < n; i++)
-      {
-        while (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart)
-               && kata_now_ns () < deadline)
-          usleep (20000);
-        if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].mpid, slots[i].mstart))
-          kill (slots[i].mpid, SIGKILL);
-        if (slots[i].state == SLOT_READY && kata_proc_alive (slots[i].qpid, slots[i].qstart))
-          kill (slots[i].qpid, SIGKILL);
-      }
-  }
+  cache_shutdown (dir, slots, n);
+  free (slots);
   kata_rm_rf (vmd, NULL);
   kata_rm_rf (shd, NULL);
   unlink (pf);
