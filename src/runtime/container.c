@@ -127,6 +127,7 @@ typedef struct create_job_s
   char **dev_pci;    /* its guest PCI address once hot-plugged */
   bool drives;       /* something was hot-plugged (the state dir's "drives" lists it) */
   char *own_netns;   /* the netns this create made (<root>/netns/<sid>): the spec asked for a new one */
+  char *guest_spec;  /* the spec as the guest gets it (CreateContainer's "oci") */
 } create_job_t;
 
 /* Hot-plugs host block device PATH as drive DRIVE: *PCI gets its guest address. */
@@ -306,8 +307,36 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
   return 0;
 }
 
-/* Binds the rootfs and the planned bind mounts into the shared dir and rewrites SPEC
-   for the guest. */
+/* The spec as the guest sees it: the rootfs and every planned mount at their paths in
+   the guest (the shared dir, the sandbox's storage), as binds.  Only names change here:
+   prepare_storage makes them exist. */
+static void
+rewrite_spec_for_guest (create_job_t *j, oci_spec_t *spec)
+{
+  size_t i;
+  free (spec->root->path);
+  spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
+  for (i = 0; i < j->nplan; i++)
+    {
+      kata_bind_plan_t *p = &j->plan[i];
+      runtime_spec_schema_defs_mount *m = spec->mounts[p->index];
+      free (m->source);
+      m->source = xstrdup (p->guest_source);
+      if (m->type == NULL || p->block || p->host_mount)
+        {
+          free (m->type);
+          m->type = xstrdup ("bind");
+        }
+      if (!opt_has (m, "bind") && !opt_has (m, "rbind"))
+        {
+          m->options = xrealloc (m->options, (m->options_len + 1) * sizeof (char *));
+          m->options[m->options_len++] = xstrdup ("rbind");
+        }
+    }
+}
+
+/* Binds the rootfs and the planned bind mounts into the shared dir and hot-plugs the
+   planned disks (the spec already names them as the guest will see them). */
 static int
 prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
 {
@@ -331,8 +360,6 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
     }
   else if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
     return kata_error_wrap (err, "rootfs");
-  free (spec->root->path);
-  spec->root->path = xasprintf ("%s/%s/rootfs", KATA_GUEST_SHARED_DIR, j->id);
 
   for (i = 0; i < j->nplan; i++)
     {
@@ -362,18 +389,6 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
           kata_container_state_add_mount (j->c, target);
           if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
             return kata_error_wrap (err, "mount %s", m->destination);
-        }
-      free (m->source);
-      m->source = xstrdup (p->guest_source);
-      if (m->type == NULL || p->block || p->host_mount)
-        {
-          free (m->type);
-          m->type = xstrdup ("bind");
-        }
-      if (!opt_has (m, "bind") && !opt_has (m, "rbind"))
-        {
-          m->options = xrealloc (m->options, (m->options_len + 1) * sizeof (char *));
-          m->options[m->options_len++] = xstrdup ("rbind");
         }
     }
 
@@ -466,9 +481,13 @@ static int
 start_dns_relay (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
 {
   cleanup_free char *addr = NULL;
-  for (size_t i = 0; i < spec->mounts_len && addr == NULL; i++)
-    if (spec->mounts[i]->destination && strcmp (spec->mounts[i]->destination, "/etc/resolv.conf") == 0)
-      addr = kata_network_resolv_loopback (spec->mounts[i]->source);
+  /* the host's file: the spec names the guest's view by now */
+  for (size_t i = 0; i < j->nplan && addr == NULL; i++)
+    {
+      const char *d = spec->mounts[j->plan[i].index]->destination;
+      if (d && strcmp (d, "/etc/resolv.conf") == 0)
+        addr = kata_network_resolv_loopback (j->plan[i].host_source);
+    }
   if (addr == NULL)
     return 0;
   if (kata_agent_set_dns_relay (j->ctx->root, j->sid, addr, KATA_SHORT_TIMEOUT_MS, err) < 0)
@@ -637,16 +656,6 @@ load_bundle (create_job_t *j, const kata_create_opts_t *opts, oci_spec_t **out, 
     }
   if (check_user_namespace (spec, config_path, err) < 0)
     return -1;
-  {
-    /* Checked here, before anything is made; the spec the guest gets is built (and
-       checked again) by create_in_guest once the storage has rewritten it. */
-    cleanup_free char *g = generate_guest_spec (spec, true, err); /* must fit one agent frame */
-    if (g == NULL)
-      return -1;
-    if (strlen (g) > KATA_FRAME_MAX_PAYLOAD - 4096)
-      return kata_make_error_nostr (err, KATA_EBADCONFIG, "%s: the spec is too large (%zu bytes, limit %u)",
-                                    config_path, strlen (g), KATA_FRAME_MAX_PAYLOAD - 4096);
-  }
   *terminal = spec->process->terminal_present && spec->process->terminal;
   if (*terminal && opts->detach && (opts->console_socket == NULL || opts->console_socket[0] == '\0'))
     return kata_make_error_nostr (err, EINVAL,
@@ -857,19 +866,15 @@ join_sandbox (create_job_t *j, oci_spec_t *spec, kata_sandbox_state_t **sb, kata
 static int
 create_in_guest (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
 {
-  cleanup_free char *guest_spec = NULL;
   cleanup_free char *params = NULL;
   const char *id = j->id;
   size_t i;
 
-  guest_spec = generate_guest_spec (spec, !j->new_sandbox, err);
-  if (guest_spec == NULL)
-    return -1;
   {
     yajl_gen g = kata_gen_new ();
     yajl_gen_map_open (g);
     kata_gen_kv_str (g, "container_id", id);
-    kata_gen_kv_raw (g, "oci", guest_spec);
+    kata_gen_kv_raw (g, "oci", j->guest_spec);
     yajl_gen_string (g, (const unsigned char *)"storages", 8);
     yajl_gen_array_open (g);
     if (j->blk_pci)
@@ -992,6 +997,18 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (decide_sandbox (j, spec, err) < 0)
     return -1;
   init_container_state (j, spec, bundle, rootfs, terminal);
+  /* The spec the guest gets is built once, here, before anything is made: it must fit
+     one agent frame. */
+  if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0)
+    return -1;
+  rewrite_spec_for_guest (j, spec);
+  j->guest_spec = generate_guest_spec (spec, !j->new_sandbox, err);
+  if (j->guest_spec == NULL)
+    return -1;
+  if (strlen (j->guest_spec) > KATA_FRAME_MAX_PAYLOAD - 4096)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "%s/config.json: the spec is too large (%zu bytes, limit %u)", bundle,
+                                  strlen (j->guest_spec), KATA_FRAME_MAX_PAYLOAD - 4096);
   netns = find_netns (spec);
   if (kata_host_cgroup_create (ctx, spec->linux ? spec->linux->cgroups_path : NULL, j->c, err) < 0)
     return -1;
@@ -999,7 +1016,7 @@ create_impl (create_job_t *j, const kata_create_opts_t *opts, pid_t *shim_pid, k
   if (j->new_sandbox ? boot_sandbox (j, spec, &netns, &sb, err) < 0 : join_sandbox (j, spec, &sb, err) < 0)
     return -1;
 
-  if (kata_pod_shm (root, j->sid, j->new_sandbox, spec, j->plan, j->nplan, err) < 0
+  if ((j->new_sandbox && kata_pod_shm_record (root, j->sid, j->plan, j->nplan, err) < 0)
       || prepare_storage (j, spec, err) < 0)
     return -1;
   if (kata_container_state_save (root, j->c, err) < 0)
@@ -1058,6 +1075,7 @@ kata_container_create (kata_context_t *ctx, const char *id, const kata_create_op
   free (j.dev_host);
   free (j.dev_pci);
   free (j.own_netns);
+  free (j.guest_spec);
   free (j.sid);
   return r;
 }

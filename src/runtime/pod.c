@@ -141,12 +141,9 @@ kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
       if (new_sandbox)
         {
           struct statfs sf;
-          cleanup_free char *rec = xasprintf ("%s\n", p->host_source);
           if (statfs (p->host_source, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
             size = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
           size = kata_pod_shm_size (m->options, m->options_len, size);
-          if (kata_write_file_atomic (file, rec, strlen (rec), 0600, err) < 0)
-            return kata_error_wrap (err, "sandbox shm");
         }
       else
         {
@@ -172,6 +169,24 @@ kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
       p->shm_size = size;
       kata_debug ("/dev/shm: the sandbox's guest tmpfs (%s)", new_sandbox ? "new" : "shared");
     }
+  return 0;
+}
+
+int
+kata_pod_shm_record (const char *root, const char *sid, const kata_bind_plan_t *plan, size_t nplan,
+                     kata_error_t **err)
+{
+  cleanup_free char *sbs = kata_state_sandbox_dir (root, sid);
+  cleanup_free char *file = xasprintf ("%s/" POD_SHM_FILE, sbs);
+  size_t i;
+  for (i = 0; i < nplan; i++)
+    if (plan[i].ephemeral && plan[i].guest_source
+        && strcmp (plan[i].guest_source, KATA_GUEST_SANDBOX_SHM) == 0)
+      {
+        cleanup_free char *rec = xasprintf ("%s\n", plan[i].host_source);
+        if (kata_write_file_atomic (file, rec, strlen (rec), 0600, err) < 0)
+          return kata_error_wrap (err, "sandbox shm");
+      }
   return 0;
 }
 

@@ -39,12 +39,14 @@ uint64_t kata_pod_shm_size (char *const *options, size_t n, uint64_t host_tmpfs_
 
 /* /dev/shm of a pod: a new sandbox whose /dev/shm is a bind of a host path gets a guest
    tmpfs (an "ephemeral" storage at KATA_GUEST_SANDBOX_SHM) instead, and the host path
-   is recorded in the sandbox state dir (ROOT/sbs/SID/pod-shm); a pod container whose
-   /dev/shm is a bind of that same host path gets the sandbox's tmpfs.  Rewrites the
-   PLAN entry in place. */
+   is recorded in the sandbox state dir (ROOT/sbs/SID/pod-shm, by kata_pod_shm_record once
+   that dir exists); a pod container whose /dev/shm is a bind of that same host path gets
+   the sandbox's tmpfs.  Rewrites the PLAN entry in place. */
 int kata_pod_shm (const char *root, const char *sid, bool new_sandbox,
                   const runtime_spec_schema_config_schema *spec, kata_bind_plan_t *plan, size_t nplan,
                   kata_error_t **err);
+int kata_pod_shm_record (const char *root, const char *sid, const kata_bind_plan_t *plan, size_t nplan,
+                         kata_error_t **err);
 
 /* The VM's size for a pod whose CRI server says how big it is (containerd's
    io.kubernetes.cri.sandbox-memory, -cpu-quota, -cpu-period annotations on the sandbox's
