@@ -184,6 +184,125 @@ recv_console (int sock, pid_t pid, kata_error_t **err)
   return fd >= 0 ? fd : -1;
 }
 
+/* The namespaces of a new process: for a container's init, the spec's (new ones, or the
+   sandbox container's for a pod's IPC, UTS and PID), always a new mount and cgroup
+   namespace; for an exec, its container init's.  Opened fds go in NS (the caller closes
+   them, also on failure). */
+struct ns_choice
+{
+  int fds[8], types[8], n;
+  int pid_ns_fd;
+  int clone_flags, unshare_flags;
+};
+
+static int
+choose_namespaces (struct spawn_req *r, struct ns_choice *ns, kata_error_t **err)
+{
+  size_t i;
+  if (r->is_init)
+    {
+      runtime_spec_schema_config_linux *lx = r->c->spec->linux;
+      pid_t spid = r->sandbox && r->sandbox->init && !r->sandbox->init->exited ? r->sandbox->init->pid : 0;
+      ns->unshare_flags |= CLONE_NEWNS;
+      for (i = 0; lx && i < lx->namespaces_len; i++)
+        {
+          int f = ns_flag (lx->namespaces[i]->type);
+          bool has_path = lx->namespaces[i]->path && *lx->namespaces[i]->path;
+          bool join = spid
+                      && ((f == CLONE_NEWPID && (has_path || r->sandbox_pidns))
+                          || ((f == CLONE_NEWIPC || f == CLONE_NEWUTS) && has_path));
+          if (f == 0 || f == CLONE_NEWNS)
+            continue;
+          if (join)
+            {
+              int fd = open_ns (spid, f, err);
+              if (fd < 0)
+                return -1;
+              if (f == CLONE_NEWPID)
+                ns->pid_ns_fd = fd;
+              else
+                {
+                  ns->fds[ns->n] = fd;
+                  ns->types[ns->n++] = f;
+                }
+            }
+          else if (f == CLONE_NEWPID)
+            ns->clone_flags |= CLONE_NEWPID;
+          else
+            ns->unshare_flags |= f;
+        }
+      /* A cgroup namespace of its own even when the spec asks for none (CRI servers on a
+         cgroup v1 host): the guest is cgroup v2 only, and the container's /sys/fs/cgroup
+         must show its own cgroup and limits, as runc's bind of the container's cgroup
+         directory does on v1, not the guest's whole tree (docs/kubernetes.md). */
+      ns->unshare_flags |= CLONE_NEWCGROUP;
+      if (r->sandbox_pidns && spid && ns->pid_ns_fd < 0)
+        {
+          ns->pid_ns_fd = open_ns (spid, CLONE_NEWPID, err);
+          if (ns->pid_ns_fd < 0)
+            return -1;
+        }
+    }
+  else
+    {
+      static const int order[] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNS };
+      pid_t ipid = r->c->init->pid;
+      for (i = 0; i < 4; i++)
+        {
+          int fd = open_ns (ipid, order[i], err);
+          if (fd < 0)
+            return -1;
+          ns->fds[ns->n] = fd;
+          ns->types[ns->n++] = order[i];
+        }
+      ns->pid_ns_fd = open_ns (ipid, CLONE_NEWPID, err);
+      if (ns->pid_ns_fd < 0)
+        return -1;
+    }
+
+  return 0;
+}
+
+/* What the child needs (agent_child_run): the spec, its namespaces, its ends of the
+   stdio, sync and start pipes (FDS as in spawn), and the parent's ends to close. */
+static void
+child_args (struct spawn_req *r, const int *fds, const struct ns_choice *ns, agent_child_args_t *args)
+{
+  size_t i;
+  memset (args, 0, sizeof *args);
+  args->spec = r->c->spec;
+  args->process = r->proc;
+  args->rootfs = r->c->rootfs;
+  args->cgroup = r->c->cgroup;
+  args->is_init = r->is_init;
+  memcpy (args->ns_fds, ns->fds, sizeof ns->fds);
+  memcpy (args->ns_types, ns->types, sizeof ns->types);
+  args->unshare_flags = ns->unshare_flags;
+  if (r->proc->terminal)
+    {
+      args->stdio[0] = args->stdio[1] = args->stdio[2] = -1;
+      args->console_sock = fds[11];
+    }
+  else
+    {
+      args->stdio[0] = fds[0];
+      args->stdio[1] = fds[3];
+      args->stdio[2] = fds[5];
+      args->console_sock = -1;
+    }
+  args->sync_fd = fds[7];
+  args->start_fd = fds[8];
+  for (i = 0; i < 16; i++)
+    args->close_fds[i] = -1;
+  {
+    int k = 0;
+    static const int parent_ends[] = { 1, 2, 4, 6, 9, 10 };
+    for (i = 0; i < sizeof parent_ends / sizeof parent_ends[0]; i++)
+      if (fds[parent_ends[i]] >= 0)
+        args->close_fds[k++] = fds[parent_ends[i]];
+  }
+}
+
 static int
 spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **err)
 {
@@ -191,9 +310,8 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
   /* 0..5: stdin r/w, stdout r/w, stderr r/w; 6,7: sync r/w; 8,9: start r/w;
      10, 11: console socketpair (agent end, child end) that brings back the pty master */
   int fds[12];
-  int nsfds[8], nstypes[8], nns = 0;
-  int pid_ns_fd = -1, self_pid_ns = -1;
-  int clone_flags = SIGCHLD, unshare_flags = 0;
+  struct ns_choice ns = { .pid_ns_fd = -1, .clone_flags = SIGCHLD };
+  int self_pid_ns = -1;
   pid_t pid;
   agent_process_t *p;
   size_t i;
@@ -202,8 +320,7 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
   for (i = 0; i < 12; i++)
     fds[i] = -1;
   for (i = 0; i < 8; i++)
-    nsfds[i] = -1;
-  memset (&args, 0, sizeof args);
+    ns.fds[i] = -1;
 
   /* With a terminal the child allocates the pty from the container's devpts, after its
      mounts (runc does the same), and sends the master back here. */
@@ -228,109 +345,19 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
       goto fail;
     }
 
-  if (r->is_init)
-    {
-      runtime_spec_schema_config_linux *lx = r->c->spec->linux;
-      pid_t spid = r->sandbox && r->sandbox->init && !r->sandbox->init->exited ? r->sandbox->init->pid : 0;
-      unshare_flags |= CLONE_NEWNS;
-      for (i = 0; lx && i < lx->namespaces_len; i++)
-        {
-          int f = ns_flag (lx->namespaces[i]->type);
-          bool has_path = lx->namespaces[i]->path && *lx->namespaces[i]->path;
-          bool join = spid
-                      && ((f == CLONE_NEWPID && (has_path || r->sandbox_pidns))
-                          || ((f == CLONE_NEWIPC || f == CLONE_NEWUTS) && has_path));
-          if (f == 0 || f == CLONE_NEWNS)
-            continue;
-          if (join)
-            {
-              int fd = open_ns (spid, f, err);
-              if (fd < 0)
-                goto fail;
-              if (f == CLONE_NEWPID)
-                pid_ns_fd = fd;
-              else
-                {
-                  nsfds[nns] = fd;
-                  nstypes[nns++] = f;
-                }
-            }
-          else if (f == CLONE_NEWPID)
-            clone_flags |= CLONE_NEWPID;
-          else
-            unshare_flags |= f;
-        }
-      /* A cgroup namespace of its own even when the spec asks for none (CRI servers on a
-         cgroup v1 host): the guest is cgroup v2 only, and the container's /sys/fs/cgroup
-         must show its own cgroup and limits, as runc's bind of the container's cgroup
-         directory does on v1, not the guest's whole tree (docs/kubernetes.md). */
-      unshare_flags |= CLONE_NEWCGROUP;
-      if (r->sandbox_pidns && spid && pid_ns_fd < 0)
-        {
-          pid_ns_fd = open_ns (spid, CLONE_NEWPID, err);
-          if (pid_ns_fd < 0)
-            goto fail;
-        }
-    }
-  else
-    {
-      static const int order[] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNS };
-      pid_t ipid = r->c->init->pid;
-      for (i = 0; i < 4; i++)
-        {
-          int fd = open_ns (ipid, order[i], err);
-          if (fd < 0)
-            goto fail;
-          nsfds[nns] = fd;
-          nstypes[nns++] = order[i];
-        }
-      pid_ns_fd = open_ns (ipid, CLONE_NEWPID, err);
-      if (pid_ns_fd < 0)
-        goto fail;
-    }
-
-  args.spec = r->c->spec;
-  args.process = r->proc;
-  args.rootfs = r->c->rootfs;
-  args.cgroup = r->c->cgroup;
-  args.is_init = r->is_init;
-  memcpy (args.ns_fds, nsfds, sizeof nsfds);
-  memcpy (args.ns_types, nstypes, sizeof nstypes);
-  args.unshare_flags = unshare_flags;
-  if (r->proc->terminal)
-    {
-      args.stdio[0] = args.stdio[1] = args.stdio[2] = -1;
-      args.console_sock = fds[11];
-    }
-  else
-    {
-      args.stdio[0] = fds[0];
-      args.stdio[1] = fds[3];
-      args.stdio[2] = fds[5];
-      args.console_sock = -1;
-    }
-  args.sync_fd = fds[7];
-  args.start_fd = fds[8];
-  for (i = 0; i < 16; i++)
-    args.close_fds[i] = -1;
-  {
-    int k = 0;
-    static const int parent_ends[] = { 1, 2, 4, 6, 9, 10 };
-    for (i = 0; i < sizeof parent_ends / sizeof parent_ends[0]; i++)
-      if (fds[parent_ends[i]] >= 0)
-        args.close_fds[k++] = fds[parent_ends[i]];
-  }
-
-  if (pid_ns_fd >= 0)
+  if (choose_namespaces (r, &ns, err) < 0)
+    goto fail;
+  child_args (r, fds, &ns, &args);
+  if (ns.pid_ns_fd >= 0)
     {
       self_pid_ns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-      if (setns (pid_ns_fd, CLONE_NEWPID) < 0)
+      if (setns (ns.pid_ns_fd, CLONE_NEWPID) < 0)
         {
           kata_make_error (err, errno, "join pid namespace");
           goto fail;
         }
     }
-  pid = syscall (SYS_clone, clone_flags, NULL, NULL, NULL, NULL);
+  pid = syscall (SYS_clone, ns.clone_flags, NULL, NULL, NULL, NULL);
   if (pid == 0)
     agent_child_run (&args);
   r2 = errno;
@@ -375,18 +402,18 @@ spawn (agent_t *a, struct spawn_req *r, agent_process_t **out, kata_error_t **er
   p->start_fd = fds[9];
   fds[6] = fds[9] = -1;
   close_all (fds, 12);
-  close_all (nsfds, 8);
-  if (pid_ns_fd >= 0)
-    close (pid_ns_fd);
+  close_all (ns.fds, 8);
+  if (ns.pid_ns_fd >= 0)
+    close (ns.pid_ns_fd);
   agent_process_watch_io (a, p);
   *out = p;
   return 0;
 
 fail:
   close_all (fds, 12);
-  close_all (nsfds, 8);
-  if (pid_ns_fd >= 0)
-    close (pid_ns_fd);
+  close_all (ns.fds, 8);
+  if (ns.pid_ns_fd >= 0)
+    close (ns.pid_ns_fd);
   return -1;
 }
 

@@ -589,17 +589,11 @@ arg_value (int argc, char **argv, int *i)
   return argv[++*i];
 }
 
-int
-kata_shim_main (int argc, char **argv)
+/* The shim's command line (kata_shim_spawn writes it): "... __shim --root R ...". */
+static void
+parse_args (shim_t *s, int argc, char **argv)
 {
-  shim_t shim = { .ready_fd = -1, .exec_id = "", .mfd = -1, .tty_fd = -1 };
-  shim_t *s = &shim;
-  kata_error_t *err = NULL;
-  sigset_t set;
-  int sfd, i0 = 1;
-  bool in_open = true;
-
-  the_shim = s;
+  int i0 = 1;
   for (int i = 0; i < argc; i++)
     if (strcmp (argv[i], "__shim") == 0)
       i0 = i + 1;
@@ -635,25 +629,46 @@ kata_shim_main (int argc, char **argv)
       else if (strcmp (a, "--ready-fd") == 0)
         s->ready_fd = atoi (arg_value (argc, argv, &i));
     }
+}
+
+/* The signals the shim forwards (or handles: SIGWINCH) come through a signalfd. */
+static void
+block_signals (sigset_t *set)
+{
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGTTIN, SIG_IGN);
+  signal (SIGTTOU, SIG_IGN);
+  sigemptyset (set);
+  sigaddset (set, SIGTERM);
+  sigaddset (set, SIGINT);
+  sigaddset (set, SIGHUP);
+  sigaddset (set, SIGQUIT);
+  sigaddset (set, SIGUSR1);
+  sigaddset (set, SIGUSR2);
+  sigaddset (set, SIGCONT);
+  sigaddset (set, SIGWINCH);
+  sigprocmask (SIG_BLOCK, set, NULL);
+}
+
+int
+kata_shim_main (int argc, char **argv)
+{
+  shim_t shim = { .ready_fd = -1, .exec_id = "", .mfd = -1, .tty_fd = -1 };
+  shim_t *s = &shim;
+  kata_error_t *err = NULL;
+  sigset_t set;
+  int sfd;
+  bool in_open = true;
+
+  the_shim = s;
+  parse_args (s, argc, argv);
   kata_log_init (s->log_path, s->log_format, s->debug);
   if (s->ready_fd >= 0)
     kata_set_cloexec (s->ready_fd, 1);
   if (s->root == NULL || s->sid == NULL || s->cid == NULL)
     ready_fail (s, "__shim: --root, --sandbox and --container are required");
 
-  signal (SIGPIPE, SIG_IGN);
-  signal (SIGTTIN, SIG_IGN);
-  signal (SIGTTOU, SIG_IGN);
-  sigemptyset (&set);
-  sigaddset (&set, SIGTERM);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGHUP);
-  sigaddset (&set, SIGQUIT);
-  sigaddset (&set, SIGUSR1);
-  sigaddset (&set, SIGUSR2);
-  sigaddset (&set, SIGCONT);
-  sigaddset (&set, SIGWINCH);
-  sigprocmask (SIG_BLOCK, &set, NULL);
+  block_signals (&set);
   sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
   if (kata_client_connect (s->root, s->sid, &s->client, &err) < 0)
