@@ -153,3 +153,14 @@ readlink $r/etc/resolv.conf'
 	[ "${lines[2]}" = "/tmp tmpfs" ]
 	[ "${lines[3]}" = "../run/kata-containers/resolv.conf" ]
 }
+
+@test "image guest: the VM powers itself off when the sandbox goes (the agent exits, systemd powers off)" {
+	requires_image_guest
+	setup_bundle true
+	kata_runtime --debug --log "$BUNDLE/kata.log" run --bundle "$BUNDLE" gi-off
+	[ "$status" -eq 0 ]
+	# the monitor waits 5 s for QEMU to exit by itself before it stops it
+	grep -q 'QEMU powered off in' "$BUNDLE/kata.log"
+	! grep -q 'did not power off' "$BUNDLE/kata.log"
+	! pgrep -f "qemu-system.*sandbox-gi-off" >/dev/null
+}

@@ -111,9 +111,10 @@ After=tmp.mount systemd-journald.socket
 Conflicts=shutdown.target
 Before=shutdown.target kata-containers.target
 # The agent exits when the sandbox is destroyed (DestroySandbox): the VM goes
-# down with it, as it does when the agent is PID 1.  Same when it fails.
-SuccessAction=poweroff-force
-FailureAction=poweroff-force
+# down with it at once (reboot(2): the root is read-only, the agent synced),
+# as when the agent is PID 1 and powers off itself.  Same when it fails.
+SuccessAction=poweroff-immediate
+FailureAction=poweroff-immediate
 
 [Service]
 Type=simple
