@@ -1,6 +1,6 @@
 #!/bin/bash
 # The image guest run (docs/guest.md): the core cases of the lifecycle, exec,
-# tty, pod, storage and network suites, and guest-image.bats, run a second time
+# tty, pod, storage, network and factory suites, and guest-image.bats, run a second time
 # with KATA_CONF_FILE pointing at a copy of the configuration in use whose
 # `initrd =` is replaced by `image =`.  Prints "N passed, N failed, N skipped".
 #
@@ -63,6 +63,8 @@ cases=(
 	"a read-only volume refuses writes"
 	"the guest interface takes the veth's MAC"
 	"the container pings the peer"
+	"containers run from the template: output, hostname"
+	"vm cache: init starts the daemon"
 	"image guest: "
 )
 filter=""
@@ -72,4 +74,5 @@ for c in "${cases[@]}"; do
 done
 export BATS_FILTER="$filter"
 cd "$here" || exit 2
-bash "$here/run-bats.sh" lifecycle.bats exec.bats tty.bats pod.bats storage.bats network.bats guest-image.bats
+bash "$here/run-bats.sh" lifecycle.bats exec.bats tty.bats pod.bats storage.bats network.bats factory.bats \
+	guest-image.bats
