@@ -30,6 +30,8 @@
 #   BENCH_FLOOR_TIMEOUT=180  time-out of one floor boot, in seconds
 #   BENCH_MIN_AVAIL_MB=2048  the density ramp stops when MemAvailable gets below this
 #   BENCH_SKIP=""            sections to skip: lifecycle,barefloor,exec,density
+#   BENCH_IMAGE=              the image guest of the kata-image / floor-image rows
+#                            (default: configured, guest/kata-containers.img, installed)
 #   BENCH_OUT                results directory (default bench/results/<date>, git-ignored)
 #   BENCH_KATA_CONFIG        base configuration.toml (default: the one kata-runtime uses)
 #   BENCH_UPDATE_DOCS=0      1: replace the results block of docs/benchmarks.md
