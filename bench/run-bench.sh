@@ -591,7 +591,7 @@ lc_kata() {
 	# The console line the floor waits for, seen in a cold run too (breakdown).
 	# (A template clone prints none; a cached VM printed it long before.)
 	rm -f "$work/ready"
-	if [ "$row" = kata-cold ]; then
+	if [ "$row" = kata-cold ] || [ "$row" = kata-image ]; then
 		python3 "$here/watch-console.py" "$root/vm/$id/console.log" "$work/ready" "$TMO" &
 		wpid=$!
 		WATCH_PID=$wpid
