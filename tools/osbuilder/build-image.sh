@@ -53,7 +53,7 @@ PATH=$PATH:/usr/sbin:/sbin
 if command -v readelf >/dev/null 2>&1 && readelf -l "$agent" 2>/dev/null | grep -q 'Requesting program interpreter'; then
 	die "$agent is dynamically linked; build the static agent (make kata-agent)"
 fi
-for tool in mmdebstrap mkfs.ext4 sfdisk tar sha256sum; do
+for tool in mmdebstrap mkfs.ext4 e2fsck resize2fs dumpe2fs sfdisk tar sha256sum; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is required (tools/install-deps.sh installs it)"
 done
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap and mkfs.ext4 -d keep file owners)"
@@ -224,10 +224,21 @@ case "$disk_id" in [0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-
 *) die "KATA_IMAGE_DISK_ID must be 8 hex digits" ;; esac
 [ "$disk_id" != 00000000 ] || disk_id=00000001
 
-# No journal: the image is never written (read-only drive, `ro`).
-E2FSPROGS_FAKE_TIME=$epoch mkfs.ext4 -q -F -L kata-root -U clear -E root_owner=0:0,hash_seed=00000000-0000-0000-0000-000000000000 \
+# No journal: the image is never written (read-only drive, `ro`).  4 KiB
+# blocks (mke2fs picks 1 KiB for a file system this small).
+E2FSPROGS_FAKE_TIME=$epoch mkfs.ext4 -q -F -b 4096 -L kata-root -U clear \
+	-E root_owner=0:0,hash_seed=00000000-0000-0000-0000-000000000000 \
 	-O ^has_journal -m 0 -N $(( used_kb / 8 + 4096 )) -d "$stage/root" "$stage/fs.img" "${fs_mb}M" ||
 	die "mkfs.ext4 failed"
+# Then shrink it to what it holds plus KATA_IMAGE_FREE_MB.
+e2fsck -fy "$stage/fs.img" >/dev/null 2>&1 || die "e2fsck of the new file system failed"
+resize2fs -M "$stage/fs.img" >/dev/null 2>&1 || die "resize2fs -M failed"
+blocks=$(dumpe2fs -h "$stage/fs.img" 2>/dev/null | sed -n 's/^Block count: *//p')
+[ -n "$blocks" ] || die "dumpe2fs: no block count"
+blocks=$(( (blocks + free_mb * 256 + 255) / 256 * 256 ))
+resize2fs "$stage/fs.img" "$blocks" >/dev/null 2>&1 || die "resize2fs to $blocks blocks failed"
+truncate -s $(( blocks * 4096 )) "$stage/fs.img"
+e2fsck -fn "$stage/fs.img" >/dev/null 2>&1 || die "the shrunk file system does not check clean"
 fs_bytes=$(stat -c %s "$stage/fs.img")
 
 tmp="$out.tmp.$$"
