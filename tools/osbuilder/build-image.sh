@@ -214,9 +214,9 @@ if [ -z "${KATA_INITRD_NO_STRIP:-}" ] && command -v strip >/dev/null 2>&1; then
 	strip --strip-all "$stage/root/usr/bin/kata-agent" 2>/dev/null || true
 fi
 
-# Size: the tree + inode overhead + KATA_IMAGE_FREE_MB, rounded to 4 MiB.
+# Size: room enough for the tree with 4 KiB blocks (shrunk afterwards).
 used_kb=$(du -sk --apparent-size "$stage/root" | cut -f1)
-fs_mb=$(( (used_kb * 12 / 10 / 1024 + free_mb + 8 + 3) / 4 * 4 ))
+fs_mb=$(( (used_kb * 15 / 10 / 1024 + free_mb + 32 + 3) / 4 * 4 ))
 part_start=2048 # sectors: 1 MiB alignment
 epoch=${SOURCE_DATE_EPOCH:-0}
 disk_id=${KATA_IMAGE_DISK_ID:-$(printf '%s' "$key$(sha256sum "$stage/root/usr/bin/kata-agent")" | sha256sum | cut -c1-8)}
