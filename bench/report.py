@@ -163,6 +163,8 @@ LC_ROWS = [
     ("kata-cache", "kata-runtime, from the VM cache"),
     ("floor", "floor: QEMU, same kernel + initrd + devices, to `kata-agent: ready`"),
     ("floor-seabios", "floor with SeaBIOS + bzImage instead of the runtime's firmware (q35 before qboot)"),
+    ("kata-image", "kata-runtime, cold, image guest (systemd as init, docs/guest.md)"),
+    ("floor-image", "floor: QEMU, same kernel + image guest + devices, to `kata-agent: ready`"),
 ]
 
 # (label, regex on msg) in the order they happen during `run`
@@ -408,7 +410,7 @@ def build(outdir):
         s = lc.get(row, {}).get("stats")
         return s["median"] if s else None
 
-    bds = {row: breakdown(raw, row) for row in ("kata-cold", "kata-template", "kata-cache")}
+    bds = {row: breakdown(raw, row) for row in ("kata-cold", "kata-template", "kata-cache", "kata-image")}
     md.append("## Lifecycle: `run` of `/bin/true` (create, start, wait, delete)")
     md.append("")
     rows = []
@@ -436,7 +438,8 @@ def build(outdir):
                 len(fbs), s["n"], short(fbs[0][1], 120))) if x)
         rows.append([label, fmt_s(s["median"]), fmt_s(s["p95"]), fmt_s(s["min"]), fmt_s(s["max"]),
                      "%d/%d" % (s["n"], runs), fmt_ratio(s["median"], med("runc")),
-                     fmt_ratio(s["median"], med("crun")), fmt_ratio(s["median"], med("floor")), note])
+                     fmt_ratio(s["median"], med("crun")),
+                     fmt_ratio(s["median"], med("floor-image" if row == "kata-image" else "floor")), note])
     md.append(table(["", "median", "p95", "min", "max", "ok", "× runc", "× crun", "× floor", "notes"], rows))
     md.append("")
     chk = (read(os.path.join(raw, "floor-cmdline.txt")) or "").strip().splitlines()
@@ -499,7 +502,8 @@ def build(outdir):
     else:
         md.append("No data: %s" % short(lc["kata-cold"]["status"], 300))
         md.append("")
-    others = [(row, lab) for row, lab in (("kata-template", "template"), ("kata-cache", "VM cache"))
+    others = [(row, lab) for row, lab in (("kata-template", "template"), ("kata-cache", "VM cache"),
+                                          ("kata-image", "image guest"))
               if bds[row]["stages"]]
     if others:
         cols = [("kata-cold", "cold")] + others
@@ -518,9 +522,9 @@ def build(outdir):
         hdr = ["stage"]
         for _, lab in cols:
             hdr += ["%s at (ms)" % lab, "step"]
-        md.append("The same stages for the factory rows (median ms since the exec of `run`; a template clone "
-                  "restores instead of booting, a cached VM is booted beforehand, so the QEMU and agent stages "
-                  "drop out):")
+        md.append("The same stages for the factory rows and the image guest (median ms since the exec of "
+                  "`run`; a template clone restores instead of booting, a cached VM is booted beforehand, so the "
+                  "QEMU and agent stages drop out; the image guest boots systemd, docs/guest.md):")
         md.append("")
         md.append(table(hdr, rows))
         md.append("")
@@ -747,6 +751,7 @@ def build(outdir):
             if s:
                 short_label = {"kata-cold": "kata cold", "kata-template": "kata template", "kata-cache": "kata cache",
                                "floor": "floor (initrd)", "floor-seabios": "floor SeaBIOS",
+                               "kata-image": "kata image", "floor-image": "floor (image)",
                                "barefloor-q35": "bare q35", "barefloor-q35-qboot": "bare q35 qboot",
                                "barefloor-microvm": "bare microvm"}.get(row, row)
                 f.write('"%s" %.6f %.6f\n' % (short_label, s["median"], s["p95"]))

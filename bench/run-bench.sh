@@ -30,6 +30,8 @@
 #   BENCH_FLOOR_TIMEOUT=180  time-out of one floor boot, in seconds
 #   BENCH_MIN_AVAIL_MB=2048  the density ramp stops when MemAvailable gets below this
 #   BENCH_SKIP=""            sections to skip: lifecycle,barefloor,exec,density
+#   BENCH_IMAGE=              the image guest of the kata-image / floor-image rows
+#                            (default: configured, guest/kata-containers.img, installed)
 #   BENCH_OUT                results directory (default bench/results/<date>, git-ignored)
 #   BENCH_KATA_CONFIG        base configuration.toml (default: the one kata-runtime uses)
 #   BENCH_UPDATE_DOCS=0      1: replace the results block of docs/benchmarks.md
@@ -241,6 +243,29 @@ if [ $kata_ok = 1 ]; then
 	fi
 fi
 kv() { jq -r "$1 // \"\"" <<<"$kenv" 2>/dev/null; }
+
+# The image guest (docs/guest.md): a copy of the configuration with `image =`
+# instead of `initrd =`, for the kata-image and floor-image rows.  The image:
+# BENCH_IMAGE, else the configured one, else the tree's guest/, else the
+# installed one.
+kcfg_image=$work/configuration-image.toml
+IMG_PATH='' IMG_ID='' image_msg="n/a (no image guest: make guest-image GUEST_IMAGE=image)"
+if [ $kata_ok = 1 ]; then
+	for f in "${BENCH_IMAGE:-}" "$(kv .Image.Path)" "$top/guest/kata-containers.img" \
+		/usr/share/kata-containers/kata-containers.img; do
+		if [ -n "$f" ] && [ -r "$f" ]; then IMG_PATH=$f; break; fi
+	done
+	if [ -n "$IMG_PATH" ]; then
+		awk -v img="$IMG_PATH" '
+			/^[ \t]*(initrd|image)[ \t]*=/ { print "# " $0; next }
+			{ print }
+			/^\[hypervisor\.qemu\][ \t]*$/ { printf("image = \"%s\"\n", img); done = 1 }
+			END { if (!done) printf("[hypervisor.qemu]\nimage = \"%s\"\n", img) }
+		' "$kcfg" >"$kcfg_image"
+		# the MBR disk identifier: the kernel's root=PARTUUID=<id>-01, as qemu.c reads it
+		IMG_ID=$(od -An -tx4 -j440 -N4 "$IMG_PATH" | tr -d ' ')
+	fi
+fi
 if [ $kata_ok = 1 ]; then
 	H_PATH=$(kv .Hypervisor.Path) H_MACHINE=$(kv .Hypervisor.MachineType)
 	H_ACCEL=$(kv .Hypervisor.AccelChosen) H_TB=$(kv .Hypervisor.TbSize)
@@ -406,12 +431,17 @@ floor_argv() {
 		[ -r "$alt" ] && kernel=$alt
 	fi
 	FA+=(-kernel "$kernel")
-	[ -n "$I_PATH" ] && FA+=(-initrd "$I_PATH")
+	[ -n "$I_PATH" ] && [ "${FLOOR_GUEST:-initrd}" = initrd ] && FA+=(-initrd "$I_PATH")
 	append="console=ttyS0"
 	[ "$H_DEBUG" = true ] || append="$append quiet"
 	append="$append panic=-1 no_timer_check"
 	if [ $microvm = 1 ] && [ -n "${FLOOR_TSC:-}" ]; then append="$append tsc_early_khz=$FLOOR_TSC"; fi
 	[ "$A_DEBUG" = true ] && append="$append agent.debug=1"
+	if [ "${FLOOR_GUEST:-initrd}" = image ]; then
+		append="$append root=PARTUUID=$IMG_ID-01 rootfstype=ext4 rootflags=errors=remount-ro ro"
+		append="$append systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service"
+		append="$append systemd.mask=systemd-networkd.socket"
+	fi
 	[ -n "$K_PARAMS" ] && append="$append $K_PARAMS"
 	console=$vm/console.log
 	[ ${#console} -gt 200 ] && console=console.log
@@ -430,6 +460,10 @@ floor_argv() {
 		FA+=(-chardev "socket,id=vfs,path=$(sockp "$vm" vfsd.sock)" -device "vhost-user-fs-$bus,chardev=vfs,tag=kataShared")
 	else
 		FA+=(-fsdev "local,id=fs0,path=${shared//,/,,},security_model=none" -device "virtio-9p-$bus,fsdev=fs0,mount_tag=kataShared")
+	fi
+	if [ "${FLOOR_GUEST:-initrd}" = image ]; then
+		FA+=(-drive "file=${IMG_PATH//,/,,},if=none,id=drive-image,format=raw,readonly=on,aio=threads")
+		FA+=(-device "virtio-blk-$bus,drive=drive-image,id=image")
 	fi
 }
 
@@ -515,7 +549,7 @@ floor_once() {
 
 # ---------------------------------------------------------------- row bookkeeping
 declare -A CONSEC=() DISABLED=()
-ROWS_LC="crun runc kata-cold kata-template kata-cache floor floor-seabios"
+ROWS_LC="crun runc kata-cold kata-template kata-cache floor floor-seabios kata-image floor-image"
 row_status() { # ROW STATUS-LINE: "n/a: ..." or "failed: ..."
 	echo "$2" >"$raw/lifecycle/$1.status"
 	DISABLED[$1]=$2
@@ -561,7 +595,7 @@ lc_kata() {
 	# The console line the floor waits for, seen in a cold run too (breakdown).
 	# (A template clone prints none; a cached VM printed it long before.)
 	rm -f "$work/ready"
-	if [ "$row" = kata-cold ]; then
+	if [ "$row" = kata-cold ] || [ "$row" = kata-image ]; then
 		python3 "$here/watch-console.py" "$root/vm/$id/console.log" "$work/ready" "$TMO" &
 		wpid=$!
 		WATCH_PID=$wpid
@@ -593,9 +627,16 @@ lc_floor_seabios() {
 	FLOOR_SEABIOS=1 floor_once "$i"
 	record "$raw/lifecycle" floor-seabios "$i" /dev/null "$FLOOR_ERR"
 }
+lc_floor_image() {
+	local i=$1
+	FLOOR_GUEST=image
+	floor_once "img-$i"
+	FLOOR_GUEST=initrd
+	record "$raw/lifecycle" floor-image "$i" /dev/null "$FLOOR_ERR"
+}
 
 lifecycle_section() {
-	local i r root_cold root_tpl root_cache
+	local i r root_cold root_tpl root_cache root_image
 	log "lifecycle: $RUNS runs of run /bin/true per row, interleaved"
 	# Rows that cannot run at all.
 	if [ $have_crun = 0 ]; then row_status crun "failed: $CRUN not found"; fi
@@ -611,6 +652,11 @@ lifecycle_section() {
 	if [ $factory_ok = 0 ]; then
 		active kata-template && row_status kata-template "$factory_msg"
 		active kata-cache && row_status kata-cache "$factory_msg"
+	fi
+	if [ $kata_ok = 0 ]; then
+		for r in kata-image floor-image; do row_status $r "failed: $kata_err"; done
+	elif [ -z "$IMG_PATH" ]; then
+		for r in kata-image floor-image; do row_status $r "$image_msg"; done
 	fi
 	if [ $kata_ok = 0 ] || [ -z "${K_PATH:-}" ]; then
 		row_status floor "failed: ${kata_err:-no kernel in the kata-runtime configuration}"
@@ -667,6 +713,26 @@ lifecycle_section() {
 		FLOOR_SEABIOS=1 floor_once 0
 		if [ $RC = 0 ]; then log "floor (SeaBIOS) warm-up boot: ${T}s"; else row_status floor-seabios "failed: $FLOOR_ERR"; fi
 	fi
+	if active kata-image; then
+		new_kata_root kata-image root_image
+		mkdir -p "$raw/kata-image"
+		KATA_IDS["$root_image kata-image-warmup"]=1
+		timed "$work/err/kata-image" "$RT" --kata-config "$kcfg_image" --root "$root_image" --debug \
+			--log "$raw/kata-image/warmup.log.json" --log-format json run -b "$work/kata-true" kata-image-warmup
+		if [ "$RC" = 0 ]; then
+			kata_forget "$root_image" kata-image-warmup
+			log "kata-runtime warm-up run, image guest: ${T}s"
+		else
+			kata_delete "$root_image" kata-image-warmup
+			row_status kata-image "failed: $(errmsg "$work/err/kata-image")"
+		fi
+	fi
+	if active floor-image; then
+		FLOOR_GUEST=image
+		floor_once img-0
+		FLOOR_GUEST=initrd
+		if [ $RC = 0 ]; then log "floor warm-up boot, image guest: ${T}s"; else row_status floor-image "failed: $FLOOR_ERR"; fi
+	fi
 	if [ $factory_ok = 1 ] && [ $kata_ok = 1 ]; then
 		active kata-template && template_setup
 		active kata-cache && cache_setup
@@ -685,6 +751,8 @@ lifecycle_section() {
 		fi
 		active floor && lc_floor "$i"
 		active floor-seabios && lc_floor_seabios "$i"
+		active kata-image && lc_kata kata-image "$kcfg_image" "$root_image" "$i" "$raw/kata-image/run-$i.log.json"
+		active floor-image && lc_floor_image "$i"
 	done
 	cache_teardown # its standby VM must not idle through the other sections
 	for r in $ROWS_LC; do

@@ -12,7 +12,8 @@ set -e
 [ -x configure ] || ./autogen.sh
 if [ ! -f Makefile ]; then ./configure --prefix=/usr/local --sysconfdir=/etc --enable-werror; fi
 make -j"$(nproc)"
-make guest-image
+# both guests: the initrd (the default) and the image (tests/bats/run-image-guest.sh)
+make guest-image GUEST_IMAGE=both
 make install >/dev/null
 set +e
 out=${KATA_TEST_OUT:-$(mktemp -d /tmp/kata-tests.XXXXXX)}
@@ -62,6 +63,12 @@ KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 3600 bash tests/bats/run-bats.s
 rc=$?
 grep -E '^not ok|^# ' "$out/bats.out" | head -80
 add_summary "$out/bats.out" $rc bats
+
+echo "== image guest: core bats cases again with systemd as init (docs/guest.md)"
+KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 1200 bash tests/bats/run-image-guest.sh > "$out/image-guest.out" 2>&1
+rc=$?
+grep -E '^not ok|^# ' "$out/image-guest.out" | head -40
+add_summary "$out/image-guest.out" $rc image-guest
 
 echo "== real clients: docker, podman, containerd (runc as the reference)"
 KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 2700 bash tests/bats/clients/run-clients.sh > "$out/clients.out" 2>&1

@@ -98,7 +98,9 @@ check_host (struct check *c)
   else if (access ("/sys/fs/cgroup/memory", F_OK) == 0)
     line (c, "PASS", "cgroups: legacy (v1 only)");
   else
-    line (c, "FAIL", "cgroups: no cgroup hierarchy mounted under /sys/fs/cgroup (fix: mount cgroup2 or the v1 controllers)");
+    line (c, "FAIL",
+          "cgroups: no cgroup hierarchy mounted under /sys/fs/cgroup (fix: mount cgroup2 or the v1 "
+          "controllers)");
 }
 
 int
@@ -163,6 +165,22 @@ cmd_kata_check (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
         line (&c, "PASS", "QEMU %s: %s", ctx->cfg->hypervisor.path, qver);
 
       check_readable (&c, "guest kernel", ctx->cfg->hypervisor.kernel);
+      if (ctx->cfg->hypervisor.image && *ctx->cfg->hypervisor.image)
+        {
+          unsigned id = 0;
+          line (&c, "INFO", "guest: image (systemd as init, the agent as kata-agent.service)");
+          if (kata_guest_image_probe (ctx->cfg->hypervisor.image, &id, &e) < 0)
+            {
+              line (&c, "FAIL", "guest image: %s", e->msg);
+              kata_error_free (e);
+              e = NULL;
+            }
+          else
+            line (&c, "PASS", "guest image %s is readable, with a partition table (root=PARTUUID=%08x-01)",
+                  ctx->cfg->hypervisor.image, id);
+        }
+      else
+        line (&c, "INFO", "guest: initrd (the agent as init)");
       if (ctx->cfg->hypervisor.initrd && *ctx->cfg->hypervisor.initrd)
         check_readable (&c, "guest initrd", ctx->cfg->hypervisor.initrd);
       if (strcmp (ctx->cfg->hypervisor.shared_fs, "virtio-fs") == 0)

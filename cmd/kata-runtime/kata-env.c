@@ -292,9 +292,27 @@ cmd_kata_env (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   kv_bool (&o, "Readable", access (cfg->hypervisor.kernel, R_OK) == 0);
   sect_close (&o);
 
+  sect_open (&o, "Guest");
+  /* docs/guest.md: "initrd" (the agent is init) or "image" (systemd is init) */
+  kv_str (&o, "Flavour", *cfg->hypervisor.image ? "image" : "initrd");
+  sect_close (&o);
+
   sect_open (&o, "Initrd");
   kv_str (&o, "Path", cfg->hypervisor.initrd);
   kv_bool (&o, "Readable", *cfg->hypervisor.initrd && access (cfg->hypervisor.initrd, R_OK) == 0);
+  sect_close (&o);
+
+  sect_open (&o, "Image");
+  kv_str (&o, "Path", cfg->hypervisor.image);
+  kv_bool (&o, "Readable", *cfg->hypervisor.image && access (cfg->hypervisor.image, R_OK) == 0);
+  {
+    unsigned id = 0;
+    kata_error_t *ie = NULL;
+    bool ok = *cfg->hypervisor.image && kata_guest_image_probe (cfg->hypervisor.image, &id, &ie) == 0;
+    kata_error_free (ie);
+    kv_bool (&o, "PartitionTable", ok);
+    kv_bool (&o, "NVDIMM", !cfg->hypervisor.disable_image_nvdimm);
+  }
   sect_close (&o);
 
   sect_open (&o, "Agent");

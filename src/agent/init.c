@@ -1,4 +1,7 @@
-/* PID 1 duties: early mounts, kernel modules, power off. */
+/* PID 1 duties: early mounts, kernel modules, power off.  In the image guest
+   (docs/guest.md) systemd is PID 1 and does them: the agent is kata-agent.service,
+   mounts nothing, reaps only its own descendants (a child subreaper) and exits on
+   DestroySandbox; the unit's SuccessAction/FailureAction powers the VM off. */
 #include "config.h"
 #include "agent/agent.h"
 #include "common/utils.h"
@@ -6,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -115,6 +119,8 @@ agent_init_system (void)
       (void)!symlink ("/proc/self/fd/2", "/dev/stderr");
       setsid ();
     }
+  else if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    agent_log_always ("child subreaper: %s", strerror (errno));
   agent_log_open ();
   parse_cmdline ();
   load_modules ();

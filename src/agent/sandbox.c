@@ -6,6 +6,7 @@
 #include "common/utils.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/random.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -125,7 +126,27 @@ write_resolv_conf (yajl_val dns, kata_error_t **err)
       kata_buf_append (&b, "\n", 1);
     }
   kata_mkdir_p ("/etc", 0755, NULL);
-  r = kata_write_file_atomic ("/etc/resolv.conf", b.data + b.off, b.len, 0644, err);
+  {
+    /* The image guest's /etc is read-only: its /etc/resolv.conf is a link into /run. */
+    char target[PATH_MAX];
+    ssize_t n = readlink ("/etc/resolv.conf", target, sizeof target - 1);
+    cleanup_free char *path = NULL;
+    if (n > 0)
+      {
+        target[n] = '\0';
+        path = target[0] == '/' ? xstrdup (target) : xasprintf ("/etc/%s", target);
+        {
+          cleanup_free char *dir = xstrdup (path);
+          char *slash = strrchr (dir, '/');
+          if (slash && slash != dir)
+            {
+              *slash = '\0';
+              kata_mkdir_p (dir, 0755, NULL);
+            }
+        }
+      }
+    r = kata_write_file_atomic (path ? path : "/etc/resolv.conf", kata_buf_ptr (&b), b.len, 0644, err);
+  }
   kata_buf_clear (&b);
   return r;
 }

@@ -25,6 +25,10 @@ typedef struct kata_config_s
     char *path;                    /* qemu binary: /usr/bin/qemu-system-x86_64 */
     char *kernel;                  /* /usr/share/kata-containers/vmlinuz.container */
     char *initrd;                  /* /usr/share/kata-containers/kata-containers-initrd.img */
+    char *image;                   /* "" (default); a disk image with systemd as init
+                                      (docs/guest.md); exclusive with initrd: setting it
+                                      in the file clears the default initrd */
+    bool disable_image_nvdimm;     /* true: the image is a read-only virtio-blk disk */
     char *machine_type;            /* "q35" (default) or "microvm" */
     char *accel;                   /* "auto" (default) | "kvm" | "tcg" */
     char *kernel_params;           /* extra params, default "" */

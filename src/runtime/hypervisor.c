@@ -105,3 +105,41 @@ kata_host_tsc_khz (void)
     }
   return khz;
 }
+
+int
+kata_guest_image_probe (const char *path, unsigned *disk_id, kata_error_t **err)
+{
+  unsigned char mbr[512];
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  ssize_t n;
+  if (fd < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.image `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.image `%s`", path);
+  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
+    return kata_make_error_nostr (err, KATA_EBADCONFIG, "hypervisor.qemu.image `%s`: not a file", path);
+  n = pread (fd, mbr, sizeof mbr, 0);
+  if (n < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.image `%s`", path);
+  if (n < (ssize_t)sizeof mbr || mbr[510] != 0x55 || mbr[511] != 0xAA)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "hypervisor.qemu.image `%s`: not a disk image (no partition table; "
+                                  "build one with tools/osbuilder/build-image.sh)",
+                                  path);
+  /* partition entry 1 at 446: type at +4, 0xEE is GPT's protective MBR */
+  if (mbr[446 + 4] == 0xEE)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "hypervisor.qemu.image `%s`: GPT partition tables are not supported "
+                                  "(expected an MBR one, as tools/osbuilder/build-image.sh writes)",
+                                  path);
+  if (mbr[446 + 4] == 0)
+    return kata_make_error_nostr (
+        err, KATA_EBADCONFIG, "hypervisor.qemu.image `%s`: the partition table has no first partition", path);
+  *disk_id
+      = (unsigned)mbr[440] | (unsigned)mbr[441] << 8 | (unsigned)mbr[442] << 16 | (unsigned)mbr[443] << 24;
+  if (*disk_id == 0)
+    return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                  "hypervisor.qemu.image `%s`: the MBR has no disk identifier", path);
+  return 0;
+}

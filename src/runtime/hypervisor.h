@@ -45,6 +45,12 @@ typedef struct kata_vm_params_s
   const char *template_path; /* with KATA_VM_BOOT_TEMPLATE / _CLONE */
 } kata_vm_params_t;
 
+/* The image guest (configuration.toml hypervisor.qemu.image, docs/guest.md): checks that
+   PATH is a disk image to boot from, i.e. readable, with an MBR ("dos") partition table
+   whose first partition is in use (as tools/osbuilder/build-image.sh writes it).
+   *DISK_ID gets the MBR disk identifier: the guest mounts root=PARTUUID=<id>-01. */
+int kata_guest_image_probe (const char *path, unsigned *disk_id, kata_error_t **err);
+
 typedef struct kata_vm_s
 {
   pid_t pid; /* QEMU, a child of the caller */

@@ -63,6 +63,8 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_str (g, "path", c->hypervisor.path);
   kata_gen_kv_str (g, "kernel", c->hypervisor.kernel);
   kata_gen_kv_str (g, "initrd", c->hypervisor.initrd);
+  kata_gen_kv_str (g, "image", c->hypervisor.image);
+  kata_gen_kv_bool (g, "disable_image_nvdimm", c->hypervisor.disable_image_nvdimm);
   kata_gen_kv_str (g, "machine_type", c->hypervisor.machine_type);
   kata_gen_kv_str (g, "accel", c->hypervisor.accel);
   kata_gen_kv_str (g, "kernel_params", c->hypervisor.kernel_params);

@@ -107,6 +107,8 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   set_str (&m->cfg->hypervisor.path, h, "path");
   set_str (&m->cfg->hypervisor.kernel, h, "kernel");
   set_str (&m->cfg->hypervisor.initrd, h, "initrd");
+  set_str (&m->cfg->hypervisor.image, h, "image");
+  m->cfg->hypervisor.disable_image_nvdimm = kata_json_bool (h, "disable_image_nvdimm", true);
   set_str (&m->cfg->hypervisor.machine_type, h, "machine_type");
   set_str (&m->cfg->hypervisor.accel, h, "accel");
   set_str (&m->cfg->hypervisor.kernel_params, h, "kernel_params");

@@ -287,6 +287,25 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       free (append);
       append = a;
     }
+  /* Image guest (docs/guest.md): a read-only disk whose first partition is the root, with
+     systemd as init and the kernel parameters Kata's katautils adds for an image. */
+  if (cfg->hypervisor.image && *cfg->hypervisor.image)
+    {
+      unsigned disk_id = 0;
+      char *a;
+      if (!cfg->hypervisor.disable_image_nvdimm)
+        return kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                      "hypervisor.qemu.disable_image_nvdimm = false: the guest kernel "
+                                      "has no NVDIMM support, the image is attached as virtio-blk");
+      if (kata_guest_image_probe (cfg->hypervisor.image, &disk_id, err) < 0)
+        return -1;
+      a = xasprintf ("%s root=PARTUUID=%08x-01 rootfstype=ext4 rootflags=errors=remount-ro ro "
+                     "systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service "
+                     "systemd.mask=systemd-networkd.socket",
+                     append, disk_id);
+      free (append);
+      append = a;
+    }
   if (cfg->hypervisor.kernel_params && *cfg->hypervisor.kernel_params)
     {
       char *a = xasprintf ("%s %s", append, cfg->hypervisor.kernel_params);
@@ -373,6 +392,15 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       else
         strv_addf (&s, "virtio-blk-pci,drive=drive-rootfs,id=rootfs,bus=rp%d,addr=0", QEMU_ROOT_PORTS - 1);
     }
+  if (cfg->hypervisor.image && *cfg->hypervisor.image)
+    {
+      /* after block_rootfs: on microvm that one stays /dev/vda; shared read-only by every VM */
+      cleanup_free char *ip = qemu_escape (cfg->hypervisor.image);
+      strv_add (&s, "-drive");
+      strv_addf (&s, "file=%s,if=none,id=drive-image,format=raw,readonly=on,aio=threads", ip);
+      strv_add (&s, "-device");
+      strv_addf (&s, "virtio-blk-%s,drive=drive-image,id=image", bus_sfx);
+    }
   *argv = s.v;
   return 0;
 }
@@ -404,6 +432,8 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
     return kata_make_error (err, errno, "hypervisor.qemu.kernel `%s`", p->cfg->hypervisor.kernel);
   if (p->cfg->hypervisor.initrd && *p->cfg->hypervisor.initrd && access (p->cfg->hypervisor.initrd, R_OK) < 0)
     return kata_make_error (err, errno, "hypervisor.qemu.initrd `%s`", p->cfg->hypervisor.initrd);
+  if (p->cfg->hypervisor.image && *p->cfg->hypervisor.image && access (p->cfg->hypervisor.image, R_OK) < 0)
+    return kata_make_error (err, errno, "hypervisor.qemu.image `%s`", p->cfg->hypervisor.image);
   if (kata_hypervisor_choose_accel (p->cfg->hypervisor.accel, &accel, &reason, err) < 0)
     return -1;
   if (kata_qemu_build_argv (p, accel, &argv, err) < 0)

@@ -79,9 +79,15 @@ function requires() {
 		guest)
 			local k i
 			k="$(guest_config_value kernel /usr/share/kata-containers/vmlinuz.container)"
-			i="$(guest_config_value initrd /usr/share/kata-containers/kata-containers-initrd.img)"
 			[ -r "$k" ] || skip "test requires the guest kernel: $k not readable"
-			[ -r "$i" ] || skip "test requires the guest initrd: $i not readable"
+			# the guest is an initrd or a disk image (docs/guest.md)
+			i="$(guest_config_value image "")"
+			if [ -n "$i" ]; then
+				[ -r "$i" ] || skip "test requires the guest image: $i not readable"
+			else
+				i="$(guest_config_value initrd /usr/share/kata-containers/kata-containers-initrd.img)"
+				[ -r "$i" ] || skip "test requires the guest initrd: $i not readable"
+			fi
 			;;
 		busybox)
 			[ -x "$BUSYBOX" ] || skip "test requires busybox: $BUSYBOX not found"
@@ -107,6 +113,7 @@ function guest_config_value() {
 	path) filter='.Hypervisor.Path' ;;
 	kernel) filter='.Kernel.Path' ;;
 	initrd) filter='.Initrd.Path' ;;
+	image) filter='.Image.Path' ;;
 	*) filter=".Hypervisor.\"$key\"" ;;
 	esac
 	v="$("$KATA_RUNTIME" kata-env --json 2>/dev/null | "$JQ" -r "$filter // empty" 2>/dev/null)"

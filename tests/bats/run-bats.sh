@@ -2,6 +2,8 @@
 # Runs the bats suites (all *.bats here, or the files given) with TAP output
 # and prints "N passed, N failed, N skipped".  Exits non-zero on failures.
 #   KATA_RUNTIME=/usr/bin/kata-runtime tests/bats/run-bats.sh [file.bats...]
+# BATS_FILTER, when set, runs only the tests whose name matches that regex
+# (bats -f), as tests/bats/run-image-guest.sh does.
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +33,9 @@ fi
 
 tap="$(mktemp)"
 trap 'rm -f "$tap"' EXIT
-"$BATS" --tap "${files[@]}" | tee "$tap"
+filter=()
+[ -n "${BATS_FILTER:-}" ] && filter=(-f "$BATS_FILTER")
+"$BATS" --tap "${filter[@]}" "${files[@]}" | tee "$tap"
 bats_status=${PIPESTATUS[0]}
 
 passed=0 failed=0 skipped=0

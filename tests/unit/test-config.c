@@ -197,6 +197,31 @@ test_default_paths (void **state)
   assert_ptr_equal (kata_config_default_paths (), p);
 }
 
+/* The guest is an initrd or an image: both is an error naming both keys; image alone
+   replaces the default initrd. */
+static void
+test_image_or_initrd (void **state)
+{
+  kata_config_t *c;
+  (void)state;
+  c = load_ok ("[hypervisor.qemu]\nkernel = \"/k/vmlinuz\"\n");
+  assert_string_equal (c->hypervisor.image, "");
+  assert_string_equal (c->hypervisor.initrd, "/usr/share/kata-containers/kata-containers-initrd.img");
+  assert_true (c->hypervisor.disable_image_nvdimm);
+  kata_config_free (c);
+  c = load_ok ("[hypervisor.qemu]\nimage = \"/k/kata-containers.img\"\ndisable_image_nvdimm = false\n");
+  assert_string_equal (c->hypervisor.image, "/k/kata-containers.img");
+  assert_string_equal (c->hypervisor.initrd, "");
+  assert_false (c->hypervisor.disable_image_nvdimm);
+  kata_config_free (c);
+  load_err (
+      "[hypervisor.qemu]\ninitrd = \"/k/initrd.img\"\nimage = \"/k/kata-containers.img\"\n",
+      "t.toml:3:9: hypervisor.qemu: `image` and `initrd` are both set: the guest is either a disk image "
+      "(systemd as init) or an initrd (the agent as init), set only one of them");
+  load_err ("[hypervisor.qemu]\nimage = \"k.img\"\n",
+            "t.toml:2:9: hypervisor.qemu.image: expected an absolute path, got \"k.img\"");
+}
+
 static void
 test_every_key (void **state)
 {
@@ -713,9 +738,10 @@ test_data_files (void **state)
   assert_string_equal (c->hypervisor.block_device_driver, "virtio-scsi");
   assert_int_equal (c->agent.kernel_modules_len, 0);
   assert_string_equal (c->runtime.internetworking_model, "tcfilter");
-  assert_int_equal (n_warnings, 6);
-  assert_string_equal (warnings[0], TEST_DATA_DIR "/toml/kata-1x.toml:9:1: unknown key "
-                                                  "'hypervisor.qemu.image' (ignored)");
+  /* Kata 1.x refuses image and initrd together, as this runtime does (test_image_or_initrd) */
+  assert_int_equal (n_warnings, 5);
+  assert_string_equal (warnings[0], TEST_DATA_DIR "/toml/kata-1x.toml:22:1: unknown key "
+                                                  "'hypervisor.qemu.valid_hypervisor_paths' (ignored)");
   kata_config_free (c);
 }
 
@@ -735,6 +761,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_find_order, setup_tmp, teardown_tmp),
     cmocka_unit_test_setup_teardown (test_load, setup_tmp, teardown_tmp),
     cmocka_unit_test_teardown (test_load_system, teardown),
+    cmocka_unit_test_teardown (test_image_or_initrd, teardown),
     cmocka_unit_test_teardown (test_shipped_configuration, teardown),
     cmocka_unit_test_teardown (test_data_files, teardown),
   };

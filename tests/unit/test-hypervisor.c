@@ -1,7 +1,9 @@
 /* QEMU command line and accelerator choice. */
 #include "config.h"
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,6 +118,94 @@ test_argv_q35_9p (void **state)
   assert_null (strstr (s, "memory-backend"));
   free (s);
   kata_strv_free (argv);
+  kata_config_free (cfg);
+}
+
+/* Writes a 1 MiB file whose first sector is MBR (an MBR partition table when MBR is true). */
+static void
+write_disk (const char *path, bool mbr, unsigned char ptype, unsigned disk_id)
+{
+  unsigned char sec[512] = { 0 };
+  FILE *f = fopen (path, "w");
+  assert_non_null (f);
+  if (mbr)
+    {
+      sec[440] = disk_id & 0xff;
+      sec[441] = (disk_id >> 8) & 0xff;
+      sec[442] = (disk_id >> 16) & 0xff;
+      sec[443] = (disk_id >> 24) & 0xff;
+      sec[446 + 4] = ptype;
+      sec[510] = 0x55;
+      sec[511] = 0xAA;
+    }
+  assert_int_equal (fwrite (sec, 1, sizeof sec, f), sizeof sec);
+  assert_int_equal (ftruncate (fileno (f), 1 << 20), 0);
+  fclose (f);
+}
+
+/* The image guest: read-only drive, root=PARTUUID from the MBR, the seed's systemd
+   parameters before kernel_params; errors for what is not a bootable disk. */
+static void
+test_argv_image (void **state)
+{
+  kata_config_t *cfg = kata_config_default ();
+  char **argv = NULL;
+  kata_error_t *err = NULL;
+  char dir[] = "/tmp/kata-test-image.XXXXXX";
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  char *img = xasprintf ("%s/kata,containers.img", dir);
+  write_disk (img, true, 0x83, 0x1234abcd);
+  replace (&cfg->hypervisor.initrd, "");
+  replace (&cfg->hypervisor.image, img);
+  replace (&cfg->hypervisor.kernel_params, "foo=bar");
+  kata_vm_params_t p = { .cfg = cfg, .sandbox_id = "sb", .vm_dir = "/run/vc/vm/sb", .shared_dir = "/s" };
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  char *s = joined (argv);
+  assert_null (strstr (s, "-initrd"));
+  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check root=PARTUUID=1234abcd-01 "
+                              "rootfstype=ext4 rootflags=errors=remount-ro ro "
+                              "systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service "
+                              "systemd.mask=systemd-networkd.socket foo=bar "));
+  char *drive
+      = xasprintf ("-drive file=%s/kata,,containers.img,if=none,id=drive-image,format=raw,readonly=on,"
+                   "aio=threads -device virtio-blk-pci,drive=drive-image,id=image ",
+                   dir);
+  assert_non_null (strstr (s, drive));
+  free (drive);
+  free (s);
+  kata_strv_free (argv);
+
+  /* not a disk image, a GPT, an empty partition table, nvdimm asked for */
+  write_disk (img, false, 0, 0);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_int_equal (err->status, KATA_EBADCONFIG);
+  assert_non_null (strstr (err->msg, "not a disk image"));
+  kata_error_free (err);
+  err = NULL;
+  write_disk (img, true, 0xEE, 1);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_non_null (strstr (err->msg, "GPT"));
+  kata_error_free (err);
+  err = NULL;
+  write_disk (img, true, 0, 1);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_non_null (strstr (err->msg, "no first partition"));
+  kata_error_free (err);
+  err = NULL;
+  write_disk (img, true, 0x83, 1);
+  cfg->hypervisor.disable_image_nvdimm = false;
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_non_null (strstr (err->msg, "disable_image_nvdimm"));
+  kata_error_free (err);
+  err = NULL;
+  cfg->hypervisor.disable_image_nvdimm = true;
+  unlink (img);
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), -1);
+  assert_int_equal (err->status, ENOENT);
+  kata_error_free (err);
+  rmdir (dir);
+  free (img);
   kata_config_free (cfg);
 }
 
@@ -279,6 +369,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_argv_q35_9p),
+    cmocka_unit_test (test_argv_image),
     cmocka_unit_test (test_argv_microvm_virtiofs),
     cmocka_unit_test (test_argv_firmware),
     cmocka_unit_test (test_accel),
