@@ -165,27 +165,12 @@ qemu_maxmem_mb (int memory_mb)
   return memory_mb + host / 128 * 128;
 }
 
-int
-kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err)
+/* What the command line cannot express: an unknown machine or shared filesystem, or
+   templating without 9p or a template path. */
+static int
+qemu_check_config (const kata_vm_params_t *p, bool tmpl, bool virtiofs, bool microvm, kata_error_t **err)
 {
   const kata_config_t *cfg = p->cfg;
-  bool microvm = strcmp (cfg->hypervisor.machine_type, "microvm") == 0;
-  bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
-  bool kvm = strcmp (accel, "kvm") == 0;
-  bool tmpl = p->boot_mode == KATA_VM_BOOT_TEMPLATE || p->boot_mode == KATA_VM_BOOT_CLONE;
-  bool memfd = !tmpl && kata_qemu_memfd (cfg);
-  const char *memdev = memfd || tmpl ? ",memory-backend=mem" : "";
-  const char *bus_sfx = microvm ? "device" : "pci";
-  long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
-  cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
-  cleanup_free char *qmp = sock_path (p->vm_dir, KATA_VM_QMP_SOCK);
-  cleanup_free char *vfsd = sock_path (p->vm_dir, KATA_VM_VFSD_SOCK);
-  cleanup_free char *console = NULL;
-  cleanup_free char *kernel = NULL;
-  cleanup_free char *shared = NULL;
-  cleanup_free char *append = NULL;
-  strv_t s = { 0 };
-
   if (!microvm && strcmp (cfg->hypervisor.machine_type, "q35") != 0)
     return kata_make_error_nostr (err, KATA_EBADCONFIG,
                                   "unsupported machine_type `%s` (expected q35 or microvm)",
@@ -200,6 +185,163 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
     return kata_make_error_nostr (err, KATA_EBADCONFIG,
                                   "unsupported shared_fs `%s` (expected virtio-9p or virtio-fs)",
                                   cfg->hypervisor.shared_fs);
+  return 0;
+}
+
+/* The guest kernel's command line (malloc'd), or NULL with ERR (a bad image). */
+static char *
+qemu_kernel_cmdline (const kata_config_t *cfg, bool microvm, kata_error_t **err)
+{
+  char *append;
+  /* no_timer_check (as Kata's qemu_amd64 defaults): a loaded TCG host can fail the
+     kernel's IO-APIC timer check ("IO-APIC + timer doesn't work!" panic). */
+  append
+      = xasprintf ("console=ttyS0%s panic=-1 no_timer_check", cfg->hypervisor.enable_debug ? "" : " quiet");
+  if (microvm)
+    {
+      unsigned long khz = kata_host_tsc_khz ();
+      if (khz)
+        {
+          char *a = xasprintf ("%s tsc_early_khz=%lu", append, khz);
+          free (append);
+          append = a;
+        }
+    }
+  if (cfg->agent.debug)
+    {
+      char *a = xasprintf ("%s agent.debug=1", append);
+      free (append);
+      append = a;
+    }
+  /* Image guest (docs/guest.md): a read-only disk whose first partition is the root, with
+     systemd as init and the kernel parameters Kata's katautils adds for an image. */
+  if (cfg->hypervisor.image && *cfg->hypervisor.image)
+    {
+      unsigned disk_id = 0;
+      char *a;
+      if (!cfg->hypervisor.disable_image_nvdimm)
+        {
+          free (append);
+          kata_make_error_nostr (err, KATA_EBADCONFIG,
+                                 "hypervisor.qemu.disable_image_nvdimm = false: the guest kernel "
+                                 "has no NVDIMM support, the image is attached as virtio-blk");
+          return NULL;
+        }
+      if (kata_guest_image_probe (cfg->hypervisor.image, &disk_id, err) < 0)
+        {
+          free (append);
+          return NULL;
+        }
+      a = xasprintf ("%s root=PARTUUID=%08x-01 rootfstype=ext4 rootflags=errors=remount-ro ro "
+                     "systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service "
+                     "systemd.mask=systemd-networkd.socket",
+                     append, disk_id);
+      free (append);
+      append = a;
+    }
+  if (cfg->hypervisor.kernel_params && *cfg->hypervisor.kernel_params)
+    {
+      char *a = xasprintf ("%s %s", append, cfg->hypervisor.kernel_params);
+      free (append);
+      append = a;
+    }
+  return append;
+}
+
+/* The devices: root ports (q35), rng, the agent's virtio-serial port, the shared
+   filesystem, the NICs, a block-device rootfs and the image guest's disk. */
+static void
+qemu_devices (strv_t *sv, const kata_vm_params_t *p, bool virtiofs, bool microvm, const char *agent,
+              const char *vfsd, const char *shared)
+{
+  const kata_config_t *cfg = p->cfg;
+  const char *bus_sfx = microvm ? "device" : "pci";
+  if (!microvm)
+    for (int i = 0; i < QEMU_ROOT_PORTS; i++)
+      {
+        strv_add (sv, "-device");
+        strv_addf (sv, "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x", i, i + 1, i + 1,
+                   QEMU_ROOT_PORT_SLOT0 + i);
+      }
+  strv_add (sv, "-device");
+  strv_addf (sv, "virtio-rng-%s", bus_sfx);
+  strv_add (sv, "-device");
+  strv_addf (sv, "virtio-serial-%s,id=serial0", bus_sfx);
+  strv_add (sv, "-chardev");
+  strv_addf (sv, "socket,id=agent,path=%s,server=on,wait=off", agent);
+  strv_add (sv, "-device");
+  strv_add (sv, "virtserialport,bus=serial0.0,chardev=agent,name=" KATA_AGENT_CHANNEL_NAME);
+  if (virtiofs)
+    {
+      strv_add (sv, "-chardev");
+      strv_addf (sv, "socket,id=vfs,path=%s", vfsd);
+      strv_add (sv, "-device");
+      strv_addf (sv, "vhost-user-fs-%s,chardev=vfs,tag=%s", bus_sfx, KATA_SHARED_TAG);
+    }
+  else
+    {
+      strv_add (sv, "-fsdev");
+      strv_addf (sv, "local,id=fs0,path=%s,security_model=none", shared);
+      strv_add (sv, "-device");
+      strv_addf (sv, "virtio-9p-%s,fsdev=fs0,mount_tag=%s", bus_sfx, KATA_SHARED_TAG);
+    }
+  for (size_t i = 0; i < p->nics_len; i++)
+    {
+      cleanup_free char *tap = qemu_escape (p->nic_taps[i]);
+      strv_add (sv, "-netdev");
+      strv_addf (sv, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, tap);
+      strv_add (sv, "-device");
+      if (p->nic_macs && p->nic_macs[i] && *p->nic_macs[i])
+        strv_addf (sv, "virtio-net-%s,netdev=net%zu,mac=%s,id=nic%zu%s", bus_sfx, i, p->nic_macs[i], i,
+                   microvm ? "" : ",romfile=");
+      else
+        strv_addf (sv, "virtio-net-%s,netdev=net%zu,id=nic%zu%s", bus_sfx, i, i, microvm ? "" : ",romfile=");
+    }
+  if (p->block_rootfs)
+    {
+      cleanup_free char *bp = qemu_escape (p->block_rootfs);
+      strv_add (sv, "-drive");
+      strv_addf (sv, "file=%s,if=none,id=drive-rootfs,format=raw,cache=none,aio=threads", bp);
+      strv_add (sv, "-device");
+      /* q35: on the last root port, so the guest finds it at KATA_QEMU_BOOT_DISK_PCI */
+      if (microvm)
+        strv_add (sv, "virtio-blk-device,drive=drive-rootfs,id=rootfs");
+      else
+        strv_addf (sv, "virtio-blk-pci,drive=drive-rootfs,id=rootfs,bus=rp%d,addr=0", QEMU_ROOT_PORTS - 1);
+    }
+  if (cfg->hypervisor.image && *cfg->hypervisor.image)
+    {
+      /* after block_rootfs: on microvm that one stays /dev/vda; shared read-only by every VM */
+      cleanup_free char *ip = qemu_escape (cfg->hypervisor.image);
+      strv_add (sv, "-drive");
+      strv_addf (sv, "file=%s,if=none,id=drive-image,format=raw,readonly=on,aio=threads", ip);
+      strv_add (sv, "-device");
+      strv_addf (sv, "virtio-blk-%s,drive=drive-image,id=image", bus_sfx);
+    }
+}
+
+int
+kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err)
+{
+  const kata_config_t *cfg = p->cfg;
+  bool microvm = strcmp (cfg->hypervisor.machine_type, "microvm") == 0;
+  bool virtiofs = strcmp (cfg->hypervisor.shared_fs, "virtio-fs") == 0;
+  bool kvm = strcmp (accel, "kvm") == 0;
+  bool tmpl = p->boot_mode == KATA_VM_BOOT_TEMPLATE || p->boot_mode == KATA_VM_BOOT_CLONE;
+  bool memfd = !tmpl && kata_qemu_memfd (cfg);
+  const char *memdev = memfd || tmpl ? ",memory-backend=mem" : "";
+  long tb = strtol (cfg->hypervisor.tb_size ? cfg->hypervisor.tb_size : "0", NULL, 10);
+  cleanup_free char *agent = sock_path (p->vm_dir, KATA_VM_AGENT_SOCK);
+  cleanup_free char *qmp = sock_path (p->vm_dir, KATA_VM_QMP_SOCK);
+  cleanup_free char *vfsd = sock_path (p->vm_dir, KATA_VM_VFSD_SOCK);
+  cleanup_free char *console = NULL;
+  cleanup_free char *kernel = NULL;
+  cleanup_free char *shared = NULL;
+  cleanup_free char *append = NULL;
+  strv_t s = { 0 };
+
+  if (qemu_check_config (p, tmpl, virtiofs, microvm, err) < 0)
+    return -1;
   console = xasprintf ("%s/%s", p->vm_dir, KATA_VM_CONSOLE_LOG);
   if (strlen (console) > 200)
     {
@@ -267,51 +409,9 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_add (&s, "-initrd");
       strv_add (&s, cfg->hypervisor.initrd);
     }
-  /* no_timer_check (as Kata's qemu_amd64 defaults): a loaded TCG host can fail the
-     kernel's IO-APIC timer check ("IO-APIC + timer doesn't work!" panic). */
-  append
-      = xasprintf ("console=ttyS0%s panic=-1 no_timer_check", cfg->hypervisor.enable_debug ? "" : " quiet");
-  if (microvm)
-    {
-      unsigned long khz = kata_host_tsc_khz ();
-      if (khz)
-        {
-          char *a = xasprintf ("%s tsc_early_khz=%lu", append, khz);
-          free (append);
-          append = a;
-        }
-    }
-  if (cfg->agent.debug)
-    {
-      char *a = xasprintf ("%s agent.debug=1", append);
-      free (append);
-      append = a;
-    }
-  /* Image guest (docs/guest.md): a read-only disk whose first partition is the root, with
-     systemd as init and the kernel parameters Kata's katautils adds for an image. */
-  if (cfg->hypervisor.image && *cfg->hypervisor.image)
-    {
-      unsigned disk_id = 0;
-      char *a;
-      if (!cfg->hypervisor.disable_image_nvdimm)
-        return kata_make_error_nostr (err, KATA_EBADCONFIG,
-                                      "hypervisor.qemu.disable_image_nvdimm = false: the guest kernel "
-                                      "has no NVDIMM support, the image is attached as virtio-blk");
-      if (kata_guest_image_probe (cfg->hypervisor.image, &disk_id, err) < 0)
-        return -1;
-      a = xasprintf ("%s root=PARTUUID=%08x-01 rootfstype=ext4 rootflags=errors=remount-ro ro "
-                     "systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service "
-                     "systemd.mask=systemd-networkd.socket",
-                     append, disk_id);
-      free (append);
-      append = a;
-    }
-  if (cfg->hypervisor.kernel_params && *cfg->hypervisor.kernel_params)
-    {
-      char *a = xasprintf ("%s %s", append, cfg->hypervisor.kernel_params);
-      free (append);
-      append = a;
-    }
+  append = qemu_kernel_cmdline (cfg, microvm, err);
+  if (append == NULL)
+    return -1;
   strv_add (&s, "-append");
   strv_add (&s, append);
   strv_add (&s, "-serial");
@@ -339,68 +439,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_add (&s, "-incoming");
       strv_add (&s, "defer");
     }
-  if (!microvm)
-    for (int i = 0; i < QEMU_ROOT_PORTS; i++)
-      {
-        strv_add (&s, "-device");
-        strv_addf (&s, "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x", i, i + 1, i + 1,
-                   QEMU_ROOT_PORT_SLOT0 + i);
-      }
-  strv_add (&s, "-device");
-  strv_addf (&s, "virtio-rng-%s", bus_sfx);
-  strv_add (&s, "-device");
-  strv_addf (&s, "virtio-serial-%s,id=serial0", bus_sfx);
-  strv_add (&s, "-chardev");
-  strv_addf (&s, "socket,id=agent,path=%s,server=on,wait=off", agent);
-  strv_add (&s, "-device");
-  strv_add (&s, "virtserialport,bus=serial0.0,chardev=agent,name=" KATA_AGENT_CHANNEL_NAME);
-  if (virtiofs)
-    {
-      strv_add (&s, "-chardev");
-      strv_addf (&s, "socket,id=vfs,path=%s", vfsd);
-      strv_add (&s, "-device");
-      strv_addf (&s, "vhost-user-fs-%s,chardev=vfs,tag=%s", bus_sfx, KATA_SHARED_TAG);
-    }
-  else
-    {
-      strv_add (&s, "-fsdev");
-      strv_addf (&s, "local,id=fs0,path=%s,security_model=none", shared);
-      strv_add (&s, "-device");
-      strv_addf (&s, "virtio-9p-%s,fsdev=fs0,mount_tag=%s", bus_sfx, KATA_SHARED_TAG);
-    }
-  for (size_t i = 0; i < p->nics_len; i++)
-    {
-      cleanup_free char *tap = qemu_escape (p->nic_taps[i]);
-      strv_add (&s, "-netdev");
-      strv_addf (&s, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, tap);
-      strv_add (&s, "-device");
-      if (p->nic_macs && p->nic_macs[i] && *p->nic_macs[i])
-        strv_addf (&s, "virtio-net-%s,netdev=net%zu,mac=%s,id=nic%zu%s", bus_sfx, i, p->nic_macs[i], i,
-                   microvm ? "" : ",romfile=");
-      else
-        strv_addf (&s, "virtio-net-%s,netdev=net%zu,id=nic%zu%s", bus_sfx, i, i, microvm ? "" : ",romfile=");
-    }
-  if (p->block_rootfs)
-    {
-      cleanup_free char *bp = qemu_escape (p->block_rootfs);
-      strv_add (&s, "-drive");
-      strv_addf (&s, "file=%s,if=none,id=drive-rootfs,format=raw,cache=none,aio=threads", bp);
-      strv_add (&s, "-device");
-      /* q35: on the last root port, so the guest finds it at KATA_QEMU_BOOT_DISK_PCI */
-      if (microvm)
-        strv_add (&s, "virtio-blk-device,drive=drive-rootfs,id=rootfs");
-      else
-        strv_addf (&s, "virtio-blk-pci,drive=drive-rootfs,id=rootfs,bus=rp%d,addr=0", QEMU_ROOT_PORTS - 1);
-    }
-  if (cfg->hypervisor.image && *cfg->hypervisor.image)
-    {
-      /* after block_rootfs: on microvm that one stays /dev/vda; shared read-only by every VM */
-      cleanup_free char *ip = qemu_escape (cfg->hypervisor.image);
-      strv_add (&s, "-drive");
-      strv_addf (&s, "file=%s,if=none,id=drive-image,format=raw,readonly=on,aio=threads", ip);
-      strv_add (&s, "-device");
-      strv_addf (&s, "virtio-blk-%s,drive=drive-image,id=image", bus_sfx);
-    }
+  qemu_devices (&s, p, virtiofs, microvm, agent, vfsd, shared);
   *argv = s.v;
   return 0;
 }
