@@ -1067,6 +1067,85 @@ static void __attribute__ ((noreturn)) serve (monitor_t *m)
     }
 }
 
+/* The VM's parameters from the arguments file, and whether it is a clone of the VM
+   template (a clone has the template's size; its NICs are hot-plugged once it answers). */
+static void
+choose_boot (monitor_t *m)
+{
+  m->ops = kata_hypervisor_get ("qemu");
+  m->params = (kata_vm_params_t){ .cfg = m->cfg,
+                                  .sandbox_id = m->sid,
+                                  .vm_dir = m->vm_dir,
+                                  .shared_dir = m->shared_dir,
+                                  .vcpus = m->vcpus,
+                                  .memory_mb = m->memory_mb,
+                                  .netns_path = m->netns_path,
+                                  .block_rootfs = m->block_rootfs,
+                                  .nic_taps = (const char *const *)m->nic_taps,
+                                  .nic_macs = (const char *const *)m->nic_macs,
+                                  .nics_len = m->nics_len,
+                                  .debug = m->debug };
+  if (m->cfg->factory.enable_template && m->nics_len > 0
+      && strcmp (m->cfg->hypervisor.machine_type, "microvm") == 0)
+    kata_debug ("sandbox %s: NICs cannot be hot-plugged into a microvm clone; booting normally", m->sid);
+  else if (m->cfg->factory.enable_template)
+    {
+      int tv = 0, tm = 0;
+      if (kata_vm_template_ready (m->cfg, &tv, &tm))
+        {
+          /* A clone has the template's size, whatever the spec asked for. */
+          m->params.boot_mode = KATA_VM_BOOT_CLONE;
+          m->params.template_path = m->cfg->factory.template_path;
+          m->params.vcpus = tv;
+          m->params.memory_mb = tm;
+          /* the template has no NIC: they are hot-plugged once the clone answers */
+          m->params.nics_len = 0;
+          kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
+        }
+      else
+        kata_warn (
+            "sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "
+            "factory init`); booting normally",
+            m->sid, m->cfg->factory.template_path);
+    }
+}
+
+/* A template clone: true when its agent answered; false (the parameters switched to a
+   cold boot) when the clone could not start or come up, or there is no template. */
+static bool
+try_clone (monitor_t *m)
+{
+  kata_error_t *err = NULL;
+  cleanup_error kata_error_t *booterr = NULL;
+  if (m->params.boot_mode != KATA_VM_BOOT_CLONE)
+    return false;
+  if (m->ops->start (&m->params, &m->vm, &err) < 0)
+    {
+      /* A corrupt template must not keep sandboxes from starting. */
+      kata_warn ("sandbox %s: cannot clone the VM template in `%s` (%s); falling back to a cold boot", m->sid,
+                 m->cfg->factory.template_path, err->msg);
+      kata_error_free (err);
+      mon_clone_to_cold (m);
+      return false;
+    }
+  kata_debug ("sandbox %s: QEMU pid %d (%s, template clone)", m->sid, (int)m->vm.pid, m->vm.accel);
+  if (mon_boot_agent (m, &booterr) == 0)
+    return true;
+  kata_warn ("sandbox %s: the clone of the VM template in `%s` did not come up (%s); falling back to a "
+             "cold boot",
+             m->sid, m->cfg->factory.template_path, booterr->msg);
+  m->ops->stop (&m->vm, true, NULL);
+  m->ops->release (&m->vm);
+  memset (&m->vm, 0, sizeof m->vm);
+  if (m->agent_fd >= 0)
+    close (m->agent_fd);
+  m->agent_fd = -1;
+  kata_frame_reader_free (&m->agent_rd);
+  m->qemu_exited = false;
+  mon_clone_to_cold (m);
+  return false;
+}
+
 int
 kata_monitor_main (int argc, char **argv)
 {
@@ -1126,71 +1205,9 @@ kata_monitor_main (int argc, char **argv)
         return 1;
       }
   }
-  m->ops = kata_hypervisor_get ("qemu");
-  m->params = (kata_vm_params_t){ .cfg = m->cfg,
-                                  .sandbox_id = m->sid,
-                                  .vm_dir = m->vm_dir,
-                                  .shared_dir = m->shared_dir,
-                                  .vcpus = m->vcpus,
-                                  .memory_mb = m->memory_mb,
-                                  .netns_path = m->netns_path,
-                                  .block_rootfs = m->block_rootfs,
-                                  .nic_taps = (const char *const *)m->nic_taps,
-                                  .nic_macs = (const char *const *)m->nic_macs,
-                                  .nics_len = m->nics_len,
-                                  .debug = m->debug };
-  if (m->cfg->factory.enable_template && m->nics_len > 0
-      && strcmp (m->cfg->hypervisor.machine_type, "microvm") == 0)
-    kata_debug ("sandbox %s: NICs cannot be hot-plugged into a microvm clone; booting normally", m->sid);
-  else if (m->cfg->factory.enable_template)
-    {
-      int tv = 0, tm = 0;
-      if (kata_vm_template_ready (m->cfg, &tv, &tm))
-        {
-          /* A clone has the template's size, whatever the spec asked for. */
-          m->params.boot_mode = KATA_VM_BOOT_CLONE;
-          m->params.template_path = m->cfg->factory.template_path;
-          m->params.vcpus = tv;
-          m->params.memory_mb = tm;
-          /* the template has no NIC: they are hot-plugged once the clone answers */
-          m->params.nics_len = 0;
-          kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
-        }
-      else
-        kata_warn (
-            "sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "
-            "factory init`); booting normally",
-            m->sid, m->cfg->factory.template_path);
-    }
-  if (m->params.boot_mode == KATA_VM_BOOT_CLONE && m->ops->start (&m->params, &m->vm, &err) < 0)
-    {
-      /* A corrupt template must not keep sandboxes from starting. */
-      kata_warn ("sandbox %s: cannot clone the VM template in `%s` (%s); falling back to a cold boot", m->sid,
-                 m->cfg->factory.template_path, err->msg);
-      kata_error_free (err);
-      err = NULL;
-      mon_clone_to_cold (m);
-    }
-  else if (m->params.boot_mode == KATA_VM_BOOT_CLONE)
-    {
-      kata_debug ("sandbox %s: QEMU pid %d (%s, template clone)", m->sid, (int)m->vm.pid, m->vm.accel);
-      if (mon_boot_agent (m, &booterr) == 0)
-        goto booted;
-      kata_warn ("sandbox %s: the clone of the VM template in `%s` did not come up (%s); falling back to a "
-                 "cold boot",
-                 m->sid, m->cfg->factory.template_path, booterr->msg);
-      kata_error_free (booterr);
-      booterr = NULL;
-      m->ops->stop (&m->vm, true, NULL);
-      m->ops->release (&m->vm);
-      memset (&m->vm, 0, sizeof m->vm);
-      if (m->agent_fd >= 0)
-        close (m->agent_fd);
-      m->agent_fd = -1;
-      kata_frame_reader_free (&m->agent_rd);
-      m->qemu_exited = false;
-      mon_clone_to_cold (m);
-    }
+  choose_boot (m);
+  if (try_clone (m))
+    goto booted;
   if (m->vm.pid == 0 && m->ops->start (&m->params, &m->vm, &err) < 0)
     {
       mon_report_error (ready, err);
