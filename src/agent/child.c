@@ -335,28 +335,13 @@ load_seccomp (runtime_spec_schema_config_schema *spec, kata_error_t **err)
   return r;
 }
 
-void
-agent_child_run (agent_child_args_t *a)
+/* Joins the container's cgroup and namespaces (or makes new ones), starts a session and
+   takes the stdio pipes (a terminal comes later, inside the root). */
+static void
+enter_namespaces (agent_child_args_t *a)
 {
-  runtime_spec_schema_config_schema_process *p = a->process;
   kata_error_t *err = NULL;
-  sigset_t all;
   int i;
-  char **env;
-  size_t envn;
-  cleanup_free char *exe = NULL;
-  int guest_master = -1;
-
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-  for (i = 1; i < NSIG; i++)
-    signal (i, SIG_DFL);
-  for (i = 0; i < 16 && a->close_fds[i] >= 0; i++)
-    close (a->close_fds[i]);
-
-  /* A fallback terminal, while /dev is still the guest's (see setup_console). */
-  if (a->console_sock >= 0)
-    guest_master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   /* Join the cgroup while /sys/fs/cgroup is still the guest's. */
   if (a->cgroup && agent_cgroup_write (a->cgroup, "cgroup.procs", "0", &err) < 0)
     child_fail (a, err);
@@ -383,7 +368,71 @@ agent_child_run (agent_child_args_t *a)
   for (i = 0; i < 3; i++)
     if (a->stdio[i] > 2)
       close (a->stdio[i]);
+}
 
+/* The process's rlimits, oom_score_adj and, with a terminal, its size. */
+static void
+set_limits (agent_child_args_t *a, runtime_spec_schema_config_schema_process *p)
+{
+  kata_error_t *err = NULL;
+  int i;
+  for (i = 0; i < (int)p->rlimits_len; i++)
+    {
+      runtime_spec_schema_config_schema_process_rlimits_element *rl = p->rlimits[i];
+      int res = rlimit_resource (rl->type);
+      struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
+      if (res < 0)
+        {
+          kata_make_error_nostr (&err, EINVAL, "unknown rlimit `%s`", rl->type);
+          child_fail (a, err);
+        }
+      if (setrlimit (res, &lim) < 0)
+        {
+          kata_make_error (&err, errno, "setrlimit %s", rl->type);
+          child_fail (a, err);
+        }
+    }
+  if (p->oom_score_adj_present)
+    {
+      char buf[32];
+      int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+      if (fd >= 0)
+        {
+          kata_write_all (fd, buf, strlen (buf));
+          close (fd);
+        }
+    }
+  if (p->terminal && p->console_size)
+    {
+      struct winsize ws = { .ws_row = p->console_size->height, .ws_col = p->console_size->width };
+      ioctl (0, TIOCSWINSZ, &ws);
+    }
+}
+
+void
+agent_child_run (agent_child_args_t *a)
+{
+  runtime_spec_schema_config_schema_process *p = a->process;
+  kata_error_t *err = NULL;
+  sigset_t all;
+  int i;
+  char **env;
+  size_t envn;
+  cleanup_free char *exe = NULL;
+  int guest_master = -1;
+
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (i = 1; i < NSIG; i++)
+    signal (i, SIG_DFL);
+  for (i = 0; i < 16 && a->close_fds[i] >= 0; i++)
+    close (a->close_fds[i]);
+
+  /* A fallback terminal, while /dev is still the guest's (see setup_console). */
+  if (a->console_sock >= 0)
+    guest_master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  enter_namespaces (a);
   if (a->is_init)
     {
       if (agent_setup_rootfs (a->spec, a->rootfs, (a->unshare_flags & CLONE_NEWNS) != 0, &err) < 0)
@@ -438,38 +487,7 @@ agent_child_run (agent_child_args_t *a)
       close (a->start_fd);
     }
 
-  for (i = 0; i < (int)p->rlimits_len; i++)
-    {
-      runtime_spec_schema_config_schema_process_rlimits_element *rl = p->rlimits[i];
-      int res = rlimit_resource (rl->type);
-      struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
-      if (res < 0)
-        {
-          kata_make_error_nostr (&err, EINVAL, "unknown rlimit `%s`", rl->type);
-          child_fail (a, err);
-        }
-      if (setrlimit (res, &lim) < 0)
-        {
-          kata_make_error (&err, errno, "setrlimit %s", rl->type);
-          child_fail (a, err);
-        }
-    }
-  if (p->oom_score_adj_present)
-    {
-      char buf[32];
-      int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-      snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-      if (fd >= 0)
-        {
-          kata_write_all (fd, buf, strlen (buf));
-          close (fd);
-        }
-    }
-  if (p->terminal && p->console_size)
-    {
-      struct winsize ws = { .ws_row = p->console_size->height, .ws_col = p->console_size->width };
-      ioctl (0, TIOCSWINSZ, &ws);
-    }
+  set_limits (a, p);
   if (agent_caps_drop_bounding (p->capabilities, &err) < 0)
     child_fail (a, err);
   if (!p->no_new_privileges && load_seccomp (a->spec, &err) < 0)
