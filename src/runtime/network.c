@@ -1143,6 +1143,29 @@ kata_network_save_state (const kata_net_plan_t *plan, const char *path, kata_err
   return kata_write_file_atomic (path, j, strlen (j), 0600, err);
 }
 
+/* network.json at PATH, parsed into *V; *V is NULL (and 0 returned) when there is none. */
+static int
+read_net_state (const char *path, yajl_val *v, kata_error_t **err)
+{
+  cleanup_free char *data = NULL;
+  kata_error_t *e = NULL;
+  size_t len = 0;
+  *v = NULL;
+  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
+    {
+      if (e->status == ENOENT)
+        {
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return -1;
+    }
+  if (kata_json_parse (data, len, v, err) < 0)
+    return kata_error_wrap (err, "network state `%s`", path);
+  return 0;
+}
+
 int
 kata_network_save_intent (const char *netns_path, const char *model, bool owned, const char *path,
                           kata_error_t **err)
@@ -1156,26 +1179,16 @@ kata_network_save_intent (const char *netns_path, const char *model, bool owned,
 int
 kata_network_state_load (const char *path, kata_net_plan_t **plan, kata_error_t **err)
 {
-  cleanup_free char *data = NULL;
   cleanup_yajl_val yajl_val v = NULL;
   cleanup_net_plan kata_net_plan_t *p = NULL;
-  kata_error_t *e = NULL;
   yajl_val arr;
-  size_t len = 0, i;
+  size_t i;
 
   *plan = NULL;
-  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
-    {
-      if (e->status == ENOENT)
-        {
-          kata_error_free (e);
-          return 0;
-        }
-      *err = e;
-      return -1;
-    }
-  if (kata_json_parse (data, len, &v, err) < 0)
-    return kata_error_wrap (err, "network state `%s`", path);
+  if (read_net_state (path, &v, err) < 0)
+    return -1;
+  if (v == NULL)
+    return 0;
   p = plan_new (kata_json_str (v, "netns"), kata_json_str (v, "model"));
   p->netns_owned = kata_json_bool (v, "owned", false);
   arr = kata_json_array (v, "interfaces");
@@ -1202,26 +1215,16 @@ kata_network_state_load (const char *path, kata_net_plan_t **plan, kata_error_t 
 int
 kata_network_teardown_state (const char *path, kata_error_t **err)
 {
-  cleanup_free char *data = NULL;
   cleanup_yajl_val yajl_val v = NULL;
   cleanup_free char **taps = NULL;
-  kata_error_t *e = NULL;
   yajl_val arr;
-  size_t len = 0, i, n = 0;
+  size_t i, n = 0;
   const char *netns, *model, *owned_path;
 
-  if (kata_read_file (path, &data, &len, 1 << 20, &e) < 0)
-    {
-      if (e->status == ENOENT)
-        {
-          kata_error_free (e);
-          return 0;
-        }
-      *err = e;
-      return -1;
-    }
-  if (kata_json_parse (data, len, &v, err) < 0)
-    return kata_error_wrap (err, "network state `%s`", path);
+  if (read_net_state (path, &v, err) < 0)
+    return -1;
+  if (v == NULL)
+    return 0;
   netns = kata_json_str (v, "netns");
   model = kata_json_str (v, "model");
   owned_path = kata_json_bool (v, "owned", false) ? netns : NULL;
