@@ -353,34 +353,38 @@ kata_set_nonblock (int fd, int on)
 }
 
 int
-kata_send_fd (int sock, int fd)
+kata_send_fd_data (int sock, int fd, const void *data, size_t len)
 {
-  struct msghdr msg = { 0 };
-  struct iovec iov;
-  char data = '\0';
+  struct msghdr mh = { 0 };
+  struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } u;
   struct cmsghdr *cmsg;
+  ssize_t n;
 
   memset (&u, 0, sizeof u);
-  iov.iov_base = &data;
-  iov.iov_len = 1;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  cmsg = CMSG_FIRSTHDR (&msg);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = u.buf;
+  mh.msg_controllen = sizeof u.buf;
+  cmsg = CMSG_FIRSTHDR (&mh);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-  while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+  while ((n = sendmsg (sock, &mh, MSG_NOSIGNAL)) < 0)
     if (errno != EINTR)
       return -1;
-  return 0;
+  return kata_write_all (sock, (const char *)data + n, len - (size_t)n);
+}
+
+int
+kata_send_fd (int sock, int fd)
+{
+  return kata_send_fd_data (sock, fd, "", 1);
 }
 
 int

@@ -71,6 +71,9 @@ int kata_set_nonblock (int fd, int on);
 
 /* Sends/receives one fd over a unix socket with SCM_RIGHTS (one data byte). */
 int kata_send_fd (int sock, int fd);
+/* Sends DATA (LEN > 0 bytes, all of them) with FD attached to its first byte: QMP's getfd,
+   runc's console socket (the pty's name).  0, or -1 + errno. */
+int kata_send_fd_data (int sock, int fd, const void *data, size_t len);
 int kata_recv_fd (int sock);
 
 /* Fault injection (docs/lifecycle.md "Fault injection"): in a build configured with

@@ -169,36 +169,6 @@ kata_qmp_connect (const char *path, int timeout_ms, kata_qmp_t **out, kata_error
     }
 }
 
-/* Writes MSG with FD attached (SCM_RIGHTS) to its first byte, as QMP's getfd wants. */
-static int
-write_with_fd (int sock, const char *msg, size_t len, int fd)
-{
-  struct msghdr mh = { 0 };
-  struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct cmsghdr *cmsg;
-  ssize_t n;
-
-  memset (&u, 0, sizeof u);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = u.buf;
-  mh.msg_controllen = sizeof u.buf;
-  cmsg = CMSG_FIRSTHDR (&mh);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-  while ((n = sendmsg (sock, &mh, MSG_NOSIGNAL)) < 0)
-    if (errno != EINTR)
-      return -1;
-  return kata_write_all (sock, msg + n, len - n);
-}
-
 static int execute_fd (kata_qmp_t *q, const char *command, const char *args_json, int fd, yajl_val *ret,
                        int timeout_ms, kata_error_t **err);
 
@@ -245,7 +215,7 @@ execute_fd (kata_qmp_t *q, const char *command, const char *args_json, int fd, y
     msg = xasprintf ("%s\n", s);
     free (s);
   }
-  if ((fd >= 0 ? write_with_fd (q->fd, msg, strlen (msg), fd) : kata_write_all (q->fd, msg, strlen (msg)))
+  if ((fd >= 0 ? kata_send_fd_data (q->fd, fd, msg, strlen (msg)) : kata_write_all (q->fd, msg, strlen (msg)))
       < 0)
     return kata_make_error (err, errno, "QMP: send `%s`", command);
   for (;;)

@@ -227,32 +227,11 @@ send_winsize (shim_t *s)
 static int
 send_console (const char *sock_path, int master, const char *name, kata_error_t **err)
 {
-  cleanup_close int fd = -1;
-  struct msghdr msg = { 0 };
-  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct cmsghdr *cmsg;
-
-  fd = kata_unix_connect (sock_path, SOCK_CLOEXEC, err);
+  cleanup_close int fd = kata_unix_connect (sock_path, SOCK_CLOEXEC, err);
   if (fd < 0)
     return kata_error_wrap (err, "console socket");
-  memset (&u, 0, sizeof u);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &master, sizeof (int));
-  while (sendmsg (fd, &msg, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return kata_make_error (err, errno, "send the pty master to `%s`", sock_path);
+  if (kata_send_fd_data (fd, master, name, strlen (name)) < 0)
+    return kata_make_error (err, errno, "send the pty master to `%s`", sock_path);
   return 0;
 }
 
