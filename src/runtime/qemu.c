@@ -165,6 +165,21 @@ qemu_maxmem_mb (int memory_mb)
   return memory_mb + host / 128 * 128;
 }
 
+/* -smp's maxcpus: vCPU hot-plug slots on q35 (docs/kubernetes.md "vCPUs"), up to
+   default_maxvcpus (0: the host's CPUs), never fewer than VCPUS; microvm has no CPU
+   hot-plug: VCPUS. */
+static int
+qemu_maxcpus (const kata_config_t *cfg, int vcpus, bool microvm)
+{
+  long host = sysconf (_SC_NPROCESSORS_ONLN);
+  int max = cfg->hypervisor.default_maxvcpus > 0 ? cfg->hypervisor.default_maxvcpus : (int)host;
+  if (vcpus < 1)
+    vcpus = 1;
+  if (microvm || max < vcpus)
+    return vcpus;
+  return max > 255 ? 255 : max;
+}
+
 int
 kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv, kata_error_t **err)
 {
@@ -225,7 +240,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-cpu");
   strv_add (&s, kvm ? "host" : "max");
   strv_add (&s, "-smp");
-  strv_addf (&s, "%d", p->vcpus > 0 ? p->vcpus : 1);
+  strv_addf (&s, "%d,maxcpus=%d", p->vcpus > 0 ? p->vcpus : 1, qemu_maxcpus (cfg, p->vcpus, microvm));
   strv_add (&s, "-m");
   if (qemu_mem_hotplug (p))
     strv_addf (&s, "%dM,slots=%d,maxmem=%lldM", p->memory_mb > 0 ? p->memory_mb : 256,
@@ -1087,5 +1102,6 @@ const struct hypervisor_ops kata_qemu_ops = {
   .hot_unplug = qemu_hot_unplug,
   .hotplug_memory = qemu_hotplug_memory,
   .hotplug_nic = qemu_hotplug_nic,
+  .qmp = get_qmp,
   .release = qemu_release,
 };
