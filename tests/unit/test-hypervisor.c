@@ -89,6 +89,8 @@ test_argv_q35_9p (void **state)
   assert_non_null (strstr (s, "-incoming defer"));
   /* no memory slots: the template's command line */
   assert_non_null (strstr (s, " -m 512M "));
+  /* no vCPU slots either: the template's -smp */
+  assert_non_null (strstr (s, " -smp 2,maxcpus=2 "));
   assert_null (strstr (s, "spawn=deny")); /* exec: migration */
   free (s);
   kata_strv_free (argv);
