@@ -573,9 +573,16 @@ pod_grow_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *
   kata_debug ("container %s: sandbox %s grew by %d vCPUs to %d", cid, sb->id, *added, sb->vcpus);
   if (kata_sandbox_state_save (root, sb, err) < 0)
     return -1;
-  if (kata_agent_online_cpus (root, sb->id, sb->vcpus, 10000, &online, KATA_CALL_TIMEOUT_MS, err) < 0)
-    return kata_error_wrap (err, "container %s: online the hot-plugged vCPUs", cid);
-  kata_debug ("container %s: %d vCPUs online in the guest", cid, online);
+  /* The VM has grown whatever the guest does with the CPUs: an agent that cannot
+     online them (one older than OnlineCpus) leaves them offline, the container runs. */
+  if (kata_agent_online_cpus (root, sb->id, sb->vcpus, 10000, &online, KATA_CALL_TIMEOUT_MS, &e) < 0)
+    {
+      kata_warn ("container %s: online the hot-plugged vCPUs: %s", cid, e ? e->msg : "failed");
+      kata_error_free (e);
+      e = NULL;
+    }
+  else
+    kata_debug ("container %s: %d vCPUs online in the guest", cid, online);
   if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
     kata_error_free (e);
   else
