@@ -363,4 +363,9 @@ void agent_dns_on_query (agent_t *a);
 void agent_dns_on_answer (agent_t *a, const void *data, size_t len);
 int agent_h_set_dns_relay (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 
+/* ---- cpu.c: hot-plugged vCPUs ---- */
+/* Onlines the offline CPUs under DIR (/sys/devices/system/cpu); how many are online, -1 (errno). */
+int agent_cpu_online_all (const char *dir);
+int agent_h_online_cpus (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
+
 #endif

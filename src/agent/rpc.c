@@ -35,6 +35,7 @@ static const struct method methods[] = {
   { "UpdateInterface", agent_h_update_interface },
   { "UpdateRoutes", agent_h_update_routes },
   { "SetDnsRelay", agent_h_set_dns_relay },
+  { "OnlineCpus", agent_h_online_cpus },
   { NULL, NULL },
 };
 

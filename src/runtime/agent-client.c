@@ -268,3 +268,42 @@ kata_monitor_hotplug_nic (const char *root, const char *sid, const char *id, con
   p = kata_gen_finish (g, NULL);
   return call (root, sid, "MonitorHotplugNic", p, timeout_ms, err);
 }
+
+int
+kata_agent_online_cpus (const char *root, const char *sid, int vcpus, int wait_ms, int *online,
+                        int timeout_ms, kata_error_t **err)
+{
+  cleanup_free char *p = NULL;
+  yajl_val resp = NULL, result = NULL;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_int (g, "vcpus", vcpus);
+  kata_gen_kv_int (g, "timeout_ms", wait_ms);
+  yajl_gen_map_close (g);
+  p = kata_gen_finish (g, NULL);
+  if (kata_lifecycle_call (root, sid, "OnlineCpus", p, &resp, &result, timeout_ms, err) < 0)
+    return -1;
+  if (online)
+    *online = (int)kata_json_int (result, "online", 0);
+  yajl_tree_free (resp);
+  return 0;
+}
+
+int
+kata_monitor_hotplug_cpu (const char *root, const char *sid, int count, int *added, int timeout_ms,
+                          kata_error_t **err)
+{
+  cleanup_free char *p = NULL;
+  yajl_val resp = NULL, result = NULL;
+  yajl_gen g = kata_gen_new ();
+  yajl_gen_map_open (g);
+  kata_gen_kv_int (g, "count", count);
+  yajl_gen_map_close (g);
+  p = kata_gen_finish (g, NULL);
+  if (kata_lifecycle_call (root, sid, "MonitorHotplugCpu", p, &resp, &result, timeout_ms, err) < 0)
+    return -1;
+  if (added)
+    *added = (int)kata_json_int (result, "added", 0);
+  yajl_tree_free (resp);
+  return 0;
+}

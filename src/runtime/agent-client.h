@@ -59,6 +59,10 @@ int kata_agent_update_routes (const char *root, const char *sid, const char *rou
 /* The guest's DNS relay listens on ADDRESS:53 (docs/network.md "DNS"). */
 int kata_agent_set_dns_relay (const char *root, const char *sid, const char *address, int timeout_ms,
                               kata_error_t **err);
+/* OnlineCpus: the guest onlines its hot-plugged vCPUs, waiting up to WAIT_MS for VCPUS
+   of them to be online; *ONLINE (may be NULL) gets how many are. */
+int kata_agent_online_cpus (const char *root, const char *sid, int vcpus, int wait_ms, int *online,
+                            int timeout_ms, kata_error_t **err);
 
 /* ---- the monitor's verbs ---- */
 
@@ -75,5 +79,10 @@ int kata_monitor_hotplug_nic (const char *root, const char *sid, const char *id,
 /* Adds a DIMM of SIZE_MB named ID. */
 int kata_monitor_hotplug_memory (const char *root, const char *sid, const char *id, long long size_mb,
                                  int timeout_ms, kata_error_t **err);
+/* MonitorHotplugCpu: adds up to COUNT vCPUs (q35, within -smp's maxcpus); *ADDED gets
+   how many (fewer when the slots ran out).  ENOSPC when none is free, KATA_ENOTIMPL on
+   microvm. */
+int kata_monitor_hotplug_cpu (const char *root, const char *sid, int count, int *added, int timeout_ms,
+                              kata_error_t **err);
 
 #endif

@@ -565,6 +565,20 @@ kata_container_update (kata_context_t *ctx, const char *id, const char *resource
                                       "recreate the container with the larger limit",
                                       id, (long long)mem, sb->memory_mb);
     }
+  if (kata_pod_cpu_count (quota, period) > sb->vcpus && sb->vcpus > 0)
+    {
+      /* The VM grows by vCPU hot-plug to the new quota (docs/kubernetes.md "vCPUs"); a VM
+         that cannot keeps its vCPUs: the quota still applies in the guest. */
+      cleanup_lock int lock = -1;
+      if (kata_context_load_config (ctx, err) < 0 || kata_state_lock (ctx->root, sid, &lock, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      kata_sandbox_state_free (sb);
+      sb = NULL;
+      if (kata_sandbox_state_load (ctx->root, sid, &sb, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+      if (kata_pod_update_cpu (ctx->root, ctx->cfg, sb, id, quota, period, err) < 0)
+        return kata_error_wrap (err, "update %s", id);
+    }
   if (kata_agent_update_container (ctx->root, sid, id, norm, KATA_CALL_TIMEOUT_MS, err) < 0)
     return kata_error_wrap (err, "update %s", id);
   if (strcmp (id, sid) == 0 && (mem > 0 || quota > 0))

@@ -858,6 +858,8 @@ join_sandbox (create_job_t *j, oci_spec_t *spec, kata_sandbox_state_t **sb, kata
   kata_fault_point ("join-locked");
   if (kata_pod_hotplug_memory (root, j->ctx->cfg, *sb, j->id, spec, err) < 0)
     return -1;
+  if (kata_pod_hotplug_cpu (root, j->ctx->cfg, *sb, j->id, spec, err) < 0)
+    return -1;
   return 0;
 }
 

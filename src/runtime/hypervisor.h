@@ -8,6 +8,8 @@
 #include "common/guest-paths.h"
 #include "runtime/config.h"
 
+struct kata_qmp_s;
+
 /* File names inside <root>/vm/<sid>/. */
 #define KATA_VM_AGENT_SOCK "agent.sock"
 #define KATA_VM_QMP_SOCK "qmp.sock"
@@ -83,6 +85,9 @@ struct hypervisor_ops
   /* Hot-plugs SIZE_MB of RAM as a DIMM named ID (SHARED: memfd, for virtio-fs);
      KATA_ENOTIMPL when the VM cannot grow. */
   int (*hotplug_memory) (kata_vm_t *vm, const char *id, int size_mb, bool shared, kata_error_t **err);
+  /* The VM's QMP connection (kept open by the implementation), for verbs that speak
+     QMP themselves (monitor-cpu.c); NULL when the VMM has none. */
+  int (*qmp) (kata_vm_t *vm, struct kata_qmp_s **q, kata_error_t **err);
   /* Releases what start() allocated (not the processes). */
   void (*release) (kata_vm_t *vm);
 };

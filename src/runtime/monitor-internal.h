@@ -161,6 +161,14 @@ int mon_hotplug_nic (monitor_t *m, const char *id, const char *tap, const char *
    clone, a VM from the cache). */
 int mon_hotplug_boot_nics (monitor_t *m, kata_error_t **err);
 
+/* monitor-cpu.c: vCPU hot-plug (q35).  Adds up to COUNT vCPUs in the free slots of
+   -smp's maxcpus; *ADDED says how many.  ENOSPC when no slot is free, KATA_ENOTIMPL on
+   microvm. */
+int mon_hotplug_cpu (monitor_t *m, int count, int *added, kata_error_t **err);
+/* Pure: device_add's arguments for a free slot of query-hotpluggable-cpus (its type
+   as driver, ID, its integer props), NULL for a slot in use. */
+char *mon_cpu_slot_args (yajl_val slot, const char *id);
+
 int mon_load_args (monitor_t *m, const char *path, kata_error_t **err);
 int mon_report (int fd, const char *fmt, ...);
 /* The "err STATUS MESSAGE" line for E: how a failure reaches the creator. */

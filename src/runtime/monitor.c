@@ -123,6 +123,8 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   m->cfg->hypervisor.msize_9p = (int)kata_json_int (h, "msize_9p", m->cfg->hypervisor.msize_9p);
   m->cfg->hypervisor.boot_timeout = (int)kata_json_int (h, "boot_timeout", m->cfg->hypervisor.boot_timeout);
   m->cfg->hypervisor.memory_slots = (int)kata_json_int (h, "memory_slots", m->cfg->hypervisor.memory_slots);
+  m->cfg->hypervisor.default_maxvcpus
+      = (int)kata_json_int (h, "default_maxvcpus", m->cfg->hypervisor.default_maxvcpus);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
   m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
   m->cfg->factory.enable_template = kata_json_bool (h, "enable_template", false);
@@ -420,6 +422,23 @@ static void __attribute__ ((noreturn)) vm_gone (monitor_t *m, const char *messag
   _exit (shutdown ? 0 : 1);
 }
 
+/* MonitorHotplugCpu {"count": N}: {"added": K} (monitor-cpu.c) */
+static void
+serve_hotplug_cpu (monitor_t *m, conn_t *c, uint32_t id, yajl_val params)
+{
+  kata_error_t *e = NULL;
+  int added = 0;
+  if (mon_hotplug_cpu (m, (int)kata_json_int (params, "count", 0), &added, &e) < 0)
+    {
+      conn_error (c, id, e->status < 1000 || e->status == KATA_ENOTIMPL ? e->status : KATA_PROTO_EINTERNAL,
+                  e->msg);
+      kata_error_free (e);
+      return;
+    }
+  cleanup_free char *r = xasprintf ("{\"added\":%d}", added);
+  conn_reply (c, id, r);
+}
+
 static void
 handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val params)
 {
@@ -545,6 +564,8 @@ handle_local (monitor_t *m, conn_t *c, uint32_t id, const char *method, yajl_val
       free (addr);
       conn_reply (c, id, r);
     }
+  else if (strcmp (method, "MonitorHotplugCpu") == 0)
+    serve_hotplug_cpu (m, c, id, params);
   else if (strcmp (method, "MonitorShutdown") == 0)
     serve_shutdown (m, c, id, NULL);
   else

@@ -311,9 +311,10 @@ sb_has (const kata_sandbox_state_t *sb, const char *cid)
 
 /* Reads the file, keeping the entries of SB's containers and of KEEP. */
 static void
-pod_memory_load (const char *root, const kata_sandbox_state_t *sb, const char *keep, pod_memory_t *pm)
+pod_account_load (const char *root, const kata_sandbox_state_t *sb, const char *file, const char *keep,
+                  pod_memory_t *pm)
 {
-  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sb->id, POD_MEMORY_FILE);
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sb->id, file);
   cleanup_free char *data = NULL;
   char *line, *save = NULL;
   size_t len = 0;
@@ -363,9 +364,10 @@ pod_memory_entry (pod_memory_t *pm, const char *cid)
 }
 
 static int
-pod_memory_save (const char *root, const char *sid, const pod_memory_t *pm, kata_error_t **err)
+pod_account_save (const char *root, const char *sid, const char *file, const pod_memory_t *pm,
+                  kata_error_t **err)
 {
-  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sid, POD_MEMORY_FILE);
+  cleanup_free char *path = xasprintf ("%s/sbs/%s/%s", root, sid, file);
   cleanup_free char *data = xasprintf ("plugged %lld\n", (long long)pm->plugged);
   size_t i;
   for (i = 0; i < pm->n; i++)
@@ -388,7 +390,7 @@ pod_memory_take (const char *root, const kata_config_t *cfg, kata_sandbox_state_
   int before = sb->memory_mb;
   int r = 0;
 
-  pod_memory_load (root, sb, NULL, &pm);
+  pod_account_load (root, sb, POD_MEMORY_FILE, NULL, &pm);
   free_mb = pm.plugged > pm.held ? pm.plugged - pm.held : 0;
   need = size_mb > free_mb ? (size_mb - free_mb + 127) / 128 * 128 : 0;
   if (need > 0)
@@ -400,7 +402,7 @@ pod_memory_take (const char *root, const kata_config_t *cfg, kata_sandbox_state_
       if (need == 0)
         kata_debug ("container %s: %lld MiB of memory freed by containers that left the pod: no hot-plug",
                     cid, (long long)size_mb);
-      r = pod_memory_save (root, sb->id, &pm, err);
+      r = pod_account_save (root, sb->id, POD_MEMORY_FILE, &pm, err);
     }
   pod_memory_free (&pm);
   return r;
@@ -492,10 +494,192 @@ kata_pod_update_memory (const char *root, const kata_config_t *cfg, kata_sandbox
     return -1;
   if (sb->memory_mb == before)
     return 0;
-  pod_memory_load (root, sb, cid, &pm);
+  pod_account_load (root, sb, POD_MEMORY_FILE, cid, &pm);
   pm.plugged += sb->memory_mb - before;
   *pod_memory_entry (&pm, cid) += sb->memory_mb - before;
-  r = pod_memory_save (root, sb->id, &pm, err);
+  r = pod_account_save (root, sb->id, POD_MEMORY_FILE, &pm, err);
   pod_memory_free (&pm);
+  return r;
+}
+
+/* ---- vCPUs (docs/kubernetes.md "vCPUs") ----
+
+   The pod's hot-plugged vCPUs (<root>/sbs/<sid>/pod-cpu), kept as its memory is:
+   "plugged N" (vCPUs added since boot), then "CID M" for each container that holds M of
+   them.  A vCPU is never unplugged: those of containers that left go to the next. */
+#define POD_CPU_FILE "pod-cpu"
+
+int
+kata_pod_cpu_count (int64_t quota, int64_t period)
+{
+  int64_t c;
+  if (quota <= 0)
+    return 0;
+  if (period <= 0)
+    period = 100000;
+  c = (quota + period - 1) / period;
+  return c > 1024 ? 1024 : (int)c;
+}
+
+int
+kata_pod_cpu_to_plug (int64_t plugged, int64_t held, int want)
+{
+  int64_t free_cpus = plugged > held ? plugged - held : 0;
+  return want > free_cpus ? (int)(want - free_cpus) : 0;
+}
+
+/* The sandbox's host cgroup CPU quota, when it has one, follows the VM's vCPUs. */
+static void
+grow_host_cgroup_cpu (const kata_config_t *cfg, const kata_container_state_t *sbc, int vcpus)
+{
+  size_t i;
+  for (i = 0; i < sbc->cgroup_paths_len; i++)
+    {
+      static const char *const files[] = { "cpu.max", "cpu.cfs_quota_us" };
+      size_t k;
+      for (k = 0; k < 2; k++)
+        {
+          cleanup_free char *p = xasprintf ("%s/%s", sbc->cgroup_paths[i], files[k]);
+          cleanup_free char *v = NULL;
+          size_t len = 0;
+          kata_error_t *e = NULL;
+          if (kata_read_file (p, &v, &len, 64, &e) < 0)
+            {
+              kata_error_free (e);
+              continue;
+            }
+          if (strncmp (v, "max", 3) == 0 || strtoll (v, NULL, 10) <= 0)
+            continue; /* no quota: nothing to follow */
+          kata_host_cgroup_set_limits (cfg, sbc, 0, (int64_t)vcpus * 100000, 100000);
+          return;
+        }
+    }
+}
+
+/* Adds up to COUNT vCPUs to SB's VM for container CID and onlines them in the guest;
+ *ADDED says how many (0 when the VM cannot grow: microvm, no free slot). */
+static int
+pod_grow_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+              int count, int *added, kata_error_t **err)
+{
+  cleanup_container_state kata_container_state_t *sbc = NULL;
+  kata_error_t *e = NULL;
+  int online = 0;
+
+  *added = 0;
+  if (cfg && strcmp (cfg->hypervisor.machine_type, "microvm") == 0)
+    {
+      kata_debug ("container %s: machine_type \"microvm\" has no vCPU hot-plug; the VM keeps %d vCPUs", cid,
+                  sb->vcpus);
+      return 0;
+    }
+  if (kata_monitor_hotplug_cpu (root, sb->id, count, added, KATA_CALL_TIMEOUT_MS, &e) < 0)
+    {
+      if (e && (e->status == ENOSPC || e->status == KATA_ENOTIMPL || strstr (e->msg, "no free CPU slot")))
+        {
+          kata_debug ("container %s: %s; the VM keeps %d vCPUs", cid, e->msg, sb->vcpus);
+          kata_error_free (e);
+          return 0;
+        }
+      *err = e;
+      return kata_error_wrap (err, "container %s: grow sandbox %s by %d vCPUs", cid, sb->id, count);
+    }
+  sb->vcpus += *added;
+  kata_debug ("container %s: sandbox %s grew by %d vCPUs to %d", cid, sb->id, *added, sb->vcpus);
+  if (kata_sandbox_state_save (root, sb, err) < 0)
+    return -1;
+  /* The VM has grown whatever the guest does with the CPUs: an agent that cannot
+     online them (one older than OnlineCpus) leaves them offline, the container runs. */
+  if (kata_agent_online_cpus (root, sb->id, sb->vcpus, 10000, &online, KATA_CALL_TIMEOUT_MS, &e) < 0)
+    {
+      kata_warn ("container %s: online the hot-plugged vCPUs: %s", cid, e ? e->msg : "failed");
+      kata_error_free (e);
+      e = NULL;
+    }
+  else
+    kata_debug ("container %s: %d vCPUs online in the guest", cid, online);
+  if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
+    kata_error_free (e);
+  else
+    grow_host_cgroup_cpu (cfg, sbc, sb->vcpus);
+  return 0;
+}
+
+static bool
+sized_at_boot (const char *root, const kata_sandbox_state_t *sb, const char *key)
+{
+  cleanup_container_state kata_container_state_t *sbc = NULL;
+  kata_error_t *e = NULL;
+  size_t i;
+  if (kata_container_state_load (root, sb->id, sb->id, &sbc, &e) < 0)
+    {
+      kata_error_free (e);
+      return false;
+    }
+  for (i = 0; i < sbc->ann_len; i++)
+    if (sbc->ann_keys[i] && strcmp (sbc->ann_keys[i], key) == 0 && sbc->ann_values[i]
+        && strtoll (sbc->ann_values[i], NULL, 10) > 0)
+      return true;
+  return false;
+}
+
+int
+kata_pod_hotplug_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                      const runtime_spec_schema_config_schema *spec, kata_error_t **err)
+{
+  const runtime_spec_schema_config_linux_resources *r = spec->linux ? spec->linux->resources : NULL;
+  int64_t quota = 0, period = 0;
+  pod_memory_t pc;
+  int want, need, added = 0, r2 = 0;
+
+  if (r && r->cpu && r->cpu->quota_present)
+    quota = r->cpu->quota;
+  if (r && r->cpu && r->cpu->period_present)
+    period = (int64_t)r->cpu->period;
+  want = kata_pod_cpu_count (quota, period);
+  if (want == 0)
+    return 0;
+  if (sized_at_boot (root, sb, ANN_SANDBOX_CPU_QUOTA))
+    {
+      kata_debug ("container %s: the pod was sized at boot (%s): no vCPU hot-plug", cid,
+                  ANN_SANDBOX_CPU_QUOTA);
+      return 0;
+    }
+  pod_account_load (root, sb, POD_CPU_FILE, NULL, &pc);
+  need = kata_pod_cpu_to_plug (pc.plugged, pc.held, want);
+  if (need > 0 && pod_grow_cpu (root, cfg, sb, cid, need, &added, err) < 0)
+    r2 = -1;
+  else
+    {
+      int64_t free_cpus = pc.plugged > pc.held ? pc.plugged - pc.held : 0;
+      pc.plugged += added;
+      *pod_memory_entry (&pc, cid) += want < free_cpus + added ? want : free_cpus + added;
+      if (need == 0)
+        kata_debug ("container %s: %d vCPUs freed by containers that left the pod: no hot-plug", cid, want);
+      r2 = pod_account_save (root, sb->id, POD_CPU_FILE, &pc, err);
+    }
+  pod_memory_free (&pc);
+  return r2;
+}
+
+int
+kata_pod_update_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb, const char *cid,
+                     int64_t quota, int64_t period, kata_error_t **err)
+{
+  int want = kata_pod_cpu_count (quota, period);
+  int added = 0, r;
+  pod_memory_t pc;
+
+  if (want <= sb->vcpus)
+    return 0;
+  if (pod_grow_cpu (root, cfg, sb, cid, want - sb->vcpus, &added, err) < 0)
+    return -1;
+  if (added == 0)
+    return 0;
+  pod_account_load (root, sb, POD_CPU_FILE, cid, &pc);
+  pc.plugged += added;
+  *pod_memory_entry (&pc, cid) += added;
+  r = pod_account_save (root, sb->id, POD_CPU_FILE, &pc, err);
+  pod_memory_free (&pc);
   return r;
 }

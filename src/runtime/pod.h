@@ -81,4 +81,25 @@ int kata_pod_update_memory (const char *root, const kata_config_t *cfg, kata_san
 void kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_config_schema *spec,
                               int64_t *mem, int64_t *quota, int64_t *period);
 
+/* Pure: the vCPUs a CPU limit asks for, as Kata counts them: ceil(QUOTA / PERIOD)
+   (PERIOD <= 0: 100000 us), 0 without a quota, at most 1024. */
+int kata_pod_cpu_count (int64_t quota, int64_t period);
+/* Pure: the vCPUs to hot-plug for a container that wants WANT when the pod has PLUGGED
+   of which HELD are taken by its containers (the rest, freed by containers that left,
+   are reused first). */
+int kata_pod_cpu_to_plug (int64_t plugged, int64_t held, int want);
+/* vCPU hot-plug (docs/kubernetes.md "vCPUs"): a container with a CPU quota that joins
+   sandbox SB takes kata_pod_cpu_count vCPUs from those the pod's containers freed, and
+   the VM grows by the rest (MonitorHotplugCpu on q35, then the agent's OnlineCpus);
+   SB->vcpus (saved) and the sandbox's host cgroup CPU quota (when it has one) follow.
+   Nothing when the pod was sized at boot (io.kubernetes.cri.sandbox-cpu-quota), on
+   microvm, or when -smp's maxcpus has no free slot left (the VM keeps its size). */
+int kata_pod_hotplug_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                          const char *cid, const runtime_spec_schema_config_schema *spec, kata_error_t **err);
+/* update of container CID's CPU quota past the VM's vCPUs: the VM grows to
+   kata_pod_cpu_count (QUOTA, PERIOD) vCPUs when it can (SB->vcpus tells).  The caller
+   holds the sandbox's lock. */
+int kata_pod_update_cpu (const char *root, const kata_config_t *cfg, kata_sandbox_state_t *sb,
+                         const char *cid, int64_t quota, int64_t period, kata_error_t **err);
+
 #endif

@@ -165,6 +165,22 @@ qemu_maxmem_mb (int memory_mb)
   return memory_mb + host / 128 * 128;
 }
 
+/* -smp's maxcpus: vCPU hot-plug slots on q35 (docs/kubernetes.md "vCPUs"), up to
+   default_maxvcpus (0: the host's CPUs), never fewer than VCPUS.  FIXED (microvm, which
+   has no CPU hot-plug; a template and its clones, which must keep one command line):
+   VCPUS. */
+static int
+qemu_maxcpus (const kata_config_t *cfg, int vcpus, bool fixed)
+{
+  long host = sysconf (_SC_NPROCESSORS_ONLN);
+  int max = cfg->hypervisor.default_maxvcpus > 0 ? cfg->hypervisor.default_maxvcpus : (int)host;
+  if (vcpus < 1)
+    vcpus = 1;
+  if (fixed || max < vcpus)
+    return vcpus;
+  return max > 255 ? 255 : max;
+}
+
 /* What the command line cannot express: an unknown machine or shared filesystem, or
    templating without 9p or a template path. */
 static int
@@ -367,7 +383,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   strv_add (&s, "-cpu");
   strv_add (&s, kvm ? "host" : "max");
   strv_add (&s, "-smp");
-  strv_addf (&s, "%d", p->vcpus > 0 ? p->vcpus : 1);
+  strv_addf (&s, "%d,maxcpus=%d", p->vcpus > 0 ? p->vcpus : 1, qemu_maxcpus (cfg, p->vcpus, microvm || tmpl));
   strv_add (&s, "-m");
   if (qemu_mem_hotplug (p))
     strv_addf (&s, "%dM,slots=%d,maxmem=%lldM", p->memory_mb > 0 ? p->memory_mb : 256,
@@ -1156,5 +1172,6 @@ const struct hypervisor_ops kata_qemu_ops = {
   .hot_unplug = qemu_hot_unplug,
   .hotplug_memory = qemu_hotplug_memory,
   .hotplug_nic = qemu_hotplug_nic,
+  .qmp = get_qmp,
   .release = qemu_release,
 };

@@ -421,3 +421,92 @@ function guest_size() {
 	assert_root_clean
 	assert_no_vm_process
 }
+
+# A copy of the configuration with default_maxvcpus = $1 (vCPU hot-plug slots).
+function maxvcpus_conf() {
+	local conf="$POD_TMP/configuration.toml"
+	cp "$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)" "$conf"
+	if grep -q '^default_maxvcpus' "$conf"; then
+		sed -i "s/^default_maxvcpus.*/default_maxvcpus = $1/" "$conf"
+	else
+		sed -i "s/^\[hypervisor.qemu\]/[hypervisor.qemu]\ndefault_maxvcpus = $1/" "$conf"
+	fi
+	export KATA_CONF_FILE="$conf"
+}
+
+# The guest's online CPUs (/sys/devices/system/cpu/online) and nproc, seen from container $1.
+function guest_cpus() {
+	"$KATA_RUNTIME" --root "$ROOT" exec "$1" sh -c 'cat /sys/devices/system/cpu/online; nproc'
+}
+
+@test "pod sizing: a container with a CPU quota of 2 CPUs that joins adds 2 vCPUs (vCPU hot-plug); freed vCPUs are reused" {
+	[ "$(guest_config_value machine_type q35)" = q35 ] || skip "vCPU hot-plug needs q35"
+	maxvcpus_conf 4
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 1 ]
+	[ "$(guest_cpus pod)" = "$(printf '0\n1')" ]
+
+	# default_vcpus (1) + ceil(200000 / 100000)
+	pod_container pod sleep 2000
+	update_config '.linux.resources.cpu = {"quota": 200000, "period": 100000}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 3 ]
+	run guest_cpus app
+	echo "$output"
+	[ "$output" = "$(printf '0-2\n3')" ]
+	[ "$(sed -n "s/^plugged //p" "$ROOT/sbs/pod/pod-cpu")" -eq 2 ]
+
+	# ceil(50000 / 100000) = 1 more
+	pod_container pod sleep 3000
+	update_config '.linux.resources.cpu = {"quota": 50000, "period": 100000}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app2
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 4 ]
+	[ "$(guest_cpus pod | head -1)" = 0-3 ]
+
+	# app leaves: its 2 vCPUs go to the next container (no unplug, no hot-plug).
+	kata_runtime delete --force app
+	[ "$status" -eq 0 ]
+	pod_container pod sleep 4000
+	update_config '.linux.resources.cpu = {"quota": 200000, "period": 100000}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app3
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 4 ]
+
+	# No slot left (maxcpus = default_maxvcpus = 4): the container runs, the VM keeps its size.
+	pod_container pod sleep 5000
+	update_config '.linux.resources.cpu = {"quota": 100000, "period": 100000}'
+	kata_runtime_detached run -d --bundle "$BUNDLE" app4
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 4 ]
+	[ "$(guest_cpus app4)" = "$(printf '0-3\n4')" ]
+
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}
+
+@test "pod sizing: update with a larger CPU quota grows the VM (vCPU hot-plug)" {
+	[ "$(guest_config_value machine_type q35)" = q35 ] || skip "vCPU hot-plug needs q35"
+	maxvcpus_conf 3
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	pod_container pod sleep 2000
+	kata_runtime_detached run -d --bundle "$BUNDLE" app
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 1 ]
+	kata_runtime update --cpu-quota 300000 --cpu-period 100000 app
+	[ "$status" -eq 0 ]
+	[ "$(sandbox_value pod vcpus)" -eq 3 ]
+	[ "$(guest_cpus app)" = "$(printf '0-2\n3')" ]
+	# The quota holds in the guest.
+	kata_runtime exec app sh -c 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us'
+	[ "$status" -eq 0 ]
+	[[ "$output" == 300000* ]]
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+}

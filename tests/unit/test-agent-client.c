@@ -133,6 +133,23 @@ test_calls (void **state)
                              "\"mac\":\"02:00:ca:fe:00:01\"}");
   free (seen);
 
+  {
+    int added = 0, online = 0;
+    pid = fake_monitor (sock, out, "{\"added\":2}");
+    assert_int_equal (kata_monitor_hotplug_cpu (root, "sb1", 3, &added, 5000, &err), 0);
+    seen = call_seen (out, pid);
+    assert_string_equal (seen, "MonitorHotplugCpu {\"count\":3}");
+    assert_int_equal (added, 2);
+    free (seen);
+
+    pid = fake_monitor (sock, out, "{\"online\":3}");
+    assert_int_equal (kata_agent_online_cpus (root, "sb1", 3, 10000, &online, 5000, &err), 0);
+    seen = call_seen (out, pid);
+    assert_string_equal (seen, "OnlineCpus {\"vcpus\":3,\"timeout_ms\":10000}");
+    assert_int_equal (online, 3);
+    free (seen);
+  }
+
   pid = fake_monitor (sock, out, "{}");
   assert_int_equal (kata_agent_remove_container (root, "sb1", "c2", 10, 5000, &err), 0);
   seen = call_seen (out, pid);

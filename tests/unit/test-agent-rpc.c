@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "agent/agent.h"
 #include "common/json.h"
+#include "common/utils.h"
 
 /* Takes the next frame queued for the host. */
 static int
@@ -187,14 +189,40 @@ test_resync (void **state)
   kata_frame_reader_free (&a.reader);
 }
 
+/* OnlineCpus' walk (src/agent/cpu.c) over a fake /sys/devices/system/cpu: cpu0 has
+   no online file (always online), an offline hot-plugged CPU gets 1 written. */
+static void
+test_online_cpus (void **state)
+{
+  char dir[] = "/tmp/kata-cpus-XXXXXX";
+  const char *const mk[] = { "cpu0", "cpu1", "cpu2", "cpufreq", "cpuidle" };
+  cleanup_free char *p1 = NULL, *p2 = NULL, *v = NULL;
+  size_t i;
+  (void)state;
+  assert_non_null (mkdtemp (dir));
+  for (i = 0; i < 5; i++)
+    {
+      cleanup_free char *d = xasprintf ("%s/%s", dir, mk[i]);
+      assert_int_equal (mkdir (d, 0755), 0);
+    }
+  p1 = xasprintf ("%s/cpu1/online", dir);
+  p2 = xasprintf ("%s/cpu2/online", dir);
+  assert_int_equal (kata_write_file_atomic (p1, "1\n", 2, 0644, NULL), 0);
+  assert_int_equal (kata_write_file_atomic (p2, "0\n", 2, 0644, NULL), 0);
+  assert_int_equal (agent_cpu_online_all (dir), 3);
+  assert_int_equal (kata_read_file (p2, &v, NULL, 16, NULL), 0);
+  assert_true (v[0] == '1');
+  assert_int_equal (agent_cpu_online_all ("/nonexistent-kata-cpus"), -1);
+  kata_rm_rf (dir, NULL);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_bad_requests),
-    cmocka_unit_test (test_simple),
-    cmocka_unit_test (test_frames_before_hello),
-    cmocka_unit_test (test_resync),
+    cmocka_unit_test (test_bad_requests),        cmocka_unit_test (test_simple),
+    cmocka_unit_test (test_frames_before_hello), cmocka_unit_test (test_resync),
+    cmocka_unit_test (test_online_cpus),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@ test_argv_q35_9p (void **state)
   replace (&cfg->hypervisor.kernel_params, "foo=bar");
   cfg->hypervisor.msize_9p = 8192;
   cfg->agent.debug = true;
+  cfg->hypervisor.default_maxvcpus = 4;
   kata_vm_params_t p = { .cfg = cfg,
                          .sandbox_id = "sb",
                          .vm_dir = "/run/vc/vm/sb",
@@ -56,7 +57,7 @@ test_argv_q35_9p (void **state)
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
   assert_non_null (strstr (s, "-name sandbox-sb -machine q35,memory-backend=mem -accel tcg,tb-size=64 -cpu "
-                              "max -smp 2 -m 512M,slots=10,maxmem="));
+                              "max -smp 2,maxcpus=4 -m 512M,slots=10,maxmem="));
   /* guest RAM from a shared memfd (memory_backend = "memfd", the default): no THP */
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=512M,share=on "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
@@ -90,6 +91,8 @@ test_argv_q35_9p (void **state)
   assert_non_null (strstr (s, "-incoming defer"));
   /* no memory slots: the template's command line */
   assert_non_null (strstr (s, " -m 512M "));
+  /* no vCPU slots either: the template's -smp */
+  assert_non_null (strstr (s, " -smp 2,maxcpus=2 "));
   assert_null (strstr (s, "spawn=deny")); /* exec: migration */
   free (s);
   kata_strv_free (argv);
@@ -231,6 +234,8 @@ test_argv_microvm_virtiofs (void **state)
       strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg,tb-size=32 "));
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=256M,share=on "));
   assert_non_null (strstr (s, "-global virtio-mmio.force-legacy=false "));
+  /* no CPU hot-plug on microvm: maxcpus = the boot vCPUs */
+  assert_non_null (strstr (s, " -smp 1,maxcpus=1 "));
   assert_non_null (strstr (s, "-device virtio-serial-device,id=serial0 "));
   /* sun_path is too short: relative socket paths (QEMU runs in the VM dir) */
   assert_non_null (strstr (s, "-chardev socket,id=agent,path=agent.sock,server=on,wait=off "));

@@ -22,6 +22,7 @@
 #include "runtime/hypervisor.h"
 #include "runtime/log.h"
 #include "runtime/monitor.h"
+#include "runtime/monitor-internal.h"
 #include "runtime/shim.h"
 
 /* ---- fake agent ---- */
@@ -673,6 +674,27 @@ test_boot_failure (void **state)
   free (sbs);
 }
 
+/* MonitorHotplugCpu's device_add for a slot of query-hotpluggable-cpus (monitor-cpu.c):
+   the slot's type and integer props; a slot in use (qom-path) gives nothing. */
+static void
+test_cpu_slot_args (void **state)
+{
+  static const char slots[] = "[{\"props\":{\"core-id\":0,\"thread-id\":0,\"socket-id\":2},\"vcpus-count\":1,"
+                              "\"type\":\"max-x86_64-cpu\"},"
+                              "{\"props\":{\"core-id\":0,\"thread-id\":0,\"socket-id\":0},\"vcpus-count\":1,"
+                              "\"qom-path\":\"/machine/unattached/device[0]\",\"type\":\"max-x86_64-cpu\"},"
+                              "{\"vcpus-count\":1}]";
+  cleanup_yajl_val yajl_val v = NULL;
+  cleanup_free char *a = NULL;
+  (void)state;
+  assert_int_equal (kata_json_parse (slots, strlen (slots), &v, NULL), 0);
+  a = mon_cpu_slot_args (v->u.array.values[0], "vcpu2");
+  assert_string_equal (a, "{\"driver\":\"max-x86_64-cpu\",\"id\":\"vcpu2\",\"core-id\":0,\"thread-id\":0,"
+                          "\"socket-id\":2}");
+  assert_null (mon_cpu_slot_args (v->u.array.values[1], "vcpu0"));
+  assert_null (mon_cpu_slot_args (v->u.array.values[2], "vcpu9"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -691,7 +713,7 @@ main (int argc, char **argv)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_lifecycle),       cmocka_unit_test (test_shutdown),
     cmocka_unit_test (test_shutdown_synced), cmocka_unit_test (test_state_removed),
-    cmocka_unit_test (test_boot_failure),
+    cmocka_unit_test (test_boot_failure),    cmocka_unit_test (test_cpu_slot_args),
   };
   int r = cmocka_run_group_tests (tests, NULL, NULL);
   kata_rm_rf (root, NULL);

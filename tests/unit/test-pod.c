@@ -166,14 +166,33 @@ test_sandbox_limits (void **state)
   free_runtime_spec_schema_config_schema (s);
 }
 
+/* vCPU hot-plug (docs/kubernetes.md "vCPUs"): ceil(quota/period) as Kata counts, and
+   the vCPUs that containers which left freed go first. */
+static void
+test_cpu_count (void **state)
+{
+  (void)state;
+  assert_int_equal (kata_pod_cpu_count (0, 100000), 0);
+  assert_int_equal (kata_pod_cpu_count (-1, 100000), 0);
+  assert_int_equal (kata_pod_cpu_count (200000, 100000), 2);
+  assert_int_equal (kata_pod_cpu_count (200001, 100000), 3);
+  assert_int_equal (kata_pod_cpu_count (50000, 100000), 1);
+  assert_int_equal (kata_pod_cpu_count (150000, 0), 2); /* the kernel's default period */
+  assert_int_equal (kata_pod_cpu_count (INT64_C (1) << 40, 1000), 1024);
+
+  assert_int_equal (kata_pod_cpu_to_plug (0, 0, 2), 2);
+  assert_int_equal (kata_pod_cpu_to_plug (3, 1, 2), 0); /* 2 freed: reused */
+  assert_int_equal (kata_pod_cpu_to_plug (3, 2, 2), 1);
+  assert_int_equal (kata_pod_cpu_to_plug (2, 5, 1), 1); /* more held than plugged: nothing free */
+  assert_int_equal (kata_pod_cpu_to_plug (4, 0, 0), 0);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_privileged),
-    cmocka_unit_test (test_shm_size),
-    cmocka_unit_test (test_ns),
-    cmocka_unit_test (test_sandbox_limits),
+    cmocka_unit_test (test_privileged),     cmocka_unit_test (test_shm_size),  cmocka_unit_test (test_ns),
+    cmocka_unit_test (test_sandbox_limits), cmocka_unit_test (test_cpu_count),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

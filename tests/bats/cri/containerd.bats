@@ -146,6 +146,10 @@ teardown() {
 @test "containerd/kata: update of memory and CPU quota" { scenario kata sc_update; }
 @test "containerd/runc: pod memory: a container leaves, the next one reuses its memory" { scenario runc sc_mem_reuse; }
 @test "containerd/kata: pod memory: a container leaves, the next one reuses its memory" { scenario kata sc_mem_reuse; }
+@test "containerd/runc: pod sysctls (safe and unsafe) in every container" { scenario runc sc_sysctls; }
+@test "containerd/kata: pod sysctls (safe and unsafe) in every container" { scenario kata sc_sysctls; }
+@test "containerd/runc: CPU limit of 2: the host's CPUs" { scenario runc sc_vcpu; }
+@test "containerd/kata: CPU limit of 2: the VM grows by vCPU hot-plug" { scenario kata sc_vcpu; }
 @test "containerd/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
 @test "containerd/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
 @test "containerd/runc: block volume (a loop device)" { scenario runc sc_block; }

@@ -177,6 +177,10 @@ teardown() {
 @test "cri-o/kata: update of memory and CPU quota" { scenario kata sc_update; }
 @test "cri-o/runc: pod memory: a container leaves, the next one reuses its memory" { scenario runc sc_mem_reuse; }
 @test "cri-o/kata: pod memory: a container leaves, the next one reuses its memory" { scenario kata sc_mem_reuse; }
+@test "cri-o/runc: pod sysctls (safe and unsafe) in every container" { scenario runc sc_sysctls; }
+@test "cri-o/kata: pod sysctls (safe and unsafe) in every container" { scenario kata sc_sysctls; }
+@test "cri-o/runc: CPU limit of 2: the host's CPUs" { scenario runc sc_vcpu; }
+@test "cri-o/kata: CPU limit of 2: the VM grows by vCPU hot-plug" { scenario kata sc_vcpu; }
 @test "cri-o/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
 @test "cri-o/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
 @test "cri-o/runc: block volume (a loop device)" { scenario runc sc_block; }

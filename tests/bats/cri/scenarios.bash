@@ -641,3 +641,56 @@ sc_mem_reuse() {
   fi
   cri stop -t 0 "$CTR" >/dev/null && cri rm "$CTR" >/dev/null
 }
+
+# vCPUs: a container with a CPU limit of 2 CPUs (quota 200000, period 100000)
+# joins a new pod.  Its cgroup shows the quota with both handlers; runc's
+# container sees the host's CPUs, kata's the VM's, which grew by vCPU hot-plug
+# (docs/kubernetes.md "vCPUs") to default_vcpus + 2, capped by -smp's maxcpus
+# (default_maxvcpus, 0: the host's CPUs).
+sc_vcpu() {
+  local pj n env def max want
+  pj=$(cri_pod_json "$(podname cpu)")
+  cri_runp "$pj" || return 1
+  cri_create_start "$POD" "$(cri_ctr_json "cpu$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' \
+    '{ "linux": { "resources": { "cpu_quota": 200000, "cpu_period": 100000 } } }')" "$pj"
+  wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
+  assert_match "quota=200000$" "$(cri exec "$CTR" sh -c "$CG_LIMITS")" "the container's CPU quota"
+  n=$(cri exec "$CTR" nproc)
+  if [ "$RT" = kata ]; then
+    env=$(KATA_CONF_FILE=${KATA_CONF_FILE:-} "$KATA_RUNTIME" kata-env --json)
+    def=$(jq -r '.Hypervisor.DefaultVCPUs' <<<"$env")
+    max=$(jq -r '.Hypervisor.DefaultMaxVCPUs' <<<"$env")
+    [ "$(jq -r .Hypervisor.MachineType <<<"$env")" = q35 ] || skip "vCPU hot-plug needs q35"
+    [ "$max" -gt 0 ] || max=$(nproc)
+    want=$((def + 2))
+    [ "$want" -le "$max" ] || want=$max
+    assert_eq "$want" "$n" "kata: the VM's vCPUs (default_vcpus $def + 2, at most $max)"
+    assert_eq "0-$((want - 1))" "$(cri exec "$CTR" cat /sys/devices/system/cpu/online)" "kata: online CPUs"
+  else
+    assert_eq "$(nproc)" "$n" "runc: the host's CPUs"
+  fi
+  log "nproc in the container: $n"
+}
+
+# Pod sysctls (PodSandboxConfig.linux.sysctls): Kubernetes' safe ones and two
+# namespaced unsafe ones (the kubelet gates those; the CRI servers pass them
+# on).  Each container of the pod sees the values, the same with both handlers.
+SYSCTLS='"sysctls": { "kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "1000", "net.ipv4.ping_group_range": "0 2000", "kernel.msgmax": "12345", "net.core.somaxconn": "999" }'
+SYSCTL_READ='for k in kernel/shm_rmid_forced net/ipv4/ip_unprivileged_port_start net/ipv4/ping_group_range kernel/msgmax net/core/somaxconn; do printf "%s=%s\n" "$k" "$(tr "\t" " " </proc/sys/$k)"; done'
+sc_sysctls() {
+  local pj a b want
+  pj=$(cri_pod_json "$(podname sysctl)" "$SYSCTLS")
+  cri_runp "$pj" || return 1
+  cri_create_start "$POD" "$(cri_ctr_json "sya$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]')" "$pj"; a=$CTR
+  cri_create_start "$POD" "$(cri_ctr_json "syb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]')" "$pj"; b=$CTR
+  wait_for 30 cri_exec_ok "$b" true || fail "container never ran"
+  want=$(printf '%s\n' kernel/shm_rmid_forced=1 net/ipv4/ip_unprivileged_port_start=1000 \
+    "net/ipv4/ping_group_range=0 2000" kernel/msgmax=12345 net/core/somaxconn=999)
+  run cri exec "$a" sh -c "$SYSCTL_READ"
+  assert_status 0
+  assert_eq "$want" "$output" "the pod's sysctls in the first container"
+  run cri exec "$b" sh -c "$SYSCTL_READ"
+  assert_status 0
+  assert_eq "$want" "$output" "the pod's sysctls in the second container"
+  ref_check sysctls "$output"
+}
