@@ -510,3 +510,43 @@ function guest_cpus() {
 	[ "$status" -eq 0 ]
 	assert_root_clean
 }
+
+@test "bad input: a join whose sandbox is gone, one naming a sandbox of another --root, a second sandbox with the same id: clear errors, the pod runs on" {
+	local other
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -eq 0 ]
+	# a sandbox that never existed (or is gone): the join fails and leaves nothing
+	pod_container pod sleep 2000
+	update_config '.annotations["io.kubernetes.cri.sandbox-id"] = "gone"'
+	kata_runtime run -d --bundle "$BUNDLE" orphan
+	[ "$status" -ne 0 ]
+	[[ "$output" == *gone* ]]
+	kata_runtime state orphan
+	[ "$status" -ne 0 ]
+	[ ! -e "$ROOT/sbs/gone" ]
+	# the right sandbox id, but under another --root: that root has no such sandbox
+	other="$POD_TMP/other-root"
+	mkdir -p "$other"
+	pod_container pod sleep 2000
+	run "$KATA_RUNTIME" --root "$other" run -d --bundle "$BUNDLE" stranger
+	[ "$status" -ne 0 ]
+	[[ "$output" == *pod* ]]
+	[ -z "$(ls -A "$other/sbs" 2>/dev/null)" ]
+	# a second sandbox claiming the first one's id
+	cp "$POD_TMP/base.json" "$BUNDLE/config.json"
+	kata_runtime_detached run -d --bundle "$BUNDLE" pod
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"pod"* ]]
+	# the pod is unharmed and takes a container
+	[ "$(container_status pod)" = running ]
+	pod_container pod sleep 2000
+	kata_runtime_detached run -d --bundle "$BUNDLE" app
+	[ "$status" -eq 0 ]
+	kata_runtime exec app true
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.containers | join(",")' "$ROOT/sbs/pod/sandbox.json")" = pod,app ]
+	kata_runtime delete --force pod
+	[ "$status" -eq 0 ]
+	assert_root_clean
+	assert_no_vm_process
+}

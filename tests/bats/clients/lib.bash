@@ -554,11 +554,11 @@ report_get() { sed -n "s/^$1://p" <<<"$output" | tr -d '\r'; }
 # address or bridge may still be in duplicate address detection).
 ping_inner() { echo "i=0; r=fail; while [ \$i -lt 10 ]; do if ping -c1 -W2 $1 >/dev/null 2>&1; then r=ok; break; fi; i=\$((i+1)); sleep 0.5; done; echo ping:\$r"; }
 
-# scenario runc|kata FUNCTION: one test.  TEST_DONE tells teardown that the
+# scenario runc|kata FUNCTION [ARG...]: one test.  TEST_DONE tells teardown that the
 # scenario ran to its end.
 scenario() {
   rt_select "$1" || return 1
-  "$2"
+  "${@:2}"
   TEST_DONE=1
 }
 

@@ -160,3 +160,5 @@ teardown() {
 @test "containerd/kata: stopp + rmp (nothing left)" { scenario kata sc_stopp_rmp; }
 @test "containerd/runc: rmp -f after kill -9 of the pause process (nothing left)" { scenario runc sc_kill9_rmp; }
 @test "containerd/kata: rmp -f after kill -9 of QEMU (nothing left)" { scenario kata sc_kill9_rmp; }
+@test "containerd/kata: rmp -f after kill -9 of the sandbox monitor (nothing left)" { scenario kata sc_kill9_rmp monitor; }
+@test "containerd/kata: rmp -f after kill -9 of the app container's shim (nothing left)" { scenario kata sc_kill9_rmp shim; }

@@ -191,3 +191,5 @@ teardown() {
 @test "cri-o/kata: stopp + rmp (nothing left)" { scenario kata sc_stopp_rmp; }
 @test "cri-o/runc: rmp -f after kill -9 of the pause process (nothing left)" { scenario runc sc_kill9_rmp; }
 @test "cri-o/kata: rmp -f after kill -9 of QEMU (nothing left)" { scenario kata sc_kill9_rmp; }
+@test "cri-o/kata: rmp -f after kill -9 of the sandbox monitor (nothing left)" { scenario kata sc_kill9_rmp monitor; }
+@test "cri-o/kata: rmp -f after kill -9 of the app container's shim (nothing left)" { scenario kata sc_kill9_rmp shim; }

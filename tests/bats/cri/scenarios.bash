@@ -372,17 +372,24 @@ no_qemu_for() { ! pids_matching "$1" | xargs -r -I{} cat /proc/{}/cmdline 2>/dev
 
 # kill -9 of what holds the sandbox (kata: QEMU; runc: the pause process),
 # then rmp -f: nothing left.
+# sc_kill9_rmp [qemu|monitor|shim]: with kata, which of the pod's processes dies
+# (QEMU, the sandbox monitor, or the app container's shim); runc's pause process.
 sc_kill9_rmp() {
-  local pj pod ns victim
+  local what=${1:-qemu} pj pod ns victim pat
   pj=$(cri_pod_json "$(podname k9)")
   cri_runp "$pj"; pod=$POD
   cri_create_start "$pod" "$(cri_ctr_json k9c "$BUSYBOX" '["sleep","600"]')" "$pj"
   wait_for 30 cri_exec_ok "$CTR" true || fail "container never ran"
   ns=$(pod_netns "$pod")
   if [ "$RT" = kata ]; then
+    case $what in
+    qemu) pat='^[^ ]*qemu-system' ;;
+    monitor) pat='^[^ ]*kata-runtime __monitor ' ;;
+    shim) pat="^[^ ]*kata-runtime __shim .*--container $CTR" ;;
+    esac
     victim=$(for p in $(pids_matching "$pod"); do
-      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q '^[^ ]*qemu-system' && echo "$p"; done | head -1)
-    [ -n "$victim" ] || fail "no QEMU process for pod $pod: $(describe_pids $(pids_matching "$pod"))"
+      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$pat" && echo "$p"; done | head -1)
+    [ -n "$victim" ] || fail "no $what process for pod $pod: $(describe_pids $(pids_matching "$pod"))"
   else
     victim=$(cri inspectp "$pod" | jq -r '.info.pid // empty')
   fi
