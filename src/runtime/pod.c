@@ -241,37 +241,41 @@ kata_pod_sandbox_limits (const kata_config_t *cfg, const runtime_spec_schema_con
 void kata_host_cgroup_set_limits (const kata_config_t *cfg, const kata_container_state_t *c, int memory_mb,
                                   int64_t quota, int64_t period);
 
+/* True when one of the sandbox container's host cgroups has a finite limit in one of
+   FILES (the v2 name, then the v1 one): "max", v1's "no limit" (a page-rounded
+   LLONG_MAX) and -1 are no limit. */
+static bool
+host_cgroup_limited (const kata_container_state_t *sbc, const char *const files[2])
+{
+  size_t i, k;
+  for (i = 0; i < sbc->cgroup_paths_len; i++)
+    for (k = 0; k < 2; k++)
+      {
+        cleanup_free char *p = xasprintf ("%s/%s", sbc->cgroup_paths[i], files[k]);
+        cleanup_free char *v = NULL;
+        kata_error_t *e = NULL;
+        long long cur;
+        if (kata_read_file (p, &v, NULL, 64, &e) < 0)
+          {
+            kata_error_free (e);
+            continue;
+          }
+        cur = strtoll (v, NULL, 10);
+        if (strncmp (v, "max", 3) != 0 && cur > 0 && cur < (1LL << 62))
+          return true;
+      }
+  return false;
+}
+
 /* The sandbox container's host cgroup: raised to the VM's new size when it has a memory
    limit (the sandbox's spec asked for one), so the host never OOM-kills QEMU for memory
    the guest was given. */
 static void
 grow_host_cgroup (const kata_config_t *cfg, const kata_container_state_t *sbc, int memory_mb)
 {
-  size_t i;
-  for (i = 0; i < sbc->cgroup_paths_len; i++)
-    {
-      static const char *const files[] = { "memory.max", "memory.limit_in_bytes" };
-      size_t k;
-      for (k = 0; k < 2; k++)
-        {
-          cleanup_free char *p = xasprintf ("%s/%s", sbc->cgroup_paths[i], files[k]);
-          cleanup_free char *v = NULL;
-          size_t len = 0;
-          kata_error_t *e = NULL;
-          long long cur;
-          if (kata_read_file (p, &v, &len, 64, &e) < 0)
-            {
-              kata_error_free (e);
-              continue;
-            }
-          cur = strtoll (v, NULL, 10);
-          /* "max", or v1's "no limit" (a page-rounded LLONG_MAX) */
-          if (strncmp (v, "max", 3) == 0 || cur <= 0 || cur >= (1LL << 62))
-            continue;
-          kata_host_cgroup_set_limits (cfg, sbc, memory_mb, 0, 0);
-          return;
-        }
-    }
+  static const char *const files[] = { "memory.max", "memory.limit_in_bytes" };
+  if (host_cgroup_limited (sbc, files))
+    kata_host_cgroup_set_limits (cfg, sbc, memory_mb, 0, 0);
 }
 
 /* The pod's hot-plugged memory (<root>/sbs/<sid>/pod-memory): "plugged N" (MiB added
@@ -532,28 +536,9 @@ kata_pod_cpu_to_plug (int64_t plugged, int64_t held, int want)
 static void
 grow_host_cgroup_cpu (const kata_config_t *cfg, const kata_container_state_t *sbc, int vcpus)
 {
-  size_t i;
-  for (i = 0; i < sbc->cgroup_paths_len; i++)
-    {
-      static const char *const files[] = { "cpu.max", "cpu.cfs_quota_us" };
-      size_t k;
-      for (k = 0; k < 2; k++)
-        {
-          cleanup_free char *p = xasprintf ("%s/%s", sbc->cgroup_paths[i], files[k]);
-          cleanup_free char *v = NULL;
-          size_t len = 0;
-          kata_error_t *e = NULL;
-          if (kata_read_file (p, &v, &len, 64, &e) < 0)
-            {
-              kata_error_free (e);
-              continue;
-            }
-          if (strncmp (v, "max", 3) == 0 || strtoll (v, NULL, 10) <= 0)
-            continue; /* no quota: nothing to follow */
-          kata_host_cgroup_set_limits (cfg, sbc, 0, (int64_t)vcpus * 100000, 100000);
-          return;
-        }
-    }
+  static const char *const files[] = { "cpu.max", "cpu.cfs_quota_us" };
+  if (host_cgroup_limited (sbc, files)) /* no quota: nothing to follow */
+    kata_host_cgroup_set_limits (cfg, sbc, 0, (int64_t)vcpus * 100000, 100000);
 }
 
 /* Adds up to COUNT vCPUs to SB's VM for container CID and onlines them in the guest;
