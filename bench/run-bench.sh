@@ -281,6 +281,12 @@ if [ $kata_ok = 1 ]; then
 	maxv=$H_MAXVCPUS
 	{ [ -z "$maxv" ] || [ "$maxv" = 0 ] || [ "$maxv" -gt "$ncpu" ]; } && maxv=$ncpu
 	[ "$H_VCPUS" -gt "$maxv" ] && H_VCPUS=$maxv
+	# -smp's maxcpus on q35, as qemu_maxcpus has it: default_maxvcpus (0: the host's CPUs),
+	# at most 255, never fewer than the boot vCPUs (vCPU hot-plug slots, docs/kubernetes.md)
+	H_SMPMAX=$H_MAXVCPUS
+	{ [ -z "$H_SMPMAX" ] || [ "$H_SMPMAX" = 0 ]; } && H_SMPMAX=$ncpu
+	[ "$H_SMPMAX" -gt 255 ] && H_SMPMAX=255
+	[ "$H_SMPMAX" -lt "$H_VCPUS" ] && H_SMPMAX=$H_VCPUS
 fi
 
 fsize() { stat -c %s "$1" 2>/dev/null || echo "?"; }
@@ -412,12 +418,14 @@ floor_argv() {
 	FA+=(-accel)
 	if [ "$H_ACCEL" != kvm ] && [ "${H_TB:-0}" -gt 0 ] 2>/dev/null; then FA+=("tcg,tb-size=$H_TB"); else FA+=("$H_ACCEL"); fi
 	if [ "$H_ACCEL" = kvm ]; then FA+=(-cpu host); else FA+=(-cpu max); fi
+	local smp="$H_VCPUS,maxcpus=$H_SMPMAX" # microvm has no CPU hot-plug: maxcpus = the vCPUs
+	[ $microvm = 1 ] && smp="$H_VCPUS,maxcpus=$H_VCPUS"
 	if [ $microvm = 0 ] && [ "${H_SLOTS:-0}" -gt 0 ] 2>/dev/null; then
 		# memory hot-plug (qemu_maxmem_mb): the boot memory plus the host's RAM in 128 MiB blocks
 		local host_mb=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
-		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M,slots=$H_SLOTS,maxmem=$((H_MEM + host_mb / 128 * 128))M")
+		FA+=(-smp "$smp" -m "${H_MEM}M,slots=$H_SLOTS,maxmem=$((H_MEM + host_mb / 128 * 128))M")
 	else
-		FA+=(-smp "$H_VCPUS" -m "${H_MEM}M")
+		FA+=(-smp "$smp" -m "${H_MEM}M")
 	fi
 	[ $memfd = 1 ] && FA+=(-object "memory-backend-memfd,id=mem,size=${H_MEM}M,share=on")
 	[ $microvm = 1 ] && FA+=(-global virtio-mmio.force-legacy=false)
