@@ -105,7 +105,7 @@ parse_mac (const char *s, unsigned char mac[6])
 {
   unsigned v[6];
   int i;
-  if (sscanf (s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+  if (!agent_scan_hex (s, ":::::", v))
     return -1;
   for (i = 0; i < 6; i++)
     mac[i] = v[i];
