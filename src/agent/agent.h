@@ -359,6 +359,7 @@ int agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error
 
 /* ---- net.c ---- */
 int agent_net_lo_up (void);
+unsigned agent_if_index (const char *name);
 int agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 int agent_h_update_routes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 
