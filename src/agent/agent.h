@@ -190,6 +190,11 @@ int agent_h_list_processes (agent_t *a, uint32_t id, yajl_val params, yajl_gen o
 void agent_kill_all (agent_t *a);
 void agent_check_oom (agent_t *a);
 
+/* ---- parse.c: what sscanf did, without glibc's vfscanf ---- */
+bool agent_parse_net_dev_line (const char *line, char name[64], unsigned long long v[12]);
+void agent_parse_proc_stat (const char *s, char *state, int *ppid);
+bool agent_scan_hex (const char *s, const char *seps, unsigned *v);
+
 /* ---- process.c ---- */
 agent_process_t *agent_process_find (agent_t *a, const char *cid, const char *exec_id);
 agent_process_t *agent_process_new (agent_t *a, agent_container_t *c, const char *exec_id);
@@ -354,6 +359,7 @@ int agent_child_read_status (int fd, bool want_ready, int timeout_ms, kata_error
 
 /* ---- net.c ---- */
 int agent_net_lo_up (void);
+unsigned agent_if_index (const char *name);
 int agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 int agent_h_update_routes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, kata_error_t **err);
 

@@ -878,15 +878,8 @@ gen_network (yajl_gen out)
     for (line = strtok_r (s, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
       {
         char name[64];
-        unsigned long long v[16];
-        char *colon;
-        if (ln++ < 2 || (colon = strchr (line, ':')) == NULL)
-          continue;
-        *colon = '\0';
-        if (sscanf (line, " %63s", name) != 1
-            || sscanf (colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11])
-                   != 12)
+        unsigned long long v[12];
+        if (ln++ < 2 || !agent_parse_net_dev_line (line, name, v))
           continue;
         yajl_gen_map_open (out);
         kata_gen_kv_str (out, "name", name);
@@ -975,7 +968,7 @@ agent_h_list_processes (agent_t *a, uint32_t id, yajl_val params, yajl_gen out, 
         continue;
       rp = strrchr (stat, ')');
       if (rp)
-        sscanf (rp + 1, " %c %d", &st, &ppid);
+        agent_parse_proc_stat (rp + 1, &st, &ppid);
       snprintf (path, sizeof path, "/proc/%d/status", pids[i]);
       if (kata_read_file (path, &status, NULL, 65536, NULL) == 0)
         {

@@ -30,14 +30,17 @@ typedef struct
   bool used;
 } dns_slot_t;
 
+/* Zero-initialised, so in .bss: with an initialiser (".fd = -1") its 20 KB were stored
+   in the static binary's .data. */
 static struct
 {
+  bool on; /* fd is the relay's socket */
   int fd;
   agent_watch_t w;
   struct in_addr addr;
   dns_slot_t slots[DNS_SLOTS];
   unsigned next;
-} relay = { .fd = -1 };
+} relay;
 
 int
 agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err)
@@ -49,7 +52,7 @@ agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err)
                                   address ? address : "");
   if ((ntohl (sin.sin_addr.s_addr) >> 24) != 127)
     return kata_make_error_nostr (err, EINVAL, "SetDnsRelay: `%s` is not a loopback address", address);
-  if (relay.fd >= 0)
+  if (relay.on)
     {
       if (relay.addr.s_addr == sin.sin_addr.s_addr)
         return 0;
@@ -72,6 +75,7 @@ agent_dns_relay_start (agent_t *a, const char *address, kata_error_t **err)
       return kata_make_error (err, e, "SetDnsRelay: epoll");
     }
   relay.fd = fd;
+  relay.on = true;
   relay.addr = sin.sin_addr;
   return 0;
 }
@@ -109,7 +113,7 @@ agent_dns_on_answer (agent_t *a, const void *data, size_t len)
   unsigned slot;
   dns_slot_t *s;
   (void)a;
-  if (relay.fd < 0 || len < 12 || len > sizeof buf)
+  if (!relay.on || len < 12 || len > sizeof buf)
     return;
   memcpy (buf, data, len);
   slot = (unsigned)(buf[0] << 8 | buf[1]);

@@ -16,6 +16,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* if_nametoindex without glibc's if_index.o, which brings its netlink interface
+   listing (ifaddrs.o, about 20 KB) into the static agent: the same SIOCGIFINDEX
+   ioctl, 0 and errno (ENODEV for a name that is too long or unknown) on error. */
+unsigned
+agent_if_index (const char *name)
+{
+  struct ifreq ifr;
+  int fd, r;
+  if (strlen (name) >= IFNAMSIZ)
+    return errno = ENODEV, 0;
+  memset (&ifr, 0, sizeof ifr);
+  memcpy (ifr.ifr_name, name, strlen (name));
+  fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return 0;
+  r = ioctl (fd, SIOCGIFINDEX, &ifr);
+  if (r < 0)
+    {
+      int e = errno;
+      close (fd);
+      errno = e;
+      return 0;
+    }
+  close (fd);
+  return ifr.ifr_ifindex;
+}
+
 int
 agent_net_lo_up (void)
 {
@@ -105,7 +132,7 @@ parse_mac (const char *s, unsigned char mac[6])
 {
   unsigned v[6];
   int i;
-  if (sscanf (s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+  if (!agent_scan_hex (s, ":::::", v))
     return -1;
   for (i = 0; i < 6; i++)
     mac[i] = v[i];
@@ -240,12 +267,12 @@ agent_h_update_interface (agent_t *a, uint32_t id, yajl_val params, yajl_gen out
       while ((cur = find_by_mac (hw)) == NULL && kata_now_ns () < end)
         usleep (20000); /* a hot-plugged NIC: the guest is still probing it */
     }
-  if (cur == NULL && name && if_nametoindex (name))
+  if (cur == NULL && name && agent_if_index (name))
     cur = xstrdup (name);
   if (cur == NULL)
     return kata_make_error_nostr (err, ENODEV, "interface %s (%s) not found%s", name ? name : "",
                                   hw ? hw : "", wait_ms > 0 ? " (waited for it)" : "");
-  idx = if_nametoindex (cur);
+  idx = agent_if_index (cur);
   if (idx == 0)
     return kata_make_error (err, errno, "interface %s", cur);
   /* rename (only possible while down), MTU, MAC */
@@ -336,7 +363,7 @@ route_add (yajl_val rt, kata_error_t **err)
     }
   if (dev && *dev)
     {
-      int idx = if_nametoindex (dev);
+      int idx = agent_if_index (dev);
       if (idx == 0)
         return kata_make_error_nostr (err, ENODEV, "route device %s not found", dev);
       add_attr (&req.h, sizeof req, RTA_OIF, &idx, sizeof idx);

@@ -56,22 +56,22 @@ path_is_clean_under (const char *path, const char *prefix)
 static char *
 find_block_device (const char *source)
 {
-  unsigned slot, dev;
+  unsigned v[2]; /* slot, device */
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
   char path[512];
   if (source[0] == '/')
     return access (source, F_OK) == 0 ? xstrdup (source) : NULL;
-  if (sscanf (source, "%x/%x", &slot, &dev) != 2)
+  if (!agent_scan_hex (source, "/", v))
     return NULL;
-  snprintf (path, sizeof path, "/sys/bus/pci/devices/0000:00:%02x.0", slot);
+  snprintf (path, sizeof path, "/sys/bus/pci/devices/0000:00:%02x.0", v[0]);
   d = opendir (path);
   if (d == NULL)
     return NULL;
   while ((de = readdir (d)))
     {
-      unsigned dom, bus, ds, fn;
-      if (sscanf (de->d_name, "%x:%x:%x.%x", &dom, &bus, &ds, &fn) != 4 || ds != dev)
+      unsigned bdf[4]; /* domain:bus:slot.function */
+      if (!agent_scan_hex (de->d_name, "::.", bdf) || bdf[2] != v[1])
         continue;
       {
         char sub[1024];
@@ -150,7 +150,8 @@ mount_storage (const char *driver, const char *source, const char *fstype, agent
       if (!path_is_clean_under (source, KATA_GUEST_RUN_DIR))
         {
           errno = EPERM;
-          return kata_make_error (err, EPERM, "bind storage source `%s` is not under " KATA_GUEST_RUN_DIR, source);
+          return kata_make_error (err, EPERM, "bind storage source `%s` is not under " KATA_GUEST_RUN_DIR,
+                                  source);
         }
       if (agent_storage_mount_fn (source, mp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -1;
@@ -209,7 +210,8 @@ agent_storage_add (agent_t *a, yajl_val st, char **mount_point, kata_error_t **e
   if (driver == NULL || mp == NULL)
     return kata_make_error_nostr (err, KATA_PROTO_EPARAMS, "storage: driver and mount_point are required");
   if (mp[0] != '/' || !path_is_clean_under (mp, KATA_GUEST_RUN_DIR))
-    return kata_make_error_nostr (err, EPERM, "storage: mount point `%s` is not under " KATA_GUEST_RUN_DIR, mp);
+    return kata_make_error_nostr (err, EPERM, "storage: mount point `%s` is not under " KATA_GUEST_RUN_DIR,
+                                  mp);
   s = agent_storage_find (a, mp);
   if (s)
     {
