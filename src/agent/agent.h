@@ -21,6 +21,9 @@
 
 /* ---- logging (log.c) ---- */
 extern int agent_debug;
+/* agent.warm=1 on the kernel command line: a VM template or a cached VM, whose boot is off
+   the critical path: prepare what containers need before saying ready. */
+extern int agent_warm;
 void agent_log_open (void);
 void agent_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void agent_log_always (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
@@ -280,7 +283,10 @@ int agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size
                        agent_devcg_rule_t **out, size_t *len, kata_error_t **err);
 /* The program for RULES (the last matching rule decides; none: denied); malloc'd. */
 struct bpf_insn *agent_devcg_program (const agent_devcg_rule_t *rules, size_t n, size_t *len);
-/* Loads the program and attaches it to cgroup CG. */
+/* Loads the default program (an empty spec's: runc's, docker's and CRI's default rules)
+   into the cache of loaded programs, so that containers need not wait for the verifier. */
+int agent_devcg_preload (kata_error_t **err);
+/* Loads the program (or takes it from the cache) and attaches it to cgroup CG. */
 int agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n,
                        kata_error_t **err);
 

@@ -59,7 +59,35 @@ agent_devcg_access (const char *s, unsigned *out)
   return 0;
 }
 
-/* The rules the program enforces: the spec's (converted), then the defaults. */
+static bool
+same_rule (const agent_devcg_rule_t *a, const agent_devcg_rule_t *b)
+{
+  return a->type == b->type && a->major == b->major && a->minor == b->minor && a->access == b->access
+         && a->allow == b->allow;
+}
+
+/* Drops every rule that an identical rule follows: the later one matches the same
+   requests and decides them (the last match wins), so the earlier one never decides.
+   Docker's and CRI's specs repeat the default list, which comes again at the end: without
+   them their program is the one of an empty spec (shorter to verify, and shared in the
+   cache of agent_devcg_apply).  Returns the new count. */
+static size_t
+drop_shadowed (agent_devcg_rule_t *r, size_t n)
+{
+  size_t i, j, k = 0;
+  for (i = 0; i < n; i++)
+    {
+      bool shadowed = false;
+      for (j = i + 1; j < n && !shadowed; j++)
+        shadowed = same_rule (&r[i], &r[j]);
+      if (!shadowed)
+        r[k++] = r[i];
+    }
+  return k;
+}
+
+/* The rules the program enforces: the spec's (converted), then the defaults; rules that
+   an identical later rule shadows are left out. */
 int
 agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n, agent_devcg_rule_t **out,
                    size_t *len, kata_error_t **err)
@@ -95,8 +123,8 @@ agent_devcg_rules (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n
       k++;
     }
   memcpy (r + k, default_rules, sizeof default_rules);
+  *len = drop_shadowed (r, k + nd);
   *out = r;
-  *len = k + nd;
   return 0;
 }
 
@@ -198,20 +226,32 @@ sys_bpf (int cmd, union bpf_attr *attr)
   return (int)syscall (SYS_bpf, cmd, attr, sizeof *attr);
 }
 
-int
-agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n,
-                   kata_error_t **err)
+/* Loaded programs by their instructions.  The pod's containers mostly have the same
+   rules, and so the same program: it is verified once per VM (a verifier pass costs tens
+   of ms under TCG, docs/benchmarks.md), and a template's or a cached VM's agent loads
+   the default one before it says ready (agent_devcg_preload).  The cache holds the fds. */
+#define DEVCG_CACHE 8
+static struct
 {
-  cleanup_free agent_devcg_rule_t *rules = NULL;
-  cleanup_free struct bpf_insn *prog = NULL;
-  size_t nrules = 0, len = 0;
-  union bpf_attr attr;
-  int pfd, cfd, r;
-  static char log[8192];
+  struct bpf_insn *insns;
+  size_t len;
+  int fd;
+} prog_cache[DEVCG_CACHE];
+static size_t prog_cache_next;
 
-  if (agent_devcg_rules (spec, n, &rules, &nrules, err) < 0)
-    return -1;
-  prog = agent_devcg_program (rules, nrules, &len);
+/* The fd of the loaded program PROG (owned by the cache), or -1 with ERR. */
+static int
+load_program (const struct bpf_insn *prog, size_t len, size_t nrules, kata_error_t **err)
+{
+  static char log[8192];
+  union bpf_attr attr;
+  size_t i, slot;
+  int pfd;
+
+  for (i = 0; i < DEVCG_CACHE; i++)
+    if (prog_cache[i].insns && prog_cache[i].len == len
+        && memcmp (prog_cache[i].insns, prog, len * sizeof *prog) == 0)
+      return prog_cache[i].fd;
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   attr.insns = (uint64_t)(uintptr_t)prog;
@@ -233,13 +273,53 @@ agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup 
       return kata_make_error (err, e, "load the device cgroup program (%zu rules)%s%s", nrules,
                               log[0] ? ": " : "", log);
     }
+  slot = prog_cache_next++ % DEVCG_CACHE;
+  if (prog_cache[slot].insns)
+    {
+      close (prog_cache[slot].fd); /* the cgroups it is attached to keep it */
+      free (prog_cache[slot].insns);
+    }
+  prog_cache[slot].insns = xmalloc (len * sizeof *prog);
+  memcpy (prog_cache[slot].insns, prog, len * sizeof *prog);
+  prog_cache[slot].len = len;
+  prog_cache[slot].fd = pfd;
+  return pfd;
+}
+
+/* The program of the rules RULES of a spec, loaded (or found in the cache). */
+static int
+spec_program (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n, size_t *nrules, size_t *ninsns,
+              kata_error_t **err)
+{
+  cleanup_free agent_devcg_rule_t *rules = NULL;
+  cleanup_free struct bpf_insn *prog = NULL;
+  if (agent_devcg_rules (spec, n, &rules, nrules, err) < 0)
+    return -1;
+  prog = agent_devcg_program (rules, *nrules, ninsns);
+  return load_program (prog, *ninsns, *nrules, err);
+}
+
+int
+agent_devcg_preload (kata_error_t **err)
+{
+  size_t nrules = 0, len = 0;
+  return spec_program (NULL, 0, &nrules, &len, err) < 0 ? -1 : 0;
+}
+
+int
+agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n,
+                   kata_error_t **err)
+{
+  size_t nrules = 0, len = 0;
+  union bpf_attr attr;
+  int pfd, cfd, r;
+
+  pfd = spec_program (spec, n, &nrules, &len, err);
+  if (pfd < 0)
+    return -1;
   cfd = open (cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cfd < 0)
-    {
-      int e = errno;
-      close (pfd);
-      return kata_make_error (err, e, "open cgroup `%s`", cg);
-    }
+    return kata_make_error (err, errno, "open cgroup `%s`", cg);
   memset (&attr, 0, sizeof attr);
   attr.target_fd = (uint32_t)cfd;
   attr.attach_bpf_fd = (uint32_t)pfd;
@@ -250,12 +330,9 @@ agent_devcg_apply (const char *cg, runtime_spec_schema_defs_linux_device_cgroup 
     {
       int e = errno;
       close (cfd);
-      close (pfd);
       return kata_make_error (err, e, "attach the device cgroup program to `%s`", cg);
     }
-  /* the cgroup holds the program now */
   close (cfd);
-  close (pfd);
   agent_log ("cgroup %s: device program of %zu rules (%zu instructions)", cg, nrules, len);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 int agent_debug;
+int agent_warm;
 static int console_fd = 2;
 
 void

@@ -45,6 +45,9 @@ typedef struct kata_vm_params_s
   size_t nics_len;
   int boot_mode;             /* enum kata_vm_boot */
   const char *template_path; /* with KATA_VM_BOOT_TEMPLATE / _CLONE */
+  /* A VM booted ahead of its sandbox (a cached VM): its agent prepares what containers
+     need before it says ready (agent.warm=1; a template's agent always does). */
+  bool warm;
 } kata_vm_params_t;
 
 /* The image guest (configuration.toml hypervisor.qemu.image, docs/guest.md): checks that

@@ -1105,7 +1105,8 @@ choose_boot (monitor_t *m)
                                   .nic_taps = (const char *const *)m->nic_taps,
                                   .nic_macs = (const char *const *)m->nic_macs,
                                   .nics_len = m->nics_len,
-                                  .debug = m->debug };
+                                  .debug = m->debug,
+                                  .warm = m->standby };
   if (m->cfg->factory.enable_template && m->nics_len > 0
       && strcmp (m->cfg->hypervisor.machine_type, "microvm") == 0)
     kata_debug ("sandbox %s: NICs cannot be hot-plugged into a microvm clone; booting normally", m->sid);

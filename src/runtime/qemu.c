@@ -206,7 +206,7 @@ qemu_check_config (const kata_vm_params_t *p, bool tmpl, bool virtiofs, bool mic
 
 /* The guest kernel's command line (malloc'd), or NULL with ERR (a bad image). */
 static char *
-qemu_kernel_cmdline (const kata_config_t *cfg, bool microvm, kata_error_t **err)
+qemu_kernel_cmdline (const kata_config_t *cfg, bool microvm, bool warm, kata_error_t **err)
 {
   char *append;
   /* no_timer_check (as Kata's qemu_amd64 defaults): a loaded TCG host can fail the
@@ -226,6 +226,12 @@ qemu_kernel_cmdline (const kata_config_t *cfg, bool microvm, kata_error_t **err)
   if (cfg->agent.debug)
     {
       char *a = xasprintf ("%s agent.debug=1", append);
+      free (append);
+      append = a;
+    }
+  if (warm)
+    {
+      char *a = xasprintf ("%s agent.warm=1", append);
       free (append);
       append = a;
     }
@@ -425,7 +431,7 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
       strv_add (&s, "-initrd");
       strv_add (&s, cfg->hypervisor.initrd);
     }
-  append = qemu_kernel_cmdline (cfg, microvm, err);
+  append = qemu_kernel_cmdline (cfg, microvm, p->warm || p->boot_mode == KATA_VM_BOOT_TEMPLATE, err);
   if (append == NULL)
     return -1;
   strv_add (&s, "-append");

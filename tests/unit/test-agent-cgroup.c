@@ -198,6 +198,67 @@ test_devcg_default_spec (void **state)
   free_rules (s, 2);
 }
 
+/* The rules of SPEC as a program (malloc'd), its length in *LEN. */
+static struct bpf_insn *
+program_of (runtime_spec_schema_defs_linux_device_cgroup **spec, size_t n, size_t *len)
+{
+  agent_devcg_rule_t *rules = NULL;
+  size_t nr = 0;
+  struct bpf_insn *p;
+  assert_int_equal (agent_devcg_rules (spec, n, &rules, &nr, NULL), 0);
+  p = agent_devcg_program (rules, nr, len);
+  free (rules);
+  return p;
+}
+
+static void
+test_devcg_shadowed_rules (void **state)
+{
+  /* docker's and CRI's spec: deny all, then runc's default list again, which the agent
+     appends anyway: the same program as an empty spec's (one verifier pass, one cached
+     program for runc's, docker's and CRI's containers) */
+  runtime_spec_schema_defs_linux_device_cgroup *s[13];
+  struct bpf_insn *p0, *p1;
+  size_t l0 = 0, l1 = 0, n = 0;
+  (void)state;
+  s[n++] = rule (false, "a", -2, -2, "rwm");
+  s[n++] = rule (true, "c", -1, -1, "m");
+  s[n++] = rule (true, "b", -1, -1, "m");
+  s[n++] = rule (true, "c", 1, 3, "rwm");
+  s[n++] = rule (true, "c", 1, 8, "rwm");
+  s[n++] = rule (true, "c", 1, 7, "rwm");
+  s[n++] = rule (true, "c", 5, 0, "rwm");
+  s[n++] = rule (true, "c", 1, 5, "rwm");
+  s[n++] = rule (true, "c", 1, 9, "rwm");
+  s[n++] = rule (true, "c", 136, -1, "rwm");
+  s[n++] = rule (true, "c", 5, 2, "rwm");
+  s[n++] = rule (true, "c", 10, 200, "rwm");
+  p0 = program_of (NULL, 0, &l0);
+  p1 = program_of (s, n, &l1);
+  assert_int_equal (l0, l1);
+  assert_memory_equal (p0, p1, l0 * sizeof *p0);
+  free (p1);
+  /* runc spec's lone deny-all as well */
+  p1 = program_of (s, 1, &l1);
+  assert_int_equal (l0, l1);
+  assert_memory_equal (p0, p1, l0 * sizeof *p0);
+  free (p1);
+  free (p0);
+  assert_int_equal (check (s, n, CHR, R | W, 1, 3), 1);
+  assert_int_equal (check (s, n, CHR, R, 1, 1), 0);
+  free_rules (s, n);
+
+  /* a shadowed rule goes, the order of the others stays: deny 1:11 w, allow all of 1:11,
+     deny 1:11 w again: the last deny decides, as without the first */
+  s[0] = rule (false, "c", 1, 11, "w");
+  s[1] = rule (true, "c", 1, 11, "rwm");
+  s[2] = rule (false, "c", 1, 11, "w");
+  assert_int_equal (check (s, 3, CHR, W, 1, 11), 0);
+  assert_int_equal (check (s, 3, CHR, R, 1, 11), 1);
+  assert_int_equal (check (s, 2, CHR, W, 1, 11), 1);
+  free_rules (s, 3);
+}
+
 static void
 test_devcg_order_and_access (void **state)
 {
@@ -257,6 +318,7 @@ main (void)
     cmocka_unit_test (test_cpu_max),
     cmocka_unit_test (test_weight),
     cmocka_unit_test (test_devcg_default_spec),
+    cmocka_unit_test (test_devcg_shadowed_rules),
     cmocka_unit_test (test_devcg_order_and_access),
     cmocka_unit_test (test_devcg_bad_rules),
   };

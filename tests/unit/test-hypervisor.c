@@ -62,6 +62,7 @@ test_argv_q35_9p (void **state)
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=512M,share=on "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
   assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
+  assert_null (strstr (s, "agent.warm")); /* a cold boot: nothing ahead of the container */
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
   assert_non_null (strstr (s, "-qmp unix:/run/vc/vm/sb/qmp.sock,server=on,wait=off "));
   assert_non_null (strstr (s, "-device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x10 "));
@@ -101,10 +102,19 @@ test_argv_q35_9p (void **state)
   s = joined (argv);
   assert_non_null (strstr (s, "mem-path=/run/vc/vm/template/memory,share=on "));
   assert_null (strstr (s, "-incoming"));
+  /* the template's agent loads what containers need before it is saved */
+  assert_non_null (strstr (s, " agent.debug=1 agent.warm=1 foo=bar "));
   free (s);
   kata_strv_free (argv);
   p.nics_len = 0;
   p.boot_mode = KATA_VM_BOOT_COLD;
+  p.warm = true; /* a cached VM */
+  assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
+  s = joined (argv);
+  assert_non_null (strstr (s, " agent.warm=1 "));
+  free (s);
+  kata_strv_free (argv);
+  p.warm = false;
 
   assert_int_equal (kata_qemu_build_argv (&p, "kvm", &argv, &err), 0);
   s = joined (argv);
