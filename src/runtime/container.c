@@ -246,7 +246,8 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
   free (descs);
   if (r < 0)
     return r;
-  kata_storage_plan_local (j->plan, j->nplan);
+  if (!j->ctx->cfg->runtime.disable_guest_empty_dir)
+    kata_storage_plan_local (j->plan, j->nplan);
   if (j->ctx->cfg->hypervisor.disable_block_device_use)
     kata_storage_plan_block_fallback (j->plan, j->nplan);
   j->vol_pci = xmalloc0 ((j->nplan + 1) * sizeof (char *));
