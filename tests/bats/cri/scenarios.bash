@@ -631,17 +631,18 @@ sc_emptydir_fsgroup() {
 # directory H is made a shared mount, as kubelet's directories on a shared /
 # are (both servers refuse rslave/rshared on a private one).  A new pod, one
 # privileged container (Bidirectional needs it) with H at /h2c (1), /priv (0)
-# and /bidir (2).  After it started, the host mounts a tmpfs on H/late and
+# and /bidir (2), a second one with H at /bidir (2).  After it started, the host mounts a tmpfs on H/late and
 # binds a file tree on H/tree: /h2c shows both, /priv neither (with runc and
 # kata alike), and /h2c loses the tmpfs when the host unmounts it.  The
 # container mounts a tmpfs on /bidir/inner, which is rshared in the container
-# (kata: in the guest): runc's reaches the host's H/inner; kata's cannot
-# leave the VM and H/inner stays an empty directory of H (docs/kubernetes.md,
-# "Mount propagation").  rmp -f leaves nothing mounted but H and what the
+# (kata: in the guest): runc's reaches the host's H/inner and, through it,
+# the second container; kata's cannot leave the VM, H/inner stays an empty
+# directory of H, and the second container does not see it either
+# (docs/kubernetes.md, "Mount propagation").  rmp -f leaves nothing mounted but H and what the
 # test mounted on it.
 prop_host_mounts() { awk -v h="$1" '$5 == h || index($5, h "/") == 1 { print $5 }' /proc/self/mountinfo | sort | tr '\n' ' '; }
 sc_propagation() {
-  local pj h tree pod ns c m
+  local pj h tree pod ns c c2 m
   h=$CLIENTS_TMP/prop-$RT-$BATS_TEST_NUMBER
   tree=$CLIENTS_TMP/prop-tree-$RT-$BATS_TEST_NUMBER
   mkdir -p "$h/late" "$h/tree" "$h/inner" "$tree/x"
@@ -657,7 +658,13 @@ sc_propagation() {
     linux: { security_context: { privileged: true } } }')
   cri_create_start "$pod" "$(cri_ctr_json "prop$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$m")" "$pj" || return 1
   c=$CTR
+  # a second container of the pod with the path at /bidir (Bidirectional)
+  cri_create_start "$pod" "$(cri_ctr_json "prob$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' \
+    "$(jq -cn --arg h "$h" '{ mounts: [{ container_path: "/bidir", host_path: $h, propagation: 2 }],
+      linux: { security_context: { privileged: true } } }')")" "$pj" || return 1
+  c2=$CTR
   wait_for 30 cri_exec_ok "$c" true || fail "container never ran: $(cri_ctr_state "$c"); exec: $(cri exec "$c" true 2>&1)"
+  wait_for 30 cri_exec_ok "$c2" true || fail "second container never ran: $(cri_ctr_state "$c2")"
   # after start, on the host
   mount -t tmpfs -o size=4m tmpfs "$h/late" || fail "host tmpfs on $h/late"
   echo late-tmpfs >"$h/late/f"
@@ -680,10 +687,15 @@ sc_propagation() {
     assert_eq from-ctr "$(cat "$h/inner/f" 2>&1)" "runc: the container's file on the host"
     run cri exec "$c" cat /h2c/inner/f
     assert_eq from-ctr "$output" "runc: the container's mount, back through the host, in /h2c"
+    run cri exec "$c2" cat /bidir/inner/f
+    assert_eq from-ctr "$output" "runc: the container's mount, through the host, in the pod's other container"
     umount "$h/inner" || fail "umount of the propagated $h/inner"
   else
     ! mountpoint -q "$h/inner" || fail "kata: a mount made in the VM reached the host's $h/inner: update docs/kubernetes.md"
     assert_eq "" "$(ls -A "$h/inner")" "kata: the host's $h/inner stays an empty directory"
+    run cri exec "$c2" ls -A /bidir/inner
+    assert_status 0
+    assert_eq "" "$output" "kata: the pod's other container does not see the mount (docs/kubernetes.md)"
   fi
   assert_eq "$h $h/tree " "$(prop_host_mounts "$h")" "mounts under $h on the host with the pod running"
   run cri rmp -f "$pod"
