@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -633,6 +635,38 @@ write_sysctl (const char *key, const char *val, kata_error_t **err)
   return 0;
 }
 
+/* The mount point of the topmost mount that holds PATH: the longest mount point in
+   /proc/self/mountinfo that is PATH or one of its parents (the last one listed when
+   mounts are stacked).  Malloc'ed, NULL when mountinfo cannot be read. */
+static char *
+containing_mount (const char *path)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  char *line = NULL, *best = NULL;
+  size_t cap = 0, bestlen = 0;
+  if (f == NULL)
+    return NULL;
+  while (getline (&line, &cap, f) > 0)
+    {
+      char mp[4096];
+      size_t l;
+      if (sscanf (line, "%*d %*d %*s %*s %4095s", mp) != 1)
+        continue;
+      l = strcmp (mp, "/") == 0 ? 0 : strlen (mp);
+      if (l && (strncmp (path, mp, l) != 0 || (path[l] != '/' && path[l] != '\0')))
+        continue;
+      if (best == NULL || l >= bestlen)
+        {
+          free (best);
+          best = xstrdup (mp);
+          bestlen = l;
+        }
+    }
+  free (line);
+  fclose (f);
+  return best;
+}
+
 int
 agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs, bool new_mntns,
                     kata_error_t **err)
@@ -649,6 +683,16 @@ agent_setup_rootfs (runtime_spec_schema_config_schema *spec, const char *rootfs,
     prop = agent_propagation_flag (lx->rootfs_propagation);
   if (mount (NULL, "/", NULL, prop, NULL) < 0)
     return mount_err (err, "propagation", NULL, "/");
+  if (prop & MS_SHARED)
+    {
+      /* rootfsPropagation "rshared" (a CRI container with a Bidirectional mount): the mount
+         that will be the rootfs bind's parent is now shared, and neither MS_MOVE nor
+         pivot_root moves a mount whose parent is shared (EINVAL).  Make that one mount
+         private, as runc does (rootfsParentMountPrivate); the rest stays shared. */
+      cleanup_free char *parent = containing_mount (rootfs);
+      if (parent && mount (NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+        return mount_err (err, "make the rootfs's parent mount private", NULL, parent);
+    }
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return mount_err (err, "rootfs bind", rootfs, rootfs);
   /* pivot_root needs a private parent. */

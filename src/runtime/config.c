@@ -120,6 +120,7 @@ static const key_desc_t runtime_keys[] = {
   BOOL ("enable_debug", runtime.enable_debug),
   INT ("host_cgroup_overhead_mb", runtime.host_cgroup_overhead_mb, 0, 1024 * 1024),
   BOOL ("privileged_without_host_devices", runtime.privileged_without_host_devices),
+  BOOL ("disable_guest_empty_dir", runtime.disable_guest_empty_dir),
   { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -180,6 +181,7 @@ kata_config_default (void)
   c->runtime.enable_debug = false;
   c->runtime.host_cgroup_overhead_mb = 64;
   c->runtime.privileged_without_host_devices = true;
+  c->runtime.disable_guest_empty_dir = true;
   c->factory.enable_template = false;
   c->factory.template_path = xstrdup ("/run/vc/vm/template");
   c->factory.vm_cache_number = 0;

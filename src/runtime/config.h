@@ -68,6 +68,9 @@ typedef struct kata_config_s
     int host_cgroup_overhead_mb; /* default 64 */
     /* default true: a privileged container gets no host devices (docs/kubernetes.md) */
     bool privileged_without_host_devices;
+    /* default true: a Kubernetes emptyDir on disk is the host directory shared over the
+       shared dir; false: a "local" directory in the guest (Kata's default; docs/storage.md) */
+    bool disable_guest_empty_dir;
   } runtime;
   struct
   {

@@ -246,7 +246,8 @@ plan_storage (create_job_t *j, oci_spec_t *spec, const char *bundle, kata_error_
   free (descs);
   if (r < 0)
     return r;
-  kata_storage_plan_local (j->plan, j->nplan);
+  if (!j->ctx->cfg->runtime.disable_guest_empty_dir)
+    kata_storage_plan_local (j->plan, j->nplan);
   if (j->ctx->cfg->hypervisor.disable_block_device_use)
     kata_storage_plan_block_fallback (j->plan, j->nplan);
   j->vol_pci = xmalloc0 ((j->nplan + 1) * sizeof (char *));
@@ -358,7 +359,7 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
       if (hotplug_drive (j, drive, j->blk_dev, false, &j->blk_pci, err) < 0)
         return kata_error_wrap (err, "rootfs on %s", j->blk_dev);
     }
-  else if (kata_storage_bind (j->c->rootfs, rootfs_target, false, err) < 0)
+  else if (kata_storage_bind (j->c->rootfs, rootfs_target, false, 0, err) < 0)
     return kata_error_wrap (err, "rootfs");
 
   for (i = 0; i < j->nplan; i++)
@@ -387,7 +388,8 @@ prepare_storage (create_job_t *j, oci_spec_t *spec, kata_error_t **err)
         {
           target = xasprintf ("%s/%s", shared, p->host_target);
           kata_container_state_add_mount (j->c, target);
-          if (kata_storage_bind (p->host_source, target, p->readonly, err) < 0)
+          if (kata_storage_bind (p->host_source, target, p->readonly, kata_storage_bind_propagation (p), err)
+              < 0)
             return kata_error_wrap (err, "mount %s", m->destination);
         }
     }

@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/vfs.h>
 
 bool
@@ -38,8 +39,25 @@ kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec)
    (newer capabilities depend on their versions). */
 #define PRIVILEGED_LAST_CAP 37
 
+uint64_t
+kata_pod_host_caps (void)
+{
+  uint64_t m = 0;
+  int i;
+  for (i = 0; i <= PRIVILEGED_LAST_CAP; i++)
+    if (prctl (PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) == 1) /* -1: the kernel lacks it */
+      m |= 1ULL << i;
+  return m;
+}
+
 bool
 kata_pod_privileged (const runtime_spec_schema_config_schema *spec)
+{
+  return kata_pod_privileged_caps (spec, kata_pod_host_caps ());
+}
+
+bool
+kata_pod_privileged_caps (const runtime_spec_schema_config_schema *spec, uint64_t host_caps)
 {
   size_t i, k;
   const runtime_spec_schema_config_schema_process_capabilities *c;
@@ -49,6 +67,8 @@ kata_pod_privileged (const runtime_spec_schema_config_schema *spec)
     return false;
   for (i = 0; i <= PRIVILEGED_LAST_CAP; i++)
     {
+      if (!(host_caps & (1ULL << i)))
+        continue; /* the host has it not: neither has its clients' privileged spec */
       for (k = 0; k < c->bounding_len; k++)
         if (c->bounding[k] && strcasecmp (c->bounding[k], kata_cap_names[i]) == 0)
           break;

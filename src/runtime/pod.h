@@ -24,9 +24,18 @@ bool kata_pod_ns_shared (const char *type);
 bool kata_pod_pidns_path (const runtime_spec_schema_config_schema *spec);
 
 /* A privileged container as docker, containerd's CRI and cri-o make one: the bounding
-   set holds every capability up to CAP_AUDIT_READ (37) and there are no maskedPaths and
-   no readonlyPaths. */
+   set holds every capability up to CAP_AUDIT_READ (37) that this process's own bounding
+   set holds, and there are no maskedPaths and no readonlyPaths.  (containerd and docker
+   give a privileged container the capabilities they have themselves: where they run
+   without one, as in a container without CAP_SYS_RESOURCE, so does the spec.) */
 bool kata_pod_privileged (const runtime_spec_schema_config_schema *spec);
+
+/* Pure: the same test against HOST_CAPS, the capabilities (bit N: capability N) a
+   privileged spec must hold. */
+bool kata_pod_privileged_caps (const runtime_spec_schema_config_schema *spec, uint64_t host_caps);
+
+/* The capabilities up to CAP_AUDIT_READ in this process's bounding set (PR_CAPBSET_READ). */
+uint64_t kata_pod_host_caps (void);
 
 /* privileged_without_host_devices (default true): drops every linux.devices entry of a
    privileged container, so no host device is hot-plugged or created.  Returns how many. */

@@ -303,7 +303,10 @@ qemu_devices (strv_t *sv, const kata_vm_params_t *p, bool virtiofs, bool microvm
   else
     {
       strv_add (sv, "-fsdev");
-      strv_addf (sv, "local,id=fs0,path=%s,security_model=none", shared);
+      /* multidevs=remap: the export spans several host filesystems (the rootfs, volumes, and what
+         is mounted under a volume later: mount propagation); QEMU 7.2 (multidevs=warn) would
+         pass their inode numbers as they are, which collide across devices in the guest. */
+      strv_addf (sv, "local,id=fs0,path=%s,security_model=none,multidevs=remap", shared);
       strv_add (sv, "-device");
       strv_addf (sv, "virtio-9p-%s,fsdev=fs0,mount_tag=%s", bus_sfx, KATA_SHARED_TAG);
     }

@@ -146,6 +146,8 @@ kata_storage_plan_binds (const char *cid, const char *bundle, const kata_mount_d
       plan[k].name = xasprintf ("%s-%08x-%s", cid, h, base);
       plan[k].is_file = !S_ISDIR (st.st_mode);
       plan[k].readonly = has_option (m, "ro");
+      plan[k].host_propagation = has_option (m, "rslave") || has_option (m, "slave")
+                                 || has_option (m, "rshared") || has_option (m, "shared");
       if (S_ISBLK (st.st_mode))
         {
           plan[k].is_file = false;
@@ -342,8 +344,15 @@ make_target (const char *source, const char *target, kata_error_t **err)
   return 0;
 }
 
+unsigned long
+kata_storage_bind_propagation (const kata_bind_plan_t *plan)
+{
+  return MS_REC | (plan->host_propagation ? MS_SLAVE : MS_PRIVATE);
+}
+
 int
-kata_storage_bind (const char *source, const char *target, bool readonly, kata_error_t **err)
+kata_storage_bind (const char *source, const char *target, bool readonly, unsigned long propagation,
+                   kata_error_t **err)
 {
   struct libmnt_context *cxt;
   int rc;
@@ -370,6 +379,14 @@ kata_storage_bind (const char *source, const char *target, bool readonly, kata_e
       return kata_make_error (err, e, "bind mount `%s` on `%s`", source, target);
     }
   mnt_free_context (cxt);
+  /* A bind of a shared mount joins its peer group: without this, mounts would propagate
+     both ways between the host's source and the shared dir (docs/storage.md). */
+  if (propagation && mount (NULL, target, NULL, propagation, NULL) < 0)
+    {
+      int e = errno;
+      umount2 (target, MNT_DETACH);
+      return kata_make_error (err, e, "set the propagation of `%s`", target);
+    }
   return 0;
 }
 

@@ -30,6 +30,11 @@ typedef struct kata_bind_plan_s
   char *guest_source; /* KATA_GUEST_SHARED_DIR/<host_target>: the rewritten mount source */
   bool is_file;
   bool readonly;
+  /* The mount asks for propagation from the host (rslave/slave: CRI's HostToContainer;
+     rshared/shared: Bidirectional): the host bind is made rslave, so that what is mounted
+     on the host under the source later reaches the shared dir (and the guest over it);
+     nothing goes back.  Otherwise it is rprivate, as the container's own mount is. */
+  bool host_propagation;
   bool ephemeral;  /* a Kubernetes emptyDir on tmpfs: no host bind; an "ephemeral" storage (a tmpfs
                       made once per sandbox by the agent) at GUEST_SOURCE instead */
   bool local;      /* a Kubernetes emptyDir NOT on tmpfs (set by kata_storage_plan_local): no host
@@ -84,8 +89,14 @@ size_t kata_storage_plan_local (kata_bind_plan_t *p, size_t n);
 bool kata_storage_block_rootfs (const char *rootfs, char **device, char **fstype);
 
 /* Bind-mounts SOURCE (a directory or a file) on TARGET (created, as a dir or an empty file)
-   with libmount, recursively; READONLY remounts it read-only. */
-int kata_storage_bind (const char *source, const char *target, bool readonly, kata_error_t **err);
+   with libmount, recursively; READONLY remounts it read-only.  PROPAGATION (0: left as the
+   bind made it, MS_REC | MS_SLAVE, MS_REC | MS_PRIVATE) is then set on TARGET. */
+int kata_storage_bind (const char *source, const char *target, bool readonly, unsigned long propagation,
+                       kata_error_t **err);
+
+/* The host bind's propagation for a plan entry: MS_REC | MS_SLAVE when the mount asks for
+   propagation (plan->host_propagation), else MS_REC | MS_PRIVATE. */
+unsigned long kata_storage_bind_propagation (const kata_bind_plan_t *plan);
 
 /* Unmounts TARGET (MNT_DETACH, ignoring "not mounted") and removes it (rmdir or unlink),
    then removes its parent too when PARENT_TOO (file binds live in their own directory). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Pods: a sandbox and app containers joining it (cri annotations), a host emptyDir
-# shared by the app containers as "local" storage, deleting one app container while
+# shared by the app containers as "local" storage (disable_guest_empty_dir = false), deleting one app container while
 # the other runs, and deleting the pod.  (Joining itself: lifecycle.bats.)
 
 load helpers-vm
@@ -34,8 +34,18 @@ function join_pod() {
 	update_config '.annotations["io.kubernetes.cri.container-type"] = "container" | .annotations["io.kubernetes.cri.sandbox-id"] = "'"$1"'"'
 }
 
-@test "a host emptyDir is local storage shared by the pod's containers; one app container goes, the pod stays" {
-	local ed
+@test "disable_guest_empty_dir = false: a host emptyDir is local storage shared by the pod's containers; one app container goes, the pod stays" {
+	local ed conf
+	# Kata's default: the emptyDir is a directory in the guest (here the default is
+	# true, the host directory shared over the shared dir: cri/ sc_emptydir*)
+	conf="$BATS_TEST_TMPDIR/configuration.toml"
+	cp "$("$KATA_RUNTIME" kata-env --json | "$JQ" -r .Runtime.Config.Path)" "$conf"
+	if grep -q '^disable_guest_empty_dir' "$conf"; then
+		sed -i 's/^disable_guest_empty_dir.*/disable_guest_empty_dir = false/' "$conf"
+	else
+		sed -i 's/^\[runtime\]/[runtime]\ndisable_guest_empty_dir = false/' "$conf"
+	fi
+	export KATA_CONF_FILE="$conf"
 	ed="$BUNDLE/pod/volumes/kubernetes.io~empty-dir/cache"
 	mkdir -p "$ed"
 	[ "$(stat -f -c %T "$ed")" != tmpfs ]

@@ -121,6 +121,8 @@ assert_config_equal (const kata_config_t *a, const kata_config_t *b)
   I (runtime.sandbox_cgroup_only);
   I (runtime.enable_debug);
   I (runtime.host_cgroup_overhead_mb);
+  I (runtime.privileged_without_host_devices);
+  I (runtime.disable_guest_empty_dir);
   I (factory.enable_template);
   S (factory.template_path);
   I (factory.vm_cache_number);
@@ -166,6 +168,7 @@ test_default (void **state)
   assert_false (c->runtime.sandbox_cgroup_only);
   assert_false (c->runtime.enable_debug);
   assert_int_equal (c->runtime.host_cgroup_overhead_mb, 64);
+  assert_true (c->runtime.disable_guest_empty_dir);
   assert_false (c->factory.enable_template);
   assert_string_equal (c->factory.template_path, "/run/vc/vm/template");
   assert_int_equal (c->factory.vm_cache_number, 0);
@@ -254,6 +257,7 @@ test_every_key (void **state)
                               "sandbox_cgroup_only = true\n"
                               "enable_debug = true\n"
                               "host_cgroup_overhead_mb = 128\n"
+                              "disable_guest_empty_dir = false\n"
                               "[factory]\n"
                               "enable_template = true\n"
                               "template_path = \"/run/tpl\"\n"
@@ -291,6 +295,7 @@ test_every_key (void **state)
   assert_true (c->runtime.sandbox_cgroup_only);
   assert_true (c->runtime.enable_debug);
   assert_int_equal (c->runtime.host_cgroup_overhead_mb, 128);
+  assert_false (c->runtime.disable_guest_empty_dir);
   assert_true (c->factory.enable_template);
   assert_string_equal (c->factory.template_path, "/run/tpl");
   assert_int_equal (c->factory.vm_cache_number, 3);

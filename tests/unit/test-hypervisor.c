@@ -70,8 +70,9 @@ test_argv_q35_9p (void **state)
                               "socket,id=agent,path=/run/vc/vm/sb/agent.sock,server=on,wait=off -device "
                               "virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0 "));
   /* commas in paths are doubled for QEMU */
-  assert_non_null (strstr (s, "-fsdev local,id=fs0,path=/run/vc/shared/sb,,x,security_model=none -device "
-                              "virtio-9p-pci,fsdev=fs0,mount_tag=kataShared "));
+  assert_non_null (
+      strstr (s, "-fsdev local,id=fs0,path=/run/vc/shared/sb,,x,security_model=none,multidevs=remap -device "
+                 "virtio-9p-pci,fsdev=fs0,mount_tag=kataShared "));
   free (s);
   kata_strv_free (argv);
 

@@ -79,6 +79,24 @@ test_privileged (void **state)
   assert_false (kata_pod_privileged (s));
   free_runtime_spec_schema_config_schema (s);
 
+  /* A host without CAP_SYS_RESOURCE (a container): containerd gives a privileged container
+     the capabilities it has, all but that one.  Privileged there; not where the host has it. */
+  s = parse ("{\"process\":{\"capabilities\":{\"bounding\":[" ALL_CAPS "]}},\"linux\":{" DEVS "}}");
+  {
+    runtime_spec_schema_config_schema_process_capabilities *c = s->process->capabilities;
+    size_t k, j = 0;
+    for (k = 0; k < c->bounding_len; k++)
+      if (strcmp (c->bounding[k], "CAP_SYS_RESOURCE") == 0)
+        free (c->bounding[k]);
+      else
+        c->bounding[j++] = c->bounding[k];
+    assert_int_equal (j, c->bounding_len - 1);
+    c->bounding_len = j;
+  }
+  assert_true (kata_pod_privileged_caps (s, ((1ULL << 38) - 1) & ~(1ULL << 24)));
+  assert_false (kata_pod_privileged_caps (s, (1ULL << 38) - 1));
+  free_runtime_spec_schema_config_schema (s);
+
   /* No capabilities at all. */
   s = parse ("{\"process\":{},\"linux\":{" DEVS "}}");
   assert_false (kata_pod_privileged (s));

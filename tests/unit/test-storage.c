@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/utils.h"
@@ -136,6 +137,30 @@ test_plan (void **state)
     kata_error_free (err);
   }
 
+  /* Propagation: rslave/slave (CRI HostToContainer) and rshared/shared (Bidirectional) make
+     the host bind rslave; anything else rprivate. */
+  {
+    char *o_rslave[] = { "rbind", "rslave", "rw" };
+    char *o_rshared[] = { "rbind", "rshared" };
+    char *o_shared[] = { "bind", "shared" };
+    char *o_rprivate[] = { "rbind", "rprivate" };
+    kata_mount_desc_t pm[] = {
+      { "/a", "bind", "/srv/a", o_rslave, 3 }, { "/b", "bind", "/srv/b", o_rshared, 2 },
+      { "/c", "bind", "/srv/c", o_shared, 2 }, { "/d", "bind", "/srv/d", o_rprivate, 2 },
+      { "/e", "bind", "/srv/e", o_bind, 1 },
+    };
+    assert_int_equal (kata_storage_plan_binds ("c1", "/b", pm, 5, fake_stat, fake_tmpfs, &p, &n, NULL), 0);
+    assert_int_equal (n, 5);
+    assert_true (p[0].host_propagation);
+    assert_true (p[1].host_propagation);
+    assert_true (p[2].host_propagation);
+    assert_false (p[3].host_propagation);
+    assert_false (p[4].host_propagation);
+    assert_int_equal (kata_storage_bind_propagation (&p[0]), MS_REC | MS_SLAVE);
+    assert_int_equal (kata_storage_bind_propagation (&p[3]), MS_REC | MS_PRIVATE);
+    kata_bind_plan_free (p, n);
+  }
+
   /* Odd bytes in the basename do not reach the path. */
   {
     kata_mount_desc_t odd[] = { { "/x", "bind", "/srv/we ird:name", NULL, 0 } };
@@ -175,7 +200,7 @@ test_bind_unbind (void **state)
     free (in);
   }
 
-  if (kata_storage_bind (src, t1, false, &err) < 0)
+  if (kata_storage_bind (src, t1, false, 0, &err) < 0)
     {
       /* No mount privilege here (unprivileged container): nothing more to test. */
       kata_error_free (err);
@@ -188,7 +213,7 @@ test_bind_unbind (void **state)
     assert_int_equal (access (in, F_OK), 0);
     free (in);
   }
-  assert_int_equal (kata_storage_bind (file, t2, false, NULL), 0);
+  assert_int_equal (kata_storage_bind (file, t2, false, 0, NULL), 0);
   {
     char buf[16] = { 0 };
     f = fopen (t2, "r");
@@ -197,7 +222,7 @@ test_bind_unbind (void **state)
     fclose (f);
     assert_string_equal (buf, "hello\n");
   }
-  assert_int_equal (kata_storage_bind (src, t3, true, NULL), 0);
+  assert_int_equal (kata_storage_bind (src, t3, true, 0, NULL), 0);
   {
     char *w = xasprintf ("%s/new", t3);
     assert_null (fopen (w, "w"));
@@ -213,7 +238,7 @@ test_bind_unbind (void **state)
     assert_int_equal (access (p, F_OK), -1);
     free (p);
   }
-  assert_int_equal (kata_storage_bind (src, t1, false, NULL), 0); /* stacked */
+  assert_int_equal (kata_storage_bind (src, t1, false, 0, NULL), 0); /* stacked */
   assert_int_equal (kata_storage_umount_all_under (shared, NULL), 0);
   assert_false (kata_storage_is_mountpoint (t1));
   assert_false (kata_storage_is_mountpoint (t3));
@@ -232,6 +257,66 @@ test_bind_unbind (void **state)
   free (t1);
   free (t2);
   free (t3);
+}
+
+/* The host bind of a shared source: rslave gets what is mounted on the source later and
+   sends nothing back; rprivate gets nothing (as root; skipped without mount privilege). */
+static void
+test_bind_propagation (void **state)
+{
+  (void)state;
+  char tmpl[] = "/tmp/kata-test-prop-XXXXXX";
+  char *d = mkdtemp (tmpl);
+  char *src, *slave, *priv, *p;
+  kata_error_t *err = NULL;
+  assert_non_null (d);
+  src = xasprintf ("%s/src", d);
+  slave = xasprintf ("%s/shared/slave", d);
+  priv = xasprintf ("%s/shared/priv", d);
+  p = xasprintf ("%s/late", src);
+  assert_int_equal (kata_mkdir_p (p, 0700, NULL), 0);
+  free (p);
+  p = xasprintf ("%s/back", src);
+  assert_int_equal (kata_mkdir_p (p, 0700, NULL), 0);
+  free (p);
+  if (mount (src, src, NULL, MS_BIND, NULL) < 0)
+    {
+      kata_rm_rf (d, NULL);
+      free (src);
+      free (slave);
+      free (priv);
+      skip ();
+    }
+  assert_int_equal (mount (NULL, src, NULL, MS_SHARED | MS_REC, NULL), 0);
+  if (kata_storage_bind (src, slave, false, MS_REC | MS_SLAVE, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_int_equal (kata_storage_bind (src, priv, false, MS_REC | MS_PRIVATE, NULL), 0);
+
+  p = xasprintf ("%s/late", src);
+  assert_int_equal (mount ("tmpfs", p, "tmpfs", 0, "size=64k"), 0);
+  free (p);
+  p = xasprintf ("%s/late", slave);
+  assert_true (kata_storage_is_mountpoint (p)); /* host -> shared dir */
+  free (p);
+  p = xasprintf ("%s/late", priv);
+  assert_false (kata_storage_is_mountpoint (p));
+  free (p);
+  p = xasprintf ("%s/back", slave);
+  assert_int_equal (mount ("tmpfs", p, "tmpfs", 0, "size=64k"), 0);
+  free (p);
+  p = xasprintf ("%s/back", src);
+  assert_false (kata_storage_is_mountpoint (p)); /* nothing back to the host */
+  free (p);
+
+  p = xasprintf ("%s/shared", d);
+  assert_int_equal (kata_storage_umount_all_under (p, NULL), 0);
+  free (p);
+  assert_int_equal (kata_storage_umount_all_under (src, NULL), 0);
+  assert_false (kata_storage_is_mountpoint (src));
+  kata_rm_rf (d, NULL);
+  free (src);
+  free (slave);
+  free (priv);
 }
 
 /* Every kind at once: pass-through, bind of a dir and of a file, ephemeral and local
@@ -398,8 +483,9 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_plan),          cmocka_unit_test (test_ephemeral),
-    cmocka_unit_test (test_bind_unbind),   cmocka_unit_test (test_classify),
-    cmocka_unit_test (test_detect_fstype), cmocka_unit_test (test_blockdev_path),
+    cmocka_unit_test (test_bind_unbind),   cmocka_unit_test (test_bind_propagation),
+    cmocka_unit_test (test_classify),      cmocka_unit_test (test_detect_fstype),
+    cmocka_unit_test (test_blockdev_path),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

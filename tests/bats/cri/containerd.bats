@@ -152,6 +152,10 @@ teardown() {
 @test "containerd/kata: CPU limit of 2: the VM grows by vCPU hot-plug" { scenario kata sc_vcpu; }
 @test "containerd/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
 @test "containerd/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
+@test "containerd/runc: emptyDir on disk with fsGroup (mode, group, setgid, 64 MiB both ways)" { scenario runc sc_emptydir_fsgroup; }
+@test "containerd/kata: emptyDir on disk with fsGroup (mode, group, setgid, 64 MiB both ways)" { scenario kata sc_emptydir_fsgroup; }
+@test "containerd/runc: hostPath mount propagation (HostToContainer, Bidirectional), rmp -f" { scenario runc sc_propagation; }
+@test "containerd/kata: hostPath mount propagation (HostToContainer; Bidirectional stays in the VM), rmp -f" { scenario kata sc_propagation; }
 @test "containerd/runc: block volume (a loop device)" { scenario runc sc_block; }
 @test "containerd/kata: block volume (a loop device)" { scenario kata sc_block; }
 @test "containerd/runc: port-forward reaches the pod" { scenario runc sc_port_forward; }

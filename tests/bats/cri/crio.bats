@@ -183,6 +183,10 @@ teardown() {
 @test "cri-o/kata: CPU limit of 2: the VM grows by vCPU hot-plug" { scenario kata sc_vcpu; }
 @test "cri-o/runc: emptyDir on disk and on tmpfs" { scenario runc sc_emptydir; }
 @test "cri-o/kata: emptyDir on disk and on tmpfs" { scenario kata sc_emptydir; }
+@test "cri-o/runc: emptyDir on disk with fsGroup (mode, group, setgid, 64 MiB both ways)" { scenario runc sc_emptydir_fsgroup; }
+@test "cri-o/kata: emptyDir on disk with fsGroup (mode, group, setgid, 64 MiB both ways)" { scenario kata sc_emptydir_fsgroup; }
+@test "cri-o/runc: hostPath mount propagation (HostToContainer, Bidirectional), rmp -f" { scenario runc sc_propagation; }
+@test "cri-o/kata: hostPath mount propagation (HostToContainer; Bidirectional stays in the VM), rmp -f" { scenario kata sc_propagation; }
 @test "cri-o/runc: block volume (a loop device)" { scenario runc sc_block; }
 @test "cri-o/kata: block volume (a loop device)" { scenario kata sc_block; }
 @test "cri-o/runc: port-forward reaches the pod" { scenario runc sc_port_forward; }

@@ -538,7 +538,8 @@ sc_update() {
 
 # emptyDir as kubelet makes it: a directory (on disk) and a tmpfs (medium:
 # Memory, sizeLimit 16 MiB) under .../kubernetes.io~empty-dir/, bound into
-# two containers of the pod: what one writes the other reads.
+# two containers of the pod: what one writes the other reads; what is written
+# on disk is in the host directory.
 sc_emptydir() {
   ensure_pod
   local pj base a b
@@ -555,13 +556,9 @@ sc_emptydir() {
   run cri exec "$b" sh -c 'cat /ed-disk/f /ed-mem/f; awk "\$2 == \"/ed-mem\" {print \$3}" /proc/mounts'
   assert_status 0
   assert_eq "$(printf 'disk-data\nmem-data\ntmpfs')" "$output" "the other container reads both; /ed-mem is a tmpfs"
-  # kata: the disk emptyDir is a directory in the guest, the host's stays
-  # empty (docs/kubernetes.md, "Differences from runc")
-  if [ "$RT" = runc ]; then
-    assert_eq disk-data "$(cat "$base/disk/f" 2>&1)" "runc: the file in the host directory"
-  else
-    assert_eq "" "$(ls -A "$base/disk")" "kata: the host directory of the disk emptyDir stays empty"
-  fi
+  # the disk emptyDir is the host directory with both handlers (kata: shared
+  # into the VM, disable_guest_empty_dir = true, the default; docs/storage.md)
+  assert_eq disk-data "$(cat "$base/disk/f" 2>&1)" "the file in the host directory"
   run cri exec "$b" sh -c 'df -k /ed-mem | awk "NR == 2 {print \$2}"'
   assert_status 0
   log "emptyDir tmpfs: $output kB"
@@ -569,6 +566,144 @@ sc_emptydir() {
   cri stop -t 0 "$a" >/dev/null; cri stop -t 0 "$b" >/dev/null
   cri rm "$a" >/dev/null; cri rm "$b" >/dev/null
   umount "$base/mem" 2>/dev/null || true
+}
+
+# emptyDir on disk with fsGroup, as kubelet makes it: a directory under the
+# pod's volumes dir, mode 0777, then (fsGroup G) group G, group rw and setgid:
+# 2777.  Two containers of a new pod run as uids 1000 and 1001 with
+# supplementalGroups [G] (kubelet adds the fsGroup).  Both handlers: the
+# containers see the host's mode and group; a file and a directory made in the
+# container are the container's uid and group G on the host (setgid
+# inheritance), the subdirectory setgid too; the other container reads them;
+# 64 MiB files written on either side have the same sha256 on both.
+FSG=4321
+# fsg_extra DIR UID: the container's emptyDir mount and security context
+fsg_extra() {
+  jq -cn --arg d "$1" --argjson u "$2" --argjson g "$FSG" '{ mounts: [{ container_path: "/cache", host_path: $d }],
+    linux: { security_context: { run_as_user: { value: $u }, supplemental_groups: [$g] } } }'
+}
+sc_emptydir_fsgroup() {
+  local pj a b ed sum hsum
+  ed=$CLIENTS_TMP/kubelet/pods/uid-fsg-$RT-$BATS_TEST_NUMBER/volumes/kubernetes.io~empty-dir/cache
+  mkdir -p "$ed"
+  chmod 0777 "$ed"
+  chgrp "$FSG" "$ed" && chmod 2777 "$ed"
+  assert_eq "2777 $FSG" "$(stat -c '%a %g' "$ed")" "the host directory as kubelet leaves it"
+  pj=$(cri_pod_json "$(podname fsg)")
+  cri_runp "$pj" || return 1
+  cri_create_start "$POD" "$(cri_ctr_json "fga$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$(fsg_extra "$ed" 1000)")" "$pj" || return 1; a=$CTR
+  cri_create_start "$POD" "$(cri_ctr_json "fgb$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$(fsg_extra "$ed" 1001)")" "$pj" || return 1; b=$CTR
+  wait_for 30 cri_exec_ok "$b" true || fail "container never ran"
+  run cri exec "$a" sh -c 'id -u; id -G; stat -c "%a %g" /cache'
+  assert_status 0
+  assert_eq 1000 "$(sed -n 1p <<<"$output")" "uid in the container"
+  assert_match "(^| )$FSG( |\$)" "$(sed -n 2p <<<"$output")" "the fsGroup among the container's groups"
+  assert_eq "2777 $FSG" "$(sed -n 3p <<<"$output")" "the emptyDir's mode and group in the container"
+  run cri exec "$a" sh -c 'echo from-a >/cache/small && mkdir /cache/sub && echo in-sub >/cache/sub/f &&
+    dd if=/dev/urandom of=/cache/big bs=1M count=64 2>/dev/null && sync && sha256sum /cache/big | cut -d" " -f1'
+  assert_status 0
+  sum=$output
+  assert_match '^[0-9a-f]{64}$' "$sum" "sha256 of the container's 64 MiB file"
+  assert_eq "1000 $FSG" "$(stat -c '%u %g' "$ed/small" 2>&1)" "owner of the container's file on the host"
+  assert_eq "1000 $FSG 2755" "$(stat -c '%u %g %a' "$ed/sub" 2>&1)" "the container's directory on the host (setgid inherited)"
+  assert_eq "1000 $FSG 67108864" "$(stat -c '%u %g %s' "$ed/big" 2>&1)" "the container's 64 MiB file on the host"
+  hsum=$(sha256sum "$ed/big" | cut -d' ' -f1)
+  assert_eq "$sum" "$hsum" "sha256 of the 64 MiB file: the container's, the host's"
+  run cri exec "$b" sh -c 'cat /cache/small /cache/sub/f; sha256sum /cache/big | cut -d" " -f1; echo from-b >/cache/b && stat -c "%u %g" /cache/b'
+  assert_status 0
+  assert_eq "$(printf 'from-a\nin-sub\n%s\n1001 %s' "$sum" "$FSG")" "$output" "the second container reads them; its own file is 1001:$FSG"
+  assert_eq "1001 $FSG" "$(stat -c '%u %g' "$ed/b" 2>&1)" "owner of the second container's file on the host"
+  # the other way: 64 MiB written on the host, read in both containers
+  head -c 67108864 /dev/urandom >"$ed/host-big"
+  hsum=$(sha256sum "$ed/host-big" | cut -d' ' -f1)
+  run cri exec "$a" sh -c 'sha256sum /cache/host-big | cut -d" " -f1'
+  assert_status 0
+  assert_eq "$hsum" "$output" "sha256 of the host's 64 MiB file in the first container"
+  run cri exec "$b" sh -c 'sha256sum /cache/host-big | cut -d" " -f1'
+  assert_status 0
+  assert_eq "$hsum" "$output" "sha256 of the host's 64 MiB file in the second container"
+  ref_check emptydir-fsgroup "$(cd "$ed" && stat -c '%n %u %g %a %s' small sub sub/f b big | sort)"
+  rm -f "$ed/big" "$ed/host-big"
+}
+
+# hostPath with mount propagation (CRI: propagation 1 = HostToContainer,
+# rslave; 2 = Bidirectional, rshared; 0 = the default, rprivate).  The host
+# directory H is made a shared mount, as kubelet's directories on a shared /
+# are (both servers refuse rslave/rshared on a private one).  A new pod, one
+# privileged container (Bidirectional needs it) with H at /h2c (1), /priv (0)
+# and /bidir (2), a second one with H at /bidir (2).  After it started, the host mounts a tmpfs on H/late and
+# binds a file tree on H/tree: /h2c shows both, /priv neither (with runc and
+# kata alike), and /h2c loses the tmpfs when the host unmounts it.  The
+# container mounts a tmpfs on /bidir/inner, which is rshared in the container
+# (kata: in the guest): runc's reaches the host's H/inner and, through it,
+# the second container; kata's cannot leave the VM, H/inner stays an empty
+# directory of H, and the second container does not see it either
+# (docs/kubernetes.md, "Mount propagation").  rmp -f leaves nothing mounted but H and what the
+# test mounted on it.
+prop_host_mounts() { awk -v h="$1" '$5 == h || index($5, h "/") == 1 { print $5 }' /proc/self/mountinfo | sort | tr '\n' ' '; }
+sc_propagation() {
+  local pj h tree pod ns c c2 m
+  h=$CLIENTS_TMP/prop-$RT-$BATS_TEST_NUMBER
+  tree=$CLIENTS_TMP/prop-tree-$RT-$BATS_TEST_NUMBER
+  mkdir -p "$h/late" "$h/tree" "$h/inner" "$tree/x"
+  echo tree-file >"$tree/x/f"
+  mount --bind "$h" "$h" && mount --make-rshared "$h" || fail "cannot make $h a shared mount"
+  pj=$(cri_pod_json "$(podname prop)")
+  jq '.linux.security_context.privileged = true' "$pj" >"$pj.new" && mv "$pj.new" "$pj"
+  cri_runp "$pj" || return 1
+  pod=$POD
+  ns=$(pod_netns "$pod")
+  m=$(jq -cn --arg h "$h" '{ mounts: [{ container_path: "/h2c", host_path: $h, propagation: 1 },
+    { container_path: "/priv", host_path: $h }, { container_path: "/bidir", host_path: $h, propagation: 2 }],
+    linux: { security_context: { privileged: true } } }')
+  cri_create_start "$pod" "$(cri_ctr_json "prop$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' "$m")" "$pj" || return 1
+  c=$CTR
+  # a second container of the pod with the path at /bidir (Bidirectional)
+  cri_create_start "$pod" "$(cri_ctr_json "prob$BATS_TEST_NUMBER" "$BUSYBOX" '["sleep","600"]' \
+    "$(jq -cn --arg h "$h" '{ mounts: [{ container_path: "/bidir", host_path: $h, propagation: 2 }],
+      linux: { security_context: { privileged: true } } }')")" "$pj" || return 1
+  c2=$CTR
+  wait_for 30 cri_exec_ok "$c" true || fail "container never ran: $(cri_ctr_state "$c"); exec: $(cri exec "$c" true 2>&1)"
+  wait_for 30 cri_exec_ok "$c2" true || fail "second container never ran: $(cri_ctr_state "$c2")"
+  # after start, on the host
+  mount -t tmpfs -o size=4m tmpfs "$h/late" || fail "host tmpfs on $h/late"
+  echo late-tmpfs >"$h/late/f"
+  mount --rbind "$tree" "$h/tree" || fail "host bind of $tree on $h/tree"
+  run cri exec "$c" sh -c 'cat /h2c/late/f /h2c/tree/x/f; echo "priv: late [$(ls -A /priv/late)] tree [$(ls -A /priv/tree)]"'
+  assert_status 0
+  assert_eq "$(printf 'late-tmpfs\ntree-file\npriv: late [] tree []')" "$output" \
+    "HostToContainer: the host's new tmpfs and bind in /h2c; nothing new in the private /priv"
+  umount "$h/late" || fail "umount $h/late on the host"
+  run cri exec "$c" ls -A /h2c/late
+  assert_status 0
+  assert_eq "" "$output" "/h2c/late after the host unmounted its tmpfs"
+  # Bidirectional: a mount made in the container
+  run cri exec "$c" sh -c 'mount -t tmpfs -o size=1m tmpfs /bidir/inner && echo from-ctr >/bidir/inner/f &&
+    cat /bidir/inner/f && grep " /bidir " /proc/self/mountinfo | grep -o "shared:[0-9]*" | sed "s/:.*//"'
+  assert_status 0
+  assert_eq "$(printf 'from-ctr\nshared')" "$output" "Bidirectional: a tmpfs mounted in the container; /bidir is rshared there"
+  if [ "$RT" = runc ]; then
+    mountpoint -q "$h/inner" || fail "runc: the container's tmpfs did not reach the host's $h/inner"
+    assert_eq from-ctr "$(cat "$h/inner/f" 2>&1)" "runc: the container's file on the host"
+    run cri exec "$c" cat /h2c/inner/f
+    assert_eq from-ctr "$output" "runc: the container's mount, back through the host, in /h2c"
+    run cri exec "$c2" cat /bidir/inner/f
+    assert_eq from-ctr "$output" "runc: the container's mount, through the host, in the pod's other container"
+    umount "$h/inner" || fail "umount of the propagated $h/inner"
+  else
+    ! mountpoint -q "$h/inner" || fail "kata: a mount made in the VM reached the host's $h/inner: update docs/kubernetes.md"
+    assert_eq "" "$(ls -A "$h/inner")" "kata: the host's $h/inner stays an empty directory"
+    run cri exec "$c2" ls -A /bidir/inner
+    assert_status 0
+    assert_eq "" "$output" "kata: the pod's other container does not see the mount (docs/kubernetes.md)"
+  fi
+  assert_eq "$h $h/tree " "$(prop_host_mounts "$h")" "mounts under $h on the host with the pod running"
+  run cri rmp -f "$pod"
+  assert_status 0
+  nothing_left "$pod" "$ns"
+  assert_eq "$h $h/tree " "$(prop_host_mounts "$h")" "mounts under $h on the host after rmp -f"
+  umount -R "$h" || fail "umount -R $h"
+  assert_eq "" "$(prop_host_mounts "$h")" "mounts under $h after the test's own unmount"
 }
 
 # A block volume (volumeDevices): a loop device given as linux.devices; the
