@@ -575,8 +575,10 @@ sc_emptydir() {
 # containers see the host's mode and group; a file and a directory made in the
 # container are the container's uid and group G on the host (setgid
 # inheritance), the subdirectory setgid too; the other container reads them;
-# 64 MiB files written on either side have the same sha256 on both.
+# files of FSG_MB MiB written on either side have the same sha256 on both
+# (16: each MiB is written, then hashed three times, by a TCG guest).
 FSG=4321
+FSG_MB=16
 # fsg_extra DIR UID: the container's emptyDir mount and security context
 fsg_extra() {
   jq -cn --arg d "$1" --argjson u "$2" --argjson g "$FSG" '{ mounts: [{ container_path: "/cache", host_path: $d }],
@@ -600,28 +602,28 @@ sc_emptydir_fsgroup() {
   assert_match "(^| )$FSG( |\$)" "$(sed -n 2p <<<"$output")" "the fsGroup among the container's groups"
   assert_eq "2777 $FSG" "$(sed -n 3p <<<"$output")" "the emptyDir's mode and group in the container"
   run cri exec "$a" sh -c 'echo from-a >/cache/small && mkdir /cache/sub && echo in-sub >/cache/sub/f &&
-    dd if=/dev/urandom of=/cache/big bs=1M count=64 2>/dev/null && sync && sha256sum /cache/big | cut -d" " -f1'
+    dd if=/dev/urandom of=/cache/big bs=1M count='"$FSG_MB"' 2>/dev/null && sync && sha256sum /cache/big | cut -d" " -f1'
   assert_status 0
   sum=$output
-  assert_match '^[0-9a-f]{64}$' "$sum" "sha256 of the container's 64 MiB file"
+  assert_match '^[0-9a-f]{64}$' "$sum" "sha256 of the container's $FSG_MB MiB file"
   assert_eq "1000 $FSG" "$(stat -c '%u %g' "$ed/small" 2>&1)" "owner of the container's file on the host"
   assert_eq "1000 $FSG 2755" "$(stat -c '%u %g %a' "$ed/sub" 2>&1)" "the container's directory on the host (setgid inherited)"
-  assert_eq "1000 $FSG 67108864" "$(stat -c '%u %g %s' "$ed/big" 2>&1)" "the container's 64 MiB file on the host"
+  assert_eq "1000 $FSG $((FSG_MB << 20))" "$(stat -c '%u %g %s' "$ed/big" 2>&1)" "the container's $FSG_MB MiB file on the host"
   hsum=$(sha256sum "$ed/big" | cut -d' ' -f1)
-  assert_eq "$sum" "$hsum" "sha256 of the 64 MiB file: the container's, the host's"
+  assert_eq "$sum" "$hsum" "sha256 of the $FSG_MB MiB file: the container's, the host's"
   run cri exec "$b" sh -c 'cat /cache/small /cache/sub/f; sha256sum /cache/big | cut -d" " -f1; echo from-b >/cache/b && stat -c "%u %g" /cache/b'
   assert_status 0
   assert_eq "$(printf 'from-a\nin-sub\n%s\n1001 %s' "$sum" "$FSG")" "$output" "the second container reads them; its own file is 1001:$FSG"
   assert_eq "1001 $FSG" "$(stat -c '%u %g' "$ed/b" 2>&1)" "owner of the second container's file on the host"
-  # the other way: 64 MiB written on the host, read in both containers
-  head -c 67108864 /dev/urandom >"$ed/host-big"
+  # the other way: FSG_MB MiB written on the host, read in both containers
+  head -c $((FSG_MB << 20)) /dev/urandom >"$ed/host-big"
   hsum=$(sha256sum "$ed/host-big" | cut -d' ' -f1)
   run cri exec "$a" sh -c 'sha256sum /cache/host-big | cut -d" " -f1'
   assert_status 0
-  assert_eq "$hsum" "$output" "sha256 of the host's 64 MiB file in the first container"
+  assert_eq "$hsum" "$output" "sha256 of the host's $FSG_MB MiB file in the first container"
   run cri exec "$b" sh -c 'sha256sum /cache/host-big | cut -d" " -f1'
   assert_status 0
-  assert_eq "$hsum" "$output" "sha256 of the host's 64 MiB file in the second container"
+  assert_eq "$hsum" "$output" "sha256 of the host's $FSG_MB MiB file in the second container"
   ref_check emptydir-fsgroup "$(cd "$ed" && stat -c '%n %u %g %a %s' small sub sub/f b big | sort)"
   rm -f "$ed/big" "$ed/host-big"
 }
