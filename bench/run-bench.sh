@@ -467,7 +467,7 @@ floor_argv() {
 	if [ $vfs = 1 ]; then
 		FA+=(-chardev "socket,id=vfs,path=$(sockp "$vm" vfsd.sock)" -device "vhost-user-fs-$bus,chardev=vfs,tag=kataShared")
 	else
-		FA+=(-fsdev "local,id=fs0,path=${shared//,/,,},security_model=none" -device "virtio-9p-$bus,fsdev=fs0,mount_tag=kataShared")
+		FA+=(-fsdev "local,id=fs0,path=${shared//,/,,},security_model=none,multidevs=remap" -device "virtio-9p-$bus,fsdev=fs0,mount_tag=kataShared")
 	fi
 	if [ "${FLOOR_GUEST:-initrd}" = image ]; then
 		FA+=(-drive "file=${IMG_PATH//,/,,},if=none,id=drive-image,format=raw,readonly=on,aio=threads")
