@@ -641,17 +641,29 @@ write_sysctl (const char *key, const char *val, kata_error_t **err)
 static char *
 containing_mount (const char *path)
 {
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  char *line = NULL, *best = NULL;
-  size_t cap = 0, bestlen = 0;
-  if (f == NULL)
+  cleanup_free char *data = NULL;
+  char *line, *save = NULL, *best = NULL;
+  size_t bestlen = 0;
+  if (kata_read_file ("/proc/self/mountinfo", &data, NULL, 1 << 24, NULL) < 0)
     return NULL;
-  while (getline (&line, &cap, f) > 0)
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char mp[4096];
+      /* the fifth field: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." (no sscanf in the agent:
+         docs/agent.md) */
+      char *mp = line, *end;
       size_t l;
-      if (sscanf (line, "%*d %*d %*s %*s %4095s", mp) != 1)
+      int i;
+      for (i = 0; i < 4 && mp; i++)
+        {
+          mp = strchr (mp, ' ');
+          if (mp)
+            mp++;
+        }
+      if (mp == NULL || *mp == '\0' || *mp == ' ')
         continue;
+      end = strchr (mp, ' ');
+      if (end)
+        *end = '\0';
       l = strcmp (mp, "/") == 0 ? 0 : strlen (mp);
       if (l && (strncmp (path, mp, l) != 0 || (path[l] != '/' && path[l] != '\0')))
         continue;
@@ -662,8 +674,6 @@ containing_mount (const char *path)
           bestlen = l;
         }
     }
-  free (line);
-  fclose (f);
   return best;
 }
 
