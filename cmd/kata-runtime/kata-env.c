@@ -270,6 +270,7 @@ cmd_kata_env (kata_context_t *ctx, int argc, char **argv, kata_error_t **err)
   kv_str (&o, "AccelReason", reason ? reason : "");
   kv_str (&o, "TbSize", cfg->hypervisor.tb_size);
   kv_str (&o, "MemoryBackend", cfg->hypervisor.memory_backend);
+  kv_bool (&o, "DisableTransparentHugepages", cfg->hypervisor.disable_transparent_hugepages);
   kv_str (&o, "Firmware", kata_qemu_firmware (cfg) ? kata_qemu_firmware (cfg) : "");
   kv_int (&o, "DefaultVCPUs", cfg->hypervisor.default_vcpus);
   kv_int (&o, "DefaultMaxVCPUs", cfg->hypervisor.default_maxvcpus);

@@ -99,6 +99,7 @@ static const key_desc_t qemu_keys[] = {
   INT ("boot_timeout", hypervisor.boot_timeout, 1, 3600),
   { "tb_size", K_TBSIZE, OFF (hypervisor.tb_size), 0, 1024 * 1024, NULL },
   STR ("seccompsandbox", hypervisor.seccompsandbox),
+  BOOL ("disable_transparent_hugepages", hypervisor.disable_transparent_hugepages),
   { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -168,10 +169,11 @@ kata_config_default (void)
   c->hypervisor.disable_block_device_use = false;
   c->hypervisor.enable_debug = false;
   c->hypervisor.boot_timeout = 60;
-  c->hypervisor.tb_size = xstrdup ("32"); /* docs/benchmarks.md: memory per idle pod */
+  c->hypervisor.tb_size = xstrdup ("16"); /* docs/benchmarks.md: issue 17, the tb_size sweep */
   c->hypervisor.firmware = xstrdup ("");
   c->hypervisor.memory_backend = xstrdup ("memfd");
   c->hypervisor.seccompsandbox = xstrdup (KATA_QEMU_SANDBOX_DEFAULT);
+  c->hypervisor.disable_transparent_hugepages = false;
   c->agent.debug = false;
   c->agent.kernel_modules = xmalloc0 (sizeof (char *));
   c->agent.kernel_modules_len = 0;

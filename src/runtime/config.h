@@ -49,9 +49,11 @@ typedef struct kata_config_s
     bool enable_debug;             /* false */
     int boot_timeout;              /* seconds to wait for the agent, default 60 */
     char *tb_size;                 /* TCG translation-block cache in MiB, as a decimal
-                                      string; default "32" ("0" = QEMU's default).  Never NULL. */
+                                      string; default "16" ("0" = QEMU's default).  Never NULL. */
     char *seccompsandbox;          /* QEMU -sandbox value ("" = none); default
                                       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" */
+    /* true: prctl (PR_SET_THP_DISABLE) before QEMU's exec; default false */
+    bool disable_transparent_hugepages;
   } hypervisor;
   struct
   {

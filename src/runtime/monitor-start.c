@@ -80,6 +80,7 @@ args_json (const kata_sandbox_spec_t *spec)
   kata_gen_kv_int (g, "boot_timeout", c->hypervisor.boot_timeout);
   kata_gen_kv_int (g, "memory_slots", c->hypervisor.memory_slots);
   kata_gen_kv_int (g, "default_maxvcpus", c->hypervisor.default_maxvcpus);
+  kata_gen_kv_bool (g, "disable_transparent_hugepages", c->hypervisor.disable_transparent_hugepages);
   kata_gen_kv_bool (g, "enable_debug", c->hypervisor.enable_debug);
   kata_gen_kv_bool (g, "agent_debug", c->agent.debug);
   kata_gen_kv_bool (g, "enable_template", c->factory.enable_template);

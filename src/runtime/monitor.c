@@ -125,6 +125,8 @@ mon_load_args (monitor_t *m, const char *path, kata_error_t **err)
   m->cfg->hypervisor.memory_slots = (int)kata_json_int (h, "memory_slots", m->cfg->hypervisor.memory_slots);
   m->cfg->hypervisor.default_maxvcpus
       = (int)kata_json_int (h, "default_maxvcpus", m->cfg->hypervisor.default_maxvcpus);
+  m->cfg->hypervisor.disable_transparent_hugepages
+      = kata_json_bool (h, "disable_transparent_hugepages", m->cfg->hypervisor.disable_transparent_hugepages);
   m->cfg->hypervisor.enable_debug = kata_json_bool (h, "enable_debug", false);
   m->cfg->agent.debug = kata_json_bool (h, "agent_debug", false);
   m->cfg->factory.enable_template = kata_json_bool (h, "enable_template", false);

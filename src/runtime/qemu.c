@@ -574,6 +574,10 @@ qemu_start (const kata_vm_params_t *p, kata_vm_t *vm, kata_error_t **err)
         child_fail (logfd, "chdir to the VM dir");
       if (netns >= 0 && setns (netns, CLONE_NEWNET) < 0)
         child_fail (logfd, "setns into the network namespace");
+      /* Kept across execve: QEMU's MADV_HUGEPAGE (TCG cache, anonymous guest RAM) is
+         then ignored, and each page costs 4 KiB instead of 2 MiB (disable_transparent_hugepages). */
+      if (p->cfg->hypervisor.disable_transparent_hugepages && prctl (PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+        child_fail (logfd, "prctl PR_SET_THP_DISABLE");
       execv (argv[0], argv);
       child_fail (logfd, argv[0]);
     }

@@ -110,6 +110,7 @@ assert_config_equal (const kata_config_t *a, const kata_config_t *b)
   S (hypervisor.tb_size);
   S (hypervisor.firmware);
   S (hypervisor.memory_backend);
+  I (hypervisor.disable_transparent_hugepages);
   I (agent.debug);
   I (agent.kernel_modules_len);
   for (i = 0; i < a->agent.kernel_modules_len; i++)
@@ -156,9 +157,10 @@ test_default (void **state)
   assert_false (c->hypervisor.disable_block_device_use);
   assert_false (c->hypervisor.enable_debug);
   assert_int_equal (c->hypervisor.boot_timeout, 60);
-  assert_string_equal (c->hypervisor.tb_size, "32");
+  assert_string_equal (c->hypervisor.tb_size, "16");
   assert_string_equal (c->hypervisor.firmware, "");
   assert_string_equal (c->hypervisor.memory_backend, "memfd");
+  assert_int_equal (c->hypervisor.disable_transparent_hugepages, 0);
   assert_false (c->agent.debug);
   assert_int_equal (c->agent.kernel_modules_len, 0);
   assert_non_null (c->agent.kernel_modules);
@@ -248,6 +250,7 @@ test_every_key (void **state)
                               "enable_debug = true\n"
                               "boot_timeout = 120\n"
                               "tb_size = 512\n"
+                              "disable_transparent_hugepages = true\n"
                               "[agent.kata]\n"
                               "debug = true\n"
                               "kernel_modules = [\"e1000e EEE=1\", \"i915\"]\n"
@@ -285,6 +288,7 @@ test_every_key (void **state)
   assert_true (c->hypervisor.enable_debug);
   assert_int_equal (c->hypervisor.boot_timeout, 120);
   assert_string_equal (c->hypervisor.tb_size, "512");
+  assert_true (c->hypervisor.disable_transparent_hugepages);
   assert_true (c->agent.debug);
   assert_int_equal (c->agent.kernel_modules_len, 2);
   assert_string_equal (c->agent.kernel_modules[0], "e1000e EEE=1");
@@ -356,6 +360,11 @@ test_tb_size_forms (void **state)
       "t.toml:2:11: hypervisor.qemu.tb_size: -1 is out of range, expected an integer from 0 to 1048576");
   load_err ("[hypervisor.qemu]\ntb_size = 1.5\n",
             "t.toml:2:11: hypervisor.qemu.tb_size: expected integer, got float");
+  c = load_ok ("[hypervisor.qemu]\ndisable_transparent_hugepages = false\n");
+  assert_false (c->hypervisor.disable_transparent_hugepages);
+  kata_config_free (c);
+  load_err ("[hypervisor.qemu]\ndisable_transparent_hugepages = 1\n",
+            "t.toml:2:33: hypervisor.qemu.disable_transparent_hugepages: expected boolean, got integer");
 }
 
 static void
