@@ -19,14 +19,14 @@ set +e
 out=${KATA_TEST_OUT:-$(mktemp -d /tmp/kata-tests.XXXXXX)}
 tpass=0; tfail=0; tskip=0
 stage_t0=$SECONDS # each stage's wall time is printed with its counts
-add_summary() { # FILE RC NAME [last]: sum every "N passed, N failed[, N skipped]" line (or take the last one)
-  local file=$1 rc=$2 name=$3 pick=cat p f s
+add_summary() { # FILE RC NAME [last [NOTE]]: sum every "N passed, N failed[, N skipped]" line (or take the last one)
+  local file=$1 rc=$2 name=$3 pick=cat note=${5:+; $5} p f s
   [ "${4:-}" = last ] && pick="tail -n 1"
   p=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$1} END {print s+0}')
   f=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$3} END {print s+0}')
   s=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$file" | $pick | awk '{s+=$5} END {print s+0}')
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc"; fi
-  echo "$name: $p passed, $f failed, $s skipped ($((SECONDS - stage_t0)) s)"
+  echo "$name: $p passed, $f failed, $s skipped ($((SECONDS - stage_t0)) s$note)"
   stage_t0=$SECONDS
   tpass=$((tpass + p)); tfail=$((tfail + f)); tskip=$((tskip + s))
 }
@@ -62,7 +62,8 @@ echo "== bats"
 KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 3600 bash tests/bats/run-bats.sh > "$out/bats.out" 2>&1
 rc=$?
 grep -E '^not ok|^# ' "$out/bats.out" | head -80
-add_summary "$out/bats.out" $rc bats
+# how many sandboxes came from the VM template (tests/bats/run-bats.sh, docs/factory.md "Tests")
+add_summary "$out/bats.out" $rc bats "" "$(sed -n 's/^# VM template: //p' "$out/bats.out" | tail -1)"
 
 echo "== image guest: core bats cases again with systemd as init (docs/guest.md)"
 KATA_RUNTIME=/usr/local/bin/kata-runtime timeout 1200 bash tests/bats/run-image-guest.sh > "$out/image-guest.out" 2>&1

@@ -142,6 +142,10 @@ int kata_virtiofsd_start (const kata_config_t *cfg, const char *shared_dir, cons
 int kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err);
 /* True when a complete template exists; *VCPUS / *MEMORY_MB (may be NULL) get its size. */
 bool kata_vm_template_ready (const kata_config_t *cfg, int *vcpus, int *memory_mb);
+/* NULL when sandboxes of CFG can clone the template (it was made for the same machine,
+   QEMU, firmware, kernel, initrd or image and kernel command line), else why not
+   (malloc'd).  A clone would otherwise restore another guest than CFG's. */
+char *kata_vm_template_mismatch (const kata_config_t *cfg);
 /* Removes the template (and unmounts the tmpfs we mounted).  Fine when there is none. */
 int kata_vm_template_destroy (const kata_config_t *cfg, kata_error_t **err);
 

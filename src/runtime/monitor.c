@@ -1115,7 +1115,11 @@ choose_boot (monitor_t *m)
   else if (m->cfg->factory.enable_template)
     {
       int tv = 0, tm = 0;
-      if (kata_vm_template_ready (m->cfg, &tv, &tm))
+      bool ready = kata_vm_template_ready (m->cfg, &tv, &tm);
+      /* another configuration's template (they share the default template_path): its
+         clone would run that configuration's guest */
+      cleanup_free char *why = ready ? kata_vm_template_mismatch (m->cfg) : NULL;
+      if (ready && why == NULL)
         {
           /* A clone has the template's size, whatever the spec asked for. */
           m->params.boot_mode = KATA_VM_BOOT_CLONE;
@@ -1126,6 +1130,9 @@ choose_boot (monitor_t *m)
           m->params.nics_len = 0;
           kata_debug ("sandbox %s: cloning the VM template in %s", m->sid, m->cfg->factory.template_path);
         }
+      else if (ready)
+        kata_warn ("sandbox %s: the VM template in `%s` was made for another guest (%s); booting normally",
+                   m->sid, m->cfg->factory.template_path, why);
       else
         kata_warn (
             "sandbox %s: enable_template is set but there is no VM template in `%s` (run `kata-runtime "

@@ -996,6 +996,54 @@ template_file (const kata_config_t *cfg, const char *name)
   return xasprintf ("%s/%s", cfg->factory.template_path, name);
 }
 
+/* What a clone takes from its template rather than from its own configuration: the
+   machine, QEMU, the firmware, kernel, initrd or image and the kernel command line (the
+   device list follows from these).  Recorded in template.json by kata_vm_template_create;
+   KEYS[i] is the template.json key of VALUES[i] (malloc'd, "" when unset). */
+#define TEMPLATE_GUEST_KEYS 6
+static const char *const template_guest_keys[TEMPLATE_GUEST_KEYS]
+    = { "machine_type", "qemu", "firmware", "kernel", "initrd_or_image", "kernel_params" };
+
+static void
+template_guest (const kata_config_t *cfg, char *values[TEMPLATE_GUEST_KEYS])
+{
+  const char *img = cfg->hypervisor.image && *cfg->hypervisor.image ? cfg->hypervisor.image : NULL;
+  const char *fw = kata_qemu_firmware (cfg);
+  char *append = qemu_kernel_cmdline (cfg, strcmp (cfg->hypervisor.machine_type, "microvm") == 0, NULL);
+  values[0] = xstrdup (cfg->hypervisor.machine_type ? cfg->hypervisor.machine_type : "");
+  values[1] = xstrdup (cfg->hypervisor.path ? cfg->hypervisor.path : "");
+  values[2] = xstrdup (fw ? fw : "");
+  values[3] = kata_qemu_kernel (cfg);
+  values[4] = img ? xasprintf ("image %s", img)
+                  : xasprintf ("initrd %s", cfg->hypervisor.initrd ? cfg->hypervisor.initrd : "");
+  values[5] = append ? append : xstrdup ("");
+}
+
+char *
+kata_vm_template_mismatch (const kata_config_t *cfg)
+{
+  cleanup_free char *meta = template_file (cfg, "template.json");
+  cleanup_free char *data = NULL;
+  char *values[TEMPLATE_GUEST_KEYS];
+  char *why = NULL;
+  yajl_val v = NULL;
+  size_t len;
+
+  if (kata_read_file (meta, &data, &len, 65536, NULL) < 0 || kata_json_parse (data, len, &v, NULL) < 0)
+    return xstrdup ("no template.json");
+  template_guest (cfg, values);
+  for (int i = 0; i < TEMPLATE_GUEST_KEYS; i++)
+    {
+      /* a key that a template of an older runtime does not record is not checked */
+      const char *t = kata_json_str (v, template_guest_keys[i]);
+      if (why == NULL && t != NULL && strcmp (t, values[i]) != 0)
+        why = xasprintf ("%s `%s`, not `%s`", template_guest_keys[i], t, values[i]);
+      free (values[i]);
+    }
+  yajl_tree_free (v);
+  return why;
+}
+
 bool
 kata_vm_template_ready (const kata_config_t *cfg, int *vcpus, int *memory_mb)
 {
@@ -1155,9 +1203,21 @@ kata_vm_template_create (const kata_config_t *cfg, kata_error_t **err)
   qemu_stop (&vm, true, NULL);
   qemu_release (&vm);
   {
-    cleanup_free char *meta = xasprintf (
-        "{\"vcpus\":%d,\"memory_mb\":%d,\"machine_type\":\"%s\",\"created_ms\":%llu}", vcpus, mem,
-        cfg->hypervisor.machine_type, (unsigned long long)((kata_now_ns () - t0) / 1000000));
+    char *values[TEMPLATE_GUEST_KEYS];
+    cleanup_free char *meta = NULL;
+    yajl_gen g = kata_gen_new ();
+    yajl_gen_map_open (g);
+    kata_gen_kv_int (g, "vcpus", vcpus);
+    kata_gen_kv_int (g, "memory_mb", mem);
+    template_guest (cfg, values);
+    for (int i = 0; i < TEMPLATE_GUEST_KEYS; i++)
+      {
+        kata_gen_kv_str (g, template_guest_keys[i], values[i]);
+        free (values[i]);
+      }
+    kata_gen_kv_int (g, "created_ms", (long long)((kata_now_ns () - t0) / 1000000));
+    yajl_gen_map_close (g);
+    meta = kata_gen_finish (g, NULL);
     if (kata_write_file_atomic (meta_path, meta, strlen (meta), 0600, err) < 0)
       goto fail;
   }

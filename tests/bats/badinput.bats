@@ -8,6 +8,8 @@
 # every verb, broken JSON, wrong types of process.args/terminal/root.path.)
 
 load helpers
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# it sets its own configuration (guard.toml), and hardly any sandbox starts.
 
 TRIED=0
 

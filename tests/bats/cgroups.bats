@@ -5,6 +5,17 @@
 
 load helpers-vm
 
+# Sandboxes are clones of the run's VM template (helpers-vm.bash use_vm_template,
+# docs/factory.md "Tests"), but in the VM sizing and hot-plug tests (cold_boot): a
+# clone has the template's size and no hot-plug slots.
+function setup_file() {
+	use_vm_template
+}
+
+function teardown_file() {
+	release_vm_template
+}
+
 MIB=1048576
 
 function setup() {
@@ -42,6 +53,7 @@ function guest_cgroup_file() {
 }
 
 @test "the memory limit sizes the guest and is the guest cgroup's limit" {
+	cold_boot # VM sizing
 	limits_256m_1_5cpu
 	kata_runtime_detached run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
@@ -64,6 +76,7 @@ function guest_cgroup_file() {
 }
 
 @test "a small memory limit still gets a 128 MiB VM" {
+	cold_boot # VM sizing
 	update_config ".linux.resources.memory = {\"limit\": $((64 * MIB))}"
 	kata_runtime_detached run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
@@ -74,6 +87,7 @@ function guest_cgroup_file() {
 }
 
 @test "CPU quota 150000/period 100000 gives 2 vCPUs" {
+	cold_boot # VM sizing
 	limits_256m_1_5cpu
 	kata_runtime_detached run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
@@ -102,6 +116,7 @@ function guest_cgroup_file() {
 }
 
 @test "host limits: memory = guest memory + overhead, CPU quota = spec quota + half a period" {
+	cold_boot # the host limit follows the VM's sizing
 	limits_256m_1_5cpu
 	kata_runtime_detached run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
@@ -134,6 +149,7 @@ function guest_cgroup_file() {
 }
 
 @test "update --memory: the guest cgroup changes; past the VM's memory the VM grows (memory hot-plug)" {
+	cold_boot # memory hot-plug: a clone has no slots
 	limits_256m_1_5cpu
 	kata_runtime_detached run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]

@@ -3,6 +3,16 @@
 
 load helpers-vm
 
+# The boot is not under test here: sandboxes are clones of the run's VM template
+# (helpers-vm.bash use_vm_template, docs/factory.md "Tests").
+function setup_file() {
+	use_vm_template
+}
+
+function teardown_file() {
+	release_vm_template
+}
+
 function setup() {
 	requires_for_test
 	setup_bundle sleep 1000

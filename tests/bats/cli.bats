@@ -2,6 +2,8 @@
 # The command line itself: global flags, verbs, help, version.  No VM needed.
 
 load helpers
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# it checks the messages of a disabled factory, and hardly any sandbox starts.
 
 function setup() {
 	setup_root

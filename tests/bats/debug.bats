@@ -3,6 +3,8 @@
 # and no secret from the process environment in any log.
 
 load helpers-vm
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# the boot's stages in the debug log are the subject.
 
 function setup() {
 	requires_vm

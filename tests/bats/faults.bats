@@ -9,6 +9,8 @@
 # kata-runtime built here with --enable-fault-injection from a copy of this tree.
 
 load helpers-vm
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# the fault points are on the boot path (a clone skips monitor-qemu-started), and the VM is killed.
 
 function setup_file() {
 	local why="" rt=""

@@ -8,6 +8,8 @@
 # KATA_CONF_FILE at a configuration with `image =`.
 
 load helpers
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# the image guest's boot is the subject.
 
 # the parameters Kata 1.x's katautils adds for an image (needSystemd)
 SEED_SYSTEMD_PARAMS="systemd.mask=systemd-networkd.service

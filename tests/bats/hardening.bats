@@ -5,6 +5,8 @@
 # container reaches neither the agent's channel nor another container's root.
 
 load helpers-vm
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# QEMU's command line is checked (-sandbox ... spawn=deny, which a clone drops for the migration).
 
 function setup() {
 	requires_for_test

@@ -11,6 +11,16 @@
 
 load helpers-vm
 
+# The boot is not under test here: sandboxes are clones of the run's VM template
+# (helpers-vm.bash use_vm_template, docs/factory.md "Tests").
+function setup_file() {
+	use_vm_template
+}
+
+function teardown_file() {
+	release_vm_template
+}
+
 POD_IP=10.198.0.2
 PEER_IP=10.198.0.1
 POD_MAC=02:4b:41:54:41:12

@@ -7,6 +7,8 @@
 # (10.199.0.1/24) lives in a second netns, the "peer".
 
 load helpers-vm
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# the NICs on QEMU's command line at boot are the subject (a clone gets them hot-plugged).
 
 POD_IP=10.199.0.2
 PEER_IP=10.199.0.1

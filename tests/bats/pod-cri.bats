@@ -5,6 +5,8 @@
 # (docs/kubernetes.md; the crictl-driven suite is tests/bats/cri/.)
 
 load helpers-vm
+# Sandboxes boot cold, not from the run's VM template (docs/factory.md "Tests"):
+# pod sizing: memory and vCPU hot-plug (a clone has the template's size and no slots).
 
 POD_TMP=""
 

@@ -45,6 +45,8 @@ awk -v img="$img" '
 ' "$base" >"$conf"
 grep -q '^image = ' "$conf" || die "$base has no [hypervisor.qemu] table"
 export KATA_CONF_FILE="$conf"
+# the image guest's boot is what this run tests: no VM template (run-bats.sh)
+export KATA_BATS_TEMPLATE=0
 echo "# image guest: $img (configuration $conf from $base)"
 
 # The core cases: one regex over the test names (bats -f).

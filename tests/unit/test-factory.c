@@ -21,6 +21,7 @@
 #include "common/utils.h"
 #include "runtime/config.h"
 #include "runtime/factory.h"
+#include "runtime/hypervisor.h"
 #include "runtime/monitor.h"
 
 typedef struct
@@ -86,6 +87,52 @@ make_template (const fixture_t *f, off_t mem_size, const char *meta)
   write_file (st, "0123456789", 0);
   if (meta)
     write_file (json, meta, 0);
+}
+
+/* A template made for another guest is not cloned: kata_vm_template_mismatch names the
+   first key of template.json that differs from the configuration. */
+static void
+test_template_mismatch (void **state)
+{
+  fixture_t *f = *state;
+  cleanup_free char *why = NULL;
+  const char *cmdline
+      = "{\"machine_type\":\"q35\",\"kernel_params\":\"console=ttyS0 quiet panic=-1 no_timer_check\"}";
+
+  free (f->cfg->hypervisor.machine_type);
+  f->cfg->hypervisor.machine_type = xstrdup ("q35");
+  free (f->cfg->hypervisor.kernel_params);
+  f->cfg->hypervisor.kernel_params = xstrdup ("");
+  f->cfg->hypervisor.enable_debug = false;
+  f->cfg->agent.debug = false;
+  make_template (f, 4096, cmdline);
+  assert_null (kata_vm_template_mismatch (f->cfg));
+
+  /* what the configuration adds to the kernel command line */
+  f->cfg->agent.debug = true;
+  why = kata_vm_template_mismatch (f->cfg);
+  assert_string_equal (
+      why, "kernel_params `console=ttyS0 quiet panic=-1 no_timer_check`, not `console=ttyS0 quiet "
+           "panic=-1 no_timer_check agent.debug=1`");
+  free (why);
+  f->cfg->agent.debug = false;
+  free (f->cfg->hypervisor.kernel_params);
+  f->cfg->hypervisor.kernel_params = xstrdup ("foo=1");
+  why = kata_vm_template_mismatch (f->cfg);
+  assert_non_null (strstr (why, "not `console=ttyS0 quiet panic=-1 no_timer_check foo=1`"));
+  free (why);
+
+  /* another machine; keys a template of an older runtime does not record are not checked */
+  make_template (f, 4096, "{\"vcpus\":1,\"memory_mb\":256,\"machine_type\":\"microvm\"}");
+  why = kata_vm_template_mismatch (f->cfg);
+  assert_string_equal (why, "machine_type `microvm`, not `q35`");
+  free (why);
+  why = NULL;
+  make_template (f, 4096, "{\"vcpus\":1,\"memory_mb\":256}");
+  assert_null (kata_vm_template_mismatch (f->cfg));
+  make_template (f, 4096, "{\"initrd_or_image\":\"initrd /other/initrd.img\"}");
+  why = kata_vm_template_mismatch (f->cfg);
+  assert_non_null (strstr (why, "initrd_or_image `initrd /other/initrd.img`, not `"));
 }
 
 /* Listens on PATH; a child accepts N connections, reads each request up to a newline or
@@ -414,6 +461,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_status_template, setup, teardown),
     cmocka_unit_test_setup_teardown (test_status_template_unused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_status_template_incomplete, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_template_mismatch, setup, teardown),
     cmocka_unit_test_setup_teardown (test_status_cache_not_running, setup, teardown),
     cmocka_unit_test_setup_teardown (test_status_cache_running, setup, teardown),
     cmocka_unit_test_setup_teardown (test_destroy, setup, teardown),
