@@ -1009,7 +1009,8 @@ template_guest (const kata_config_t *cfg, char *values[TEMPLATE_GUEST_KEYS])
 {
   const char *img = cfg->hypervisor.image && *cfg->hypervisor.image ? cfg->hypervisor.image : NULL;
   const char *fw = kata_qemu_firmware (cfg);
-  char *append = qemu_kernel_cmdline (cfg, strcmp (cfg->hypervisor.machine_type, "microvm") == 0, NULL);
+  /* the template's own command line: warm (agent.warm=1), as kata_vm_template_create boots it */
+  char *append = qemu_kernel_cmdline (cfg, strcmp (cfg->hypervisor.machine_type, "microvm") == 0, true, NULL);
   values[0] = xstrdup (cfg->hypervisor.machine_type ? cfg->hypervisor.machine_type : "");
   values[1] = xstrdup (cfg->hypervisor.path ? cfg->hypervisor.path : "");
   values[2] = xstrdup (fw ? fw : "");

@@ -97,7 +97,8 @@ test_template_mismatch (void **state)
   fixture_t *f = *state;
   cleanup_free char *why = NULL;
   const char *cmdline
-      = "{\"machine_type\":\"q35\",\"kernel_params\":\"console=ttyS0 quiet panic=-1 no_timer_check\"}";
+      = "{\"machine_type\":\"q35\",\"kernel_params\":\"console=ttyS0 quiet panic=-1 no_timer_check "
+        "agent.warm=1\"}";
 
   free (f->cfg->hypervisor.machine_type);
   f->cfg->hypervisor.machine_type = xstrdup ("q35");
@@ -112,14 +113,14 @@ test_template_mismatch (void **state)
   f->cfg->agent.debug = true;
   why = kata_vm_template_mismatch (f->cfg);
   assert_string_equal (
-      why, "kernel_params `console=ttyS0 quiet panic=-1 no_timer_check`, not `console=ttyS0 quiet "
-           "panic=-1 no_timer_check agent.debug=1`");
+      why, "kernel_params `console=ttyS0 quiet panic=-1 no_timer_check agent.warm=1`, not `console=ttyS0 "
+           "quiet panic=-1 no_timer_check agent.debug=1 agent.warm=1`");
   free (why);
   f->cfg->agent.debug = false;
   free (f->cfg->hypervisor.kernel_params);
   f->cfg->hypervisor.kernel_params = xstrdup ("foo=1");
   why = kata_vm_template_mismatch (f->cfg);
-  assert_non_null (strstr (why, "not `console=ttyS0 quiet panic=-1 no_timer_check foo=1`"));
+  assert_non_null (strstr (why, "not `console=ttyS0 quiet panic=-1 no_timer_check agent.warm=1 foo=1`"));
   free (why);
 
   /* another machine; keys a template of an older runtime does not record are not checked */
