@@ -157,7 +157,7 @@ test_default (void **state)
   assert_false (c->hypervisor.disable_block_device_use);
   assert_false (c->hypervisor.enable_debug);
   assert_int_equal (c->hypervisor.boot_timeout, 60);
-  assert_string_equal (c->hypervisor.tb_size, "16");
+  assert_string_equal (c->hypervisor.tb_size, "32");
   assert_string_equal (c->hypervisor.firmware, "");
   assert_string_equal (c->hypervisor.memory_backend, "memfd");
   assert_int_equal (c->hypervisor.disable_transparent_hugepages, 0);

@@ -242,7 +242,7 @@ test_argv_microvm_virtiofs (void **state)
   assert_int_equal (kata_qemu_build_argv (&p, "tcg", &argv, &err), 0);
   char *s = joined (argv);
   assert_non_null (
-      strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg,tb-size=16 "));
+      strstr (s, "-machine microvm,pic=off,pit=off,rtc=on,memory-backend=mem -accel tcg,tb-size=32 "));
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=256M,share=on "));
   assert_non_null (strstr (s, "-global virtio-mmio.force-legacy=false "));
   /* no CPU hot-plug on microvm: maxcpus = the boot vCPUs */
