@@ -31,6 +31,8 @@
 #   BENCH_MIN_AVAIL_MB=2048  the density ramp stops when MemAvailable gets below this
 #   BENCH_SKIP=""            sections to skip: lifecycle,barefloor,exec,density
 #   BENCH_IMAGE=              the image guest of the kata-image / floor-image rows
+#   BENCH_BASELINE_KERNEL=    bzImage of the guest kernel before the boot patches
+#                            (tools/osbuilder/kernel-patches): the floor-baseline row
 #                            (default: configured, guest/kata-containers.img, installed)
 #   BENCH_OUT                results directory (default bench/results/<date>, git-ignored)
 #   BENCH_KATA_CONFIG        base configuration.toml (default: the one kata-runtime uses)
@@ -56,6 +58,7 @@ TMO=${BENCH_TIMEOUT:-300}
 FLOOR_TMO=${BENCH_FLOOR_TIMEOUT:-180}
 MIN_AVAIL_MB=${BENCH_MIN_AVAIL_MB:-2048}
 SKIP=${BENCH_SKIP:-}
+BASELINE_KERNEL=${BENCH_BASELINE_KERNEL:-}
 RT=${KATA_RUNTIME:-kata-runtime}
 CRUN=${CRUN:-crun}
 RUNC=${RUNC:-runc}
@@ -404,9 +407,11 @@ sockp() { # VMDIR NAME: absolute when it fits in sun_path, else relative to the 
 	if [ ${#p} -lt 107 ]; then echo "$p"; else echo "$2"; fi
 }
 # FLOOR_SEABIOS=1: the same with QEMU's default firmware (SeaBIOS) and the
-# configured kernel (the bzImage), for the floor-seabios row.
+# configured kernel (the bzImage), for the floor-seabios row.  FLOOR_KERNEL:
+# another bzImage; FLOOR_BASELINE=1: a kernel without the boot patches (no
+# lapic_timer_hz), for the floor-baseline row.
 floor_argv() {
-	local vm=$1 shared=$2 name=$3 microvm=0 vfs=0 bus=pci kernel=$K_PATH append console alt pvh=0 fw=$H_FIRMWARE
+	local vm=$1 shared=$2 name=$3 microvm=0 vfs=0 bus=pci kernel=${FLOOR_KERNEL:-$K_PATH} append console alt pvh=0 fw=$H_FIRMWARE
 	[ "${FLOOR_SEABIOS:-0}" = 1 ] && fw=
 	[ "$H_MACHINE" = microvm ] && microvm=1 bus=device
 	[ "$H_SHAREDFS" = virtio-fs ] && vfs=1
@@ -451,6 +456,11 @@ floor_argv() {
 		append="$append systemd.mask=systemd-networkd.socket"
 	fi
 	[ -n "$K_PARAMS" ] && append="$append $K_PARAMS"
+	# under TCG the runtime gives the patched kernel the APIC timer's clock (qemu.c)
+	if [ "$H_ACCEL" != kvm ] && [ "${FLOOR_BASELINE:-0}" != 1 ]; then
+		append="$append lapic_timer_hz=1000000000"
+		if [ $microvm = 0 ] && [ -n "${FLOOR_TSC:-}" ]; then append="$append tsc_early_khz=$FLOOR_TSC"; fi
+	fi
 	console=$vm/console.log
 	[ ${#console} -gt 200 ] && console=console.log
 	FA+=(-append "$append" -serial "file:$console" -qmp "unix:$(sockp "$vm" qmp.sock),server=on,wait=off")
@@ -499,7 +509,7 @@ floor_check_cmdline() {
 
 # One floor boot; sets T_START, T_END, T, RC and FLOOR_ERR.
 floor_once() {
-	local i=$1 d=$work/floor/${FLOOR_SEABIOS:+s}$1 qpid vpid=
+	local i=$1 d=$work/floor/${FLOOR_SEABIOS:+s}${FLOOR_BASELINE:+b}$1 qpid vpid=
 	rm -rf "$d"
 	mkdir -p "$d/shared"
 	floor_argv "$d" "$d/shared" "floor-$i"
@@ -557,7 +567,7 @@ floor_once() {
 
 # ---------------------------------------------------------------- row bookkeeping
 declare -A CONSEC=() DISABLED=()
-ROWS_LC="crun runc kata-cold kata-template kata-cache floor floor-seabios kata-image floor-image"
+ROWS_LC="crun runc kata-cold kata-template kata-cache floor floor-seabios floor-baseline kata-image floor-image"
 row_status() { # ROW STATUS-LINE: "n/a: ..." or "failed: ..."
 	echo "$2" >"$raw/lifecycle/$1.status"
 	DISABLED[$1]=$2
@@ -635,6 +645,11 @@ lc_floor_seabios() {
 	FLOOR_SEABIOS=1 floor_once "$i"
 	record "$raw/lifecycle" floor-seabios "$i" /dev/null "$FLOOR_ERR"
 }
+lc_floor_baseline() {
+	local i=$1
+	FLOOR_SEABIOS=1 FLOOR_BASELINE=1 FLOOR_KERNEL=$BASELINE_KERNEL floor_once "$i"
+	record "$raw/lifecycle" floor-baseline "$i" /dev/null "$FLOOR_ERR"
+}
 lc_floor_image() {
 	local i=$1
 	FLOOR_GUEST=image
@@ -675,6 +690,13 @@ lifecycle_section() {
 		row_status floor-seabios "${DISABLED[floor]}"
 	elif [ -z "${H_FIRMWARE:-}" ] || [ "$H_MACHINE" = microvm ]; then
 		row_status floor-seabios "n/a (the runtime boots with SeaBIOS already: the floor row is that)"
+	fi
+	if ! active floor; then
+		row_status floor-baseline "${DISABLED[floor]}"
+	elif [ -z "$BASELINE_KERNEL" ]; then
+		row_status floor-baseline "n/a (BENCH_BASELINE_KERNEL not set: the bzImage of the kernel before the boot patches)"
+	elif [ ! -r "$BASELINE_KERNEL" ]; then
+		row_status floor-baseline "failed: BENCH_BASELINE_KERNEL $BASELINE_KERNEL not readable"
 	fi
 
 	new_kata_root kata-cold root_cold
@@ -735,6 +757,10 @@ lifecycle_section() {
 			row_status kata-image "failed: $(errmsg "$work/err/kata-image")"
 		fi
 	fi
+	if active floor-baseline; then
+		FLOOR_SEABIOS=1 FLOOR_BASELINE=1 FLOOR_KERNEL=$BASELINE_KERNEL floor_once 0
+		if [ $RC = 0 ]; then log "floor (baseline kernel) warm-up boot: ${T}s"; else row_status floor-baseline "failed: $FLOOR_ERR"; fi
+	fi
 	if active floor-image; then
 		FLOOR_GUEST=image
 		floor_once img-0
@@ -759,6 +785,7 @@ lifecycle_section() {
 		fi
 		active floor && lc_floor "$i"
 		active floor-seabios && lc_floor_seabios "$i"
+		active floor-baseline && lc_floor_baseline "$i"
 		active kata-image && lc_kata kata-image "$kcfg_image" "$root_image" "$i" "$raw/kata-image/run-$i.log.json"
 		active floor-image && lc_floor_image "$i"
 	done

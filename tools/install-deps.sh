@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS_BUILD="build-essential autoconf automake libtool pkg-config git
  libyajl-dev libseccomp-dev libcap-dev libmount-dev libnl-3-dev libnl-route-3-dev
  libcmocka-dev clang libclang-rt-14-dev clang-format-14"
-PKGS_GUEST="linux-source-6.1 flex bison libelf-dev bc cpio xz-utils busybox-static kmod
+PKGS_GUEST="linux-source-6.1 patch flex bison libelf-dev bc cpio xz-utils busybox-static kmod
  mmdebstrap fdisk"
 PKGS_RUN="qemu-system-x86 qemu-utils iproute2 util-linux e2fsprogs procps psmisc"
 PKGS_TEST="bats bats-assert bats-support jq go-md2man"

@@ -21,6 +21,8 @@
 #include "runtime/qmp.h"
 
 #define QEMU_ROOT_PORTS 4
+/* Kernel parameter added under TCG (kernel-patches/0002): the APIC timer input clock. */
+#define KATA_TCG_LAPIC_PARAM "lapic_timer_hz=1000000000"
 #define QEMU_ROOT_PORT_SLOT0 0x10
 
 typedef struct qemu_priv_s
@@ -437,6 +439,20 @@ kata_qemu_build_argv (const kata_vm_params_t *p, const char *accel, char ***argv
   append = qemu_kernel_cmdline (cfg, microvm, p->warm || p->boot_mode == KATA_VM_BOOT_TEMPLATE, err);
   if (append == NULL)
     return -1;
+  if (!kvm)
+    {
+      /* TCG's local APIC timer counts at 1 GHz: told so, the guest kernel (patched,
+         tools/osbuilder/kernel-patches) skips its 100 ms calibration.  The TSC runs at
+         the host's rate: told so, the kernel does not fall back to a 60 ms PIT/HPET
+         calibration when its quick PIT one fails (it does, now and then, under TCG).
+         Not part of qemu_kernel_cmdline: a template records the command line
+         independent of the accelerator. */
+      unsigned long khz = microvm ? 0 : kata_host_tsc_khz ();
+      char *a = khz ? xasprintf ("%s " KATA_TCG_LAPIC_PARAM " tsc_early_khz=%lu", append, khz)
+                    : xasprintf ("%s " KATA_TCG_LAPIC_PARAM, append);
+      free (append);
+      append = a;
+    }
   strv_add (&s, "-append");
   strv_add (&s, append);
   strv_add (&s, "-serial");

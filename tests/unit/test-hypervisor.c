@@ -61,7 +61,9 @@ test_argv_q35_9p (void **state)
   /* guest RAM from a shared memfd (memory_backend = "memfd", the default): no THP */
   assert_non_null (strstr (s, "-object memory-backend-memfd,id=mem,size=512M,share=on "));
   assert_non_null (strstr (s, "-nodefaults -nographic -no-reboot -no-user-config "));
-  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "));
+  /* under TCG the APIC timer's clock is given (no 100 ms calibration), after the user's params */
+  assert_non_null (strstr (s, "-append console=ttyS0 quiet panic=-1 no_timer_check agent.debug=1 foo=bar "
+                              "lapic_timer_hz=1000000000 "));
   assert_null (strstr (s, "agent.warm")); /* a cold boot: nothing ahead of the container */
   assert_non_null (strstr (s, "-serial file:/run/vc/vm/sb/console.log "));
   assert_non_null (strstr (s, "-qmp unix:/run/vc/vm/sb/qmp.sock,server=on,wait=off "));
@@ -120,6 +122,7 @@ test_argv_q35_9p (void **state)
   assert_int_equal (kata_qemu_build_argv (&p, "kvm", &argv, &err), 0);
   s = joined (argv);
   assert_non_null (strstr (s, "-accel kvm -cpu host "));
+  assert_null (strstr (s, "lapic_timer_hz")); /* KVM: the guest has the TSC deadline timer */
   free (s);
   kata_strv_free (argv);
 

@@ -104,6 +104,12 @@ if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 qemu_args() {
 	local m=$1 cmdline=$base_cmdline
 	[ $tuned -eq 1 ] && cmdline="$cmdline $tuned_cmdline"
+	# As the runtime does under TCG: the APIC timer's clock (kernel-patches/0002)
+	# and, on q35 (microvm below), the TSC's
+	if [ "$accel" = tcg ]; then
+		cmdline="$cmdline lapic_timer_hz=1000000000"
+		case "$m" in q35*) [ -n "$tsc_khz" ] && cmdline="$cmdline tsc_early_khz=$tsc_khz" ;; esac
+	fi
 	[ -n "$append_extra" ] && cmdline="$cmdline $append_extra"
 	[ $probe -eq 1 ] && cmdline="$cmdline bareinit.probe=1"
 	qargs=(-accel "$accel" -cpu "$cpu" -m 256 -smp 1

@@ -4,12 +4,14 @@
 # Builds (or fetches) the guest kernel for kata-runtime and puts it in OUTDIR:
 #
 #   minimal (default): Linux from Debian's linux-source-6.1, `make tinyconfig`
-#       plus tools/osbuilder/kernel.fragment.  Produces
+#       plus tools/osbuilder/kernel.fragment, with the patches of
+#       tools/osbuilder/kernel-patches/ applied (boot time under TCG: see the
+#       README there).  Produces
 #           OUTDIR/vmlinuz.container   (bzImage, for q35)
 #           OUTDIR/vmlinux.container   (stripped uncompressed ELF, PVH entry, for microvm)
 #           OUTDIR/kernel.config
 #       The result is cached outside the source tree in
-#       ${KATA_OSBUILDER_CACHE:-/var/cache/kata-osbuilder}/kernel-<src version>-<fragment sha>/
+#       ${KATA_OSBUILDER_CACHE:-/var/cache/kata-osbuilder}/kernel-<src version>-<fragment+patches sha>/
 #       so a second run on the same machine only copies.
 #
 #   generic: Debian's linux-image-amd64 (apt-get download + dpkg -x).  Produces
@@ -22,6 +24,8 @@
 #   KATA_OSBUILDER_CACHE   cache dir (default /var/cache/kata-osbuilder)
 #   KATA_KERNEL_SOURCE     kernel source tarball (default /usr/src/linux-source-6.1.tar.xz)
 #   KATA_KERNEL_FRAGMENT   config fragment (default: kernel.fragment beside this script)
+#   KATA_KERNEL_PATCHES    directory of *.patch applied with patch -p1 in name order
+#                          (default: kernel-patches beside this script; empty: none)
 #   KATA_KERNEL_JOBS       make -j value (default: nproc)
 #   KATA_KERNEL_PACKAGE    generic flavor: package to fetch (default linux-image-amd64)
 set -euo pipefail
@@ -81,8 +85,18 @@ build_minimal() {
 	if [ -z "$ver" ]; then
 		ver=$(stat -c '%s-%Y' "$src")
 	fi
+	local patchdir=${KATA_KERNEL_PATCHES-$here/kernel-patches}
+	local patches=()
+	if [ -n "$patchdir" ]; then
+		[ -d "$patchdir" ] || die "kernel patch directory $patchdir not found"
+		local pf
+		for pf in "$patchdir"/*.patch; do
+			[ -f "$pf" ] && patches+=("$pf")
+		done
+		command -v patch >/dev/null 2>&1 || die "patch is required (see tools/install-deps.sh)"
+	fi
 	local fhash
-	fhash=$(sha256sum "$fragment" | cut -c1-12)
+	fhash=$(cat "$fragment" ${patches[@]+"${patches[@]}"} | sha256sum | cut -c1-12)
 	local key="kernel-${ver}-${fhash}"
 	local cdir="$cache/$key"
 
@@ -98,6 +112,11 @@ build_minimal() {
 		ksrc=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -n1)
 		[ -n "$ksrc" ] && [ -f "$ksrc/Makefile" ] || die "unexpected layout in $src"
 
+		local p
+		for p in ${patches[@]+"${patches[@]}"}; do
+			log "applying $(basename "$p")"
+			patch -d "$ksrc" -p1 --forward --quiet < "$p" || die "patch $p does not apply to $src"
+		done
 		(
 			cd "$ksrc"
 			make -s tinyconfig
@@ -118,6 +137,10 @@ build_minimal() {
 		objcopy --strip-all "$ksrc/vmlinux" "$tmp/vmlinux.container"
 		cp "$ksrc/.config" "$tmp/kernel.config"
 		cp "$fragment" "$tmp/kernel.fragment"
+		if [ ${#patches[@]} -gt 0 ]; then
+			mkdir -p "$tmp/patches"
+			cp ${patches[@]+"${patches[@]}"} "$tmp/patches/"
+		fi
 		echo "$ver" > "$tmp/source-version"
 		rm -rf "$cdir"
 		mv "$tmp" "$cdir"
