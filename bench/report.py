@@ -344,8 +344,22 @@ def density(raw, name="density"):
                 dels.append(float(r[1]))
         except (IndexError, ValueError):
             pass
+    ctl = []
+    for r in read_tsv(os.path.join(raw, name + "-control.tsv"), header=True):
+        try:
+            ctl.append((int(r[0]), float(r[1])))
+        except (IndexError, ValueError):
+            pass
+    ctl.sort()
+    for p in pts:
+        # the control taken last before this pod (pods before the first control: the first one)
+        c = [v for k, v in ctl if k <= p["pod"]] or [v for _, v in ctl[:1]]
+        if c and c[-1] > 0:
+            p["control_secs"] = c[-1]
+            p["normalized"] = p["secs"] / c[-1]
     return {
         "points": pts,
+        "control": ctl,
         "memavail0_kb": avail0,
         "status": read_status(os.path.join(raw, name + ".status")) or "not run",
         "first_error": first_err(os.path.join(raw, name + ".err"))[0],
@@ -753,16 +767,29 @@ def build(outdir):
                       ", ".join("%s MiB (%s)" % (fmt_mib(v), plural(k, "clone")) for k, v in tq),
                       verdict(max(v for k, v in tq if k >= 10) / MIB, 30.0) if any(k >= 10 for k, _ in tq)
                       else "n/a (fewer than 10 clones)"])
-    # density: 100 idle pods, the time of a run -d flat (the last 5 within 1.25x the first 5)
+    # density: 100 idle pods, the time of a run -d flat (the last 5 within 1.25x the first 5); with
+    # controls (BENCH_DENSITY_CONTROL), each pod's time divided by the control of its stretch of the ramp
     for kind, d in (("cold", dn), ("template", dn_t)):
-        ok = [p["secs"] for p in d["points"] if p["rc"] == 0]
+        okp = [p for p in d["points"] if p["rc"] == 0]
+        ok = [p["secs"] for p in okp]
         running = d["points"][-1]["running"] if d["points"] else 0
         goal = "density, %s: 100 idle pods, `run -d` time flat" % kind
         if len(ok) >= 10:
             first, last = median(ok[:5]), median(ok[-5:])
-            flat = last <= 1.25 * first
-            goals.append([goal, "%d running; first 5 %s, last 5 %s" % (running, fmt_s(first), fmt_s(last)),
-                          "met" if running >= 100 and flat else "**not met**"])
+            norm = [p["normalized"] for p in okp if "normalized" in p]
+            if len(norm) == len(okp):
+                nf, nl = median(norm[:5]), median(norm[-5:])
+                ctl = [v for _, v in d["control"]]
+                flat = nl <= 1.25 * nf
+                measured = ("%d running; first 5 %s, last 5 %s; divided by the control (floor boots every %s "
+                            "pods, %s to %s): %.2f and %.2f" % (running, fmt_s(first), fmt_s(last),
+                                                                 d["control"][1][0] - d["control"][0][0]
+                                                                 if len(d["control"]) > 1 else "-",
+                                                                 fmt_s(min(ctl)), fmt_s(max(ctl)), nf, nl))
+            else:
+                flat = last <= 1.25 * first
+                measured = "%d running; first 5 %s, last 5 %s" % (running, fmt_s(first), fmt_s(last))
+            goals.append([goal, measured, "met" if running >= 100 and flat else "**not met**"])
         else:
             goals.append([goal, "%d pods" % running, "n/a"])
     md.append(table(["goal", "measured", "status"], goals))

@@ -29,6 +29,9 @@
 #   BENCH_TIMEOUT=300        time-out of one runtime command, in seconds
 #   BENCH_FLOOR_TIMEOUT=180  time-out of one floor boot, in seconds
 #   BENCH_MIN_AVAIL_MB=2048  the density ramp stops when MemAvailable gets below this
+#   BENCH_DENSITY_CONTROL=10 a control every N pods of a density ramp: 3 floor boots
+#                            (no pod involved), so that the host's own drift can be
+#                            told from a cost of the pods (0: none)
 #   BENCH_SKIP=""            sections to skip: lifecycle,barefloor,exec,density
 #   BENCH_IMAGE=              the image guest of the kata-image / floor-image rows
 #   BENCH_BASELINE_KERNEL=    bzImage of the guest kernel before the boot patches
@@ -57,6 +60,7 @@ SETTLE=${BENCH_SETTLE:-10}
 TMO=${BENCH_TIMEOUT:-300}
 FLOOR_TMO=${BENCH_FLOOR_TIMEOUT:-180}
 MIN_AVAIL_MB=${BENCH_MIN_AVAIL_MB:-2048}
+DENSITY_CONTROL=${BENCH_DENSITY_CONTROL:-10}
 SKIP=${BENCH_SKIP:-}
 BASELINE_KERNEL=${BENCH_BASELINE_KERNEL:-}
 RT=${KATA_RUNTIME:-kata-runtime}
@@ -73,7 +77,7 @@ die() {
 skipped() { case ",$SKIP," in *",$1,"*) return 0 ;; esac; return 1; }
 is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; esac; return 0; }
 
-for v in RUNS PODS SETTLE TMO FLOOR_TMO MIN_AVAIL_MB; do
+for v in RUNS PODS SETTLE TMO FLOOR_TMO MIN_AVAIL_MB DENSITY_CONTROL; do
 	is_uint "${!v}" || die "BENCH_$v must be a non-negative integer (got '${!v}')"
 done
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
@@ -1053,6 +1057,22 @@ total_pss_kb() { # ROOT IDS...: PSS of all components of the pods
 	echo $sum
 }
 
+# density_control FILE POD: 3 floor boots (the runtime's QEMU line, no runtime,
+# no pod), their median appended to FILE as "POD<TAB>secs" (the control of the
+# pods from POD on).  This host is a shared nested guest whose speed drifts by
+# half within minutes (docs/benchmarks.md): the pods' times are judged against it.
+density_control() {
+	local f=$1 pod=$2 k v=()
+	[ "$DENSITY_CONTROL" -gt 0 ] 2>/dev/null || return 0
+	[ -n "${K_PATH:-}" ] && [ -r "$K_PATH" ] || return 0
+	for k in 1 2 3; do
+		floor_once "ctl-$pod-$k"
+		[ "$RC" = 0 ] && v+=("$T")
+	done
+	[ ${#v[@]} -gt 0 ] || return 0
+	printf '%s\t%s\n' "$pod" "$(printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')" >>"$f"
+}
+
 # density_section NAME CONFIG PODS: NAME "" (cold) or "template-"; files
 # raw/density.tsv / raw/density-template.tsv, raw/memory/[template-]pods-K.tsv
 density_section() {
@@ -1074,8 +1094,12 @@ density_section() {
 	avail0=$(memavail_kb)
 	echo "memavail0_kb=$avail0" >"$raw/$dn.meminfo"
 	printf 'pod\tstart\tend\tsecs\trc\tpods_running\ttotal_pss_kb\tmemavail_kb\n' >"$raw/$dn.tsv"
+	printf 'from_pod\tcontrol_secs\n' >"$raw/$dn-control.tsv"
 	CONSEC=() DISABLED=()
 	for i in $(seq 1 "$npods"); do
+		if [ "$DENSITY_CONTROL" -gt 0 ] 2>/dev/null && [ $(((i - 1) % DENSITY_CONTROL)) = 0 ]; then
+			density_control "$raw/$dn-control.tsv" "$i"
+		fi
 		avail=$(memavail_kb)
 		if [ $((avail / 1024)) -lt "$MIN_AVAIL_MB" ]; then
 			echo "stopped at $((i - 1)) pods: MemAvailable $((avail / 1024)) MiB < BENCH_MIN_AVAIL_MB=$MIN_AVAIL_MB" >"$raw/$dn.status"
@@ -1112,6 +1136,7 @@ density_section() {
 			;;
 		esac
 	done
+	density_control "$raw/$dn-control.tsv" "$((i + 1))"
 	if [ "${#live[@]}" -gt 0 ] && [ "$last_snap" != "${#live[@]}" ]; then
 		sleep "$SETTLE"
 		snapshot "$pfx" "$root" "${#live[@]}" "${live[@]}"
